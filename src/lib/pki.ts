@@ -1,0 +1,139 @@
+/**
+ * Cluster PKI: one self-signed CA (ECDSA P-256, ten years) that signs the hub's serving
+ * certificate, the admin client certificate and each node's MQTT client certificate.
+ *
+ * Design notes
+ * - ECDSA P-256 through WebCrypto: key generation is ~1 ms (RSA-2048 in JS is seconds on a Pi).
+ * - Kubernetes identity lives in the subject: CN = user name, O = groups (client certs).
+ * - `caHash` pins the CA the way kubeadm/k3s join tokens do: sha256 over the CA certificate's
+ *   DER bytes, so an agent can verify the CA it downloads before trusting anything else.
+ */
+import "reflect-metadata";
+import { createHash, randomBytes, webcrypto } from "node:crypto";
+import * as x509 from "@peculiar/x509";
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+const ALG: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = {
+  name: "ECDSA",
+  namedCurve: "P-256",
+  hash: "SHA-256",
+};
+const DAY_MS = 86_400_000;
+
+export interface KeyPairPem {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface IssueOptions {
+  commonName: string;
+  organizations?: string[];
+  dnsNames?: string[];
+  ipAddresses?: string[];
+  usage: "server" | "client" | "both";
+  days?: number;
+  now?: Date;
+}
+
+function escapeDnValue(v: string): string {
+  return v.replace(/([,+"\\<>;=])/g, "\\$1");
+}
+
+function subjectOf(cn: string, orgs: readonly string[] = []): string {
+  return [`CN=${escapeDnValue(cn)}`, ...orgs.map((o) => `O=${escapeDnValue(o)}`)].join(", ");
+}
+
+function serial(): string {
+  // positive 128-bit serial
+  const b = randomBytes(16);
+  b[0] = (b[0] ?? 0) & 0x7f;
+  return b.toString("hex");
+}
+
+async function exportKeyPem(key: CryptoKey): Promise<string> {
+  const der = await webcrypto.subtle.exportKey("pkcs8", key);
+  return x509.PemConverter.encode(der, "PRIVATE KEY");
+}
+
+async function importKeyPem(pem: string): Promise<CryptoKey> {
+  const der = x509.PemConverter.decode(pem)[0];
+  if (!der) throw new Error("no PEM block found in private key");
+  return webcrypto.subtle.importKey("pkcs8", der, ALG, true, ["sign"]);
+}
+
+export async function createCA(commonName: string, now = new Date()): Promise<KeyPairPem> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: subjectOf(commonName),
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + 3650 * DAY_MS),
+    signingAlgorithm: ALG,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { certPem: cert.toString("pem"), keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+export async function issueCert(ca: KeyPairPem, opts: IssueOptions): Promise<KeyPairPem> {
+  const now = opts.now ?? new Date();
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const caKey = await importKeyPem(ca.keyPem);
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const eku: string[] = [];
+  if (opts.usage !== "client") eku.push(x509.ExtendedKeyUsage.serverAuth);
+  if (opts.usage !== "server") eku.push(x509.ExtendedKeyUsage.clientAuth);
+  const altNames: x509.JsonGeneralName[] = [
+    ...(opts.dnsNames ?? []).map((value) => ({ type: "dns" as const, value })),
+    ...(opts.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value })),
+  ];
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(
+      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+      true,
+    ),
+    new x509.ExtendedKeyUsageExtension(eku, false),
+    await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
+  ];
+  if (altNames.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(altNames, false));
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: subjectOf(opts.commonName, opts.organizations),
+    issuer: caCert.subject,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + (opts.days ?? 3650) * DAY_MS),
+    signingAlgorithm: ALG,
+    publicKey: keys.publicKey,
+    signingKey: caKey,
+    extensions,
+  });
+  return { certPem: cert.toString("pem"), keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+/** "sha256:<hex>" over the CA certificate's DER bytes: the pin a join token carries. */
+export function caHash(caCertPem: string): string {
+  const der = x509.PemConverter.decode(caCertPem)[0];
+  if (!der) throw new Error("no PEM certificate found");
+  return `sha256:${createHash("sha256").update(Buffer.from(der)).digest("hex")}`;
+}
+
+/** Subject facts of a PEM certificate (CN and O values), for authenticating client certs. */
+export function certIdentity(certPem: string): { commonName: string; organizations: string[] } {
+  const cert = new x509.X509Certificate(certPem);
+  return {
+    commonName: cert.subjectName.getField("CN")[0] ?? "",
+    organizations: cert.subjectName.getField("O"),
+  };
+}
