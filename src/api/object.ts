@@ -3,9 +3,11 @@
  * come from `kubernetes-types` (type-only); the server itself treats every kind, built-in
  * or CRD, as this generic shape so the resource registry can stay data-driven.
  */
-import type { ObjectMeta } from "kubernetes-types/meta/v1";
+import type { ObjectMeta as K8sObjectMeta } from "kubernetes-types/meta/v1";
 
-export type { ObjectMeta };
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** ObjectMeta as the server handles it: the server fills uid, timestamps and generation. */
+export type ObjectMeta = Mutable<K8sObjectMeta>;
 
 export interface KubeObject {
   apiVersion?: string;

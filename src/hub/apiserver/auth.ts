@@ -1,0 +1,59 @@
+/**
+ * Authentication: bearer tokens (the admin kubeconfig's, and later service-account tokens)
+ * and client certificates signed by the cluster CA (CN = user, O = groups). Anything else is
+ * 401. Authorization is deliberately simple for now: authenticated users in `system:masters`
+ * may do everything; SelfSubjectAccessReview answers from the same rule.
+ */
+import { timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { TLSSocket } from "node:tls";
+
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups: string[];
+}
+
+export interface TokenEntry {
+  token: string;
+  user: UserInfo;
+}
+
+export class Authenticator {
+  private readonly tokens: TokenEntry[];
+
+  constructor(tokens: TokenEntry[]) {
+    this.tokens = tokens;
+  }
+
+  addToken(entry: TokenEntry): void {
+    this.tokens.push(entry);
+  }
+
+  authenticate(req: IncomingMessage): UserInfo | undefined {
+    const h = req.headers.authorization;
+    if (h?.startsWith("Bearer ")) {
+      const presented = Buffer.from(h.slice(7).trim());
+      for (const t of this.tokens) {
+        const want = Buffer.from(t.token);
+        if (want.length === presented.length && timingSafeEqual(want, presented)) return t.user;
+      }
+      return undefined;
+    }
+    const sock = req.socket as TLSSocket;
+    if (typeof sock.getPeerCertificate === "function" && sock.authorized) {
+      const cert = sock.getPeerCertificate();
+      const cn = cert?.subject?.CN;
+      if (cn) {
+        const o = cert.subject.O;
+        const groups = Array.isArray(o) ? o : o ? [o] : [];
+        return { username: Array.isArray(cn) ? cn[0]! : cn, groups: [...groups, "system:authenticated"] };
+      }
+    }
+    return undefined;
+  }
+}
+
+export function isAdmin(user: UserInfo): boolean {
+  return user.groups.includes("system:masters");
+}

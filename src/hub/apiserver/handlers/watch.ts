@@ -1,0 +1,174 @@
+/**
+ * Watch: a chunked stream of `{"type":…,"object":…}` lines (one-row Tables when a Table was
+ * asked for), starting after the requested resourceVersion.
+ *
+ * Design notes
+ * - Headers are flushed at once: kubectl's wait/rollout/delete block on them.
+ * - No resourceVersion (or "0"): synthetic ADDED events for the current state, then live.
+ *   A compacted resourceVersion: an ERROR event with a 410 Expired Status, so informers relist.
+ * - Selector transitions follow upstream: an object that stops matching is sent as DELETED,
+ *   one that starts matching as ADDED.
+ * - Each batch of events becomes one write; a watcher whose socket is not draining and whose
+ *   queue passes `watchBufferLimit` is ended (the client re-lists) instead of growing memory.
+ */
+import { ApiError } from "../../../api/errors.js";
+import type { KubeObject } from "../../../api/object.js";
+import { CompactedError, type WatchEvent } from "../../store/backend.js";
+import { decodeStored, spliceResourceVersion } from "../codec.js";
+import { buildTable } from "../printers/index.js";
+import { groupVersion } from "../resource-info.js";
+import { compileSelection } from "../selection.js";
+import type { Call } from "./context.js";
+import { readPage } from "./list.js";
+
+type EventType = "ADDED" | "MODIFIED" | "DELETED";
+
+export async function handleWatch(call: Call): Promise<void> {
+  const { req, res, info, parts, query, accept, rr } = call;
+  const pred = compileSelection(info, query.str("labelSelector"), query.str("fieldSelector"));
+  const rvParam = query.str("resourceVersion");
+  const bookmarks = query.bool("allowWatchBookmarks");
+  const timeoutSec = query.int("timeoutSeconds") ?? 1800;
+  const prefix = parts.store.prefix(info, rr.namespace);
+  const singleName = rr.name; // watch on a single object path
+
+  let fromRevision: number;
+  let initial: { type: EventType; value: string; revision: number; obj?: KubeObject }[] = [];
+  if (rvParam === undefined || rvParam === "" || rvParam === "0") {
+    const page = await readPage({ ...call, query: call.query });
+    fromRevision = page.revision;
+    initial = page.items.map((kv, i) => ({
+      type: "ADDED" as const,
+      value: kv.value,
+      revision: kv.revision,
+      obj: page.parsed?.[i],
+    }));
+  } else {
+    const n = Number(rvParam);
+    if (!Number.isInteger(n) || n < 0)
+      throw ApiError.badRequest(`invalid resourceVersion "${rvParam}": must be a non-negative integer`);
+    fromRevision = n;
+  }
+
+  res.writeHead(200, {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-cache, private",
+    "Transfer-Encoding": "chunked",
+  });
+  res.flushHeaders();
+
+  const table = accept.table ? parts.printerFor(info) : undefined;
+  const now = parts.now;
+  const encode = (
+    type: EventType | "ERROR" | "BOOKMARK",
+    value: string,
+    revision: number,
+    obj?: KubeObject,
+  ): string => {
+    if (table && (type === "ADDED" || type === "MODIFIED" || type === "DELETED")) {
+      const o = obj ?? decodeStored(value, revision);
+      const t = buildTable(table, [o], {
+        includeObject: "Metadata",
+        resourceVersion: String(revision),
+        now: now(),
+      });
+      return `{"type":"${type}","object":${JSON.stringify(t)}}\n`;
+    }
+    return `{"type":"${type}","object":${type === "ERROR" || type === "BOOKMARK" ? value : spliceResourceVersion(value, revision)}}\n`;
+  };
+
+  let closed = false;
+  let lastRevision = fromRevision;
+  const timers: NodeJS.Timeout[] = [];
+  let cancel = (): void => {};
+  const finish = (): void => {
+    if (closed) return;
+    closed = true;
+    cancel();
+    for (const t of timers) clearTimeout(t);
+    res.end();
+  };
+  req.on("close", finish);
+  res.on("error", finish);
+
+  const send = (text: string): void => {
+    if (closed || text === "") return;
+    res.write(text);
+    if (res.writableLength > parts.watchBufferLimit) {
+      parts.logger.warn(
+        { resource: info.resource, queued: res.writableLength },
+        "ending a watch that does not keep up",
+      );
+      finish();
+    }
+  };
+
+  if (initial.length > 0) {
+    let text = "";
+    for (const e of initial) text += encode(e.type, e.value, e.revision, e.obj);
+    send(text);
+  }
+
+  const onEvents = (events: readonly WatchEvent[]): void => {
+    let text = "";
+    for (const ev of events) {
+      lastRevision = ev.kv.revision;
+      if (singleName !== undefined && !ev.kv.key.endsWith(`/${singleName}`)) continue;
+      let type: EventType = ev.type === "create" ? "ADDED" : ev.type === "update" ? "MODIFIED" : "DELETED";
+      let obj: KubeObject | undefined;
+      if (pred) {
+        obj = decodeStored(ev.kv.value, ev.kv.revision);
+        const now = pred(obj);
+        const before = ev.prev ? pred(decodeStored(ev.prev.value, ev.prev.revision)) : false;
+        if (type === "DELETED") {
+          if (!before && !now) continue;
+        } else if (now && !before) type = "ADDED";
+        else if (!now && before) type = "DELETED";
+        else if (!now) continue;
+      }
+      text += encode(type, ev.kv.value, ev.kv.revision, obj);
+    }
+    send(text);
+  };
+
+  try {
+    const w = parts.store.backend.watch(prefix, {
+      fromRevision,
+      onEvents,
+      onError: (err) => {
+        if (err instanceof CompactedError) send(encode("ERROR", JSON.stringify(expired(err).toStatus()), 0));
+        finish();
+      },
+    });
+    cancel = () => w.cancel();
+  } catch (e) {
+    if (!(e instanceof CompactedError)) throw e;
+    send(encode("ERROR", JSON.stringify(expired(e).toStatus()), 0));
+    finish();
+    return;
+  }
+
+  if (closed) cancel();
+  timers.push(setTimeout(finish, timeoutSec * 1000));
+  if (bookmarks) {
+    const bookmark = (): void => {
+      send(
+        encode(
+          "BOOKMARK",
+          JSON.stringify({
+            kind: info.kind,
+            apiVersion: groupVersion(info),
+            metadata: { resourceVersion: String(lastRevision) },
+          }),
+          lastRevision,
+        ),
+      );
+      timers.push(setTimeout(bookmark, parts.bookmarkIntervalMs));
+    };
+    timers.push(setTimeout(bookmark, parts.bookmarkIntervalMs));
+  }
+}
+
+function expired(e: CompactedError): ApiError {
+  return ApiError.gone(`too old resource version: ${e.requested} (${e.compacted})`);
+}

@@ -1,0 +1,385 @@
+/**
+ * ObjectStore: the generic registry (upstream's genericregistry.Store) between the HTTP
+ * handlers — and the hub's in-process controllers — and the Backend. It owns object
+ * lifecycle: names and uids, defaults and validation, optimistic concurrency, status
+ * subresource rules, generation, finalizers and graceful deletion.
+ *
+ * Design notes
+ * - Reads for lists and watches stay as stored strings where no selector needs the fields;
+ *   single-object paths parse.
+ * - Every write goes through `write()`, which defaults, validates and encodes once; dryRun
+ *   runs the same path and stops before the backend.
+ * - Deletion: an object with finalizers (or a bound pod with a grace period) gets
+ *   deletionTimestamp and stays until the last finalizer is removed (by an update), then the
+ *   update that empties them deletes it.
+ */
+import { randomUUID } from "node:crypto";
+import { setDefaults } from "../../api/defaults/index.js";
+import { ApiError } from "../../api/errors.js";
+import type { KubeObject } from "../../api/object.js";
+import { validateCreate, validateUpdate } from "../../api/validation/index.js";
+import {
+  type Backend,
+  ConflictError,
+  KeyExistsError,
+  type KeyValue,
+  NotFoundError,
+} from "../store/backend.js";
+import { decodeStored, encodeForStorage } from "./codec.js";
+import { listPrefix, objectKey, storageRef } from "./keys.js";
+import { groupVersion, qualifiedResource, type ResourceInfo } from "./resource-info.js";
+import { prepareForCreate, prepareForUpdate, type Subresource } from "./strategy.js";
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  subresource?: Subresource;
+  /** last step before validation (managedFields bookkeeping) */
+  transform?: (next: KubeObject, old: KubeObject | undefined) => KubeObject;
+}
+
+/** conflicts from the backend (a concurrent write) may be retried; precondition failures not */
+const retryable = new WeakSet<ApiError>();
+
+export interface DeleteOptions {
+  dryRun?: boolean;
+  gracePeriodSeconds?: number;
+  propagationPolicy?: "Orphan" | "Background" | "Foreground";
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export interface DeleteResult {
+  object: KubeObject;
+  /** false when the object remains (finalizers, graceful pod deletion) */
+  deleted: boolean;
+}
+
+export interface ObjectStoreDeps {
+  backend: Backend;
+  now?: () => Date;
+  /** GC runs: Foreground/Orphan add their finalizers (otherwise nothing would remove them) */
+  gcEnabled?: () => boolean;
+  /** extra per-kind hook on create (service IP allocation, CRD schema checks …) */
+  admit?: (info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined) => Promise<void> | void;
+}
+
+const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
+
+export function timestamp(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** a Namespace stays Terminating until the namespace controller empties spec.finalizers */
+function namespaceFinalizers(info: ResourceInfo, obj: KubeObject): number {
+  if (!(info.group === "" && info.kind === "Namespace")) return 0;
+  return ((obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).length;
+}
+
+export class ObjectStore {
+  readonly backend: Backend;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ObjectStoreDeps) {
+    this.backend = deps.backend;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  key(info: ResourceInfo, ns: string | undefined, name: string): string {
+    return objectKey(storageRef(info), ns, name);
+  }
+
+  prefix(info: ResourceInfo, ns?: string): string {
+    return listPrefix(storageRef(info), ns);
+  }
+
+  async getKV(info: ResourceInfo, ns: string | undefined, name: string): Promise<KeyValue> {
+    const kv = await this.backend.get(this.key(info, ns, name));
+    if (!kv) throw ApiError.notFound(info.resource, name, info.group, info.kind);
+    return kv;
+  }
+
+  async get(info: ResourceInfo, ns: string | undefined, name: string): Promise<KubeObject> {
+    const kv = await this.getKV(info, ns, name);
+    return decodeStored(kv.value, kv.revision);
+  }
+
+  async tryGet(info: ResourceInfo, ns: string | undefined, name: string): Promise<KubeObject | undefined> {
+    const kv = await this.backend.get(this.key(info, ns, name));
+    return kv ? decodeStored(kv.value, kv.revision) : undefined;
+  }
+
+  private async checkNamespace(info: ResourceInfo, ns: string | undefined, name: string): Promise<void> {
+    if (!info.namespaced) return;
+    if (!ns) throw ApiError.badRequest(`${info.resource} is namespaced: a namespace is required`);
+    const kv = await this.backend.get(
+      objectKey({ group: "", resource: "namespaces", namespaced: false }, undefined, ns),
+    );
+    if (!kv) throw ApiError.notFound("namespaces", ns, "", "namespaces");
+    if (kv.value.includes('"phase":"Terminating"')) {
+      throw new ApiError(
+        403,
+        "Forbidden",
+        `${qualifiedResource(info)} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+        { name, group: info.group, kind: info.resource },
+      );
+    }
+  }
+
+  /** Fill apiVersion/kind/namespace; reject a body for another kind or namespace. */
+  normalize(info: ResourceInfo, ns: string | undefined, obj: KubeObject): void {
+    const gv = groupVersion(info);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== gv) {
+      throw ApiError.badRequest(
+        `the API version in the data (${obj.apiVersion}) does not match the expected API version (${gv})`,
+      );
+    }
+    if (obj.kind !== undefined && obj.kind !== info.kind) {
+      throw ApiError.badRequest(
+        `the kind in the data (${obj.kind}) does not match the expected kind (${info.kind})`,
+      );
+    }
+    obj.apiVersion = gv;
+    obj.kind = info.kind;
+    if (info.namespaced) {
+      if (
+        obj.metadata.namespace !== undefined &&
+        obj.metadata.namespace !== "" &&
+        obj.metadata.namespace !== ns
+      ) {
+        throw ApiError.badRequest(
+          "the namespace of the provided object does not match the namespace sent on the request",
+        );
+      }
+      obj.metadata.namespace = ns;
+    } else {
+      delete obj.metadata.namespace;
+    }
+  }
+
+  private validateOrThrow(info: ResourceInfo, obj: KubeObject, old?: KubeObject): void {
+    const causes = old
+      ? validateUpdate(info.group, info.kind, obj, old)
+      : validateCreate(info.group, info.kind, obj);
+    if (causes.length > 0)
+      throw ApiError.invalid(
+        info.kind,
+        obj.metadata.name ?? obj.metadata.generateName ?? "",
+        causes,
+        info.group,
+      );
+  }
+
+  async create(
+    info: ResourceInfo,
+    ns: string | undefined,
+    input: KubeObject,
+    opts: WriteOptions = {},
+  ): Promise<KubeObject> {
+    const obj = structuredClone(input);
+    this.normalize(info, ns, obj);
+    const m = obj.metadata;
+    if (!m.name && m.generateName) {
+      let suffix = "";
+      for (let i = 0; i < 5; i++) suffix += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
+      m.name = `${m.generateName}${suffix}`;
+    }
+    await this.checkNamespace(info, ns, m.name ?? "");
+    delete m.resourceVersion;
+    delete m.deletionTimestamp;
+    delete m.deletionGracePeriodSeconds;
+    m.uid = randomUUID();
+    m.creationTimestamp = timestamp(this.now());
+    delete m.generation;
+    prepareForCreate(info, obj);
+    setDefaults(info.group, info.kind, obj);
+    if (opts.transform) Object.assign(obj, opts.transform(obj, undefined));
+    this.validateOrThrow(info, obj);
+    await this.deps.admit?.(info, obj, undefined);
+    if (opts.dryRun) {
+      if (await this.backend.get(this.key(info, ns, m.name!)))
+        throw ApiError.alreadyExists(info.resource, m.name!, info.group);
+      return obj;
+    }
+    try {
+      const kv = await this.backend.create(this.key(info, ns, m.name!), encodeForStorage(obj));
+      m.resourceVersion = String(kv.revision);
+      return obj;
+    } catch (e) {
+      if (e instanceof KeyExistsError) throw ApiError.alreadyExists(info.resource, m.name!, info.group);
+      throw e;
+    }
+  }
+
+  /**
+   * Update with optimistic concurrency. `input.metadata.resourceVersion` set → must match;
+   * unset → unconditional (upstream AllowUnconditionalUpdate).
+   */
+  async update(
+    info: ResourceInfo,
+    ns: string | undefined,
+    name: string,
+    input: KubeObject,
+    opts: WriteOptions = {},
+  ): Promise<KubeObject> {
+    const obj = structuredClone(input);
+    this.normalize(info, ns, obj);
+    if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
+      throw ApiError.badRequest(
+        `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`,
+      );
+    }
+    obj.metadata.name = name;
+    const kv = await this.getKV(info, ns, name);
+    const wanted = obj.metadata.resourceVersion;
+    if (wanted !== undefined && wanted !== "" && wanted !== String(kv.revision)) {
+      throw ApiError.conflict(info.resource, name, info.group);
+    }
+    const old = decodeStored(kv.value, kv.revision);
+    return this.write(info, ns, name, obj, old, kv.revision, opts);
+  }
+
+  /**
+   * Read-modify-write with retries on conflict (patches and in-process controllers):
+   * `mutate` gets a private copy of the current object.
+   */
+  async guaranteedUpdate(
+    info: ResourceInfo,
+    ns: string | undefined,
+    name: string,
+    mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>,
+    opts: WriteOptions = {},
+  ): Promise<KubeObject> {
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.getKV(info, ns, name);
+      const old = decodeStored(kv.value, kv.revision);
+      const next = await mutate(decodeStored(kv.value, kv.revision));
+      this.normalize(info, ns, next);
+      next.metadata.name = name;
+      try {
+        return await this.write(info, ns, name, next, old, kv.revision, opts);
+      } catch (e) {
+        if (e instanceof ApiError && retryable.has(e) && attempt < 8 && !opts.dryRun) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async write(
+    info: ResourceInfo,
+    ns: string | undefined,
+    name: string,
+    incoming: KubeObject,
+    old: KubeObject,
+    revision: number,
+    opts: WriteOptions,
+  ): Promise<KubeObject> {
+    let next = prepareForUpdate(info, incoming, old, opts.subresource ?? "");
+    delete next.metadata.resourceVersion;
+    if (opts.subresource !== "status") setDefaults(info.group, info.kind, next);
+    if (opts.transform) next = opts.transform(next, old);
+    this.validateOrThrow(info, next, old);
+    await this.deps.admit?.(info, next, old);
+    // the update that removes the last finalizer of a deleting object deletes it
+    const finalize =
+      next.metadata.deletionTimestamp !== undefined &&
+      (next.metadata.finalizers ?? []).length === 0 &&
+      namespaceFinalizers(info, next) === 0;
+    if (opts.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } };
+    const key = this.key(info, ns, name);
+    try {
+      if (finalize) {
+        const kv = await this.backend.delete(key, revision);
+        return { ...next, metadata: { ...next.metadata, resourceVersion: String(kv.revision) } };
+      }
+      const kv = await this.backend.update(key, encodeForStorage(next), revision);
+      next.metadata.resourceVersion = String(kv.revision);
+      return next;
+    } catch (e) {
+      if (e instanceof ConflictError) {
+        const err = ApiError.conflict(info.resource, name, info.group);
+        retryable.add(err);
+        throw err;
+      }
+      if (e instanceof NotFoundError) throw ApiError.notFound(info.resource, name, info.group, info.kind);
+      throw e;
+    }
+  }
+
+  async delete(
+    info: ResourceInfo,
+    ns: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+  ): Promise<DeleteResult> {
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.getKV(info, ns, name);
+      const cur = decodeStored(kv.value, kv.revision);
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== cur.metadata.uid) {
+        throw ApiError.conflict(
+          info.resource,
+          name,
+          info.group,
+          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`,
+        );
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== String(kv.revision)) {
+        throw ApiError.conflict(
+          info.resource,
+          name,
+          info.group,
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${kv.revision}`,
+        );
+      }
+      const finalizers = [...(cur.metadata.finalizers ?? [])];
+      if (this.deps.gcEnabled?.()) {
+        if (opts.propagationPolicy === "Foreground" && !finalizers.includes("foregroundDeletion"))
+          finalizers.push("foregroundDeletion");
+        if (opts.propagationPolicy === "Orphan" && !finalizers.includes("orphan")) finalizers.push("orphan");
+      }
+      const grace = this.gracePeriod(info, cur, opts.gracePeriodSeconds);
+      const pending = finalizers.length > 0 || grace > 0 || namespaceFinalizers(info, cur) > 0;
+      try {
+        if (!pending) {
+          if (opts.dryRun) return { object: cur, deleted: true };
+          const del = await this.backend.delete(this.key(info, ns, name), kv.revision);
+          return {
+            object: { ...cur, metadata: { ...cur.metadata, resourceVersion: String(del.revision) } },
+            deleted: true,
+          };
+        }
+        if (
+          cur.metadata.deletionTimestamp &&
+          finalizers.length === (cur.metadata.finalizers ?? []).length &&
+          grace >= (cur.metadata.deletionGracePeriodSeconds ?? 0)
+        ) {
+          return { object: cur, deleted: false };
+        }
+        const next: KubeObject = structuredClone(cur);
+        next.metadata.finalizers = finalizers;
+        next.metadata.deletionTimestamp ??= timestamp(new Date(this.now().getTime() + grace * 1000));
+        next.metadata.deletionGracePeriodSeconds = grace;
+        if (info.group === "" && info.kind === "Namespace")
+          next.status = { ...(next.status as object), phase: "Terminating" };
+        if (opts.dryRun) return { object: next, deleted: false };
+        delete next.metadata.resourceVersion;
+        const up = await this.backend.update(this.key(info, ns, name), encodeForStorage(next), kv.revision);
+        next.metadata.resourceVersion = String(up.revision);
+        return { object: next, deleted: false };
+      } catch (e) {
+        if (e instanceof ConflictError && attempt < 8) continue;
+        if (e instanceof NotFoundError) throw ApiError.notFound(info.resource, name, info.group, info.kind);
+        throw e;
+      }
+    }
+  }
+
+  /** grace period honoured: pods bound to a node wait for their kubelet; others go at once */
+  private gracePeriod(info: ResourceInfo, cur: KubeObject, requested?: number): number {
+    if (!(info.group === "" && info.kind === "Pod")) return 0;
+    const spec = cur.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
+    const status = cur.status as { phase?: string } | undefined;
+    if (!spec?.nodeName) return 0;
+    if (status?.phase === "Succeeded" || status?.phase === "Failed") return 0;
+    return Math.max(0, requested ?? spec.terminationGracePeriodSeconds ?? 30);
+  }
+}

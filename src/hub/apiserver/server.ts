@@ -1,0 +1,218 @@
+/**
+ * ApiServer: the hub's HTTPS endpoint. Non-resource paths (health, version, discovery,
+ * OpenAPI) are answered here; resource paths go to the router. Other components may claim
+ * upgrade paths (MQTT over WebSocket on /mqtt) and subresources (log, exec …).
+ *
+ * Design notes
+ * - TLS only: kubectl sends credentials over HTTPS alone. Client certificates are requested but
+ *   not required, so bearer tokens work on the same port.
+ * - stop() closes idle and watch connections so a restart never hangs on long-lived watches.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import type { Duplex } from "node:stream";
+import { ApiError } from "../../api/errors.js";
+import type { Logger } from "../../lib/logger.js";
+import { KUBE_VERSION } from "../../lib/version.js";
+import type { Authenticator } from "./auth.js";
+import { parseAccept } from "./codec.js";
+import { AGGREGATED_CONTENT_TYPE, Discovery } from "./discovery.js";
+import type { Call, ServerParts } from "./handlers/context.js";
+import { Query, sendError, sendRaw } from "./http.js";
+import { parseResourcePath } from "./request-info.js";
+import { type RouterExtensions, routeResource } from "./router.js";
+
+export interface OpenApiProvider {
+  root(): string;
+  document(groupVersion: string): string | undefined;
+}
+
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+  tls: { certPem: string; keyPem: string; caPem: string };
+  auth: Authenticator;
+  parts: ServerParts;
+  openapi: OpenApiProvider;
+  extensions?: RouterExtensions;
+  /** upgrade handlers by path, e.g. "/mqtt" */
+  upgrades?: Map<string, UpgradeHandler>;
+  /** readiness beyond "listening" (store open, bootstrap done) */
+  ready?: () => boolean;
+  logger: Logger;
+}
+
+export class ApiServer {
+  private server: Server | undefined;
+  private readonly discovery: Discovery;
+  private readonly ext: RouterExtensions;
+
+  constructor(private readonly opts: ApiServerOptions) {
+    this.discovery = new Discovery(opts.parts.registry);
+    this.ext = opts.extensions ?? { subresources: new Map() };
+  }
+
+  get address(): { host: string; port: number } {
+    const a = this.server?.address();
+    if (!a || typeof a === "string") throw new Error("the API server is not listening");
+    return { host: a.address, port: a.port };
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    const { tls } = this.opts;
+    const server = createServer(
+      {
+        cert: tls.certPem,
+        key: tls.keyPem,
+        ca: tls.caPem,
+        requestCert: true,
+        rejectUnauthorized: false,
+        keepAliveTimeout: 65_000,
+      },
+      (req, res) => {
+        this.handle(req, res).catch((e: unknown) => {
+          this.opts.logger.error({ err: e, url: req.url }, "request failed");
+          sendError(res, e);
+        });
+      },
+    );
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = new URL(req.url ?? "/", "https://x").pathname;
+      const h = this.opts.upgrades?.get(path);
+      if (h) {
+        h(req, socket, head);
+        return;
+      }
+      this.handleUpgradeAsRequest(req, socket);
+    });
+    server.on("clientError", (_err, socket) => socket.destroy());
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: this.opts.host, port: this.opts.port, backlog: 511 }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    signal?.addEventListener("abort", () => void this.stop(), { once: true });
+  }
+
+  /** an upgrade nobody claimed (exec/port-forward before their handlers exist): a plain 400/404 */
+  private handleUpgradeAsRequest(req: IncomingMessage, socket: Duplex): void {
+    const body = JSON.stringify(
+      ApiError.badRequest(`upgrade requests to ${req.url} are not supported`).toStatus(),
+    );
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "https://hub");
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    switch (path) {
+      case "/healthz":
+      case "/livez":
+        return sendRaw(res, 200, "ok", "text/plain; charset=utf-8");
+      case "/readyz":
+        return this.opts.ready && !this.opts.ready()
+          ? sendRaw(res, 503, "not ready", "text/plain; charset=utf-8")
+          : sendRaw(res, 200, "ok", "text/plain; charset=utf-8");
+      case "/version":
+        return sendRaw(res, 200, JSON.stringify(versionInfo()));
+    }
+    const user = this.opts.auth.authenticate(req);
+    if (!user) {
+      sendError(res, ApiError.unauthorized());
+      return;
+    }
+    const accept = parseAccept(req.headers.accept);
+    if (path === "/api") {
+      return accept.aggregatedDiscovery
+        ? sendRaw(res, 200, this.discovery.aggregated(true), AGGREGATED_CONTENT_TYPE)
+        : sendRaw(res, 200, this.discovery.apiVersions());
+    }
+    if (path === "/apis") {
+      return accept.aggregatedDiscovery
+        ? sendRaw(res, 200, this.discovery.aggregated(false), AGGREGATED_CONTENT_TYPE)
+        : sendRaw(res, 200, this.discovery.apiGroupList());
+    }
+    if (path === "/openapi/v3") return sendRaw(res, 200, this.opts.openapi.root());
+    if (path.startsWith("/openapi/v3/")) {
+      const doc = this.opts.openapi.document(path.slice("/openapi/v3/".length));
+      if (doc) return sendRaw(res, 200, doc);
+      throw notFoundPath();
+    }
+    const m = /^\/api\/(v1)$/.exec(path) ?? /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
+    if (m) {
+      const doc = path.startsWith("/api/")
+        ? this.discovery.resourceList("", m[1]!)
+        : this.discovery.resourceList(m[1]!, m[2]!);
+      if (doc) return sendRaw(res, 200, doc);
+      throw notFoundPath();
+    }
+    const g = /^\/apis\/([^/]+)$/.exec(path);
+    if (g) {
+      const doc = this.discovery.apiGroup(g[1]!);
+      if (doc) return sendRaw(res, 200, doc);
+      throw notFoundPath();
+    }
+    const rr = parseResourcePath(path);
+    if (!rr) throw notFoundPath();
+    const info = this.opts.parts.registry.get(rr.group, rr.version, rr.resource);
+    if (!info) throw notFoundPath();
+    if (rr.namespace !== undefined && !info.namespaced) throw notFoundPath();
+    const call: Call = {
+      req,
+      res,
+      rr: info.namespaced || rr.namespace === undefined ? rr : rr,
+      info,
+      query: new Query(url.searchParams),
+      accept,
+      user,
+      parts: this.opts.parts,
+      warnings: [],
+    };
+    const origWriteHead = res.writeHead.bind(res);
+    // attach Warning headers collected while handling (fieldValidation=Warn …)
+    res.writeHead = ((...args: Parameters<typeof res.writeHead>) => {
+      if (call.warnings.length > 0)
+        res.setHeader(
+          "Warning",
+          call.warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+        );
+      return origWriteHead(...args);
+    }) as typeof res.writeHead;
+    await routeResource(call, this.ext);
+  }
+}
+
+function notFoundPath(): ApiError {
+  return new ApiError(404, "NotFound", "the server could not find the requested resource", {});
+}
+
+export function versionInfo(): Record<string, string> {
+  return {
+    major: KUBE_VERSION.major,
+    minor: KUBE_VERSION.minor,
+    gitVersion: KUBE_VERSION.gitVersion,
+    gitCommit: process.env.EDGEKUBE_BUILD_COMMIT || "unknown",
+    gitTreeState: "clean",
+    buildDate: "2026-01-01T00:00:00Z",
+    goVersion: `node${process.versions.node}`,
+    compiler: "node",
+    platform: `linux/${process.arch === "x64" ? "amd64" : process.arch}`,
+  };
+}
