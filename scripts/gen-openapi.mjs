@@ -24,7 +24,9 @@ import ts from "typescript";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const typesDir = join(root, "node_modules", "kubernetes-types");
-const outFile = join(root, "src", "hub", "apiserver", "openapi", "generated", "schemas.json");
+/** Output path; an argument overrides it (the unit test regenerates into a temp file to compare). */
+const outFile =
+  process.argv[2] ?? join(root, "src", "hub", "apiserver", "openapi", "generated", "schemas.json");
 const facts = JSON.parse(readFileSync(join(root, "scripts", "openapi-field-facts.json"), "utf8"));
 
 /** Declaration file (relative to kubernetes-types, no extension) → upstream name prefix. */
@@ -225,4 +227,4 @@ function sortKeys(v) {
 }
 
 writeFileSync(outFile, `${JSON.stringify(sortKeys(schemas))}\n`);
-console.log(`wrote ${Object.keys(schemas).length} schemas to ${relative(root, outFile)}`);
+console.log(`wrote ${Object.keys(schemas).length} schemas to ${outFile}`);

@@ -114,17 +114,15 @@ describe.skipIf(!need(hasKubectl()))("kubectl against /openapi/v3", () => {
           pod.metadata = { ...pod.metadata, namespace: "default", uid: "u1", resourceVersion: "1" };
           res.writeHead(201, { "Content-Type": "application/json" }).end(JSON.stringify(pod));
         } else {
-          res
-            .writeHead(404, { "Content-Type": "application/json" })
-            .end(
-              JSON.stringify({
-                kind: "Status",
-                apiVersion: "v1",
-                status: "Failure",
-                reason: "NotFound",
-                code: 404,
-              }),
-            );
+          res.writeHead(404, { "Content-Type": "application/json" }).end(
+            JSON.stringify({
+              kind: "Status",
+              apiVersion: "v1",
+              status: "Failure",
+              reason: "NotFound",
+              code: 404,
+            }),
+          );
         }
       });
     });
@@ -197,6 +195,26 @@ describe.skipIf(!need(hasKubectl()))("kubectl against /openapi/v3", () => {
     const before = requests.length;
     const out = await kubectl("create", "-f", manifest);
     expect(out).toContain("pod/p1 created");
+    const mine = requests.slice(before);
+    const post = mine.find((r) => r.startsWith("POST /api/v1/namespaces/default/pods"));
+    expect(post).toContain("fieldValidation=Strict");
+    expect(mine.filter((r) => r.includes("/openapi/v2"))).toEqual([]);
+  });
+
+  it("apply -f of a new object posts with fieldValidation=Strict", async () => {
+    const manifest = join(dir, "pod2.json");
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "p2" },
+        spec: { containers: [{ name: "c", image: "busybox" }] },
+      }),
+    );
+    const before = requests.length;
+    const out = await kubectl("apply", "-f", manifest);
+    expect(out).toContain("pod/p2 created");
     const mine = requests.slice(before);
     const post = mine.find((r) => r.startsWith("POST /api/v1/namespaces/default/pods"));
     expect(post).toContain("fieldValidation=Strict");
