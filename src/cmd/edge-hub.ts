@@ -1,5 +1,111 @@
-/** `edge-hub …`: argv → validated config → start. (Placeholder dispatch; filled by the API server work.) */
+/**
+ * `edge-hub …` (also `edgekube hub …`): argv → validated HubConfig → start.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Hub } from "../hub/hub.js";
+import { parseFlags, parsePort, UsageError } from "../lib/args.js";
+import { createLogger } from "../lib/logger.js";
+
+const DEFAULT_DATA_DIR = "/var/lib/edgekube/hub";
+
+const HELP = `Usage: edge-hub <command> [flags]
+
+Commands:
+  server       run the hub (API server on SQLite, controllers, MQTT broker)
+  kubeconfig   print the admin kubeconfig
+
+server flags:
+  --data-dir DIR         state, credentials and admin.kubeconfig (default ${DEFAULT_DATA_DIR})
+  --bind-address ADDR    address to listen on (default 0.0.0.0)
+  --https-port PORT      API server port (default 6443)
+  --advertise-address A  address written into admin.kubeconfig (default 127.0.0.1)
+  --tls-san NAME|IP      extra name or address for the serving certificate (repeatable)
+  --service-cidr CIDR    service addresses (default 10.43.0.0/16)
+  --cluster-cidr CIDR    pod addresses (default 10.42.0.0/16)
+  --log-level LEVEL      trace|debug|info|warn|error (default info)
+`;
+
 export async function hubMain(argv: string[]): Promise<number> {
-  process.stderr.write(`edge-hub: not implemented yet: ${argv.join(" ")}\n`);
-  return 2;
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case "server":
+        return await server(rest);
+      case "kubeconfig":
+        return kubeconfig(rest);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(HELP);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`edge-hub: unknown command "${cmd}"\n\n${HELP}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`edge-hub: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+async function server(argv: string[]): Promise<number> {
+  const { values } = parseFlags(
+    argv,
+    {
+      "data-dir": { type: "string" },
+      "bind-address": { type: "string" },
+      "https-port": { type: "string" },
+      "advertise-address": { type: "string" },
+      "tls-san": { type: "string", multiple: true },
+      "service-cidr": { type: "string" },
+      "cluster-cidr": { type: "string" },
+      "log-level": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    "edge-hub server",
+  );
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const logger = createLogger({ level: values["log-level"] ?? "info" });
+  const hub = new Hub({
+    dataDir: resolve(values["data-dir"] ?? DEFAULT_DATA_DIR),
+    bindAddress: values["bind-address"] ?? "0.0.0.0",
+    httpsPort: parsePort(values["https-port"], "--https-port", 6443),
+    ...(values["advertise-address"] ? { advertiseAddress: values["advertise-address"] } : {}),
+    tlsSans: values["tls-san"] ?? [],
+    serviceCIDR: values["service-cidr"] ?? "10.43.0.0/16",
+    clusterCIDR: values["cluster-cidr"] ?? "10.42.0.0/16",
+    nodePortRange: [30000, 32767],
+    logger,
+  });
+  await hub.start();
+  process.stdout.write(`edge-hub: ready at ${hub.url}; kubeconfig: ${hub.kubeconfigPath}\n`);
+  await new Promise<void>((done) => {
+    const stop = (sig: string) => {
+      logger.info({ signal: sig }, "stopping");
+      hub.stop().then(done, done);
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+  return 0;
+}
+
+function kubeconfig(argv: string[]): number {
+  const { values } = parseFlags(argv, { "data-dir": { type: "string" } }, "edge-hub kubeconfig");
+  const file = join(resolve(values["data-dir"] ?? DEFAULT_DATA_DIR), "admin.kubeconfig");
+  if (!existsSync(file)) {
+    throw new Error(
+      `${file} does not exist: start the hub once with "edge-hub server --data-dir ${values["data-dir"] ?? DEFAULT_DATA_DIR}"`,
+    );
+  }
+  process.stdout.write(readFileSync(file, "utf8"));
+  return 0;
 }

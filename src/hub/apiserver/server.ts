@@ -19,13 +19,9 @@ import { parseAccept } from "./codec.js";
 import { AGGREGATED_CONTENT_TYPE, Discovery } from "./discovery.js";
 import type { Call, ServerParts } from "./handlers/context.js";
 import { Query, sendError, sendRaw } from "./http.js";
+import { type OpenApiCache, serveOpenApiV3 } from "./openapi/index.js";
 import { parseResourcePath } from "./request-info.js";
 import { type RouterExtensions, routeResource } from "./router.js";
-
-export interface OpenApiProvider {
-  root(): string;
-  document(groupVersion: string): string | undefined;
-}
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -35,7 +31,7 @@ export interface ApiServerOptions {
   tls: { certPem: string; keyPem: string; caPem: string };
   auth: Authenticator;
   parts: ServerParts;
-  openapi: OpenApiProvider;
+  openapi: OpenApiCache;
   extensions?: RouterExtensions;
   /** upgrade handlers by path, e.g. "/mqtt" */
   upgrades?: Map<string, UpgradeHandler>;
@@ -149,11 +145,11 @@ export class ApiServer {
         ? sendRaw(res, 200, this.discovery.aggregated(false), AGGREGATED_CONTENT_TYPE)
         : sendRaw(res, 200, this.discovery.apiGroupList());
     }
-    if (path === "/openapi/v3") return sendRaw(res, 200, this.opts.openapi.root());
-    if (path.startsWith("/openapi/v3/")) {
-      const doc = this.opts.openapi.document(path.slice("/openapi/v3/".length));
-      if (doc) return sendRaw(res, 200, doc);
-      throw notFoundPath();
+    const oa = serveOpenApiV3(this.opts.openapi, path, url.searchParams, req.headers["if-none-match"]);
+    if (oa) {
+      res.writeHead(oa.status, oa.headers);
+      res.end(oa.body);
+      return;
     }
     const m = /^\/api\/(v1)$/.exec(path) ?? /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
     if (m) {
