@@ -53,13 +53,20 @@ export interface ListResult {
 export interface Watch {
   /** stop delivering events; idempotent */
   cancel(): void;
+  /** continue delivery after `onEvents` returned false (call it on the consumer's 'drain') */
+  resume(): void;
 }
 
 export interface WatchOptions {
   /** deliver events with revision > fromRevision (0 = only new events from now) */
   readonly fromRevision: number;
-  /** called in revision order; one call per tick with every event of that tick */
-  readonly onEvents: (events: readonly WatchEvent[]) => void;
+  /**
+   * called in revision order; one call per tick with every event of that tick (replay comes
+   * in pages). Return false when the consumer is congested (like `stream.write`): the store
+   * then holds further events, up to its backlog cap, until `resume()`; past the cap the
+   * watch ends with WatchOverflowError.
+   */
+  readonly onEvents: (events: readonly WatchEvent[]) => unknown;
   /** called once if the watch is ended by the store (compaction, shutdown) */
   readonly onError?: (err: Error) => void;
 }
@@ -85,6 +92,7 @@ export interface Backend {
   /** deletes; expectedRevision 0 = unconditional. Resolves the deleted value at the delete revision */
   delete(key: string, expectedRevision?: number): Promise<KeyValue>;
 
+  /** throws CompactedError at once when opts.fromRevision < compactRevision() */
   watch(prefix: string, opts: WatchOptions): Watch;
 
   /** drop history below `revision` (never the live rows) */
@@ -122,5 +130,21 @@ export class CompactedError extends Error {
   ) {
     super(`revision ${requested} has been compacted (oldest available ${compacted})`);
     this.name = "CompactedError";
+  }
+}
+
+export class StoreClosedError extends Error {
+  constructor() {
+    super("the store is stopped (hub shutting down); retry against a running hub");
+    this.name = "StoreClosedError";
+  }
+}
+
+export class WatchOverflowError extends Error {
+  constructor(readonly backlogBytes: number) {
+    super(
+      `watcher fell too far behind (${backlogBytes} bytes of events buffered); list again and watch from the list's revision`,
+    );
+    this.name = "WatchOverflowError";
   }
 }

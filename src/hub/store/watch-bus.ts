@@ -1,0 +1,200 @@
+/**
+ * The in-process watch bus: fans committed events out to watchers on key prefixes.
+ *
+ * Design notes
+ * - A watcher is in one of two modes. *Replay*: it reads its events from the log (rows with
+ *   revision > where it stands), a page per turn, and ignores live publishes because those
+ *   are in the log too. When a page comes back short it has caught up with everything
+ *   committed and switches to *live*: from then on each publish (one per group-commit flush)
+ *   becomes one onEvents call. Commit and publish run in the same synchronous step, so
+ *   "everything committed" and "everything published" never differ when a watcher switches:
+ *   no gap, no duplicate.
+ * - Backpressure: onEvents returning false (a congested socket) pauses the watcher. A paused
+ *   replayer simply stops reading the log; a paused live watcher queues whole batches, up to
+ *   `maxBacklogBytes`, then is ended with WatchOverflowError (the client re-lists) rather
+ *   than letting a stalled client grow the hub's memory without bound.
+ * - Compaction can overtake a replayer that is paused or far behind: `compacted(rev)` ends
+ *   those with CompactedError, like etcd does.
+ * - A throwing onEvents ends only that watcher.
+ */
+import type { Logger } from "../../lib/logger.js";
+import {
+  CompactedError,
+  type Watch,
+  type WatchEvent,
+  type WatchOptions,
+  WatchOverflowError,
+} from "./backend.js";
+import { eventBytes } from "./log-row.js";
+
+export interface LogReader {
+  /** committed events with revision > after and a key starting with prefix, oldest first */
+  readEvents(prefix: string, after: number, limit: number): WatchEvent[];
+}
+
+export interface WatchBusOptions {
+  readonly reader: LogReader;
+  readonly logger: Logger;
+  /** per-watcher cap on queued event bytes while paused (default 16 MiB) */
+  readonly maxBacklogBytes?: number;
+  /** log rows read per replay step (default 1000) */
+  readonly replayPageSize?: number;
+}
+
+class Watcher implements Watch {
+  live = false;
+  paused = false;
+  ended = false;
+  queue: WatchEvent[][] = [];
+  queuedBytes = 0;
+  replayTimer: NodeJS.Immediate | undefined;
+
+  constructor(
+    readonly bus: WatchBus,
+    readonly prefix: string,
+    readonly opts: WatchOptions,
+    /** revision of the last event delivered or queued */
+    public position: number,
+  ) {}
+
+  cancel(): void {
+    this.bus.remove(this);
+  }
+
+  resume(): void {
+    if (this.ended || !this.paused) return;
+    this.paused = false;
+    if (!this.live) {
+      this.bus.scheduleReplay(this);
+      return;
+    }
+    while (!this.paused && !this.ended && this.queue.length > 0) {
+      const batch = this.queue.shift()!;
+      for (const e of batch) this.queuedBytes -= eventBytes(e);
+      this.bus.deliver(this, batch);
+    }
+  }
+}
+
+export class WatchBus {
+  readonly #watchers = new Set<Watcher>();
+  readonly #reader: LogReader;
+  readonly #log: Logger;
+  readonly #maxBacklog: number;
+  readonly #pageSize: number;
+  #revision: number;
+
+  constructor(opts: WatchBusOptions, revision: number) {
+    this.#reader = opts.reader;
+    this.#log = opts.logger;
+    this.#maxBacklog = opts.maxBacklogBytes ?? 16 * 1024 * 1024;
+    this.#pageSize = opts.replayPageSize ?? 1000;
+    this.#revision = revision;
+  }
+
+  get size(): number {
+    return this.#watchers.size;
+  }
+
+  /** The caller checks compaction first; fromRevision 0 means "from now". */
+  watch(prefix: string, opts: WatchOptions): Watch {
+    const from = opts.fromRevision > 0 ? opts.fromRevision : this.#revision;
+    const w = new Watcher(this, prefix, opts, from);
+    this.#watchers.add(w);
+    if (from < this.#revision) this.scheduleReplay(w);
+    else w.live = true;
+    return w;
+  }
+
+  /** Events of one committed flush, in revision order; `revision` is the new committed revision. */
+  publish(events: readonly WatchEvent[], revision: number): void {
+    this.#revision = revision;
+    if (events.length === 0) return;
+    for (const w of this.#watchers) {
+      if (!w.live || w.ended) continue;
+      const mine = events.filter((e) => e.kv.revision > w.position && e.kv.key.startsWith(w.prefix));
+      if (mine.length === 0) continue;
+      w.position = mine[mine.length - 1]!.kv.revision;
+      if (!w.paused) {
+        this.deliver(w, mine);
+        continue;
+      }
+      w.queue.push(mine);
+      for (const e of mine) w.queuedBytes += eventBytes(e);
+      if (w.queuedBytes > this.#maxBacklog) this.#end(w, new WatchOverflowError(w.queuedBytes));
+    }
+  }
+
+  /** History up to `compactRevision` is gone: replayers standing below it cannot continue. */
+  compacted(compactRevision: number): void {
+    for (const w of this.#watchers) {
+      if (!w.live && w.position < compactRevision) {
+        this.#end(w, new CompactedError(w.position, compactRevision));
+      }
+    }
+  }
+
+  /** End every watcher with `err` (store shutdown). */
+  close(err: Error): void {
+    for (const w of [...this.#watchers]) this.#end(w, err);
+  }
+
+  remove(w: Watcher): void {
+    w.ended = true;
+    w.queue = [];
+    w.queuedBytes = 0;
+    if (w.replayTimer) clearImmediate(w.replayTimer);
+    w.replayTimer = undefined;
+    this.#watchers.delete(w);
+  }
+
+  deliver(w: Watcher, events: readonly WatchEvent[]): void {
+    let more: unknown;
+    try {
+      more = w.opts.onEvents(events);
+    } catch (err) {
+      this.#log.warn({ err, prefix: w.prefix }, "watch consumer threw; ending that watch");
+      this.#end(w, err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (more === false && !w.ended) w.paused = true;
+  }
+
+  scheduleReplay(w: Watcher): void {
+    w.replayTimer ??= setImmediate(() => {
+      w.replayTimer = undefined;
+      this.#replayStep(w);
+    });
+  }
+
+  #replayStep(w: Watcher): void {
+    if (w.ended || w.paused || w.live) return;
+    let page: WatchEvent[];
+    try {
+      page = this.#reader.readEvents(w.prefix, w.position, this.#pageSize);
+    } catch (err) {
+      this.#end(w, err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    const caughtUp = page.length < this.#pageSize;
+    // switch before delivering: the consumer may write from inside onEvents, and that flush
+    // must reach this watcher live
+    if (page.length > 0) w.position = page[page.length - 1]!.kv.revision;
+    if (caughtUp) {
+      w.position = Math.max(w.position, this.#revision);
+      w.live = true;
+    }
+    if (page.length > 0) this.deliver(w, page);
+    if (!caughtUp) this.scheduleReplay(w);
+  }
+
+  #end(w: Watcher, err: Error): void {
+    if (w.ended) return;
+    this.remove(w);
+    try {
+      w.opts.onError?.(err);
+    } catch (e) {
+      this.#log.warn({ err: e }, "watch onError threw");
+    }
+  }
+}

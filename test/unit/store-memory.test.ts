@@ -1,0 +1,4 @@
+import { MemoryBackend } from "../../src/hub/store/index.js";
+import { registerStoreContract } from "../helpers/store-contract.js";
+
+registerStoreContract("MemoryBackend", (opts) => new MemoryBackend(opts));
