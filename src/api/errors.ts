@@ -204,4 +204,23 @@ export const fieldErr = {
     field,
     message: `Invalid value: ${JSON.stringify(value)}: ${detail}`,
   }),
+  notFound: (field: string, value: unknown): StatusCause => ({
+    reason: "FieldValueNotFound",
+    field,
+    message: `Not found: ${JSON.stringify(value)}`,
+  }),
+  tooMany: (field: string, actual: number, max: number): StatusCause => ({
+    reason: "FieldValueTooMany",
+    field,
+    message: `Too many: ${actual}: must have at most ${max} items`,
+  }),
+  /**
+   * Invalid value whose rendering is given by the caller: upstream prints maps, slices and
+   * structs with Go's `%#v` (`map[string]string{"app":"web"}`), which JSON cannot reproduce.
+   */
+  invalidRendered: (field: string, rendered: string, detail: string): StatusCause => ({
+    reason: "FieldValueInvalid",
+    field,
+    message: `Invalid value: ${rendered}: ${detail}`,
+  }),
 };
