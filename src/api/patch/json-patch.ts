@@ -45,7 +45,7 @@ function applyOne(root: { doc: unknown }, op: JsonObject): void {
   const path = pathOf(op, "path");
   switch (kind) {
     case "add":
-      add(root, path, valueOf(op), "add");
+      add(root, path, opValue(op), "add");
       return;
     case "remove":
       remove(root, path, "remove");
@@ -53,7 +53,7 @@ function applyOne(root: { doc: unknown }, op: JsonObject): void {
     case "replace": {
       const [parent, key] = resolve(root, path, "replace");
       if (!has(parent, key)) throw missing("replace operation does not apply: doc is missing key", path);
-      set(parent, key, valueOf(op));
+      set(parent, key, opValue(op));
       return;
     }
     case "move": {
@@ -94,7 +94,7 @@ function pathOf(op: JsonObject, field: "path" | "from"): string {
   return p;
 }
 
-function valueOf(op: JsonObject): unknown {
+function opValue(op: JsonObject): unknown {
   if (!("value" in op)) throw patchUnprocessable(`${String(op.op)} operation is missing its value`);
   return cloneJson(op.value);
 }
