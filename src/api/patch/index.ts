@@ -1,0 +1,9 @@
+/**
+ * Patch machinery: strategic merge, JSON merge and JSON patch, and server-side apply with
+ * managedFields. Pure functions on plain JSON; the apiserver chooses one by Content-Type.
+ */
+export { applyJsonPatch, type JsonPatchOp, jsonEqual } from "./json-patch.js";
+export { applyMergePatch } from "./merge-patch.js";
+export type { GroupKind, PatchSchema } from "./schema.js";
+export { BUILTIN_GROUPS, schemaFor, supportsStrategicMerge } from "./schema-builtin.js";
+export { applyStrategicMergePatch } from "./strategic-merge.js";
