@@ -4,7 +4,12 @@
  */
 import { ApiError } from "../../api/errors.js";
 import type { KubeObject } from "../../api/object.js";
-import { fieldsForObject, parseFieldSelector, parseLabelSelector } from "../../api/selectors.js";
+import {
+  fieldsForObject,
+  parseFieldSelector,
+  parseLabelSelector,
+  unsupportedFieldLabelError,
+} from "../../api/selectors.js";
 import type { ResourceInfo } from "./resource-info.js";
 
 export type Predicate = (obj: KubeObject) => boolean;
@@ -19,18 +24,14 @@ export function compileSelection(
   if (!ls && !fs) return undefined;
   if (fs) {
     // reject unsupported field labels up front, in upstream's words
-    const supported = new Set(Object.keys(fieldsForObject(info.group, info.kind, { metadata: {} })));
-    for (const req of fs.requirements) {
-      if (!supported.has(req.field)) {
-        throw ApiError.badRequest(`field label not supported: ${req.field}`);
-      }
-    }
+    const bad = unsupportedFieldLabelError(info.group, info.kind, fs);
+    if (bad) throw ApiError.badRequest(bad);
   }
   return (obj) => {
     if (ls && !ls.matches(obj.metadata.labels ?? {})) return false;
     if (fs) {
       const fields = fieldsForObject(info.group, info.kind, obj);
-      if (!fs.matches((f) => fields[f])) return false;
+      if (!fs.matches((f: string) => fields[f])) return false;
     }
     return true;
   };

@@ -5,7 +5,7 @@
 import { ApiError } from "../../../api/errors.js";
 import { isObject, type KubeObject } from "../../../api/object.js";
 import { applyJsonPatch, applyMergePatch } from "../../../api/patch/index.js";
-import { labelSelectorString } from "../../../api/selectors.js";
+import { labelSelectorMatcher } from "../../../api/selectors.js";
 import { decodeBody, mediaType } from "../codec.js";
 import { readBody, sendJson } from "../http.js";
 import type { Call } from "./context.js";
@@ -26,7 +26,7 @@ function toScale(obj: KubeObject): KubeObject {
     spec: { replicas: spec.replicas ?? 0 },
     status: {
       replicas: status.replicas ?? 0,
-      ...(isObject(spec.selector) ? { selector: labelSelectorString(spec.selector) } : {}),
+      ...(isObject(spec.selector) ? { selector: labelSelectorMatcher(spec.selector).toString() } : {}),
     },
   };
 }
