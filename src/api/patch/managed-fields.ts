@@ -184,7 +184,8 @@ export function serverSideApply(opts: ServerSideApplyOptions): JsonObject {
   if (previous) {
     const owned = others.reduce((acc, e) => acc.union(e.set), me.set);
     const pruned = previous.set.values().filter((p) => !owned.has(p) && !owned.hasUnder(p));
-    for (const p of pruned.sort((a, b) => b.length - a.length)) removePath(merged, p);
+    // Parents first: removing a key field first would make its list item unfindable.
+    for (const p of pruned.sort((a, b) => a.length - b.length)) removePath(merged, p);
     // A map that held only pruned fields goes too, unless someone owns it.
     for (const p of pruned) {
       for (let n = p.length - 1; n > 0; n--) {

@@ -255,3 +255,18 @@ describe("updateManagedFields", () => {
     expect(entries(out).map((e) => e.manager)).toEqual(["a"]);
   });
 });
+
+describe("server-side apply: list items", () => {
+  it("prunes a container the manager no longer applies and keeps the applied order", () => {
+    const two = manifest(1);
+    const tspec = ((two.spec as JsonObject).template as JsonObject).spec as JsonObject;
+    tspec.containers = [
+      { name: "c", image: "nginx:1" },
+      { name: "side", image: "busybox", env: [{ name: "A", value: "1" }] },
+    ];
+    const first = apply(undefined, two);
+    const second = apply(first, manifest(1), "kubectl", false, T2);
+    const cs = (((second.spec as JsonObject).template as JsonObject).spec as JsonObject).containers;
+    expect(cs).toEqual([{ name: "c", image: "nginx:1" }]);
+  });
+});
