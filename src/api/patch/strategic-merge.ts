@@ -17,23 +17,24 @@
  * - The function works on private copies; the caller's objects are never touched.
  */
 import { cloneJson, isObject, type JsonObject } from "../object.js";
-import {
-  goFormat,
-  goTypeName,
-  patchBadRequest,
-  patchInternal,
-  patchUnprocessable,
-  unsupportedPatchType,
-} from "./patch-errors.js";
+import { goFormat, patchBadRequest, patchInternal, unsupportedPatchType } from "./patch-errors.js";
 import { fieldSchema, type GroupKind, type PatchSchema } from "./schema.js";
 import { schemaFor, supportsStrategicMerge } from "./schema-builtin.js";
+import {
+  badArgType,
+  elementKind,
+  keyValue,
+  kindOf,
+  noMergeKey,
+  normalizeOrder,
+  partition,
+  sameKey,
+} from "./smp-lists.js";
 
 const DIRECTIVE = "$patch";
 const RETAIN_KEYS = "$retainKeys";
 const DELETE_FROM_PRIMITIVE_LIST = "$deleteFromPrimitiveList";
 const SET_ELEMENT_ORDER = "$setElementOrder";
-
-type ElemKind = "map" | "primitive";
 
 export function applyStrategicMergePatch(original: JsonObject, patch: JsonObject, gk: GroupKind): JsonObject {
   if (!supportsStrategicMerge(gk)) throw unsupportedPatchType();
@@ -84,12 +85,6 @@ function mergeMap(original: JsonObject | undefined, patch: JsonObject, schema: P
     }
   }
   return out;
-}
-
-function kindOf(v: unknown): string {
-  if (Array.isArray(v)) return "list";
-  if (v === null) return "null";
-  return typeof v;
 }
 
 function setWithoutDirectives(target: JsonObject, key: string, v: unknown): void {
@@ -204,10 +199,6 @@ function mergeOrderedLists(original: JsonObject, patch: JsonObject, schema: Patc
   }
 }
 
-function badArgType(expected: unknown, actual: unknown) {
-  return patchInternal(`expected a ${goTypeName(expected)}, but received a ${goTypeName(actual)}`);
-}
-
 function validateAgainstOrder(patchList: unknown[], order: unknown[], mergeKey: string): void {
   if (order.length === 0 || patchList.length === 0) return;
   const items = mergeKey ? patchList.filter((x) => !(isObject(x) && x[DIRECTIVE] === "delete")) : patchList;
@@ -227,38 +218,6 @@ function validateAgainstOrder(patchList: unknown[], order: unknown[], mergeKey: 
       `The order in patch list:\n${goFormat(patchList)}\n doesn't match ${SET_ELEMENT_ORDER} list:\n${goFormat(order)}\n`,
     );
   }
-}
-
-function keyValue(item: unknown, mergeKey: string): unknown {
-  if (!isObject(item)) throw badArgType({}, item);
-  if (!(mergeKey in item)) throw noMergeKey(item, mergeKey);
-  return item[mergeKey];
-}
-
-function noMergeKey(item: JsonObject, mergeKey: string) {
-  return patchInternal(
-    `map: ${goFormat(item)} does not contain declared merge key: ${mergeKey}; every item of this list needs its "${mergeKey}" field`,
-  );
-}
-
-function sameKey(a: unknown, b: unknown, mergeKey: string): boolean {
-  return mergeKey ? keyValue(a, mergeKey) === keyValue(b, mergeKey) : a === b;
-}
-
-function elementKind(...lists: unknown[][]): ElemKind {
-  let prev: string | undefined;
-  for (const list of lists) {
-    for (const v of list) {
-      const k = kindOf(v);
-      if (prev === undefined) {
-        if (k === "list") throw patchUnprocessable("lists of lists are not supported");
-        prev = k;
-      } else if (prev !== k) {
-        throw patchInternal(`list element types are not identical: ${goFormat(lists)}`);
-      }
-    }
-  }
-  return prev === "object" ? "map" : "primitive";
 }
 
 function mergeSlice(
@@ -317,55 +276,4 @@ function applySpecialElements(
     else throw patchInternal(`unknown patch type: ${goFormat(d)} in map: ${goFormat(v)}`);
   }
   return replace ? [plain, []] : [orig, plain];
-}
-
-function partition(list: unknown[], by: unknown[], mergeKey: string): [unknown[], unknown[]] {
-  const inBy: unknown[] = [];
-  const rest: unknown[] = [];
-  for (const v of list) {
-    const found = mergeKey
-      ? by.some((b) => isObject(b) && mergeKey in b && b[mergeKey] === keyValue(v, mergeKey))
-      : by.includes(v);
-    (found ? inBy : rest).push(v);
-  }
-  return [inBy, rest];
-}
-
-function indexIn(list: unknown[], v: unknown, mergeKey: string, kind: ElemKind): number {
-  const val = (x: unknown) => (kind === "map" ? (isObject(x) ? x[mergeKey] : undefined) : x);
-  const want = val(v);
-  return list.findIndex((x) => val(x) === want);
-}
-
-/** Patch items sorted by the patch order, server-only items by live order, then interleaved. */
-function normalizeOrder(
-  patchItems: unknown[],
-  serverOnly: unknown[],
-  patchOrder: unknown[],
-  serverOrder: unknown[],
-  mergeKey: string,
-  kind: ElemKind,
-): unknown[] {
-  const sortBy = (items: unknown[], order: unknown[]) => {
-    const deleted = kind === "map" ? items.filter((x) => isObject(x) && x[DIRECTIVE] === "delete") : [];
-    const rest = items.filter((x) => !deleted.includes(x));
-    rest.sort((a, b) => indexIn(order, a, mergeKey, kind) - indexIn(order, b, mergeKey, kind));
-    return [...rest, ...deleted];
-  };
-  const right = sortBy(patchItems, patchOrder);
-  const left = sortBy(serverOnly, serverOrder);
-  const out: unknown[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < left.length || j < right.length) {
-    if (i >= left.length) out.push(right[j++]);
-    else if (j >= right.length) out.push(left[i++]);
-    else {
-      const li = indexIn(serverOrder, left[i], mergeKey, kind);
-      const ri = indexIn(serverOrder, right[j], mergeKey, kind);
-      if (li >= 0 && ri >= 0 && li < ri) out.push(left[i++]);
-      else out.push(right[j++]);
-    }
-  }
-  return out;
 }
