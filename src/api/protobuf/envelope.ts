@@ -31,6 +31,11 @@ export interface UnknownEnvelope {
 
 const SEND_JSON = "send the object as JSON instead (Content-Type: application/json)";
 
+/** True for `application/vnd.kubernetes.protobuf`, with or without parameters (`;charset=…`). */
+export function isProtobufContentType(contentType: string | undefined): boolean {
+  return (contentType ?? "").split(";")[0]!.trim().toLowerCase() === PROTOBUF_CONTENT_TYPE;
+}
+
 export function hasProtobufMagic(buf: Uint8Array): boolean {
   return buf.length >= 4 && PROTOBUF_MAGIC.every((b, i) => buf[i] === b);
 }

@@ -7,6 +7,7 @@ export {
   decodeEnvelope,
   decodeProtobufBody,
   hasProtobufMagic,
+  isProtobufContentType,
   PROTOBUF_CONTENT_TYPE,
   PROTOBUF_MAGIC,
   type UnknownEnvelope,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../../../src/api/errors.js";
-import { decodeProtobufBody } from "../../../../src/api/protobuf/index.js";
+import { decodeProtobufBody, isProtobufContentType } from "../../../../src/api/protobuf/index.js";
 import { body, meta, Pb } from "./pb.js";
 
 function badRequest(fn: () => unknown): ApiError {
@@ -91,5 +91,13 @@ describe("decodeProtobufBody: bad input is a 400 that says what and where", () =
     const m = new Pb().str(1, "c").msg(8, new Pb().int(1, 253402300800));
     const err = badRequest(() => decodeProtobufBody(body("v1", "ConfigMap", new Pb().msg(1, m))));
     expect(err.message).toContain("at metadata.creationTimestamp");
+  });
+
+  it("recognises the protobuf content type with or without parameters", () => {
+    expect(isProtobufContentType("application/vnd.kubernetes.protobuf")).toBe(true);
+    expect(isProtobufContentType("application/vnd.kubernetes.protobuf; charset=binary")).toBe(true);
+    expect(isProtobufContentType("application/vnd.kubernetes.protobuf;stream=watch")).toBe(true);
+    expect(isProtobufContentType("application/json")).toBe(false);
+    expect(isProtobufContentType(undefined)).toBe(false);
   });
 });
