@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { KubeObject } from "../api/object.js";
+import { decodeProtobufBody } from "../api/protobuf/index.js";
 import { writeFileAtomic } from "../lib/fsutil.js";
 import type { Logger } from "../lib/logger.js";
 import { ServiceAllocator } from "./apiserver/admission/service-allocator.js";
@@ -92,7 +93,7 @@ export class Hub {
       registry,
       printerFor: (info) => printerFor(info.group, info.resource),
       schemas: { schema: (name) => builtInSchema(name) as Schema | undefined },
-      decode: {},
+      decode: { protobuf: (buf) => decodeProtobufBody(buf) },
       now: () => new Date(),
       logger: log.child({ component: "apiserver" }),
       bookmarkIntervalMs: 60_000,

@@ -8,8 +8,9 @@
  *   A compacted resourceVersion: an ERROR event with a 410 Expired Status, so informers relist.
  * - Selector transitions follow upstream: an object that stops matching is sent as DELETED,
  *   one that starts matching as ADDED.
- * - Each batch of events becomes one write; a watcher whose socket is not draining and whose
- *   queue passes `watchBufferLimit` is ended (the client re-lists) instead of growing memory.
+ * - Each batch of events becomes one write. When the socket stops draining, the store pauses
+ *   this watcher (returning false from onEvents) and resumes it on 'drain'; a watcher whose
+ *   backlog passes the store's cap is ended (the client re-lists) instead of growing memory.
  */
 import { ApiError } from "../../../api/errors.js";
 import type { KubeObject } from "../../../api/object.js";
@@ -91,16 +92,19 @@ export async function handleWatch(call: Call): Promise<void> {
   req.on("close", finish);
   res.on("error", finish);
 
-  const send = (text: string): void => {
-    if (closed || text === "") return;
-    res.write(text);
-    if (res.writableLength > parts.watchBufferLimit) {
+  const send = (text: string): boolean => {
+    if (closed) return false;
+    if (text === "") return true;
+    const ok = res.write(text);
+    if (!ok && res.writableLength > parts.watchBufferLimit) {
       parts.logger.warn(
         { resource: info.resource, queued: res.writableLength },
         "ending a watch that does not keep up",
       );
       finish();
+      return false;
     }
+    return ok;
   };
 
   if (initial.length > 0) {
@@ -109,7 +113,7 @@ export async function handleWatch(call: Call): Promise<void> {
     send(text);
   }
 
-  const onEvents = (events: readonly WatchEvent[]): void => {
+  const onEvents = (events: readonly WatchEvent[]): boolean => {
     let text = "";
     for (const ev of events) {
       lastRevision = ev.kv.revision;
@@ -128,7 +132,7 @@ export async function handleWatch(call: Call): Promise<void> {
       }
       text += encode(type, ev.kv.value, ev.kv.revision, obj);
     }
-    send(text);
+    return send(text);
   };
 
   try {
@@ -137,10 +141,12 @@ export async function handleWatch(call: Call): Promise<void> {
       onEvents,
       onError: (err) => {
         if (err instanceof CompactedError) send(encode("ERROR", JSON.stringify(expired(err).toStatus()), 0));
+        else parts.logger.info({ resource: info.resource, err: err.message }, "watch ended by the store");
         finish();
       },
     });
     cancel = () => w.cancel();
+    res.on("drain", () => w.resume());
   } catch (e) {
     if (!(e instanceof CompactedError)) throw e;
     send(encode("ERROR", JSON.stringify(expired(e).toStatus()), 0));
@@ -152,20 +158,15 @@ export async function handleWatch(call: Call): Promise<void> {
   timers.push(setTimeout(finish, timeoutSec * 1000));
   if (bookmarks) {
     const bookmark = (): void => {
-      send(
-        encode(
-          "BOOKMARK",
-          JSON.stringify({
-            kind: info.kind,
-            apiVersion: groupVersion(info),
-            metadata: { resourceVersion: String(lastRevision) },
-          }),
-          lastRevision,
-        ),
-      );
-      timers.push(setTimeout(bookmark, parts.bookmarkIntervalMs));
+      const obj = {
+        kind: info.kind,
+        apiVersion: groupVersion(info),
+        metadata: { resourceVersion: String(lastRevision) },
+      };
+      send(encode("BOOKMARK", JSON.stringify(obj), lastRevision));
     };
-    timers.push(setTimeout(bookmark, parts.bookmarkIntervalMs));
+    const interval = setInterval(bookmark, parts.bookmarkIntervalMs);
+    timers.push(interval);
   }
 }
 
