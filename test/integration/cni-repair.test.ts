@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HostLocalIpam } from "../../src/cni/ipam.js";
 import { IpRoute } from "../../src/cni/iproute.js";
+import { Masquerade } from "../../src/cni/masquerade.js";
 import { VxlanOverlay } from "../../src/cni/overlay.js";
 import { hostVethName, PodNetwork } from "../../src/cni/pod-network.js";
 import { NetnsLab } from "../helpers/netns-lab.js";
@@ -115,5 +116,18 @@ describe.skipIf(!need(hasRoot()))("overlay repair and failure paths", () => {
     await expect(
       lab.exec(podNs)("busybox", ["ping", "-c", "1", "-W", "2", "10.42.5.1"]),
     ).resolves.toBeDefined();
+  });
+
+  it("auto masquerade picks iptables when Docker-style FORWARD policy is DROP", async () => {
+    const host = await lab.addHost("r3", 7);
+    const exec = lab.exec(host.ns);
+    const masq = new Masquerade({ clusterCIDR: "10.42.0.0/16" }, { exec });
+    expect(await masq.chooseBackend()).toBe("nftables");
+    await exec("iptables", ["-w", "-P", "FORWARD", "DROP"]);
+    expect(await masq.install()).toBe("iptables");
+    const fwd = await exec("iptables", ["-w", "-S", "FORWARD"]);
+    expect(fwd.stdout).toMatch(/^-A FORWARD -m comment --comment "edgekube pod network" -j EDGEKUBE-FWD$/m);
+    await masq.remove();
+    expect((await exec("iptables", ["-w", "-S", "FORWARD"])).stdout).not.toMatch(/EDGEKUBE/);
   });
 });
