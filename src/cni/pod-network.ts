@@ -1,0 +1,152 @@
+/**
+ * PodNetwork: CNI ADD/DEL for one node: a veth from a pod's network namespace to cni0.
+ *
+ * Design notes
+ * - What the CNI bridge plugin does, as in recipes/netns-cluster.sh `cni_add`: a veth pair is
+ *   created in the node namespace with the overlay MTU on both ends, the pod end is moved into
+ *   the pod namespace and renamed (eth0), gets its IPAM address and a default route via cni0's
+ *   `.1`; the host end joins cni0 with hairpin on (a pod reaching its own Service address is
+ *   sent back out of the port it came from) and comes up last.
+ * - The host end's name is derived from the container id (`veth` + 8 hex of its SHA-256), so
+ *   unwirePod needs nothing but the id, even after an agent restart, and reset.ts can tell our
+ *   veths from anyone else's. The pod end starts under a temporary name (`ekp` + 8 hex) so it
+ *   cannot clash with a node interface before it leaves the namespace.
+ * - wirePod is retry-safe: a host veth left by an earlier, interrupted attempt is deleted first
+ *   (deleting one end of a veth destroys the other, wherever it is), the IPAM lease is reused.
+ *   A failure part way rolls back the veth and, if this call created it, the lease.
+ * - unwirePod is idempotent: unknown ids and a second call are fine.
+ */
+import { createHash } from "node:crypto";
+import type { Logger } from "../lib/logger.js";
+import { silentLogger } from "../lib/logger.js";
+import { type Exec, netnsExec } from "./exec.js";
+import type { HostLocalIpam } from "./ipam.js";
+import { IpRoute } from "./iproute.js";
+
+export interface WirePodRequest {
+  /** the pod's network namespace file (/proc/PID/ns/net, /run/netns/NAME) */
+  netnsPath: string;
+  containerId: string;
+  /** interface name inside the pod; default eth0 */
+  ifName?: string;
+}
+
+export interface WiredPod {
+  containerId: string;
+  ip: string;
+  prefixLength: number;
+  gateway: string;
+  hostVeth: string;
+  ifName: string;
+  /** MAC of the pod's interface */
+  mac: string;
+}
+
+export interface PodNetworkDeps {
+  /** runs commands in the node namespace */
+  exec: Exec;
+  ipam: HostLocalIpam;
+  /** overlay MTU (VxlanOverlay.mtu) */
+  mtu: number;
+  bridgeName?: string;
+  /** runs commands inside a pod namespace; default nsenter --net=PATH on the host */
+  podExec?: (netnsPath: string) => Exec;
+  logger?: Logger;
+}
+
+const HOST_VETH_RE = /^veth[0-9a-f]{8}$/;
+
+/** Host-side veth name of a container: stable, 12 characters (IFNAMSIZ allows 15). */
+export function hostVethName(containerId: string): string {
+  return "veth" + createHash("sha256").update(containerId).digest("hex").slice(0, 8);
+}
+
+/** True for names hostVethName can produce (reset.ts deletes only those). */
+export function isOurHostVeth(name: string): boolean {
+  return HOST_VETH_RE.test(name);
+}
+
+export class PodNetwork {
+  private readonly ipr: IpRoute;
+  private readonly bridge: string;
+  private readonly log: Logger;
+  private readonly podExec: (netnsPath: string) => Exec;
+
+  constructor(private readonly deps: PodNetworkDeps) {
+    this.ipr = new IpRoute(deps.exec);
+    this.bridge = deps.bridgeName ?? "cni0";
+    this.podExec = deps.podExec ?? ((p) => netnsExec(p));
+    this.log = (deps.logger ?? silentLogger()).child({ component: "cni-pod" });
+  }
+
+  async wirePod(req: WirePodRequest): Promise<WiredPod> {
+    const ifName = req.ifName ?? "eth0";
+    const hostVeth = hostVethName(req.containerId);
+    const tmpPeer = "ekp" + hostVeth.slice(4);
+    const mtu = String(this.deps.mtu);
+    const hadLease = this.deps.ipam.get(req.containerId) !== undefined;
+    const lease = this.deps.ipam.allocate(req.containerId);
+    const pod = new IpRoute(this.podExec(req.netnsPath));
+    try {
+      if (!(await this.ipr.getLink(this.bridge))) {
+        throw new Error(
+          `bridge ${this.bridge} does not exist: set up the overlay (setupNode) before wiring pods`,
+        );
+      }
+      await this.ipr.deleteLink(hostVeth);
+      await this.ipr.deleteLink(tmpPeer);
+      await this.ipr.ip([
+        "link",
+        "add",
+        hostVeth,
+        "mtu",
+        mtu,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        tmpPeer,
+        "mtu",
+        mtu,
+      ]);
+      await this.ipr.ip(["link", "set", "dev", tmpPeer, "netns", req.netnsPath]);
+      await pod.ip(["link", "set", "dev", tmpPeer, "name", ifName]);
+      await pod.ip(["addr", "replace", `${lease.ip}/${lease.prefixLength}`, "dev", ifName]);
+      await pod.ip(["link", "set", "dev", "lo", "up"]);
+      await pod.ip(["link", "set", "dev", ifName, "up"]);
+      await pod.ip(["route", "replace", "default", "via", lease.gateway, "dev", ifName]);
+      await this.ipr.ip(["link", "set", "dev", hostVeth, "master", this.bridge]);
+      await this.ipr.ip(["link", "set", "dev", hostVeth, "type", "bridge_slave", "hairpin", "on"]);
+      await this.ipr.ip(["link", "set", "dev", hostVeth, "up"]);
+      const mac = (await pod.getLink(ifName))?.address ?? "";
+      this.log.debug({ containerId: req.containerId, ip: lease.ip, hostVeth }, "pod wired");
+      return {
+        containerId: req.containerId,
+        ip: lease.ip,
+        prefixLength: lease.prefixLength,
+        gateway: lease.gateway,
+        hostVeth,
+        ifName,
+        mac,
+      };
+    } catch (err) {
+      await this.ipr.deleteLink(hostVeth).catch(() => false);
+      await this.ipr.deleteLink(tmpPeer).catch(() => false);
+      if (!hadLease) this.deps.ipam.release(req.containerId);
+      throw new Error(
+        `wiring the network of container ${req.containerId} failed: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  /** Removes the pod's veth and frees its address. Safe to call twice or for an unknown id. */
+  async unwirePod(containerId: string): Promise<{ removedVeth: boolean; releasedIp: boolean }> {
+    const removedVeth = await this.ipr.deleteLink(hostVethName(containerId));
+    const releasedIp = this.deps.ipam.release(containerId);
+    if (removedVeth || releasedIp) this.log.debug({ containerId, removedVeth, releasedIp }, "pod unwired");
+    return { removedVeth, releasedIp };
+  }
+}

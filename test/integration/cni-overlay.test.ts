@@ -1,0 +1,297 @@
+/**
+ * The pod network on real kernels: nodes and pods are network namespaces this file creates,
+ * the underlay is a bridge in another one. Covers cross-node and same-node pod traffic through
+ * flannel.1/cni0, masquerade to the outside, peer add/remove, idempotent reconcile, unwire and
+ * reset.
+ */
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Exec } from "../../src/cni/exec.js";
+import { HostLocalIpam } from "../../src/cni/ipam.js";
+import { IpRoute } from "../../src/cni/iproute.js";
+import { Masquerade } from "../../src/cni/masquerade.js";
+import { VxlanOverlay } from "../../src/cni/overlay.js";
+import type { Peer } from "../../src/cni/peers.js";
+import { hostVethName, PodNetwork, type WiredPod } from "../../src/cni/pod-network.js";
+import { resetOverlay } from "../../src/cni/reset.js";
+import { NetnsLab } from "../helpers/netns-lab.js";
+import { hasRoot, need } from "../helpers/prereq.js";
+
+interface TestNode {
+  name: string;
+  ns: string;
+  ip: string;
+  exec: Exec;
+  ipr: IpRoute;
+  overlay: VxlanOverlay;
+  ipam: HostLocalIpam;
+  pods: PodNetwork;
+  masq: Masquerade;
+}
+
+const CLUSTER = "10.42.0.0/16";
+
+describe.skipIf(!need(hasRoot()))("VXLAN overlay between namespace nodes", () => {
+  const lab = new NetnsLab();
+  const nodes: TestNode[] = [];
+  const pod: Record<string, WiredPod> = {};
+  let outsideIp = "";
+
+  async function addNode(i: number): Promise<TestNode> {
+    const { ns, ip } = await lab.addHost(`n${i}`, i + 1);
+    const exec = lab.exec(ns);
+    const overlay = new VxlanOverlay(
+      { nodeName: `node${i}`, nodeIP: ip, podCIDR: `10.42.${i}.0/24`, clusterCIDR: CLUSTER },
+      { exec },
+    );
+    const setup = await overlay.setupNode();
+    const ipam = new HostLocalIpam({
+      dbPath: join(await lab.tempDir(), "ipam.db"),
+      podCIDR: `10.42.${i}.0/24`,
+    });
+    const pods = new PodNetwork({ exec, ipam, mtu: setup.mtu });
+    const masq = new Masquerade({ clusterCIDR: CLUSTER }, { exec });
+    await masq.install();
+    const node = { name: `node${i}`, ns, ip, exec, ipr: new IpRoute(exec), overlay, ipam, pods, masq };
+    nodes.push(node);
+    return node;
+  }
+
+  function peers(list: TestNode[] = nodes): Peer[] {
+    return list.map((n) => ({
+      name: n.name,
+      publicIP: n.ip,
+      podCIDR: n.overlay.podCIDR.cidr,
+      vtepMAC: n.overlay.vtepMAC,
+    }));
+  }
+
+  async function addPod(node: TestNode, key: string): Promise<WiredPod> {
+    const ns = await lab.addNamespace(key);
+    const wired = await node.pods.wirePod({ netnsPath: lab.path(ns), containerId: `ctr-${lab.tag}-${key}` });
+    pod[key] = wired;
+    await lab.startIpEcho(ns);
+    return wired;
+  }
+
+  function inPod(key: string): Exec {
+    return lab.exec(lab.name(key));
+  }
+
+  async function ping(from: Exec, ip: string): Promise<void> {
+    await vi.waitFor(() => from("busybox", ["ping", "-c", "1", "-W", "1", ip]), {
+      timeout: 10_000,
+      interval: 100,
+    });
+  }
+
+  async function whoAmI(from: Exec, ip: string, timeoutSec = 5): Promise<string> {
+    const r = await from("busybox", [
+      "timeout",
+      String(timeoutSec),
+      "wget",
+      "-qO-",
+      `http://${ip}:8080/cgi-bin/ip`,
+    ]);
+    // busybox httpd listens on a dual-stack socket: IPv4 clients show as [::ffff:a.b.c.d]
+    return r.stdout.trim().replace(/^\[::ffff:(.*)\]$/, "$1");
+  }
+
+  async function flannelState(n: TestNode) {
+    const [routes, neighs, fdb, link] = await Promise.all([
+      n.ipr.routes("flannel.1"),
+      n.ipr.neighs("flannel.1"),
+      n.ipr.fdb("flannel.1"),
+      n.ipr.getLink("flannel.1"),
+    ]);
+    return { routes, neighs, fdb, ifindex: link?.ifindex, mac: link?.address };
+  }
+
+  beforeAll(async () => {
+    await addNode(1);
+    await addNode(2);
+    for (const n of nodes) await n.overlay.reconcilePeers(peers());
+    const outside = await lab.addHost("out", 14);
+    outsideIp = outside.ip;
+    await lab.startIpEcho(outside.ns);
+    await addPod(nodes[0]!, "p1a");
+    await addPod(nodes[0]!, "p1b");
+    await addPod(nodes[1]!, "p2a");
+  });
+
+  afterAll(async () => {
+    for (const n of nodes) n.ipam.close();
+    await lab.cleanup();
+  });
+
+  it("creates flannel.1 and cni0 as flannel does and publishes the annotations", async () => {
+    const n1 = nodes[0]!;
+    const vx = await n1.ipr.getLink("flannel.1");
+    expect(vx?.vxlan).toEqual({ id: 1, local: n1.ip, link: "eth0", port: 8472, learning: false });
+    expect(vx?.mtu).toBe(1450);
+    expect(vx?.address).toBe(n1.overlay.vtepMAC);
+    expect(await n1.ipr.addrs("flannel.1")).toContainEqual({
+      family: "inet",
+      local: "10.42.1.0",
+      prefixlen: 32,
+    });
+    const br = await n1.ipr.getLink("cni0");
+    expect(br?.kind).toBe("bridge");
+    expect(br?.address).toBe("0a:58:0a:2a:01:01");
+    expect(await n1.ipr.addrs("cni0")).toContainEqual({ family: "inet", local: "10.42.1.1", prefixlen: 24 });
+    const forward = await n1.exec("sysctl", ["-n", "net.ipv4.ip_forward"]);
+    expect(forward.stdout.trim()).toBe("1");
+    const ann = n1.overlay.nodeAnnotations();
+    expect(JSON.parse(ann["flannel.alpha.coreos.com/backend-data"] ?? "")).toEqual({
+      VNI: 1,
+      VtepMAC: vx?.address,
+    });
+    expect(ann["flannel.alpha.coreos.com/public-ip"]).toBe(n1.ip);
+    expect(ann["flannel.alpha.coreos.com/backend-type"]).toBe("vxlan");
+    expect(ann["flannel.alpha.coreos.com/kube-subnet-manager"]).toBe("true");
+  });
+
+  it("programs one route, one permanent neighbour and one FDB entry per peer", async () => {
+    const s = await flannelState(nodes[0]!);
+    const n2 = nodes[1]!;
+    expect(s.routes).toEqual([
+      { dst: "10.42.2.0/24", gateway: "10.42.2.0", dev: "flannel.1", flags: ["onlink"] },
+    ]);
+    expect(s.neighs).toEqual([{ dst: "10.42.2.0", lladdr: n2.overlay.vtepMAC, state: ["PERMANENT"] }]);
+    expect(s.fdb).toEqual([{ mac: n2.overlay.vtepMAC, dst: n2.ip, flags: ["self"], state: "permanent" }]);
+  });
+
+  it("wires pods with the overlay MTU, hairpin on and a default route via cni0", async () => {
+    const p = pod.p1a!;
+    expect(p.ip).toBe("10.42.1.2");
+    expect(pod.p1b?.ip).toBe("10.42.1.3");
+    const podIpr = new IpRoute(inPod("p1a"));
+    const eth0 = await podIpr.getLink("eth0");
+    expect(eth0?.mtu).toBe(1450);
+    expect(await podIpr.routes()).toContainEqual(
+      expect.objectContaining({ dst: "default", gateway: "10.42.1.1" }),
+    );
+    const host = await nodes[0]!.ipr.getLink(hostVethName(`ctr-${lab.tag}-p1a`));
+    expect(host).toMatchObject({ master: "cni0", hairpin: true, mtu: 1450 });
+  });
+
+  it("carries ping and TCP between pods on different nodes, unmasqueraded", async () => {
+    await ping(inPod("p1a"), pod.p2a!.ip);
+    await ping(inPod("p2a"), pod.p1b!.ip);
+    expect(await whoAmI(inPod("p1a"), pod.p2a!.ip)).toBe(pod.p1a!.ip);
+    expect(await whoAmI(inPod("p2a"), pod.p1a!.ip)).toBe(pod.p2a!.ip);
+    // the traffic really went through the VXLAN device
+    const stats = await nodes[0]!.ipr.ip(["-json", "-s", "link", "show", "dev", "flannel.1"]);
+    expect(JSON.parse(stats)[0].stats64.tx.packets).toBeGreaterThan(0);
+  });
+
+  it("carries traffic between pods on the same node", async () => {
+    await ping(inPod("p1a"), pod.p1b!.ip);
+    expect(await whoAmI(inPod("p1b"), pod.p1a!.ip)).toBe(pod.p1b!.ip);
+  });
+
+  it("reaches the remote node's cni0 address and the remote node itself", async () => {
+    await ping(inPod("p1a"), "10.42.2.1");
+    await ping(inPod("p1a"), nodes[1]!.ip);
+    await ping(nodes[0]!.exec, pod.p2a!.ip);
+  });
+
+  it("masquerades pod egress that leaves the cluster CIDR", async () => {
+    // The outside host has no route to 10.42.0.0/16: an answer proves the source was rewritten.
+    expect(await whoAmI(inPod("p1a"), outsideIp)).toBe(nodes[0]!.ip);
+    expect(await whoAmI(inPod("p2a"), outsideIp)).toBe(nodes[1]!.ip);
+  });
+
+  it("masquerades with the iptables backend too, and remove() stops it", async () => {
+    const n2 = nodes[1]!;
+    await n2.masq.remove();
+    await expect(whoAmI(inPod("p2a"), outsideIp, 1)).rejects.toThrow();
+    const ipt = new Masquerade({ clusterCIDR: CLUSTER, mode: "iptables" }, { exec: n2.exec });
+    expect(await ipt.install()).toBe("iptables");
+    expect(await ipt.install()).toBe("iptables");
+    const chain = await n2.exec("iptables", ["-w", "-t", "nat", "-S", "POSTROUTING"]);
+    expect(chain.stdout.match(/-j EDGEKUBE-POSTRTG/g)).toHaveLength(1);
+    expect(await whoAmI(inPod("p2a"), outsideIp)).toBe(n2.ip);
+    await ipt.remove();
+    await expect(n2.exec("iptables", ["-w", "-t", "nat", "-S", "EDGEKUBE-POSTRTG"])).rejects.toThrow();
+    expect(await n2.masq.install()).toBe("nftables");
+    expect(await whoAmI(inPod("p2a"), outsideIp)).toBe(n2.ip);
+  });
+
+  it("is idempotent: a second setup and reconcile change nothing", async () => {
+    const before = await Promise.all(nodes.map(flannelState));
+    for (const n of nodes) {
+      await n.overlay.setupNode();
+      const r = await n.overlay.reconcilePeers(peers());
+      expect(r.changes).toBe(0);
+    }
+    expect(await Promise.all(nodes.map(flannelState))).toEqual(before);
+  });
+
+  it("repairs entries removed behind its back", async () => {
+    const n1 = nodes[0]!;
+    await n1.ipr.ip(["neigh", "del", "10.42.2.0", "dev", "flannel.1"]);
+    await n1.ipr.ip(["route", "del", "10.42.2.0/24", "dev", "flannel.1"]);
+    expect((await n1.overlay.reconcilePeers(peers())).changes).toBe(2);
+    await ping(inPod("p1a"), pod.p2a!.ip);
+  });
+
+  it("adds a third node's entries everywhere and removes them when it leaves", async () => {
+    const n3 = await addNode(3);
+    for (const n of nodes) await n.overlay.reconcilePeers(peers());
+    const p3 = await addPod(n3, "p3a");
+    await ping(inPod("p1a"), p3.ip);
+    expect(await whoAmI(inPod("p3a"), pod.p2a!.ip)).toBe(p3.ip);
+    const s1 = await flannelState(nodes[0]!);
+    expect(s1.routes.map((r) => r.dst).sort()).toEqual(["10.42.2.0/24", "10.42.3.0/24"]);
+    expect(s1.neighs).toContainEqual({ dst: "10.42.3.0", lladdr: n3.overlay.vtepMAC, state: ["PERMANENT"] });
+    expect(s1.fdb).toContainEqual({
+      mac: n3.overlay.vtepMAC,
+      dst: n3.ip,
+      flags: ["self"],
+      state: "permanent",
+    });
+
+    const remaining = nodes.slice(0, 2);
+    for (const n of remaining) {
+      const r = await n.overlay.reconcilePeers(peers(remaining));
+      expect(r.changes).toBe(3);
+      const s = await flannelState(n);
+      expect(s.routes.some((x) => x.dst === "10.42.3.0/24")).toBe(false);
+      expect(s.neighs.some((x) => x.dst === "10.42.3.0")).toBe(false);
+      expect(s.fdb.some((x) => x.mac === n3.overlay.vtepMAC)).toBe(false);
+      expect(s.routes).toHaveLength(1);
+    }
+    await expect(inPod("p1a")("busybox", ["ping", "-c", "1", "-W", "1", p3.ip])).rejects.toThrow();
+    await ping(inPod("p1a"), pod.p2a!.ip);
+  });
+
+  it("unwires a pod: veth gone, address released, twice is fine", async () => {
+    const n1 = nodes[0]!;
+    const id = `ctr-${lab.tag}-p1b`;
+    expect(await n1.pods.unwirePod(id)).toEqual({ removedVeth: true, releasedIp: true });
+    expect(await n1.ipr.getLink(hostVethName(id))).toBeUndefined();
+    expect(n1.ipam.get(id)).toBeUndefined();
+    expect(await n1.pods.unwirePod(id)).toEqual({ removedVeth: false, releasedIp: false });
+    expect(await n1.pods.unwirePod("never-wired")).toEqual({ removedVeth: false, releasedIp: false });
+    await expect(inPod("p1a")("busybox", ["ping", "-c", "1", "-W", "1", pod.p1b!.ip])).rejects.toThrow();
+    // re-wiring the same pod namespace works (it lost its eth0 with the veth)
+    const again = await n1.pods.wirePod({ netnsPath: lab.path(lab.name("p1b")), containerId: id });
+    await ping(inPod("p1a"), again.ip);
+  });
+
+  it("reset removes everything the overlay created, and can run twice", async () => {
+    const n2 = nodes[1]!;
+    const dbPath = join(await lab.tempDir(), "reset.db");
+    const ipam = new HostLocalIpam({ dbPath, podCIDR: "10.42.2.0/24" });
+    ipam.close();
+    const r = await resetOverlay({ exec: n2.exec, ipamDbPath: dbPath });
+    expect(r.removedLinks).toEqual(expect.arrayContaining(["cni0", "flannel.1", pod.p2a!.hostVeth]));
+    const links = (await n2.ipr.listLinks()).map((l) => l.ifname).sort();
+    expect(links).toEqual(["eth0", "lo"]);
+    await expect(n2.exec("nft", ["list", "table", "ip", "edgekube"])).rejects.toThrow();
+    await expect(n2.exec("iptables", ["-w", "-t", "nat", "-S", "EDGEKUBE-POSTRTG"])).rejects.toThrow();
+    expect((await n2.ipr.routes()).filter((x) => x.dst.startsWith("10.42."))).toEqual([]);
+    expect((await resetOverlay({ exec: n2.exec })).removedLinks).toEqual([]);
+  });
+});
