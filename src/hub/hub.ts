@@ -19,8 +19,10 @@ import { printerFor } from "./apiserver/printers/index.js";
 import { ResourceRegistry } from "./apiserver/registry.js";
 import { ApiServer } from "./apiserver/server.js";
 import type { Schema } from "./apiserver/validation/unknown-fields.js";
+import { type Controller, createControllers, EventRecorder } from "./controllers/index.js";
 import { NamespaceController } from "./controllers/namespace/namespace-controller.js";
 import { kubeconfigYaml, loadOrCreateCredentials } from "./hub-pki.js";
+import { LocalClient } from "./local-client.js";
 import { SqliteBackend } from "./store/index.js";
 
 export interface HubConfig {
@@ -44,6 +46,8 @@ export class Hub {
   private server: ApiServer | undefined;
   private nsController: NamespaceController | undefined;
   private ready = false;
+  private controllers: Controller[] = [];
+  client: LocalClient | undefined;
   store: ObjectStore | undefined;
   registry: ResourceRegistry | undefined;
   kubeconfigPath = "";
@@ -128,6 +132,16 @@ export class Hub {
       logger: log.child({ component: "namespace-controller" }),
     });
     await this.nsController.start(this.abort.signal);
+
+    const client = new LocalClient(store, registry);
+    this.client = client;
+    const now = () => new Date();
+    const events = new EventRecorder(client, log.child({ component: "events" }), now);
+    this.controllers = createControllers(
+      { client, events, logger: log, now },
+      { clusterCIDR: cfg.clusterCIDR },
+    );
+    for (const c of this.controllers) await c.start(this.abort.signal);
     this.ready = true;
     log.info({ url: this.url, kubeconfig: this.kubeconfigPath }, "hub ready");
   }
@@ -149,6 +163,7 @@ export class Hub {
   async stop(): Promise<void> {
     this.ready = false;
     this.abort.abort();
+    for (const c of this.controllers) c.stop();
     this.nsController?.stop();
     await this.server?.stop();
     await this.backend?.stop();

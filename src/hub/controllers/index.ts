@@ -1,0 +1,16 @@
+/**
+ * The controller manager's list: every controller the hub runs, built from shared deps.
+ * (The namespace controller predates this list and is started by the hub directly.)
+ */
+import type { Controller, ControllerDeps } from "./controller.js";
+
+export type { Controller, ControllerDeps } from "./controller.js";
+export { EventRecorder } from "./events.js";
+
+export interface ControllerOptions {
+  clusterCIDR: string;
+}
+
+export function createControllers(_deps: ControllerDeps, _opts: ControllerOptions): Controller[] {
+  return [];
+}
