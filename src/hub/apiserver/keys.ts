@@ -24,10 +24,10 @@ export function listPrefix(r: StorageRef, namespace?: string): string {
   return r.namespaced && namespace ? `${base(r)}${namespace}/` : base(r);
 }
 
+/**
+ * Where a resource lives. events.k8s.io/v1 Events are stored apart from core/v1 Events
+ * (upstream converts one into the other; here each API sees what was written through it).
+ */
 export function storageRef(info: ResourceInfo): StorageRef {
-  // events.k8s.io/v1 Events are core Events seen through a conversion (see event-conversion.ts)
-  if (info.group === "events.k8s.io" && info.resource === "events") {
-    return { group: "", resource: "events", namespaced: true };
-  }
   return { group: info.group, resource: info.resource, namespaced: info.namespaced };
 }
