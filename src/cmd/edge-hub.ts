@@ -23,6 +23,7 @@ server flags:
   --tls-san NAME|IP      extra name or address for the serving certificate (repeatable)
   --service-cidr CIDR    service addresses (default 10.43.0.0/16)
   --cluster-cidr CIDR    pod addresses (default 10.42.0.0/16)
+  --compaction-interval S  seconds between store compactions/checkpoints (default 30)
   --log-level LEVEL      trace|debug|info|warn|error (default info)
 `;
 
@@ -65,6 +66,7 @@ async function server(argv: string[]): Promise<number> {
       "service-cidr": { type: "string" },
       "cluster-cidr": { type: "string" },
       "log-level": { type: "string" },
+      "compaction-interval": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     "edge-hub server",
@@ -83,6 +85,7 @@ async function server(argv: string[]): Promise<number> {
     serviceCIDR: values["service-cidr"] ?? "10.43.0.0/16",
     clusterCIDR: values["cluster-cidr"] ?? "10.42.0.0/16",
     nodePortRange: [30000, 32767],
+    compactionIntervalMs: seconds(values["compaction-interval"], "--compaction-interval", 30) * 1000,
     logger,
   });
   await hub.start();
@@ -96,6 +99,14 @@ async function server(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
   return 0;
+}
+
+function seconds(v: string | undefined, flag: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`${flag} must be a positive number of seconds, got "${v}"`);
+  return n;
 }
 
 function kubeconfig(argv: string[]): number {

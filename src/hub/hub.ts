@@ -35,6 +35,8 @@ export interface HubConfig {
   serviceCIDR: string;
   clusterCIDR: string;
   nodePortRange: [number, number];
+  /** store compaction and checkpoint period (default 30 s) */
+  compactionIntervalMs?: number;
   logger: Logger;
 }
 

@@ -1,0 +1,346 @@
+/**
+ * bench/api: the hub's API server against the two physical limits measured in the same run.
+ *   1. a bare node:https server echoing the same 1 KB JSON (the HTTP+TLS ceiling)
+ *   2. raw better-sqlite3 kine-style inserts (the storage ceiling)
+ * Then the hub (a separate process, as users run it): 10,000 creates at concurrency 32, lists
+ * of 10,000 (JSON and Table, first byte and total), 100 watchers receiving every event while
+ * creates run, idle RSS, and the database size under a churn of updates.
+ *
+ *   npm run bench -- api [--creates 10000] [--watchers 100]
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { request } from "node:https";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { parse as parseYaml } from "yaml";
+import { runLoad, type Target } from "./lib/https-load.js";
+import { median, rssBytes, writeResult } from "./lib/stats.js";
+
+const arg = (name: string, d: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : d;
+};
+const CREATES = arg("creates", 10_000);
+const WATCHERS = arg("watchers", 100);
+const CONC = 32;
+const PAYLOAD = "x".repeat(900);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitReady(url: string, ca: Buffer): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const req = request(new URL("/readyz", url), { ca }, (res) => {
+        res.resume();
+        r(res.statusCode === 200);
+      });
+      req.on("error", () => r(false));
+      req.end();
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("hub did not become ready");
+}
+
+function get(
+  t: Target,
+  path: string,
+  accept = "application/json",
+): Promise<{ firstByteMs: number; totalMs: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let first = 0;
+    let bytes = 0;
+    const req = request(
+      new URL(path, t.url),
+      { ca: t.ca, headers: { Authorization: `Bearer ${t.token}`, Accept: accept } },
+      (res) => {
+        res.on("data", (c: Buffer) => {
+          if (!first) first = performance.now() - t0;
+          bytes += c.length;
+        });
+        res.on("end", () => resolve({ firstByteMs: first, totalMs: performance.now() - t0, bytes }));
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+function echoServer(certDir: string, port: number): ChildProcess {
+  const code = `const https=require('node:https'),fs=require('node:fs');https.createServer({cert:fs.readFileSync('${certDir}/server.crt'),key:fs.readFileSync('${certDir}/server.key')},(q,s)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>{const b=Buffer.concat(c);s.writeHead(201,{'Content-Type':'application/json','Content-Length':b.length});s.end(b)})}).listen(${port},'127.0.0.1',()=>process.send&&process.send('up'))`;
+  return spawn(process.execPath, ["-e", code], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+}
+
+function rawSqlite(dir: string): { perTxnPerSec: number; groupCommitPerSec: number } {
+  const db = new Database(join(dir, "raw.db"));
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.exec(
+    "CREATE TABLE kv (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, created INT, deleted INT, create_revision INT, prev_revision INT, value TEXT); CREATE UNIQUE INDEX kv_name_prev ON kv(name, prev_revision)",
+  );
+  const ins = db.prepare(
+    "INSERT INTO kv(name, created, deleted, create_revision, prev_revision, value) VALUES (?, 1, 0, 0, 0, ?)",
+  );
+  const value = JSON.stringify({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "x" },
+    data: { p: PAYLOAD },
+  });
+  let t0 = performance.now();
+  for (let i = 0; i < CREATES; i++) db.transaction(() => ins.run(`/a/${i}`, value))();
+  const perTxn = CREATES / ((performance.now() - t0) / 1000);
+  t0 = performance.now();
+  const batch = db.transaction((from: number) => {
+    for (let i = from; i < from + CONC; i++) ins.run(`/b/${i}`, value);
+  });
+  for (let i = 0; i < CREATES; i += CONC) batch(i);
+  const group = CREATES / ((performance.now() - t0) / 1000);
+  db.close();
+  return { perTxnPerSec: perTxn, groupCommitPerSec: group };
+}
+
+interface WatchStat {
+  events: number;
+  firstAt: number;
+  lastAt: number;
+  inOrder: boolean;
+}
+
+function watch(t: Target, path: string): { stat: WatchStat; close: () => void } {
+  const stat: WatchStat = { events: 0, firstAt: 0, lastAt: 0, inOrder: true };
+  let last = 0;
+  let buf = "";
+  const req = request(
+    new URL(path, t.url),
+    { ca: t.ca, headers: { Authorization: `Bearer ${t.token}` } },
+    (res) => {
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => {
+        buf += c;
+        let i = buf.indexOf("\n");
+        while (i >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          const m = /"resourceVersion":"(\d+)"/.exec(line);
+          if (m && line.startsWith('{"type":"ADDED"')) {
+            const rv = Number(m[1]);
+            if (rv <= last) stat.inOrder = false;
+            last = rv;
+            const now = performance.now();
+            if (!stat.firstAt) stat.firstAt = now;
+            stat.lastAt = now;
+            stat.events++;
+          }
+          i = buf.indexOf("\n");
+        }
+      });
+    },
+  );
+  req.on("error", () => {});
+  req.end();
+  return { stat, close: () => req.destroy() };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "ek-bench-api-"));
+  const port = await freePort();
+  const hub = spawn(
+    process.execPath,
+    [
+      "bin/edge-hub.mjs",
+      "server",
+      "--data-dir",
+      dir,
+      "--https-port",
+      String(port),
+      "--bind-address",
+      "127.0.0.1",
+      "--log-level",
+      "warn",
+    ],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  try {
+    for (let i = 0; i < 400 && !statSync(join(dir, "admin.kubeconfig"), { throwIfNoEntry: false }); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const ca = readFileSync(join(dir, "tls", "ca.crt"));
+    const url = `https://127.0.0.1:${port}`;
+    await waitReady(url, ca);
+    const kc = parseYaml(readFileSync(join(dir, "admin.kubeconfig"), "utf8")) as {
+      users: { user: { token: string } }[];
+    };
+    const t: Target = { url, ca, token: kc.users[0]!.user.token };
+    await new Promise((r) => setTimeout(r, 1500));
+    const idleRss = median([rssBytes(hub.pid!), rssBytes(hub.pid!), rssBytes(hub.pid!)]);
+
+    // baseline 1: bare HTTPS echo of the same body with the same client
+    const ePort = await freePort();
+    const echo = echoServer(join(dir, "tls"), ePort);
+    await new Promise((r) => echo.once("message", r));
+    const body = (i: number) =>
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: `cm-${i}` },
+        data: { p: PAYLOAD },
+      });
+    const echoRes = await runLoad({ url: `https://127.0.0.1:${ePort}`, ca }, CREATES, CONC, (i) => ({
+      method: "POST",
+      path: "/",
+      body: body(i),
+    }));
+    echo.kill();
+    // baseline 2: raw SQLite
+    const raw = rawSqlite(dir);
+
+    const mkNs = (name: string) =>
+      runLoad(t, 1, 1, () => ({
+        method: "POST",
+        path: "/api/v1/namespaces",
+        body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name } }),
+      }));
+    await mkNs("bench");
+    const creates = await runLoad(t, CREATES, CONC, (i) => ({
+      method: "POST",
+      path: "/api/v1/namespaces/bench/configmaps",
+      body: body(i),
+    }));
+
+    const listJson: { firstByteMs: number; totalMs: number; bytes: number }[] = [];
+    const listTable: { firstByteMs: number; totalMs: number; bytes: number }[] = [];
+    for (let i = 0; i < 5; i++) listJson.push(await get(t, "/api/v1/namespaces/bench/configmaps"));
+    for (let i = 0; i < 5; i++)
+      listTable.push(
+        await get(
+          t,
+          "/api/v1/namespaces/bench/configmaps",
+          "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+        ),
+      );
+
+    // watchers: every one must see every create, in order
+    await mkNs("bench-watch");
+    const rv = JSON.parse(
+      await new Promise<string>((resolve) => {
+        const req = request(
+          new URL("/api/v1/namespaces/bench-watch/configmaps?limit=1", url),
+          { ca, headers: { Authorization: `Bearer ${t.token}` } },
+          (res) => {
+            let s = "";
+            res.on("data", (c) => (s += c));
+            res.on("end", () => resolve(s));
+          },
+        );
+        req.end();
+      }),
+    ).metadata.resourceVersion as string;
+    const watchers = Array.from({ length: WATCHERS }, () =>
+      watch(t, `/api/v1/namespaces/bench-watch/configmaps?watch=true&resourceVersion=${rv}`),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const rssBeforeWatchLoad = rssBytes(hub.pid!);
+    const wCreates = await runLoad(t, CREATES, CONC, (i) => ({
+      method: "POST",
+      path: "/api/v1/namespaces/bench-watch/configmaps",
+      body: body(i),
+    }));
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && watchers.some((w) => w.stat.events < CREATES))
+      await new Promise((r) => setTimeout(r, 100));
+    const rssUnderLoad = rssBytes(hub.pid!);
+    for (const w of watchers) w.close();
+    const perWatcher = watchers.map(
+      (w) => w.stat.events / Math.max(0.001, (w.stat.lastAt - w.stat.firstAt) / 1000),
+    );
+    const complete = watchers.filter((w) => w.stat.events === CREATES && w.stat.inOrder).length;
+
+    // churn: 20,000 updates to 50 objects; the file must stay bounded
+    const dbSize = () =>
+      ["state.db", "state.db-wal"].reduce(
+        (a, f) => a + (statSync(join(dir, f), { throwIfNoEntry: false })?.size ?? 0),
+        0,
+      );
+    const sizeBeforeChurn = dbSize();
+    await runLoad(t, 20_000, CONC, (i) => ({
+      method: "PUT",
+      path: `/api/v1/namespaces/bench/configmaps/cm-${i % 50}`,
+      body: JSON.stringify({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: `cm-${i % 50}` },
+        data: { p: PAYLOAD, i: String(i) },
+      }),
+    }));
+    const sizeAfterChurn = dbSize();
+    await new Promise((r) => setTimeout(r, 35_000)); // one compaction + checkpoint period
+    const sizeAfterCompaction = dbSize();
+
+    const result = {
+      machine: { cores: (await import("node:os")).cpus().length, node: process.version },
+      baseline: { httpsEchoPerSec: echoRes.opsPerSec, echoP99ms: echoRes.p99ms, sqlite: raw },
+      creates: { ...creates, ratioToEcho: creates.opsPerSec / echoRes.opsPerSec },
+      list10k: {
+        json: {
+          medianTotalMs: median(listJson.map((x) => x.totalMs)),
+          medianFirstByteMs: median(listJson.map((x) => x.firstByteMs)),
+          bytes: listJson[0]?.bytes,
+        },
+        table: {
+          medianTotalMs: median(listTable.map((x) => x.totalMs)),
+          medianFirstByteMs: median(listTable.map((x) => x.firstByteMs)),
+        },
+      },
+      watch: {
+        watchers: WATCHERS,
+        createsPerSec: wCreates.opsPerSec,
+        watchersComplete: complete,
+        minEventsPerSecPerWatcher: Math.min(...perWatcher),
+        medianEventsPerSecPerWatcher: median(perWatcher),
+      },
+      rss: {
+        idleMB: idleRss / 1048576,
+        beforeWatchLoadMB: rssBeforeWatchLoad / 1048576,
+        underWatchLoadMB: rssUnderLoad / 1048576,
+      },
+      db: {
+        beforeChurnMB: sizeBeforeChurn / 1048576,
+        afterChurnMB: sizeAfterChurn / 1048576,
+        afterCompactionMB: sizeAfterCompaction / 1048576,
+      },
+      targets: {
+        createsPerSec: 8000,
+        ratioToEcho: 0.35,
+        p99ms: 50,
+        list10kMs: 60,
+        firstByteMs: 5,
+        eventsPerSecPerWatcher: 3000,
+        idleRssMB: 60,
+      },
+    };
+    const file = writeResult("api", result);
+    console.log(JSON.stringify(result, null, 2));
+    console.log(`written to ${file}`);
+  } finally {
+    hub.kill("SIGTERM");
+    await new Promise((r) => hub.once("exit", r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,74 @@
+/**
+ * A fixed-concurrency HTTPS load generator over keep-alive connections: N requests, C in
+ * flight, each request's latency recorded. Used for the hub and for the bare echo baseline so
+ * both are measured with the same client.
+ */
+import { Agent, request } from "node:https";
+
+export interface LoadResult {
+  ops: number;
+  seconds: number;
+  opsPerSec: number;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+}
+
+export interface Target {
+  url: string;
+  ca: Buffer | string;
+  token?: string;
+}
+
+export async function runLoad(
+  target: Target,
+  total: number,
+  concurrency: number,
+  make: (i: number) => { method: string; path: string; body?: string },
+): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca: target.ca });
+  const lat: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const one = (i: number): Promise<void> =>
+    new Promise((resolve) => {
+      const r = make(i);
+      const t0 = performance.now();
+      const req = request(
+        new URL(r.path, target.url),
+        {
+          method: r.method,
+          agent,
+          headers: {
+            "Content-Type": "application/json",
+            ...(target.token ? { Authorization: `Bearer ${target.token}` } : {}),
+            ...(r.body ? { "Content-Length": Buffer.byteLength(r.body) } : {}),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => {
+            if ((res.statusCode ?? 0) >= 300) errors++;
+            lat.push(performance.now() - t0);
+            resolve();
+          });
+        },
+      );
+      req.on("error", () => {
+        errors++;
+        resolve();
+      });
+      req.end(r.body);
+    });
+  const worker = async () => {
+    while (next < total) await one(next++);
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  const pick = (p: number) =>
+    lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)] ?? Number.NaN;
+  return { ops: total, seconds, opsPerSec: total / seconds, p50ms: pick(50), p99ms: pick(99), errors };
+}
