@@ -74,7 +74,9 @@ export class Hub {
 
     this.backend = new SqliteBackend({
       path: join(cfg.dataDir, "state.db"),
-      logger: log.child({ component: "store" }),
+      logger: log,
+      compactIntervalMs: cfg.compactionIntervalMs ?? 30_000,
+      checkpointIntervalMs: cfg.compactionIntervalMs ?? 30_000,
     });
     await this.backend.start(this.abort.signal);
 
