@@ -162,7 +162,9 @@ export class SyncAgent {
     const fresh = env.changes.filter((c) => {
       if (c.revision <= w) return false;
       const have = sink.version(c.key);
-      return c.op === "put" ? have === undefined || c.revision > have : have !== undefined && c.revision >= have;
+      return c.op === "put"
+        ? have === undefined || c.revision > have
+        : have !== undefined && c.revision >= have;
     });
     const watermark = Math.max(w, env.to);
     sink.apply(fresh, watermark);

@@ -21,7 +21,10 @@ function sizeOf(x: DesiredObject | DesiredChange): number {
 }
 
 /** Splits a snapshot's objects into chunks of about `budget` bytes (never an empty list of chunks). */
-export function chunkObjects(objects: readonly DesiredObject[], budget = CHUNK_BUDGET_BYTES): DesiredObject[][] {
+export function chunkObjects(
+  objects: readonly DesiredObject[],
+  budget = CHUNK_BUDGET_BYTES,
+): DesiredObject[][] {
   const chunks: DesiredObject[][] = [];
   let current: DesiredObject[] = [];
   let bytes = 0;

@@ -192,9 +192,17 @@ export class SyncHub {
     if (res.changes.length === 0 && s.replyTo === undefined) return;
     const replyTo = s.replyTo;
     s.replyTo = undefined;
-    for (const piece of splitDelta(s.sent, res.revision, res.changes, this.opts.chunkBytes ?? CHUNK_BUDGET_BYTES)) {
+    for (const piece of splitDelta(
+      s.sent,
+      res.revision,
+      res.changes,
+      this.opts.chunkBytes ?? CHUNK_BUDGET_BYTES,
+    )) {
       if (!this.current(s)) return;
-      await this.opts.channel.send(s.node, envelope({ type: "delta", ...(replyTo ? { replyTo } : {}), ...piece }));
+      await this.opts.channel.send(
+        s.node,
+        envelope({ type: "delta", ...(replyTo ? { replyTo } : {}), ...piece }),
+      );
       s.sent = piece.to;
     }
   }
@@ -208,7 +216,13 @@ export class SyncHub {
     this.log.info({ node: s.node, revision: snap.revision, chunks: chunks.length }, "sending snapshot");
     for (const [chunk, objects] of chunks.entries()) {
       if (!this.current(s)) return;
-      const body = { type: "snapshot" as const, snapshotId, revision: snap.revision, chunk, chunks: chunks.length };
+      const body = {
+        type: "snapshot" as const,
+        snapshotId,
+        revision: snap.revision,
+        chunk,
+        chunks: chunks.length,
+      };
       await this.opts.channel.send(s.node, envelope({ ...body, ...(replyTo ? { replyTo } : {}), objects }));
     }
     s.sent = snap.revision;

@@ -59,9 +59,14 @@ export class MemoryDesiredSource implements DesiredSource {
     return { revision: this.rev, objects: this.objects(node) };
   }
 
-  changesSince(node: string, watermark: number): { revision: number; changes: DesiredChange[] } | "compacted" {
+  changesSince(
+    node: string,
+    watermark: number,
+  ): { revision: number; changes: DesiredChange[] } | "compacted" {
     if (watermark < this.compactedTo) return "compacted";
-    const changes = this.log.filter((e) => e.node === node && e.change.revision > watermark).map((e) => e.change);
+    const changes = this.log
+      .filter((e) => e.node === node && e.change.revision > watermark)
+      .map((e) => e.change);
     return { revision: this.rev, changes };
   }
 
