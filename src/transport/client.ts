@@ -57,8 +57,11 @@ export type LinkStatus =
   | { type: "disconnected"; error?: Error; retryInMs: number; authFailed: boolean };
 
 export class NotConnectedError extends Error {
-  constructor(node: string) {
-    super(`edge link of node "${node}" is not connected; the message was not sent (retry after reconnect)`);
+  constructor(node: string, cause?: Error) {
+    super(
+      `edge link of node "${node}" is not connected; the message was not sent (retry after reconnect)`,
+      cause ? { cause } : undefined,
+    );
     this.name = "NotConnectedError";
   }
 }
@@ -150,7 +153,7 @@ export class EdgeLink {
     }
     return new Promise((resolve, reject) => {
       client.publish(upTopic(this.opts.node, stream), payload, { qos: 1 }, (err) =>
-        err ? reject(new NotConnectedError(this.opts.node)) : resolve(),
+        err ? reject(new NotConnectedError(this.opts.node, err)) : resolve(),
       );
     });
   }
