@@ -207,6 +207,12 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
     return () => this.handlers.delete(handler);
   }
 
+  /** Calls `handler` when a node's last connection closes; returns the unsubscribe function. */
+  onNodeDisconnected(handler: (node: string) => void): () => void {
+    this.on("node-disconnected", handler);
+    return () => this.off("node-disconnected", handler);
+  }
+
   private accept(tlsSocket: TLSSocket): void {
     const id = peerIdentity(tlsSocket);
     if (id === "invalid") {

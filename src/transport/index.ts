@@ -4,7 +4,6 @@
  *
  * Hub wiring:   broker = new MqttBroker({...}); await broker.start(signal);
  *               sync = new SyncHub({ channel: broker, source, status }); await sync.start(signal);
- *               broker.on("node-disconnected", (n) => sync.nodeDisconnected(n));
  *               https.on("upgrade", (req, sock, head) => req.url === "/mqtt" && broker.handleWebSocket(req, sock, head));
  * Agent wiring: link = new EdgeLink({...}); outbox = new Outbox(file);
  *               agent = new SyncAgent({ node, agentVersion, channel: link, sink: cache, outbox });

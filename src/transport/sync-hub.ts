@@ -51,6 +51,8 @@ export interface StatusSink {
 export interface HubChannel {
   send(node: string, env: Envelope): Promise<void>;
   onEnvelope(handler: (node: string, env: Envelope, stream: string) => void): () => void;
+  /** called when a node's last connection closed */
+  onNodeDisconnected(handler: (node: string) => void): () => void;
 }
 
 export interface SyncHubOptions {
@@ -80,26 +82,29 @@ export class SyncHub {
   private readonly sessions = new Map<string, Session>();
   private readonly statusSeen = new Map<string, { epoch: string; seqs: Map<string, number> }>();
   private readonly statusQueue = new Map<string, Promise<void>>();
-  private off: (() => void) | undefined;
+  private offs: Array<() => void> = [];
 
   constructor(private readonly opts: SyncHubOptions) {
     this.log = (opts.logger ?? silentLogger()).child({ component: "sync-hub" });
   }
 
   async start(signal?: AbortSignal): Promise<void> {
-    this.off ??= this.opts.channel.onEnvelope((node, env, stream) => {
-      if (stream === "sync") this.receive(node, env);
-    });
+    if (this.offs.length > 0) return;
+    this.offs.push(
+      this.opts.channel.onEnvelope((node, env, stream) => {
+        if (stream === "sync") this.receive(node, env);
+      }),
+      this.opts.channel.onNodeDisconnected((node) => this.nodeDisconnected(node)),
+    );
     signal?.addEventListener("abort", () => this.stop(), { once: true });
   }
 
   stop(): void {
-    this.off?.();
-    this.off = undefined;
+    for (const off of this.offs.splice(0)) off();
     for (const node of [...this.sessions.keys()]) this.nodeDisconnected(node);
   }
 
-  /** Call when the broker reports the node's last connection gone: stops pushing to it. */
+  /** The node's last connection is gone (wired from the channel in start()): stop pushing to it. */
   nodeDisconnected(node: string): void {
     const s = this.sessions.get(node);
     if (!s) return;

@@ -49,7 +49,6 @@ interface Rig {
 async function startHub(source: MemoryDesiredSource, status: RecordingStatusSink, port = 0) {
   const broker = await fx.broker({ port });
   const hub = new SyncHub({ channel: broker, source, status, chunkBytes: 4096 });
-  broker.on("node-disconnected", (n) => hub.nodeDisconnected(n));
   await hub.start();
   fx.defer(() => hub.stop());
   return { broker, hub };
@@ -122,6 +121,7 @@ describe("sync protocol", () => {
     await converged(r);
     r.proxy.setMode("cut");
     await vi.waitFor(() => expect(r.link.connected).toBe(false));
+    await vi.waitFor(() => expect(r.hub.nodeState(r.node)).toBeUndefined()); // session dropped
     r.source.delete(r.node, "o0");
     r.source.put(r.node, "new", obj("new"));
     r.source.compact();
