@@ -90,6 +90,12 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
     );
     const aedes = await Aedes.createBroker({
       connectTimeout: this.opts.connectTimeoutMs ?? 10_000,
+      // clean sessions only: a persistent session would make aedes queue QoS 1 messages for an
+      // offline node without bound (and lose them on restart anyway)
+      preConnect: (_client, packet, done) => {
+        packet.clean = true;
+        done(null, true);
+      },
       authenticate: guard.authenticate,
       authorizePublish: guard.authorizePublish,
       authorizeSubscribe: guard.authorizeSubscribe,

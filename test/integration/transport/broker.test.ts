@@ -4,11 +4,11 @@
  */
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { connectAsync, ErrorWithSubackPacket, type MqttClient } from "mqtt";
+import { connect, connectAsync, ErrorWithSubackPacket, type IClientOptions, type MqttClient } from "mqtt";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createCA, issueCert } from "../../../src/lib/pki.js";
 import type { Denial } from "../../../src/transport/broker-auth.js";
-import { type Envelope, envelope } from "../../../src/transport/envelope.js";
+import { decodeEnvelope, type Envelope, envelope } from "../../../src/transport/envelope.js";
 import { downTopic, upTopic } from "../../../src/transport/topics.js";
 import { Fixture, uniqueNode } from "../../helpers/transport-fixture.js";
 
@@ -25,10 +25,11 @@ function stateful<T>(): { items: T[]; push: (x: T) => void } {
   return { items, push: (x) => items.push(x) };
 }
 
-async function rawClient(node: string, port: number): Promise<MqttClient> {
+async function rawClient(node: string, port: number, extra: IClientOptions = {}): Promise<MqttClient> {
   const kp = await fx.pki.node(node);
   const c = await connectAsync(`mqtts://127.0.0.1:${port}`, {
     clientId: node,
+    ...extra,
     protocolVersion: 4,
     reconnectPeriod: 0,
     ca: fx.pki.ca.certPem,
@@ -150,6 +151,48 @@ describe("MqttBroker", () => {
     await vi.waitFor(() => expect(atB.items).toEqual([downTopic(b, "sync")]));
     expect(atA.items).toEqual([]);
     expect(atHub.items).not.toContain(b);
+  });
+
+  it("refuses a client id other than the certificate's node name (no session takeover)", async () => {
+    const broker = await fx.broker();
+    const rejected = stateful<string>();
+    broker.on("rejected", rejected.push);
+    const victim = uniqueNode("victim");
+    const err = await rawClient(uniqueNode("thief"), broker.address().port, { clientId: victim }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as { code?: number } | undefined)?.code).toBe(2);
+    expect(rejected.items.some((r) => r.includes(`client id "${victim}" must equal`))).toBe(true);
+  });
+
+  it("forces clean sessions, so nothing is queued for an offline node", async () => {
+    const broker = await fx.broker();
+    const node = uniqueNode();
+    const first = await rawClient(node, broker.address().port, { clean: false });
+    await first.subscribeAsync(downTopic(node, "sync"), { qos: 1 });
+    await first.endAsync();
+    await broker.send(node, envelope({ type: "ack", watermark: 1 }));
+    const got = stateful<unknown>();
+    const kp = await fx.pki.node(node);
+    const second = connect(`mqtts://127.0.0.1:${broker.address().port}`, {
+      clientId: node,
+      clean: false,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      ca: fx.pki.ca.certPem,
+      cert: kp.certPem,
+      key: kp.keyPem,
+    });
+    fx.defer(() => second.endAsync(true));
+    second.on("message", (_t, payload) => got.push(decodeEnvelope(payload)));
+    const sessionPresent = await new Promise<boolean>((r) => second.once("connect", (p) => r(p.sessionPresent)));
+    expect(sessionPresent).toBe(false);
+    // a marker proves delivery works; the message sent while offline must not precede it
+    await second.subscribeAsync(downTopic(node, "sync"), { qos: 1 });
+    await broker.send(node, envelope({ type: "ack", watermark: 2 }));
+    await vi.waitFor(() => expect(got.items).toHaveLength(1));
+    expect(got.items[0]).toMatchObject({ type: "ack", watermark: 2 });
   });
 
   it("serves MQTT over secure WebSocket through an HTTPS server's upgrade", async () => {
