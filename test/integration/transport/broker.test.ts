@@ -186,7 +186,9 @@ describe("MqttBroker", () => {
     });
     fx.defer(() => second.endAsync(true));
     second.on("message", (_t, payload) => got.push(decodeEnvelope(payload)));
-    const sessionPresent = await new Promise<boolean>((r) => second.once("connect", (p) => r(p.sessionPresent)));
+    const sessionPresent = await new Promise<boolean>((r) =>
+      second.once("connect", (p) => r(p.sessionPresent)),
+    );
     expect(sessionPresent).toBe(false);
     // a marker proves delivery works; the message sent while offline must not precede it
     await second.subscribeAsync(downTopic(node, "sync"), { qos: 1 });
@@ -210,7 +212,6 @@ describe("MqttBroker", () => {
     });
     await new Promise<void>((r) => https.listen(0, "127.0.0.1", r));
     fx.defer(() => new Promise<void>((r) => https.close(() => r())));
-    https.on("connection", (s) => fx.defer(() => void s.destroy()));
     const port = (https.address() as AddressInfo).port;
 
     const node = uniqueNode();
@@ -220,6 +221,12 @@ describe("MqttBroker", () => {
     await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
     await link.send(envelope({ type: "ack", watermark: 42 }));
     await vi.waitFor(() => expect(atHub.items).toEqual([42]));
+    // a 1 MiB message fits the WebSocket frame limit too
+    const big = "z".repeat(1024 * 1024);
+    const bigAtHub = stateful<unknown>();
+    broker.onEnvelope((_n, env) => env.type === "status" && bigAtHub.push(env.updates[0]?.status));
+    await link.send(envelope({ type: "status", epoch: "e", updates: [{ key: "s", seq: 1, status: big }] }));
+    await vi.waitFor(() => expect(bigAtHub.items).toEqual([big]), { timeout: 10_000 });
   });
 
   it("carries a 1 MiB object intact in both directions", async () => {
