@@ -54,6 +54,7 @@ export interface EdgeLinkOptions {
 
 export type LinkStatus =
   | { type: "connected" }
+  /** retryInMs is -1 after stop() (no retry) */
   | { type: "disconnected"; error?: Error; retryInMs: number; authFailed: boolean };
 
 export class NotConnectedError extends Error {
@@ -133,7 +134,16 @@ export class EdgeLink {
         });
       });
     }
-    await new Promise<void>((r) => client.end(!this.isConnected, {}, () => r()));
+    // a graceful DISCONNECT waits for the peer to close; on a half-open link it never would
+    let giveUp: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      new Promise<boolean>((r) => client.end(!this.isConnected, {}, () => r(true))),
+      new Promise<boolean>((r) => {
+        giveUp = setTimeout(() => r(false), 2000);
+      }),
+    ]);
+    clearTimeout(giveUp);
+    if (!closed) client.end(true);
     this.setConnected(false);
   }
 

@@ -59,6 +59,20 @@ describe("EdgeLink", () => {
     expect(downAt - cutAt).toBeLessThanOrEqual(2 * keepaliveSeconds * 1000);
   });
 
+  it("stops promptly even when the link is black-holed (no wait for a DISCONNECT that cannot arrive)", async () => {
+    const broker = await fx.broker();
+    const proxy = await proxyTo(broker.address().port);
+    const node = uniqueNode();
+    const link = await fx.link(node, proxy.port, { keepaliveSeconds: 60 });
+    await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
+    proxy.setMode("blackhole");
+    const statuses: number[] = [];
+    link.onStatus((s) => s.type === "disconnected" && statuses.push(s.retryInMs));
+    await link.stop(); // bounded by the test timeout if it hung
+    expect(link.connected).toBe(false);
+    expect(statuses).toEqual([-1]);
+  });
+
   it("backs off exponentially (capped) while the hub is unreachable, then reconnects", async () => {
     const broker = await fx.broker();
     const proxy = await proxyTo(broker.address().port);
