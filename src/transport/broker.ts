@@ -1,0 +1,283 @@
+/**
+ * MqttBroker: the hub's embedded MQTT broker (aedes) with TLS, node authentication, per-node ACLs,
+ * MQTT over secure WebSocket, and an in-process privileged channel for the hub's sync engine.
+ *
+ * Design notes
+ * - Clean sessions only. aedes' default persistence is in memory (lost on restart) and its offline
+ *   queues are unbounded, so the hub never relies on broker-queued messages: the sync protocol
+ *   resends from the agent's watermark on every connect. A message published while a node is
+ *   offline is simply dropped by the broker.
+ * - Every inbound connection, TLS or WebSocket, passes through PacketSizeGuard, because aedes
+ *   itself buffers packets of any declared size.
+ * - The hub does not connect to its own broker over the network: it publishes and subscribes
+ *   in-process (aedes.publish / aedes.subscribe bypass the ACL), which is what "privileged" means.
+ * - Presence is tracked from client lifecycle events (a node may briefly hold two connections
+ *   during a takeover, so we count them), and nodes also publish an online message and a last-will
+ *   on their presence topic, which is what an external broker would give us.
+ * - The TLS server asks for client certificates but does not require them, so nodes that join with
+ *   a per-node password can still connect; a certificate that fails verification is refused.
+ */
+import { EventEmitter } from "node:events";
+import type { IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { createServer, type Server, type TLSSocket } from "node:tls";
+import { Aedes, type AedesPublishPacket, type Client } from "aedes";
+import { createWebSocketStream, WebSocketServer } from "ws";
+import { type Logger, silentLogger } from "../lib/logger.js";
+import {
+  type Authenticator,
+  BrokerGuard,
+  type CertIdentity,
+  type Denial,
+  peerIdentity,
+} from "./broker-auth.js";
+import { decodeEnvelope, type Envelope, encodeEnvelope, MAX_PACKET_BYTES } from "./envelope.js";
+import { PacketSizeGuard } from "./packet-guard.js";
+import { downTopic, HUB_PRESENCE_FILTER, HUB_UP_FILTER, parseTopic, SYNC_STREAM } from "./topics.js";
+
+export interface MqttBrokerOptions {
+  host: string;
+  /** 0 picks a free port (see address()) */
+  port: number;
+  /** cluster CA (verifies client certificates) and the hub's serving certificate */
+  tls: { ca: string; cert: string; key: string };
+  /** password authentication for nodes without a client certificate */
+  authenticate?: Authenticator;
+  logger?: Logger;
+  maxPacketBytes?: number;
+  /** how long a fresh connection may take to send CONNECT (default 10 s) */
+  connectTimeoutMs?: number;
+}
+
+export type BrokerEvents = {
+  "node-connected": [node: string];
+  "node-disconnected": [node: string];
+  /** a connection was refused (bad certificate, bad credentials, oversize packet) */
+  rejected: [reason: string];
+  /** an authenticated node tried a topic outside its ACL */
+  denied: [denial: Denial];
+};
+
+/** Receives every valid envelope a node sends; `stream` is "presence" for presence messages. */
+export type EnvelopeHandler = (node: string, env: Envelope, stream: string) => void;
+
+export class MqttBroker extends EventEmitter<BrokerEvents> {
+  private readonly log: Logger;
+  private readonly maxPacketBytes: number;
+  private aedes: Aedes | undefined;
+  private server: Server | undefined;
+  private wss: WebSocketServer | undefined;
+  private guard: BrokerGuard | undefined;
+  private readonly handlers = new Set<EnvelopeHandler>();
+  private readonly live = new Map<string, Set<Client>>();
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly opts: MqttBrokerOptions) {
+    super();
+    this.log = (opts.logger ?? silentLogger()).child({ component: "mqtt-broker" });
+    this.maxPacketBytes = opts.maxPacketBytes ?? MAX_PACKET_BYTES;
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.aedes) throw new Error("MqttBroker already started: stop() it before starting again");
+    this.stopping = undefined;
+    const guard = new BrokerGuard(
+      this.log,
+      this.opts.authenticate,
+      (d) => this.emit("denied", d),
+      (r) => this.emit("rejected", r),
+    );
+    const aedes = await Aedes.createBroker({
+      connectTimeout: this.opts.connectTimeoutMs ?? 10_000,
+      // clean sessions only: a persistent session would make aedes queue QoS 1 messages for an
+      // offline node without bound (and lose them on restart anyway)
+      preConnect: (_client, packet, done) => {
+        packet.clean = true;
+        done(null, true);
+      },
+      authenticate: guard.authenticate,
+      authorizePublish: guard.authorizePublish,
+      authorizeSubscribe: guard.authorizeSubscribe,
+    });
+    this.aedes = aedes;
+    this.guard = guard;
+    aedes.on("clientReady", (c) => this.track(c, true));
+    aedes.on("clientDisconnect", (c) => this.track(c, false));
+    aedes.on("clientError", (c, err) => this.log.debug({ clientId: c.id, err: err.message }, "client error"));
+    aedes.on("connectionError", (c, err) =>
+      this.log.debug({ clientId: c.id, err: err.message }, "conn error"),
+    );
+    await new Promise<void>((resolve) => {
+      aedes.subscribe(HUB_UP_FILTER, this.deliver, () =>
+        aedes.subscribe(HUB_PRESENCE_FILTER, this.deliver, resolve),
+      );
+    });
+
+    const server = createServer({
+      ca: this.opts.tls.ca,
+      cert: this.opts.tls.cert,
+      key: this.opts.tls.key,
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: "TLSv1.2",
+    });
+    this.server = server;
+    server.on("secureConnection", (socket) => this.accept(socket));
+    server.on("tlsClientError", (err) => this.log.debug({ err: err.message }, "tls handshake failed"));
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.maxPacketBytes });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: this.opts.host, port: this.opts.port, backlog: 511 }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    server.on("error", (err) => this.log.error({ err: err.message }, "mqtt listener error"));
+    signal?.addEventListener("abort", () => void this.stop(), { once: true });
+    this.log.info({ address: this.address() }, "mqtt broker listening");
+  }
+
+  /** Idempotent: closes the listener, disconnects every client, drops the broker's state. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const { server, aedes, wss } = this;
+    this.server = undefined;
+    this.aedes = undefined;
+    this.wss = undefined;
+    const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    if (aedes) await new Promise<void>((r) => aedes.close(() => r()));
+    wss?.close();
+    await closed;
+    for (const node of this.live.keys()) this.emit("node-disconnected", node);
+    this.live.clear();
+  }
+
+  /** The bound TLS address (useful with port 0). */
+  address(): { host: string; port: number } {
+    const a = this.server?.address() as AddressInfo | null | undefined;
+    if (!a) throw new Error("MqttBroker is not listening: call start() first");
+    return { host: a.address, port: a.port };
+  }
+
+  /**
+   * Takes over an HTTP upgrade (the hub's HTTPS server routes `/mqtt` here): MQTT over secure
+   * WebSocket for devices behind proxies that only pass HTTPS. The HTTPS server should request
+   * client certificates (requestCert) for certificate authentication to work on this path.
+   */
+  handleWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const wss = this.wss;
+    if (!wss) {
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    const tls = "getPeerCertificate" in req.socket ? (req.socket as TLSSocket) : undefined;
+    const id = tls ? peerIdentity(tls) : undefined;
+    if (id === "invalid") {
+      this.refuse("websocket client certificate is not signed by the cluster CA");
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      this.attach(createWebSocketStream(ws), id, req);
+    });
+  }
+
+  /** Connected nodes right now. */
+  connectedNodes(): string[] {
+    return [...this.live.keys()];
+  }
+
+  /** Publishes an envelope to one node (QoS 1). Resolves once handed to the node's connection. */
+  send(node: string, env: Envelope, stream: string = SYNC_STREAM): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes) return Promise.reject(new Error("MqttBroker is not running: cannot send to a node"));
+    const packet = {
+      cmd: "publish" as const,
+      topic: downTopic(node, stream),
+      payload: encodeEnvelope(env, this.maxPacketBytes),
+      qos: 1 as const,
+      retain: false,
+      dup: false,
+    };
+    return new Promise((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Subscribes to every valid envelope from every node; returns the unsubscribe function. */
+  onEnvelope(handler: EnvelopeHandler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  /** Calls `handler` when a node's last connection closes; returns the unsubscribe function. */
+  onNodeDisconnected(handler: (node: string) => void): () => void {
+    this.on("node-disconnected", handler);
+    return () => this.off("node-disconnected", handler);
+  }
+
+  private accept(tlsSocket: TLSSocket): void {
+    const id = peerIdentity(tlsSocket);
+    if (id === "invalid") {
+      this.refuse(`client certificate from ${tlsSocket.remoteAddress} is not signed by the cluster CA`);
+      tlsSocket.destroy();
+      return;
+    }
+    this.attach(tlsSocket, id);
+  }
+
+  private attach(stream: Duplex, cert: CertIdentity | undefined, req?: IncomingMessage): void {
+    const aedes = this.aedes;
+    const guard = this.guard;
+    if (!aedes || !guard) {
+      stream.destroy();
+      return;
+    }
+    const guarded = new PacketSizeGuard(stream, this.maxPacketBytes, (err) => this.refuse(err.message));
+    if (cert) guard.certs.set(guarded, cert);
+    aedes.handle(guarded, req);
+  }
+
+  private refuse(reason: string): void {
+    this.log.warn({ reason }, "mqtt connection refused");
+    this.emit("rejected", reason);
+  }
+
+  private track(client: Client, up: boolean): void {
+    const node = this.guard?.nodeOf(client);
+    if (node === undefined) return;
+    let set = this.live.get(node);
+    if (up) {
+      if (!set) {
+        set = new Set();
+        this.live.set(node, set);
+      }
+      set.add(client);
+      if (set.size === 1) this.emit("node-connected", node);
+    } else if (set?.delete(client) && set.size === 0) {
+      this.live.delete(node);
+      this.emit("node-disconnected", node);
+    }
+  }
+
+  private readonly deliver = (packet: AedesPublishPacket, cb: () => void): void => {
+    const parsed = parseTopic(packet.topic);
+    if (parsed) {
+      const stream = parsed.kind === "presence" ? "presence" : parsed.stream;
+      let env: Envelope | undefined;
+      try {
+        env = decodeEnvelope(packet.payload as Buffer);
+      } catch (err) {
+        this.log.warn(
+          { node: parsed.node, topic: packet.topic, err: (err as Error).message },
+          "dropped message",
+        );
+      }
+      if (env) for (const h of this.handlers) h(parsed.node, env, stream);
+    }
+    cb();
+  };
+}

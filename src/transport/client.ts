@@ -1,0 +1,285 @@
+/**
+ * EdgeLink: the agent's end of the edge link, over mqtt.js (mqtts:// or wss://).
+ *
+ * Design notes
+ * - One mqtt.js client per connection attempt, with mqtt.js' own reconnect disabled
+ *   (reconnectPeriod 0). Reconnects are ours: exponential backoff with full jitter
+ *   (delay = random() × min(max, base × 2^attempt)), so a hub restart does not make a fleet
+ *   reconnect in lock-step. The attempt counter resets only after a connection stayed up for
+ *   `stableMs`, so a link that flaps right after CONNACK still backs off.
+ * - Refused credentials (CONNACK 4/5) retry at the maximum delay: the hub may be mid-rotation,
+ *   but hammering it with a bad password helps nobody.
+ * - Half-open links: mqtt.js pings after `keepalive` seconds of silence and gives up after 1.5×,
+ *   so a black-holed link is noticed within 2× keepalive. The broker uses the same keepalive to
+ *   drop us and publish our last-will (`presence {online:false}`).
+ * - Clean sessions: after CONNACK we subscribe to our `down` topics and only then report
+ *   "connected", so the sync engine's hello can never race ahead of the subscription.
+ * - `send` is QoS 1 and rejects when the link is down; reliability (outbox, watermarks) lives in
+ *   the sync engine, never in mqtt.js' in-memory queues.
+ */
+import { type IClientOptions, type MqttClient, connect as mqttConnect } from "mqtt";
+import { type Logger, silentLogger } from "../lib/logger.js";
+import {
+  decodeEnvelope,
+  type Envelope,
+  type EnvelopeOf,
+  type EnvelopeType,
+  encodeEnvelope,
+  envelope,
+  MAX_PACKET_BYTES,
+} from "./envelope.js";
+import { assertNodeName, downFilter, presenceTopic, SYNC_STREAM, upTopic } from "./topics.js";
+
+export interface EdgeLinkOptions {
+  /** mqtts://host:8883 or wss://host:6443/mqtt */
+  url: string;
+  node: string;
+  /** cluster CA (PEM) the hub's certificate must chain to */
+  ca: string;
+  /** node client certificate and key (PEM), or username/password */
+  cert?: string;
+  key?: string;
+  username?: string;
+  password?: string;
+  keepaliveSeconds?: number;
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** reset the backoff after a connection stayed up this long (default 10 s) */
+  stableMs?: number;
+  connectTimeoutMs?: number;
+  maxPacketBytes?: number;
+  logger?: Logger;
+  /** injectable for tests of the jitter */
+  random?: () => number;
+}
+
+export type LinkStatus =
+  | { type: "connected" }
+  /** retryInMs is -1 after stop() (no retry) */
+  | { type: "disconnected"; error?: Error; retryInMs: number; authFailed: boolean };
+
+export class NotConnectedError extends Error {
+  constructor(node: string, cause?: Error) {
+    super(
+      `edge link of node "${node}" is not connected; the message was not sent (retry after reconnect)`,
+      cause ? { cause } : undefined,
+    );
+    this.name = "NotConnectedError";
+  }
+}
+
+/** Full-jitter exponential backoff delay for the given 0-based attempt. */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
+  return Math.floor(random() * ceiling);
+}
+
+const CONNACK_REFUSALS: Record<number, string> = {
+  1: "the hub does not speak this MQTT protocol version",
+  2: "the hub rejected the client id (it must equal the node name)",
+  3: "the hub's broker is unavailable",
+  4: "the hub refused this node's username or password: re-join the node (edge-agent join)",
+  5: "the hub refused this node's credentials: check the node certificate or re-join the node",
+};
+
+type Handler = (env: Envelope) => void;
+
+export class EdgeLink {
+  private readonly log: Logger;
+  private readonly handlers = new Map<string, Set<Handler>>();
+  private readonly statusHandlers = new Set<(s: LinkStatus) => void>();
+  private client: MqttClient | undefined;
+  private isConnected = false;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+
+  constructor(private readonly opts: EdgeLinkOptions) {
+    this.log = (opts.logger ?? silentLogger()).child({ component: "edge-link", node: opts.node });
+  }
+
+  /** Validates the options and starts connecting in the background (the hub may be down). */
+  async start(signal?: AbortSignal): Promise<void> {
+    assertNodeName(this.opts.node);
+    if (!/^(mqtts|wss):\/\//.test(this.opts.url)) {
+      throw new Error(
+        `edge link URL "${this.opts.url}" must start with mqtts:// or wss:// (TLS is required)`,
+      );
+    }
+    if (!this.opts.cert !== !this.opts.key) throw new Error("edge link: give both cert and key, or neither");
+    if (!this.opts.cert && this.opts.username === undefined) {
+      throw new Error(
+        "edge link needs credentials: a client certificate and key, or a username and password",
+      );
+    }
+    this.stopped = false;
+    signal?.addEventListener("abort", () => void this.stop(), { once: true });
+    this.connectOnce();
+  }
+
+  /** Idempotent: says goodbye on the presence topic when connected, then closes. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    if (this.isConnected) {
+      const bye = encodeEnvelope(envelope({ type: "presence", online: false }));
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 1000);
+        client.publish(presenceTopic(this.opts.node), bye, { qos: 1 }, () => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    // a graceful DISCONNECT waits for the peer to close; on a half-open link it never would
+    let giveUp: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      new Promise<boolean>((r) => client.end(!this.isConnected, {}, () => r(true))),
+      new Promise<boolean>((r) => {
+        giveUp = setTimeout(() => r(false), 2000);
+      }),
+    ]);
+    clearTimeout(giveUp);
+    if (!closed) client.end(true);
+    this.setConnected(false);
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  /** Publishes one envelope with QoS 1; resolves on the broker's PUBACK. */
+  send(env: Envelope, stream: string = SYNC_STREAM): Promise<void> {
+    const client = this.client;
+    if (!client || !this.isConnected) return Promise.reject(new NotConnectedError(this.opts.node));
+    let payload: Buffer;
+    try {
+      payload = encodeEnvelope(env, this.opts.maxPacketBytes ?? MAX_PACKET_BYTES);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      client.publish(upTopic(this.opts.node, stream), payload, { qos: 1 }, (err) =>
+        err ? reject(new NotConnectedError(this.opts.node, err)) : resolve(),
+      );
+    });
+  }
+
+  /** Handles every received envelope of one type; returns the unsubscribe function. */
+  on<T extends EnvelopeType>(type: T, handler: (env: EnvelopeOf<T>) => void): () => void {
+    let set = this.handlers.get(type);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(type, set);
+    }
+    const h = handler as Handler;
+    set.add(h);
+    return () => set.delete(h);
+  }
+
+  /** Connection state changes; returns the unsubscribe function. */
+  onStatus(handler: (s: LinkStatus) => void): () => void {
+    this.statusHandlers.add(handler);
+    return () => this.statusHandlers.delete(handler);
+  }
+
+  private connectOnce(): void {
+    if (this.stopped) return;
+    const node = this.opts.node;
+    const will = encodeEnvelope(envelope({ type: "presence", online: false }));
+    const options: IClientOptions = {
+      clientId: node,
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 0,
+      resubscribe: false,
+      keepalive: this.opts.keepaliveSeconds ?? 30,
+      connectTimeout: this.opts.connectTimeoutMs ?? 10_000,
+      ca: this.opts.ca,
+      rejectUnauthorized: true,
+      will: { topic: presenceTopic(node), payload: will, qos: 1, retain: false },
+      ...(this.opts.cert && this.opts.key ? { cert: this.opts.cert, key: this.opts.key } : {}),
+      ...(this.opts.username !== undefined ? { username: this.opts.username } : {}),
+      ...(this.opts.password !== undefined ? { password: this.opts.password } : {}),
+    };
+    const client = mqttConnect(this.opts.url, options);
+    this.client = client;
+    let upSince = 0;
+    let lastError: Error | undefined;
+    let done = false;
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      client.removeAllListeners();
+      client.on("error", () => {});
+      if (!this.stopped) client.end(true);
+      if (this.client === client) this.client = undefined;
+      if (upSince > 0 && Date.now() - upSince >= (this.opts.stableMs ?? 10_000)) this.attempt = 0;
+      this.setConnected(false, err);
+    };
+    client.on("connect", () => {
+      client.subscribe(downFilter(node), { qos: 1 }, (err, granted) => {
+        if (done) return;
+        if (err || granted?.[0]?.qos === 128) {
+          finish(new Error(`the hub refused node "${node}" a subscription to its own topics: check the ACL`));
+          return;
+        }
+        upSince = Date.now();
+        const hi = encodeEnvelope(envelope({ type: "presence", online: true }));
+        client.publish(presenceTopic(node), hi, { qos: 1 }, () => {});
+        this.setConnected(true);
+      });
+    });
+    client.on("message", (_topic, payload) => this.dispatch(payload));
+    client.on("error", (err: Error & { code?: unknown }) => {
+      const refusal = typeof err.code === "number" ? CONNACK_REFUSALS[err.code] : undefined;
+      lastError = refusal ? Object.assign(new Error(refusal, { cause: err }), { code: err.code }) : err;
+      if (upSince === 0) finish(lastError);
+    });
+    client.on("close", () => finish(lastError));
+  }
+
+  private dispatch(payload: Buffer): void {
+    let env: Envelope;
+    try {
+      env = decodeEnvelope(payload);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "dropped message from hub");
+      return;
+    }
+    for (const h of this.handlers.get(env.type) ?? []) h(env);
+  }
+
+  private setConnected(up: boolean, error?: Error): void {
+    if (up) {
+      this.isConnected = true;
+      this.log.info("edge link connected");
+      this.emitStatus({ type: "connected" });
+      return;
+    }
+    const was = this.isConnected;
+    this.isConnected = false;
+    if (this.stopped) {
+      if (was) this.emitStatus({ type: "disconnected", retryInMs: -1, authFailed: false });
+      return;
+    }
+    const code = (error as { code?: unknown } | undefined)?.code;
+    const authFailed = code === 4 || code === 5;
+    const base = this.opts.backoff?.baseMs ?? 1000;
+    const max = this.opts.backoff?.maxMs ?? 60_000;
+    const retryInMs = authFailed
+      ? max
+      : backoffDelay(this.attempt++, base, max, this.opts.random ?? Math.random);
+    this.log.info({ err: error?.message, retryInMs }, "edge link down; reconnecting");
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connectOnce(), retryInMs);
+    this.emitStatus({ type: "disconnected", ...(error ? { error } : {}), retryInMs, authFailed });
+  }
+
+  private emitStatus(s: LinkStatus): void {
+    for (const h of this.statusHandlers) h(s);
+  }
+}

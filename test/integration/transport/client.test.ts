@@ -1,0 +1,95 @@
+/**
+ * EdgeLink against a real broker through a real TCP proxy: last-will on an abrupt drop, half-open
+ * detection by keepalive, and exponential backoff while the hub is unreachable.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Envelope } from "../../../src/transport/envelope.js";
+import { startTcpProxy, type TcpProxy } from "../../helpers/tcp-proxy.js";
+import { Fixture, uniqueNode } from "../../helpers/transport-fixture.js";
+
+let fx: Fixture;
+beforeEach(async () => {
+  fx = await Fixture.create();
+});
+afterEach(async () => {
+  await fx.cleanup();
+});
+
+async function proxyTo(port: number): Promise<TcpProxy> {
+  const proxy = await startTcpProxy({ host: "127.0.0.1", port });
+  fx.defer(() => proxy.close());
+  return proxy;
+}
+
+describe("EdgeLink", () => {
+  it("publishes its last-will when the socket dies without DISCONNECT", async () => {
+    const broker = await fx.broker();
+    const proxy = await proxyTo(broker.address().port);
+    const node = uniqueNode();
+    const presence: boolean[] = [];
+    broker.onEnvelope((n, env: Envelope, stream) => {
+      if (n === node && stream === "presence" && env.type === "presence") presence.push(env.online);
+    });
+    const link = await fx.link(node, proxy.port);
+    await vi.waitFor(() => expect(presence).toEqual([true]), { timeout: 10_000 });
+
+    proxy.setMode("cut");
+    await vi.waitFor(() => expect(presence).toEqual([true, false]), { timeout: 10_000 });
+    expect(link.connected).toBe(false);
+  });
+
+  it("notices a black-holed (half-open) link within twice the keepalive", async () => {
+    const broker = await fx.broker();
+    const proxy = await proxyTo(broker.address().port);
+    const node = uniqueNode();
+    const keepaliveSeconds = 2;
+    const link = await fx.link(node, proxy.port, {
+      keepaliveSeconds,
+      backoff: { baseMs: 5000, maxMs: 5000 },
+    });
+    await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
+    let downAt = 0;
+    link.onStatus((s) => {
+      if (s.type === "disconnected" && downAt === 0) downAt = Date.now();
+    });
+
+    const cutAt = Date.now();
+    proxy.setMode("blackhole");
+    await vi.waitFor(() => expect(downAt).toBeGreaterThan(0), { timeout: 2 * keepaliveSeconds * 1000 + 500 });
+    expect(downAt - cutAt).toBeLessThanOrEqual(2 * keepaliveSeconds * 1000);
+  });
+
+  it("stops promptly even when the link is black-holed (no wait for a DISCONNECT that cannot arrive)", async () => {
+    const broker = await fx.broker();
+    const proxy = await proxyTo(broker.address().port);
+    const node = uniqueNode();
+    const link = await fx.link(node, proxy.port, { keepaliveSeconds: 60 });
+    await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
+    proxy.setMode("blackhole");
+    const statuses: number[] = [];
+    link.onStatus((s) => s.type === "disconnected" && statuses.push(s.retryInMs));
+    await link.stop(); // bounded by the test timeout if it hung
+    expect(link.connected).toBe(false);
+    expect(statuses).toEqual([-1]);
+  });
+
+  it("backs off exponentially (capped) while the hub is unreachable, then reconnects", async () => {
+    const broker = await fx.broker();
+    const proxy = await proxyTo(broker.address().port);
+    proxy.setMode("cut");
+    const node = uniqueNode();
+    const retries: number[] = [];
+    const link = await fx.link(node, proxy.port, {
+      backoff: { baseMs: 20, maxMs: 160 },
+      random: () => 0.999,
+    });
+    link.onStatus((s) => s.type === "disconnected" && retries.push(s.retryInMs));
+    await vi.waitFor(() => expect(retries.length).toBeGreaterThanOrEqual(6), { timeout: 10_000 });
+    // full jitter with random()≈1 shows the ceiling: base·2^n capped at max
+    expect(retries.slice(0, 6)).toEqual([19, 39, 79, 159, 159, 159]);
+
+    proxy.setMode("pass");
+    await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
+    expect(broker.connectedNodes()).toEqual([node]);
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { backoffDelay } from "../../../src/transport/client.js";
+import {
+  FrameMeter,
+  MalformedPacketError,
+  PacketTooLargeError,
+} from "../../../src/transport/packet-guard.js";
+
+function packet(bodyLength: number): Buffer {
+  const len: number[] = [];
+  let n = bodyLength;
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    len.push(b);
+  } while (n > 0);
+  return Buffer.concat([Buffer.from([0x30, ...len]), Buffer.alloc(bodyLength, 1)]);
+}
+
+describe("FrameMeter", () => {
+  it("passes packets up to the limit, however the bytes are split", () => {
+    const m = new FrameMeter(20_000);
+    const stream = Buffer.concat([packet(0), packet(127), packet(128), packet(16_000), packet(5)]);
+    for (let i = 0; i < stream.length; i += 7) expect(m.feed(stream.subarray(i, i + 7))).toBeUndefined();
+  });
+  it("flags a packet whose declared length exceeds the limit from its header alone", () => {
+    const m = new FrameMeter(1000);
+    expect(m.feed(packet(10))).toBeUndefined();
+    const err = m.feed(packet(5000).subarray(0, 3));
+    expect(err).toBeInstanceOf(PacketTooLargeError);
+    expect((err as PacketTooLargeError).declaredBytes).toBe(5003);
+  });
+  it("flags a remaining length longer than four bytes", () => {
+    expect(new FrameMeter(1e9).feed(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))).toBeInstanceOf(
+      MalformedPacketError,
+    );
+  });
+});
+
+describe("backoffDelay", () => {
+  it("doubles the ceiling per attempt up to the maximum, with full jitter", () => {
+    const top = () => 0.9999;
+    expect([0, 1, 2, 3, 4, 5, 60].map((a) => backoffDelay(a, 1000, 60_000, top))).toEqual([
+      999, 1999, 3999, 7999, 15_998, 31_996, 59_994,
+    ]);
+    expect(backoffDelay(3, 1000, 60_000, () => 0)).toBe(0);
+    expect(backoffDelay(3, 1000, 60_000, () => 0.5)).toBe(4000);
+  });
+});
