@@ -3,6 +3,7 @@
  * processed twice at once (a key added while processing is re-queued after), and failures
  * are retried with per-key exponential backoff (5 ms doubling to 30 s) until they succeed.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: reconcilers return nothing in the common case
 export type ReconcileResult = void | { requeueAfterMs: number };
 
 export interface WorkQueueOptions {

@@ -63,7 +63,8 @@ function walk(
   const s = resolve(catalog, schema, depth);
   if (!s || depth > 64 || s["x-kubernetes-preserve-unknown-fields"]) return;
   if (Array.isArray(value)) {
-    if (s.items) value.forEach((v, i) => walk(catalog, s.items, v, `${path}[${i}]`, out, depth + 1));
+    if (s.items)
+      for (const [i, v] of value.entries()) walk(catalog, s.items, v, `${path}[${i}]`, out, depth + 1);
     return;
   }
   if (typeof value !== "object" || value === null) return;
