@@ -14,7 +14,9 @@ import { afterEach, expect, it, vi } from "vitest";
 import { SqliteBackend } from "../../src/hub/store/index.js";
 
 const writer = fileURLToPath(new URL("../helpers/store-crash-writer.ts", import.meta.url));
-const tsx = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
+// node itself runs the writer (tsx as a loader, not as a wrapper process), so SIGKILL hits the
+// process that holds the database, not a launcher whose child would keep writing
+
 const cleanup: Array<() => void> = [];
 afterEach(() => {
   for (const f of cleanup.splice(0)) f();
@@ -25,7 +27,9 @@ it("keeps every acknowledged write when the writer is SIGKILLed mid-stream", asy
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, "state.db");
 
-  const child = spawn(tsx, [writer, path], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", writer, path], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   cleanup.push(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
