@@ -10,7 +10,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "../lib/fsutil.js";
-import { createCA, issueCert, type KeyPairPem } from "../lib/pki.js";
+import type { KeyPairPem } from "../lib/pki.js";
+
+/**
+ * The X.509 library costs ~10 MB of RSS once loaded; a hub restarting with its credentials in
+ * place never needs it, so it is loaded only when a certificate must be made.
+ */
+const pki = () => import("../lib/pki.js");
 
 export interface HubCredentials {
   ca: KeyPairPem;
@@ -66,14 +72,14 @@ export async function loadOrCreateCredentials(
   const tls = join(dataDir, "tls");
   let ca = readPair(tls, "ca");
   if (!ca) {
-    ca = await createCA("edgekube-ca");
+    ca = await (await pki()).createCA("edgekube-ca");
     writePair(tls, "ca", ca);
   }
   const dns = [...CLUSTER_SANS, ...extraSans.filter((s) => !isIp(s))];
   const ips = [...new Set([...hostAddresses(), serviceIP, ...extraSans.filter(isIp)])];
   let server = readPair(tls, "server");
   if (!server || !coversAll(server.certPem, dns, ips)) {
-    server = await issueCert(ca, {
+    server = await (await pki()).issueCert(ca, {
       commonName: "edgekube-hub",
       dnsNames: dns,
       ipAddresses: ips,
