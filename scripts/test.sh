@@ -4,7 +4,17 @@
 # under CI=true a missing prerequisite fails the run instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f dist/edgekube.mjs ] || node scripts/build-dev.mjs
+node scripts/build-dev.mjs
 npx tsc -p tsconfig.json --noEmit
 npx biome check src test bench scripts
-npx vitest run "$@"
+mkdir -p .vitest-tmp
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile.json=.vitest-tmp/results.json "$@"
+rc=$?
+set -e
+# one plain closing line: N passed, N failed, N skipped
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(".vitest-tmp/results.json", "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' || true
+exit $rc
