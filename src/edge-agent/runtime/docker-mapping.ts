@@ -25,12 +25,16 @@ export const CPU_PERIOD_US = 100_000;
 const MIN_QUOTA_US = 1_000;
 const MIN_SHARES = 2;
 const MAX_SHARES = 262_144;
-const SANDBOX_OOM_SCORE_ADJ = -998;
 
 export interface SandboxOptions {
   image: string;
   command: string[];
   attempt: number;
+  /**
+   * The kubelet gives sandboxes -998 so the OOM killer spares them; lowering the score needs
+   * CAP_SYS_RESOURCE in dockerd (absent in some sandboxes/rootless setups), so it is opt-in.
+   */
+  oomScoreAdj?: number;
 }
 
 export interface ContainerContext {
@@ -176,7 +180,7 @@ export function sandboxCreateOptions(
   const hc: Docker.HostConfig = {
     NetworkMode: pod.hostNetwork ? "host" : "none",
     IpcMode: "shareable",
-    OomScoreAdj: SANDBOX_OOM_SCORE_ADJ,
+    OomScoreAdj: opts.oomScoreAdj,
     CpuShares: MIN_SHARES,
     RestartPolicy: { Name: "no" },
   };

@@ -46,6 +46,8 @@ export interface DockerRuntimeOptions {
   sandboxImage: string;
   /** default ["sleep", "2147483647"]: a pause image passes its own entrypoint, e.g. ["/pause"] */
   sandboxCommand?: string[];
+  /** oom_score_adj of sandboxes (the kubelet uses -998); unset leaves Docker's default */
+  sandboxOomScoreAdj?: number;
   logger?: Logger;
 }
 
@@ -116,6 +118,7 @@ export class DockerRuntime implements rt.ContainerRuntime {
       image: this.opts.sandboxImage,
       command: this.opts.sandboxCommand ?? ["sleep", "2147483647"],
       attempt,
+      oomScoreAdj: this.opts.sandboxOomScoreAdj,
     });
     const c = await this.docker.createContainer(create);
     await c.start();
