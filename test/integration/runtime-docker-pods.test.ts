@@ -243,6 +243,28 @@ describe.skipIf(!need(hasDocker()))("DockerRuntime pods", () => {
     expect(isPodNotFound(err)).toBe(true);
   });
 
+  it("replaces a dead sandbox and restarts the pod's containers into the new namespace", async () => {
+    const rt = fx.runtime();
+    const pod = fx.pod({
+      terminationGracePeriodSeconds: 0,
+      initContainers: [{ name: "init", image: fx.image, command: ["true"] }],
+      containers: [{ name: "app", image: fx.image, command: ["sleep", "600"] }],
+    });
+    const first = await rt.runPod(pod);
+    // idempotent start of a running container: no twin
+    expect((await rt.startContainer(pod, "app")).containerID).toBe(first.containers[1]?.containerID);
+    await fx.docker.getContainer(first.sandbox!.id).kill();
+    await vi.waitFor(async () => expect((await rt.podStatus(pod.uid))?.sandbox?.running).toBe(false));
+    const second = await rt.runPod(pod);
+    expect(second.sandbox?.id).not.toBe(first.sandbox?.id);
+    expect(second.containers.map((c) => [c.name, c.restartCount])).toEqual([
+      ["init", 1],
+      ["app", 1],
+    ]);
+    const inode = statSync(await rt.sandboxNetnsPath(pod.uid)).ino;
+    expect(await execOut(rt, pod.uid, "app", ["readlink", "/proc/self/ns/net"])).toBe(`net:[${inode}]`);
+  });
+
   it("adopts running pods after a restart of the agent and removes orphans", async () => {
     const first = fx.runtime();
     const keep = fx.pod({ containers: [{ name: "app", image: fx.image, command: ["sleep", "600"] }] });

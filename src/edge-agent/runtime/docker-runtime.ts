@@ -17,26 +17,21 @@
  */
 import Docker from "dockerode";
 import { type Logger, silentLogger } from "../../lib/logger.js";
+import { inspectAll, latest, podContainers, removeContainer, stopContainer } from "./docker-lifecycle.js";
+import { graceSeconds } from "./docker-mapping.js";
 import {
-  inspectAll,
-  latest,
-  podContainers,
-  removeContainer,
-  stopContainer,
-  waitExit,
-} from "./docker-lifecycle.js";
-import { containerCreateOptions, graceSeconds, sandboxCreateOptions } from "./docker-mapping.js";
-import {
-  buildPod,
-  containerState,
-  groupByPod,
-  type InspectedContainer,
-  sandboxStatus,
-} from "./docker-status.js";
+  ensureSandbox,
+  findSpec,
+  messageOf,
+  runInitContainers,
+  type StartDeps,
+  startAttempt,
+} from "./docker-start.js";
+import { buildPod, groupByPod, type InspectedContainer, sandboxStatus } from "./docker-status.js";
 import { containerExec, containerLogs } from "./docker-streams.js";
-import { ContainerStartError, InitContainerError, isDockerNotFound, PodNotFoundError } from "./errors.js";
+import { isDockerNotFound, PodNotFoundError } from "./errors.js";
 import { ensureImage, type ImageInfo, loadImageTar } from "./images.js";
-import { parseIdentity } from "./labels.js";
+import { LABEL_ROLE, parseIdentity } from "./labels.js";
 import type * as rt from "./runtime.js";
 
 export interface DockerRuntimeOptions {
@@ -51,16 +46,22 @@ export interface DockerRuntimeOptions {
   logger?: Logger;
 }
 
-type Spec = rt.ContainerRuntimeSpec;
-
 export class DockerRuntime implements rt.ContainerRuntime {
   readonly docker: Docker;
   private readonly log: Logger;
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly deps: StartDeps;
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.docker = opts.docker ?? new Docker();
     this.log = (opts.logger ?? silentLogger()).child({ component: "runtime" });
+    this.deps = {
+      docker: this.docker,
+      log: this.log,
+      sandboxImage: opts.sandboxImage,
+      sandboxCommand: opts.sandboxCommand ?? ["sleep", "2147483647"],
+      sandboxOomScoreAdj: opts.sandboxOomScoreAdj,
+    };
   }
 
   /** Checks the daemon answers and the sandbox image is usable; rejects with what to fix. */
@@ -102,32 +103,7 @@ export class DockerRuntime implements rt.ContainerRuntime {
   }
 
   runSandbox(pod: rt.PodRuntimeSpec): Promise<rt.SandboxStatus> {
-    return this.withPod(pod.uid, async () => (await this.ensureSandbox(pod)).status);
-  }
-
-  private async ensureSandbox(
-    pod: rt.PodRuntimeSpec,
-  ): Promise<{ status: rt.SandboxStatus; created: boolean }> {
-    const all = await podContainers(this.docker, pod.uid);
-    const { current } = latest(all, (c) => c.identity.role === "sandbox");
-    if (current?.info.State.Running) return { status: sandboxStatus(current.info), created: false };
-    await ensureImage(this.docker, this.opts.sandboxImage, "IfNotPresent");
-    const attempt = current ? current.identity.attempt + 1 : 0;
-    if (current) await removeContainer(this.docker, current.info.Id);
-    const create = sandboxCreateOptions(pod, {
-      image: this.opts.sandboxImage,
-      command: this.opts.sandboxCommand ?? ["sleep", "2147483647"],
-      attempt,
-      oomScoreAdj: this.opts.sandboxOomScoreAdj,
-    });
-    const c = await this.docker.createContainer(create);
-    await c.start();
-    this.log.info({ pod: `${pod.namespace}/${pod.name}`, attempt }, "sandbox started");
-    // other containers joined the previous sandbox's namespaces: they must start over
-    for (const other of all)
-      if (other.identity.role !== "sandbox")
-        await stopContainer(this.docker, other, graceSeconds(pod), this.log);
-    return { status: sandboxStatus(await c.inspect()), created: true };
+    return this.withPod(pod.uid, async () => (await ensureSandbox(this.deps, pod)).status);
   }
 
   async sandboxNetnsPath(podUid: string): Promise<string> {
@@ -147,31 +123,8 @@ export class DockerRuntime implements rt.ContainerRuntime {
         if (!images.has(c.image))
           images.set(c.image, await ensureImage(this.docker, c.image, c.imagePullPolicy, pod.pullAuth));
       }
-      const { status: sandbox, created } = await this.ensureSandbox(pod);
-      const inits = pod.initContainers ?? [];
-      for (const [i, spec] of inits.entries()) {
-        signal?.throwIfAborted();
-        const { current } = latest(
-          await podContainers(this.docker, pod.uid),
-          (c) => c.identity.role === "init" && c.identity.container === spec.name,
-        );
-        const done =
-          !created &&
-          current &&
-          !current.info.State.Running &&
-          current.info.State.ExitCode === 0 &&
-          current.info.State.Status === "exited";
-        if (done) continue;
-        const id =
-          current?.info.State.Running && !created
-            ? current.info.Id
-            : (await this.create(pod, spec, "init", i, sandbox.id, images.get(spec.image))).id;
-        await waitExit(this.docker, id, signal);
-        const state = containerState(await this.docker.getContainer(id).inspect());
-        if ("terminated" in state && state.terminated.exitCode !== 0) {
-          throw new InitContainerError(spec.name, state.terminated.exitCode, state.terminated.reason);
-        }
-      }
+      const { status: sandbox, created } = await ensureSandbox(this.deps, pod);
+      await runInitContainers(this.deps, pod, { sandboxId: sandbox.id, fresh: created, images, signal });
       for (const [i, spec] of pod.containers.entries()) {
         signal?.throwIfAborted();
         const { current } = latest(
@@ -179,84 +132,33 @@ export class DockerRuntime implements rt.ContainerRuntime {
           (c) => c.identity.role === "app" && c.identity.container === spec.name,
         );
         if (current && !created && current.info.State.Status !== "created") continue;
-        await this.create(pod, spec, "app", i, sandbox.id, images.get(spec.image));
+        await startAttempt(this.deps, pod, {
+          spec,
+          role: "app",
+          index: i,
+          sandboxId: sandbox.id,
+          image: images.get(spec.image),
+        });
       }
       return buildPod(pod.uid, await podContainers(this.docker, pod.uid));
     });
   }
 
-  /** Creates and starts the next attempt of one container, keeping one previous attempt for logs -p. */
-  private async create(
-    pod: rt.PodRuntimeSpec,
-    spec: Spec,
-    role: "init" | "app",
-    index: number,
-    sandboxId: string,
-    image?: ImageInfo,
-  ): Promise<{ id: string }> {
-    const { all } = latest(
-      await podContainers(this.docker, pod.uid),
-      (c) => c.identity.role === role && c.identity.container === spec.name,
-    );
-    const attempt = all[0] ? all[0].identity.attempt + 1 : 0;
-    for (const old of all.slice(1)) await removeContainer(this.docker, old.info.Id);
-    if (all[0]?.info.State.Status === "created") await removeContainer(this.docker, all[0].info.Id);
-    const options = containerCreateOptions(pod, spec, {
-      sandboxId,
-      role,
-      attempt,
-      index,
-      imageUser: image?.user,
-    });
-    let c: Docker.Container;
-    try {
-      c = await this.docker.createContainer(options);
-    } catch (err) {
-      throw new ContainerStartError(
-        spec.name,
-        "CreateContainerError",
-        `creating container "${spec.name}" failed: ${messageOf(err)}`,
-        { cause: err },
-      );
-    }
-    try {
-      await c.start();
-    } catch (err) {
-      throw new ContainerStartError(
-        spec.name,
-        "RunContainerError",
-        `starting container "${spec.name}" failed: ${messageOf(err)}`,
-        { cause: err },
-      );
-    }
-    this.log.info(
-      { pod: `${pod.namespace}/${pod.name}`, container: spec.name, attempt },
-      "container started",
-    );
-    return { id: c.id };
-  }
-
-  private findSpec(
-    pod: rt.PodRuntimeSpec,
-    name: string,
-  ): { spec: Spec; role: "init" | "app"; index: number } {
-    const a = pod.containers.findIndex((c) => c.name === name);
-    if (a >= 0) return { spec: pod.containers[a]!, role: "app", index: a };
-    const i = (pod.initContainers ?? []).findIndex((c) => c.name === name);
-    if (i >= 0) return { spec: pod.initContainers![i]!, role: "init", index: i };
-    throw new PodNotFoundError(pod.uid, name, "it is not in the pod's spec");
-  }
-
   private async startOne(pod: rt.PodRuntimeSpec, name: string): Promise<rt.RuntimeContainerStatus> {
-    const { spec, role, index } = this.findSpec(pod, name);
+    const { spec, role, index } = findSpec(pod, name);
+    const status = async () =>
+      buildPod(pod.uid, await podContainers(this.docker, pod.uid)).containers.find(
+        (c) => c.name === name && c.role === role,
+      );
+    // idempotent: a running current attempt is the answer, not a reason to start a twin
+    const now = await status();
+    if (now && "running" in now.state) return now;
     const image = await ensureImage(this.docker, spec.image, spec.imagePullPolicy, pod.pullAuth);
     const sandbox = await this.sandboxOf(pod.uid);
-    await this.create(pod, spec, role, index, sandbox.id, image);
-    const status = buildPod(pod.uid, await podContainers(this.docker, pod.uid)).containers.find(
-      (c) => c.name === name && c.role === role,
-    );
-    if (!status) throw new PodNotFoundError(pod.uid, name, "it vanished right after it started");
-    return status;
+    await startAttempt(this.deps, pod, { spec, role, index, sandboxId: sandbox.id, image });
+    const started = await status();
+    if (!started) throw new PodNotFoundError(pod.uid, name, "it vanished right after it started");
+    return started;
   }
 
   private async sandboxOf(podUid: string): Promise<rt.SandboxStatus> {
@@ -320,7 +222,7 @@ export class DockerRuntime implements rt.ContainerRuntime {
   }
 
   async removeOrphans(desired: ReadonlySet<string>, grace?: number): Promise<string[]> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: ["edgekube.io/role"] } });
+    const list = await this.docker.listContainers({ all: true, filters: { label: [LABEL_ROLE] } });
     const orphans = new Set<string>();
     for (const c of list) {
       const uid = parseIdentity(c.Labels)?.podUid;
@@ -365,10 +267,4 @@ export class DockerRuntime implements rt.ContainerRuntime {
       throw err;
     }
   }
-}
-
-function messageOf(err: unknown): string {
-  const json = (err as { json?: { message?: unknown } } | null)?.json;
-  if (json && typeof json.message === "string") return json.message;
-  return err instanceof Error ? err.message : String(err);
 }
