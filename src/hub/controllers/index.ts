@@ -3,6 +3,7 @@
  * (The namespace controller predates this list and is started by the hub directly.)
  */
 import type { Controller, ControllerDeps } from "./controller.js";
+import { workloadControllers } from "./workload-common/workload-controllers.js";
 
 export type { Controller, ControllerDeps } from "./controller.js";
 export { EventRecorder } from "./events.js";
@@ -11,6 +12,6 @@ export interface ControllerOptions {
   clusterCIDR: string;
 }
 
-export function createControllers(_deps: ControllerDeps, _opts: ControllerOptions): Controller[] {
-  return [];
+export function createControllers(deps: ControllerDeps, _opts: ControllerOptions): Controller[] {
+  return [...workloadControllers(deps)];
 }

@@ -1,0 +1,167 @@
+/**
+ * Job controller: runs pods to a number of completions, within a failure and time budget,
+ * and deletes finished Jobs after ttlSecondsAfterFinished (upstream's separate TTL-after-
+ * finished controller, folded in here because it needs the same cache and clock).
+ *
+ * Design notes
+ * - Level-triggered: Job and pod changes enqueue the Job's key; reconcile re-reads the
+ *   caches, asks planJob what to do, creates/deletes pods, writes status last.
+ * - Pods come from the template (which the API server's Job strategy already labelled with
+ *   `batch.kubernetes.io/job-name`, `job-name`, `controller-uid`, …) with generateName
+ *   `<job>-` and a controller reference.
+ * - Time: startTime, activeDeadlineSeconds and TTL use deps.now, and the reconcile returns
+ *   requeueAfterMs for the next deadline, so tests can drive the clock.
+ * - TTL deletion uses Background propagation: the garbage collector removes the pods.
+ */
+import { isDeepStrictEqual } from "node:util";
+import type { KubeObject } from "../../../api/object.js";
+import { isConflict, isNotFound, refs } from "../../../client/client.js";
+import type { Informer } from "../../../client/informer.js";
+import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
+import type { Controller, ControllerDeps } from "../controller.js";
+import { controllerRefOf, isControlledBy, podFromTemplate } from "../workload-common/pods.js";
+import { keyOf, type SharedInformers, splitKey } from "../workload-common/shared-informers.js";
+import { finishTime, isJobFinished, type JobSpec, planJob, ttlRequeue } from "./job-plan.js";
+
+const COMPONENT = "job-controller";
+
+export class JobController implements Controller {
+  readonly name = COMPONENT;
+  readonly queue: WorkQueue;
+  private readonly jobs: Informer;
+  private readonly pods: Informer;
+
+  constructor(
+    private readonly deps: ControllerDeps,
+    private readonly informers: SharedInformers,
+  ) {
+    this.jobs = informers.informer(refs.jobs);
+    this.pods = informers.informer(refs.pods);
+    this.queue = new WorkQueue((k) => this.reconcile(k), {
+      concurrency: 2,
+      onError: (key, err) =>
+        deps.logger.warn({ component: COMPONENT, key, err }, "job sync failed; retrying"),
+    });
+  }
+
+  async start(_signal: AbortSignal): Promise<void> {
+    const enqueue = (o: KubeObject) => this.queue.add(keyOf(o));
+    this.jobs.addHandlers({ onAdd: enqueue, onUpdate: enqueue });
+    const byOwner = (p: KubeObject) => {
+      const r = controllerRefOf(p);
+      if (r?.kind === "Job") this.queue.add(`${p.metadata.namespace}/${r.name}`);
+    };
+    this.pods.addHandlers({ onAdd: byOwner, onUpdate: byOwner, onDelete: byOwner });
+    await this.informers.start();
+  }
+
+  stop(): void {
+    this.queue.stop();
+    this.informers.stop();
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const job = this.jobs.get(key);
+    if (!job || job.metadata.deletionTimestamp) return;
+    const { namespace, name } = splitKey(key);
+    const spec = (job.spec ?? {}) as JobSpec;
+    const now = this.deps.now();
+    if (isJobFinished(job)) return this.expire(job, spec, now);
+
+    const pods = this.pods.list((p) => p.metadata.namespace === namespace && isControlledBy(p, job));
+    const plan = planJob(job, pods, now);
+    const waits: Promise<void>[] = [];
+    await Promise.all(
+      Array.from({ length: plan.create }, async () => {
+        try {
+          const pod = await this.deps.client.create(
+            refs.pods,
+            namespace,
+            podFromTemplate(spec.template, job, { generateName: `${name}-` }),
+          );
+          waits.push(this.informers.awaitWrite(refs.pods, pod));
+          void this.deps.events.record(
+            job,
+            "Normal",
+            "SuccessfulCreate",
+            `Created pod: ${pod.metadata.name}`,
+            COMPONENT,
+          );
+        } catch (e) {
+          void this.deps.events.record(
+            job,
+            "Warning",
+            "FailedCreate",
+            `Error creating: ${(e as Error).message}`,
+            COMPONENT,
+          );
+          throw e;
+        }
+      }),
+    );
+    await Promise.all(
+      plan.delete.map(async (pod) => {
+        const podName = pod.metadata.name ?? "";
+        try {
+          await this.deps.client.delete(refs.pods, namespace, podName, {
+            preconditions: { uid: pod.metadata.uid ?? "" },
+          });
+          void this.deps.events.record(
+            job,
+            "Normal",
+            "SuccessfulDelete",
+            `Deleted pod: ${podName}`,
+            COMPONENT,
+          );
+        } catch (e) {
+          if (!isNotFound(e) && !isConflict(e)) throw e;
+        }
+        waits.push(this.informers.awaitDelete(refs.pods, keyOf(pod)));
+      }),
+    );
+    await Promise.all(waits);
+
+    const cur = (job.status ?? {}) as Record<string, unknown>;
+    if (!isDeepStrictEqual(cur, plan.status)) {
+      try {
+        const written = await this.deps.client.mutate(
+          refs.jobs,
+          namespace,
+          name,
+          (o) => ({ ...o, status: plan.status }),
+          {
+            status: true,
+          },
+        );
+        await this.informers.awaitWrite(refs.jobs, written);
+      } catch (e) {
+        if (isNotFound(e)) return;
+        throw e;
+      }
+    }
+    if (plan.event)
+      void this.deps.events.record(job, plan.event.type, plan.event.reason, plan.event.message, COMPONENT);
+    if (plan.requeueAfterMs !== undefined) return { requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  /** ttlSecondsAfterFinished: delete the finished job when its time is up */
+  private async expire(job: KubeObject, spec: JobSpec, now: Date): Promise<ReconcileResult> {
+    const finished = finishTime(job);
+    if (!finished || spec.ttlSecondsAfterFinished === undefined || spec.ttlSecondsAfterFinished === null)
+      return;
+    const wait = ttlRequeue(spec, finished, now);
+    if (wait !== undefined && wait > 50) return { requeueAfterMs: wait };
+    try {
+      await this.deps.client.delete(refs.jobs, job.metadata.namespace, job.metadata.name ?? "", {
+        propagationPolicy: "Background",
+        preconditions: { uid: job.metadata.uid ?? "" },
+      });
+      this.deps.logger.info(
+        { component: COMPONENT, key: keyOf(job) },
+        "deleted finished job (ttlSecondsAfterFinished)",
+      );
+    } catch (e) {
+      if (!isNotFound(e) && !isConflict(e)) throw e;
+    }
+  }
+}

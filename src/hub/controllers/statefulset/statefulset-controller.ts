@@ -1,0 +1,184 @@
+/**
+ * StatefulSet controller: stable, ordered pods with their own claims.
+ *
+ * Design notes
+ * - Level-triggered: set and pod changes enqueue the set's key; reconcile re-reads the
+ *   caches, resolves the current and update revisions, asks planStatefulSet for the next
+ *   steps, performs them, and writes status last (only when it changed).
+ * - A pod's claims are created before the pod (an existing claim is reused; one still being
+ *   deleted blocks the pod, as upstream). Claims are never deleted here (Retain).
+ * - Every write is followed by awaitCache, so the next reconcile never sees a cache older
+ *   than this one's writes (no double creates of `<set>-N`).
+ * - Events are upstream's wording: "create Pod web-0 in StatefulSet web successful",
+ *   "create Claim www-web-0 Pod web-0 in StatefulSet web success".
+ */
+import { isDeepStrictEqual } from "node:util";
+import type { KubeObject } from "../../../api/object.js";
+import { isConflict, isNotFound, refs } from "../../../client/client.js";
+import type { Informer } from "../../../client/informer.js";
+import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
+import type { Controller, ControllerDeps } from "../controller.js";
+import { ensureRevision, revisionTemplate, truncateHistory } from "../workload-common/controller-history.js";
+import { controllerRefOf, isControlledBy } from "../workload-common/pods.js";
+import { keyOf, type SharedInformers, splitKey } from "../workload-common/shared-informers.js";
+import { claimsFor, newStatefulPod, ordinalOf, podRevision, stsSpec } from "./stateful-identity.js";
+import { computeStatus, planStatefulSet, type StsAction } from "./statefulset-plan.js";
+
+const COMPONENT = "statefulset-controller";
+
+export class StatefulSetController implements Controller {
+  readonly name = COMPONENT;
+  readonly queue: WorkQueue;
+  private readonly sets: Informer;
+  private readonly pods: Informer;
+  private readonly claims: Informer;
+  private readonly revisions: Informer;
+
+  constructor(
+    private readonly deps: ControllerDeps,
+    private readonly informers: SharedInformers,
+  ) {
+    this.sets = informers.informer(refs.statefulsets);
+    this.pods = informers.informer(refs.pods);
+    this.claims = informers.informer(refs.persistentvolumeclaims);
+    this.revisions = informers.informer(refs.controllerrevisions);
+    this.queue = new WorkQueue((k) => this.reconcile(k), {
+      concurrency: 2,
+      onError: (key, err) =>
+        deps.logger.warn({ component: COMPONENT, key, err }, "statefulset sync failed; retrying"),
+    });
+  }
+
+  async start(_signal: AbortSignal): Promise<void> {
+    const enqueue = (o: KubeObject) => this.queue.add(keyOf(o));
+    this.sets.addHandlers({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue });
+    const byOwner = (p: KubeObject) => {
+      const r = controllerRefOf(p);
+      if (r?.kind === "StatefulSet") this.queue.add(`${p.metadata.namespace}/${r.name}`);
+    };
+    this.pods.addHandlers({ onAdd: byOwner, onUpdate: byOwner, onDelete: byOwner });
+    await this.informers.start();
+  }
+
+  stop(): void {
+    this.queue.stop();
+    this.informers.stop();
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const sts = this.sets.get(key);
+    if (!sts || sts.metadata.deletionTimestamp) return;
+    const { namespace } = splitKey(key);
+    const status = (sts.status ?? {}) as { collisionCount?: number; currentRevision?: string };
+    const owned = this.revisions.list((r) => r.metadata.namespace === namespace && isControlledBy(r, sts));
+    const update = await ensureRevision(
+      this.deps.client,
+      sts,
+      stsSpec(sts).template ?? {},
+      owned,
+      status.collisionCount ?? 0,
+    );
+    const updateName = update.revision.metadata.name ?? "";
+    const current = owned.find((r) => r.metadata.name === status.currentRevision) ?? update.revision;
+    const currentName = current.metadata.name ?? "";
+    const pods = this.pods.list((p) => p.metadata.namespace === namespace && isControlledBy(p, sts));
+    const now = this.deps.now();
+    const plan = planStatefulSet(sts, pods, currentName, updateName, now);
+
+    for (const a of plan.actions) await this.act(sts, a, current, update.revision);
+
+    const live = new Set([currentName, updateName, ...pods.map(podRevision)]);
+    const rest = owned.filter((r) => r.metadata.name !== updateName);
+    await truncateHistory(this.deps.client, rest, live, stsSpec(sts).revisionHistoryLimit ?? 10);
+
+    // status from the cache as it is after this pass's writes
+    const after = this.pods.list((p) => p.metadata.namespace === namespace && isControlledBy(p, sts));
+    const counted = computeStatus(
+      sts,
+      after.filter((p) => ordinalOf(sts, p) >= 0),
+      currentName,
+      updateName,
+      now,
+    );
+    const next: Record<string, unknown> = { ...counted };
+    if (update.collisionCount > 0) next.collisionCount = update.collisionCount;
+    await this.writeStatus(sts, next);
+    if (plan.requeueAfterMs !== undefined) return { requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  private async act(sts: KubeObject, a: StsAction, current: KubeObject, update: KubeObject): Promise<void> {
+    const ns = sts.metadata.namespace;
+    const setName = sts.metadata.name ?? "";
+    if (a.type === "create") {
+      const rev = a.revision === "current" ? current : update;
+      const pod = newStatefulPod(sts, revisionTemplate(rev), a.ordinal, rev.metadata.name ?? "");
+      const podName = pod.metadata.name ?? "";
+      await this.ensureClaims(sts, a.ordinal, podName);
+      try {
+        const created = await this.deps.client.create(refs.pods, ns, pod);
+        await this.informers.awaitWrite(refs.pods, created);
+        const msg = `create Pod ${podName} in StatefulSet ${setName} successful`;
+        void this.deps.events.record(sts, "Normal", "SuccessfulCreate", msg, COMPONENT);
+      } catch (e) {
+        if (isConflict(e)) return; // exists (a stale cache); the next sync sees it
+        const msg = `create Pod ${podName} in StatefulSet ${setName} failed error: ${(e as Error).message}`;
+        void this.deps.events.record(sts, "Warning", "FailedCreate", msg, COMPONENT);
+        throw e;
+      }
+      return;
+    }
+    const name = a.pod.metadata.name ?? "";
+    try {
+      await this.deps.client.delete(refs.pods, ns, name, {
+        preconditions: { uid: a.pod.metadata.uid ?? "" },
+      });
+      const msg = `delete Pod ${name} in StatefulSet ${setName} successful`;
+      void this.deps.events.record(sts, "Normal", "SuccessfulDelete", msg, COMPONENT);
+    } catch (e) {
+      if (!isNotFound(e) && !isConflict(e)) throw e;
+    }
+    await this.informers.awaitDelete(refs.pods, `${ns}/${name}`);
+  }
+
+  private async ensureClaims(sts: KubeObject, ordinal: number, podName: string): Promise<void> {
+    const ns = sts.metadata.namespace;
+    for (const claim of claimsFor(sts, ordinal)) {
+      const name = claim.metadata.name ?? "";
+      const existing =
+        this.claims.get(`${ns}/${name}`) ??
+        (await this.deps.client.get(refs.persistentvolumeclaims, ns, name));
+      if (existing?.metadata.deletionTimestamp) {
+        throw new Error(
+          `claim ${ns}/${name} for pod ${podName} is being deleted; the pod is created once it is gone`,
+        );
+      }
+      if (existing) continue;
+      try {
+        await this.deps.client.create(refs.persistentvolumeclaims, ns, claim);
+        const msg = `create Claim ${name} Pod ${podName} in StatefulSet ${sts.metadata.name} success`;
+        void this.deps.events.record(sts, "Normal", "SuccessfulCreate", msg, COMPONENT);
+      } catch (e) {
+        if (isConflict(e)) continue;
+        const msg = `create Claim ${name} for Pod ${podName} in StatefulSet ${sts.metadata.name} failed error: ${(e as Error).message}`;
+        void this.deps.events.record(sts, "Warning", "FailedCreate", msg, COMPONENT);
+        throw e;
+      }
+    }
+  }
+
+  private async writeStatus(sts: KubeObject, next: Record<string, unknown>): Promise<void> {
+    const cur = (sts.status ?? {}) as Record<string, unknown>;
+    if (isDeepStrictEqual(cur, { ...cur, ...next })) return;
+    try {
+      await this.deps.client.mutate(
+        refs.statefulsets,
+        sts.metadata.namespace,
+        sts.metadata.name ?? "",
+        (o) => ({ ...o, status: { ...((o.status ?? {}) as object), ...next } }),
+        { status: true },
+      );
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+}
