@@ -14,7 +14,8 @@
  *   deleted max(N, its unreachable:NoExecute tolerationSeconds) after the taint was added;
  *   a pod tolerating it without a limit stays.
  * - Timed work uses requeueAfter deadlines, no polling loop: a lease event or the deadline
- *   re-runs reconcile(node).
+ *   re-runs reconcile(node). Pods are listed only for a stale node that opted into eviction,
+ *   so the controller holds no pod cache.
  */
 import type { Node, NodeCondition, Pod, Taint } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../../api/object.js";
@@ -63,7 +64,6 @@ export class NodeLifecycleController implements Controller {
   readonly name = "node-lifecycle";
   private readonly nodes: Informer;
   private readonly leases: Informer;
-  private readonly pods: Informer;
   private readonly queue: WorkQueue;
   /** node → last renewTime seen and when (hub clock, ms) */
   private readonly observed = new Map<string, { renew: string; at: number }>();
@@ -74,7 +74,6 @@ export class NodeLifecycleController implements Controller {
   ) {
     this.nodes = new Informer(deps.client, refs.nodes);
     this.leases = new Informer(deps.client, refs.leases, { namespace: LEASE_NS });
-    this.pods = new Informer(deps.client, refs.pods);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
       concurrency: 4,
       onError: (key, err) => deps.logger.warn({ key, err }, "node lifecycle reconcile failed; retrying"),
@@ -93,13 +92,13 @@ export class NodeLifecycleController implements Controller {
       onDelete: (n) => this.observed.delete(n.metadata.name ?? ""),
     });
     this.leases.addHandlers({ onAdd: byName, onUpdate: byName });
-    await Promise.all([this.leases.start(), this.pods.start()]);
+    await this.leases.start();
     await this.nodes.start();
   }
 
   stop(): void {
     this.queue.stop();
-    for (const i of [this.nodes, this.leases, this.pods]) i.stop();
+    for (const i of [this.nodes, this.leases]) i.stop();
   }
 
   /** when the node was last heard from, on our clock */
@@ -234,7 +233,9 @@ export class NodeLifecycleController implements Controller {
     );
     const since = taint?.timeAdded ? Date.parse(taint.timeAdded) : now.getTime();
     let next = Number.POSITIVE_INFINITY;
-    for (const p of this.pods.list((o) => (o.spec as { nodeName?: string }).nodeName === name)) {
+    // listed only here (stale node, eviction opted in): no pod cache held for a rare path
+    const all = await this.deps.client.list(refs.pods);
+    for (const p of all.items.filter((o) => (o.spec as { nodeName?: string }).nodeName === name)) {
       if (p.metadata.deletionTimestamp) continue;
       const tolerance = tolerationSeconds(p as unknown as Pod);
       const deadline = since + Math.max(timeout, tolerance) * 1000;
