@@ -24,17 +24,23 @@ export class FakeSchedClient implements Client {
   readonly actions: string[] = [];
   private readonly data = new Map<string, Map<string, KubeObject>>();
   private readonly watchers = new Set<Watcher>();
+  /** every event with its revision: a watch replays what happened after its list */
+  private readonly log: { rev: number; ref: string; type: ClientWatchEvent["type"]; obj: KubeObject }[] = [];
   private rev = 1;
 
   private bucket(ref: ResourceRef): Map<string, KubeObject> {
     const k = `${ref.group}/${ref.resource}`;
     let b = this.data.get(k);
-    if (!b) this.data.set(k, (b = new Map()));
+    if (!b) {
+      b = new Map();
+      this.data.set(k, b);
+    }
     return b;
   }
 
   private emit(ref: ResourceRef, type: ClientWatchEvent["type"], obj: KubeObject): void {
     const k = `${ref.group}/${ref.resource}`;
+    this.log.push({ rev: this.rev, ref: k, type, obj: structuredClone(obj) });
     for (const w of this.watchers) {
       if (w.ref !== k || (w.ns && w.ns !== obj.metadata.namespace)) continue;
       const copy = structuredClone(obj);
@@ -67,10 +73,16 @@ export class FakeSchedClient implements Client {
   watch(
     ref: ResourceRef,
     ns: string | undefined,
-    _rv: string,
+    rv: string,
     onEvents: (e: ClientWatchEvent[]) => void,
   ): ClientWatch {
     const w: Watcher = { ref: `${ref.group}/${ref.resource}`, ns, fn: onEvents };
+    const from = Number(rv) || 0;
+    for (const e of this.log) {
+      if (e.rev <= from || e.ref !== w.ref || (ns && ns !== e.obj.metadata.namespace)) continue;
+      const copy = structuredClone(e.obj);
+      queueMicrotask(() => w.fn([{ type: e.type, object: copy }]));
+    }
     this.watchers.add(w);
     return { cancel: () => this.watchers.delete(w) };
   }
@@ -123,6 +135,7 @@ export class FakeSchedClient implements Client {
     if (!cur) throw ApiError.notFound(ref.resource, name);
     this.actions.push(`delete ${ref.resource} ${key}`);
     this.bucket(ref).delete(key);
+    this.rev++;
     this.emit(ref, "DELETED", cur);
   }
 
