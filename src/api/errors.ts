@@ -37,7 +37,8 @@ export type CauseType =
   | "UnexpectedServerResponse"
   | "FieldManagerConflict"
   | "ResourceVersionTooLarge"
-  | "ExitCode";
+  | "ExitCode"
+  | "DisruptionBudget";
 
 export interface StatusCause {
   reason: CauseType;

@@ -23,6 +23,8 @@ import { type Controller, createControllers, EventRecorder } from "./controllers
 import { NamespaceController } from "./controllers/namespace/namespace-controller.js";
 import { kubeconfigYaml, loadOrCreateCredentials } from "./hub-pki.js";
 import { LocalClient } from "./local-client.js";
+import { podSubresources } from "./pod-subresources.js";
+import { Scheduler, StoreBinder } from "./scheduler/index.js";
 import { SqliteBackend } from "./store/index.js";
 
 export interface HubConfig {
@@ -38,6 +40,10 @@ export interface HubConfig {
   /** store compaction and checkpoint period (default 30 s) */
   compactionIntervalMs?: number;
   logger: Logger;
+  /** lease age after which a node turns Ready=Unknown (default 40 s) */
+  nodeMonitorGracePeriodSeconds?: number;
+  /** opt-in: delete pods of unreachable nodes after this many seconds (default: never) */
+  podEvictionTimeoutSeconds?: number;
 }
 
 export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -107,6 +113,10 @@ export class Hub {
       bookmarkIntervalMs: 60_000,
       watchBufferLimit: 16 * 1024 * 1024,
     };
+    const client = new LocalClient(store, registry);
+    this.client = client;
+    const now = () => new Date();
+    const binder = new StoreBinder(store, registry, now);
     const auth = new Authenticator([
       {
         token: creds.adminToken,
@@ -120,6 +130,7 @@ export class Hub {
       auth,
       parts,
       openapi,
+      extensions: { subresources: podSubresources(binder, client, now) },
       ready: () => this.ready,
       logger: log.child({ component: "apiserver" }),
     });
@@ -137,13 +148,17 @@ export class Hub {
     });
     await this.nsController.start(this.abort.signal);
 
-    const client = new LocalClient(store, registry);
-    this.client = client;
-    const now = () => new Date();
     const events = new EventRecorder(client, log.child({ component: "events" }), now);
     this.controllers = createControllers(
       { client, events, logger: log, now },
-      { clusterCIDR: cfg.clusterCIDR },
+      {
+        clusterCIDR: cfg.clusterCIDR,
+        nodeMonitorGracePeriodSeconds: cfg.nodeMonitorGracePeriodSeconds,
+        podEvictionTimeoutSeconds: cfg.podEvictionTimeoutSeconds,
+      },
+    );
+    this.controllers.push(
+      new Scheduler({ client, events, logger: log.child({ component: "scheduler" }), now, binder }),
     );
     for (const c of this.controllers) await c.start(this.abort.signal);
     this.ready = true;

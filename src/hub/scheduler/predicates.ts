@@ -1,0 +1,165 @@
+/**
+ * Filters: may this pod run on this node? Each check is upstream's filter plugin of the same
+ * name, run in upstream's order, and the first that fails explains the node in upstream's
+ * words (those strings end up in the FailedScheduling event, counted per reason).
+ *
+ * Design notes
+ * - `unresolvable` marks upstream's UnschedulableAndUnresolvable: preemption could not help
+ *   (taints, affinity, cordon, volume topology), which changes the preemption half of the
+ *   FailedScheduling message.
+ * - Node affinity and the PV affinity share one NodeSelector evaluator: terms are ORed, the
+ *   requirements of a term ANDed, an empty term matches nothing; matchFields only knows
+ *   metadata.name (as upstream).
+ */
+import type {
+  NodeSelector,
+  NodeSelectorRequirement,
+  NodeSelectorTerm,
+  Pod,
+  Taint,
+  Toleration,
+} from "kubernetes-types/core/v1";
+import type { NodeInfo } from "./node-info.js";
+import { TAINT_UNSCHEDULABLE } from "./node-info.js";
+import type { PodInfo } from "./pod-info.js";
+
+export interface FilterFailure {
+  reasons: string[];
+  unresolvable: boolean;
+}
+
+export const REASON_UNSCHEDULABLE = "node(s) were unschedulable";
+export const REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
+export const REASON_PORTS = "node(s) didn't have free ports for the requested pod ports";
+export const REASON_VOLUME_AFFINITY = "node(s) had volume node affinity conflict";
+export const REASON_TOO_MANY_PODS = "Too many pods";
+
+export function tolerates(tols: readonly Toleration[], taint: Taint): boolean {
+  for (const t of tols) {
+    if (t.effect && t.effect !== taint.effect) continue;
+    if (t.operator === "Exists") {
+      if (!t.key || t.key === taint.key) return true;
+      continue;
+    }
+    if (t.key === taint.key && (t.value ?? "") === (taint.value ?? "")) return true;
+  }
+  return false;
+}
+
+function requirementMatches(req: NodeSelectorRequirement, value: string | undefined): boolean {
+  const values = req.values ?? [];
+  switch (req.operator) {
+    case "In":
+      return value !== undefined && values.includes(value);
+    case "NotIn":
+      return value === undefined || !values.includes(value);
+    case "Exists":
+      return value !== undefined;
+    case "DoesNotExist":
+      return value === undefined;
+    case "Gt":
+    case "Lt": {
+      if (value === undefined || values.length !== 1) return false;
+      const a = Number.parseInt(value, 10);
+      const b = Number.parseInt(values[0]!, 10);
+      if (Number.isNaN(a) || Number.isNaN(b)) return false;
+      return req.operator === "Gt" ? a > b : a < b;
+    }
+    default:
+      return false;
+  }
+}
+
+function termMatches(term: NodeSelectorTerm, n: NodeInfo): boolean {
+  const exprs = term.matchExpressions ?? [];
+  const fields = term.matchFields ?? [];
+  if (exprs.length === 0 && fields.length === 0) return false;
+  for (const r of exprs) if (!requirementMatches(r, n.labels[r.key])) return false;
+  for (const r of fields) {
+    const v = r.key === "metadata.name" ? n.name : undefined;
+    if (!requirementMatches(r, v)) return false;
+  }
+  return true;
+}
+
+export function nodeSelectorMatches(sel: NodeSelector, n: NodeInfo): boolean {
+  return sel.nodeSelectorTerms.some((t) => termMatches(t, n));
+}
+
+/** pre-computed per pod: the spec parts the filters read */
+export interface PodConstraints {
+  info: PodInfo;
+  nodeSelector: Readonly<Record<string, string>>;
+  required: NodeSelector | undefined;
+  /** node affinity of the bound PVs the pod mounts */
+  volumeAffinity: NodeSelector[];
+}
+
+export function podConstraints(pod: Pod, info: PodInfo, volumeAffinity: NodeSelector[] = []): PodConstraints {
+  return {
+    info,
+    nodeSelector: pod.spec?.nodeSelector ?? {},
+    required: pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+    volumeAffinity,
+  };
+}
+
+function fitsResources(c: PodConstraints, n: NodeInfo): string[] {
+  const out: string[] = [];
+  if (n.podCount + 1 > n.allocatable.pods) out.push(REASON_TOO_MANY_PODS);
+  const r = c.info.requests;
+  if (r.milliCpu > 0 && r.milliCpu > n.allocatable.milliCpu - n.requested.milliCpu)
+    out.push("Insufficient cpu");
+  if (r.memory > 0 && r.memory > n.allocatable.memory - n.requested.memory) out.push("Insufficient memory");
+  if (
+    r.ephemeralStorage > 0 &&
+    r.ephemeralStorage > n.allocatable.ephemeralStorage - n.requested.ephemeralStorage
+  )
+    out.push("Insufficient ephemeral-storage");
+  return out;
+}
+
+function portsConflict(c: PodConstraints, n: NodeInfo): boolean {
+  for (const hp of c.info.hostPorts) {
+    const used = n.usedPorts.get(hp.key);
+    if (!used) continue;
+    if (hp.ip === "0.0.0.0" || used.includes("0.0.0.0") || used.includes(hp.ip)) return true;
+  }
+  return false;
+}
+
+/** undefined when the pod fits the node */
+export function filterNode(c: PodConstraints, n: NodeInfo): FilterFailure | undefined {
+  const tols = c.info.tolerations;
+  // NodeUnschedulable
+  if (n.unschedulable && !tolerates(tols, { key: TAINT_UNSCHEDULABLE, effect: "NoSchedule" })) {
+    return { reasons: [REASON_UNSCHEDULABLE], unresolvable: true };
+  }
+  // TaintToleration
+  for (const t of n.taints) {
+    if (!tolerates(tols, t)) {
+      return {
+        reasons: [`node(s) had untolerated taint {${t.key}: ${t.value ?? ""}}`],
+        unresolvable: true,
+      };
+    }
+  }
+  // NodeAffinity (nodeSelector and required node affinity)
+  for (const k in c.nodeSelector) {
+    if (n.labels[k] !== c.nodeSelector[k]) return { reasons: [REASON_AFFINITY], unresolvable: true };
+  }
+  if (c.required && !nodeSelectorMatches(c.required, n)) {
+    return { reasons: [REASON_AFFINITY], unresolvable: true };
+  }
+  // NodePorts
+  if (c.info.hostPorts.length > 0 && portsConflict(c, n))
+    return { reasons: [REASON_PORTS], unresolvable: false };
+  // NodeResourcesFit
+  const res = fitsResources(c, n);
+  if (res.length > 0) return { reasons: res, unresolvable: false };
+  // VolumeBinding: bound PVs must be reachable from the node
+  for (const sel of c.volumeAffinity) {
+    if (!nodeSelectorMatches(sel, n)) return { reasons: [REASON_VOLUME_AFFINITY], unresolvable: true };
+  }
+  return undefined;
+}

@@ -1,0 +1,255 @@
+/**
+ * The scheduler: places unscheduled pods (spec.nodeName empty, schedulerName
+ * default-scheduler) onto nodes and binds them.
+ *
+ * Design notes
+ * - Informers on nodes, pods, PVCs and PVs feed the SchedulerCache; handlers only enqueue pod
+ *   keys. reconcile(key) re-reads the pod from the informer, decides synchronously (no await
+ *   between reading the cache and assuming the pod onto its node, so concurrent reconciles
+ *   never double-book capacity) and then awaits the binding. The work queue runs several
+ *   keys at once so bindings overlap while decisions stay sequential.
+ * - A pod that fits nowhere gets a FailedScheduling Warning event and PodScheduled=False
+ *   (reason Unschedulable, the same message), both written only when they change, and is
+ *   retried with backoff (1 s doubling to 60 s) and at once whenever a node or a PVC/PV
+ *   changes or a placed pod goes away.
+ * - A successful binding records upstream's Normal `Scheduled` event.
+ */
+import type { PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from "kubernetes-types/core/v1";
+import type { KubeObject } from "../../api/object.js";
+import { type Client, isConflict, isNotFound, refs } from "../../client/client.js";
+import { Informer } from "../../client/informer.js";
+import type { Logger } from "../../lib/logger.js";
+import { type ReconcileResult, WorkQueue } from "../../lib/workqueue.js";
+import type { Controller } from "../controllers/controller.js";
+import type { EventRecorder } from "../controllers/events.js";
+import type { PodBinder } from "./binding.js";
+import { Decider } from "./decide.js";
+import { SchedulerCache } from "./node-info.js";
+import { computePodInfo, occupiesNode, podKeyOf } from "./pod-info.js";
+import { type PodConstraints, podConstraints } from "./predicates.js";
+
+export const SCHEDULER_NAME = "default-scheduler";
+
+export interface SchedulerDeps {
+  client: Client;
+  events: EventRecorder;
+  logger: Logger;
+  now: () => Date;
+  binder: PodBinder;
+  /** bindings in flight at once (default 16) */
+  concurrency?: number;
+  /** first retry delay of an unschedulable pod (default 1000 ms, doubling to 60 s) */
+  backoffMs?: number;
+}
+
+function ts(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function wantsScheduling(pod: Pod): boolean {
+  const name = pod.spec?.schedulerName;
+  return (
+    !pod.spec?.nodeName &&
+    !pod.metadata?.deletionTimestamp &&
+    (!name || name === SCHEDULER_NAME) &&
+    pod.status?.phase !== "Succeeded" &&
+    pod.status?.phase !== "Failed"
+  );
+}
+
+export class Scheduler implements Controller {
+  readonly name = "scheduler";
+  readonly cache = new SchedulerCache();
+  private readonly queue: WorkQueue;
+  private readonly decider = new Decider();
+  private readonly pods: Informer;
+  private readonly nodes: Informer;
+  private readonly pvcs: Informer;
+  private readonly pvs: Informer;
+  /** keys whose binding is in flight: stale unbound events must not undo their accounting */
+  private readonly assumed = new Set<string>();
+  /** pending pods → failed attempts */
+  private readonly unschedulable = new Map<string, number>();
+  private wakeTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.pods = new Informer(deps.client, refs.pods);
+    this.nodes = new Informer(deps.client, refs.nodes);
+    this.pvcs = new Informer(deps.client, refs.persistentvolumeclaims);
+    this.pvs = new Informer(deps.client, refs.persistentvolumes);
+    this.queue = new WorkQueue((k) => this.reconcile(k), {
+      concurrency: deps.concurrency ?? 16,
+      onError: (key, err) => deps.logger.warn({ key, err }, "scheduling failed; retrying"),
+    });
+  }
+
+  async start(_signal?: AbortSignal): Promise<void> {
+    this.nodes.addHandlers({
+      onAdd: (n) => this.onNode(n),
+      onUpdate: (n) => this.onNode(n),
+      onDelete: (n) => this.cache.removeNode(n.metadata.name ?? ""),
+    });
+    this.pods.addHandlers({
+      onAdd: (p) => this.onPod(p),
+      onUpdate: (p, old) => this.onPod(p, old),
+      onDelete: (p) => this.onPodGone(podKeyOf(p)),
+    });
+    const wake = { onAdd: () => this.wake(), onUpdate: () => this.wake() };
+    this.pvcs.addHandlers(wake);
+    this.pvs.addHandlers(wake);
+    await Promise.all([this.nodes.start(), this.pvcs.start(), this.pvs.start()]);
+    await this.pods.start();
+  }
+
+  stop(): void {
+    this.queue.stop();
+    for (const i of [this.pods, this.nodes, this.pvcs, this.pvs]) i.stop();
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+  }
+
+  /** resolves when no pod is being scheduled (tests, benchmarks) */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private onNode(n: KubeObject): void {
+    this.cache.upsertNode(n);
+    this.wake();
+  }
+
+  private onPod(obj: KubeObject, old?: KubeObject): void {
+    const key = podKeyOf(obj);
+    const node = occupiesNode(obj);
+    if (node) {
+      this.assumed.delete(key);
+      this.unschedulable.delete(key);
+      this.cache.place(computePodInfo(obj), node);
+      return;
+    }
+    if (this.assumed.has(key)) return;
+    if (this.cache.placedOn(key) !== undefined) {
+      // finished (Succeeded/Failed): its resources are free again
+      this.cache.forget(key);
+      this.wake();
+    }
+    if (!wantsScheduling(obj as unknown as Pod)) return;
+    // a pending pod's own status writes do not make it fit; a changed spec might
+    if (old && this.unschedulable.has(key) && JSON.stringify(old.spec) === JSON.stringify(obj.spec)) return;
+    this.queue.add(key);
+  }
+
+  private onPodGone(key: string): void {
+    this.assumed.delete(key);
+    this.unschedulable.delete(key);
+    if (this.cache.placedOn(key) !== undefined) {
+      this.cache.forget(key);
+      this.wake();
+    }
+  }
+
+  /** cluster changed: give every pending pod another try (coalesced) */
+  private wake(): void {
+    if (this.wakeTimer || this.unschedulable.size === 0) return;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      for (const k of this.unschedulable.keys()) this.queue.add(k);
+    }, 20);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const obj = this.pods.get(key);
+    if (!obj) {
+      this.unschedulable.delete(key);
+      return;
+    }
+    const pod = obj as unknown as Pod;
+    if (!wantsScheduling(pod) || this.assumed.has(key)) return;
+    const info = computePodInfo(obj);
+    const c = this.constraints(pod, info);
+    const total = this.cache.size;
+    const decision =
+      typeof c === "string"
+        ? {
+            message: `0/${total} nodes are available: ${c}. preemption: 0/${total} nodes are available: ${total} Preemption is not helpful for scheduling.`,
+          }
+        : this.decider.decide(c, this.cache.list());
+    if ("node" in decision) {
+      this.assumed.add(key);
+      this.cache.place(info, decision.node);
+      try {
+        await this.deps.binder.bind({
+          namespace: info.namespace,
+          name: info.name,
+          node: decision.node,
+          uid: info.uid,
+        });
+      } catch (e) {
+        this.assumed.delete(key);
+        this.cache.forget(key);
+        if (isConflict(e) || isNotFound(e)) return; // bound by someone else, changed, or gone
+        throw e;
+      }
+      this.unschedulable.delete(key);
+      void this.deps.events.record(
+        obj,
+        "Normal",
+        "Scheduled",
+        `Successfully assigned ${info.namespace}/${info.name} to ${decision.node}`,
+        SCHEDULER_NAME,
+      );
+      return;
+    }
+    const attempts = (this.unschedulable.get(key) ?? 0) + 1;
+    this.unschedulable.set(key, attempts);
+    await this.deps.events.record(obj, "Warning", "FailedScheduling", decision.message, SCHEDULER_NAME);
+    await this.markUnschedulable(pod, decision.message);
+    const base = this.deps.backoffMs ?? 1000;
+    return { requeueAfterMs: Math.min(60_000, base * 2 ** Math.min(attempts - 1, 6)) };
+  }
+
+  /** the pod's filter inputs, or a pre-filter failure message (a missing PVC) */
+  private constraints(pod: Pod, info: ReturnType<typeof computePodInfo>): PodConstraints | string {
+    const volumeAffinity = [];
+    for (const claim of info.claims) {
+      const pvc = this.pvcs.get(`${info.namespace}/${claim}`) as unknown as PersistentVolumeClaim | undefined;
+      if (!pvc) return `persistentvolumeclaim "${claim}" not found`;
+      const volume = pvc.spec?.volumeName;
+      if (!volume) continue; // unbound: the volume binder follows the scheduler's choice
+      const pv = this.pvs.get(volume) as unknown as PersistentVolume | undefined;
+      const required = pv?.spec?.nodeAffinity?.required;
+      if (required) volumeAffinity.push(required);
+    }
+    return podConstraints(pod, info, volumeAffinity);
+  }
+
+  private async markUnschedulable(pod: Pod, message: string): Promise<void> {
+    const cur = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
+    if (cur?.status === "False" && cur.reason === "Unschedulable" && cur.message === message) return;
+    const at = ts(this.deps.now());
+    try {
+      await this.deps.client.mutate(
+        refs.pods,
+        pod.metadata?.namespace,
+        pod.metadata?.name ?? "",
+        (obj) => {
+          const status = (obj.status ?? {}) as { conditions?: PodCondition[] };
+          const prev = (status.conditions ?? []).find((c) => c.type === "PodScheduled");
+          const conditions = (status.conditions ?? []).filter((c) => c.type !== "PodScheduled");
+          conditions.push({
+            type: "PodScheduled",
+            status: "False",
+            reason: "Unschedulable",
+            message,
+            lastProbeTime: null as unknown as string,
+            lastTransitionTime:
+              prev?.status === "False" && prev.lastTransitionTime ? prev.lastTransitionTime : at,
+          });
+          return { ...obj, status: { ...status, conditions } };
+        },
+        { status: true },
+      );
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+}
