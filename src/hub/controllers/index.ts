@@ -3,14 +3,25 @@
  * (The namespace controller predates this list and is started by the hub directly.)
  */
 import type { Controller, ControllerDeps } from "./controller.js";
+import {
+  EndpointSliceController,
+  EndpointsController,
+  KubernetesServiceController,
+} from "./endpoints/index.js";
 
 export type { Controller, ControllerDeps } from "./controller.js";
 export { EventRecorder } from "./events.js";
 
 export interface ControllerOptions {
   clusterCIDR: string;
+  /** the hub's advertised node IP and bound HTTPS port, for the `kubernetes` service */
+  apiserver?: { address?: string; port: number };
 }
 
-export function createControllers(_deps: ControllerDeps, _opts: ControllerOptions): Controller[] {
-  return [];
+export function createControllers(deps: ControllerDeps, opts: ControllerOptions): Controller[] {
+  return [
+    new EndpointsController(deps),
+    new EndpointSliceController(deps),
+    ...(opts.apiserver ? [new KubernetesServiceController(deps, opts.apiserver)] : []),
+  ];
 }
