@@ -40,8 +40,8 @@ export class FakeClient implements Client {
   private seq = 0;
 
   private bucket(ref: ResourceRef): Map<string, KubeObject> {
-    let b = this.data.get(refKey(ref));
-    if (!b) this.data.set(refKey(ref), (b = new Map()));
+    const b = this.data.get(refKey(ref)) ?? new Map<string, KubeObject>();
+    this.data.set(refKey(ref), b);
     return b;
   }
 
