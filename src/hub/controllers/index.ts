@@ -8,6 +8,7 @@ import {
   EndpointsController,
   KubernetesServiceController,
 } from "./endpoints/index.js";
+import { PersistentVolumeController } from "./volume/index.js";
 
 export type { Controller, ControllerDeps } from "./controller.js";
 export { EventRecorder } from "./events.js";
@@ -23,5 +24,6 @@ export function createControllers(deps: ControllerDeps, opts: ControllerOptions)
     new EndpointsController(deps),
     new EndpointSliceController(deps),
     ...(opts.apiserver ? [new KubernetesServiceController(deps, opts.apiserver)] : []),
+    new PersistentVolumeController(deps),
   ];
 }
