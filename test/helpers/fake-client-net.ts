@@ -167,9 +167,10 @@ export class FakeClient implements Client {
     fn: (cur: KubeObject) => KubeObject,
     opts: { status?: boolean } = {},
   ): Promise<KubeObject> {
-    const cur = await this.get(ref, namespace, name);
+    // read-modify-write in one synchronous step: like the real store's retries, never conflicts
+    const cur = this.bucket(ref).get(`${namespace ?? ""}/${name}`);
     if (!cur) throw notFound(ref.resource, name);
-    return this.write(ref, namespace, fn(cur), opts.status === true);
+    return this.write(ref, namespace, fn(structuredClone(cur)), opts.status === true);
   }
 
   async delete(
