@@ -12,6 +12,8 @@ import type { Logger } from "../lib/logger.js";
 import { ServiceAllocator } from "./apiserver/admission/service-allocator.js";
 import { Authenticator } from "./apiserver/auth.js";
 import { builtinResources } from "./apiserver/builtin-resources.js";
+import { decodeStored } from "./apiserver/codec.js";
+import { CustomResourceCatalog } from "./apiserver/custom-resources/index.js";
 import type { ServerParts } from "./apiserver/handlers/context.js";
 import { ObjectStore } from "./apiserver/object-store.js";
 import { builtInSchema, OpenApiCache } from "./apiserver/openapi/index.js";
@@ -21,6 +23,7 @@ import { ApiServer } from "./apiserver/server.js";
 import type { Schema } from "./apiserver/validation/unknown-fields.js";
 import { type Controller, createControllers, EventRecorder } from "./controllers/index.js";
 import { NamespaceController } from "./controllers/namespace/namespace-controller.js";
+import { applyDefaultStorageClass } from "./controllers/volume/index.js";
 import { kubeconfigYaml, loadOrCreateCredentials } from "./hub-pki.js";
 import { LocalClient } from "./local-client.js";
 import { podSubresources } from "./pod-subresources.js";
@@ -88,6 +91,7 @@ export class Hub {
 
     const registry = new ResourceRegistry(builtinResources());
     this.registry = registry;
+    const crds = new CustomResourceCatalog(registry);
     const allocator = new ServiceAllocator(this.backend, {
       serviceCIDR: cfg.serviceCIDR,
       nodePortRange: cfg.nodePortRange,
@@ -95,18 +99,27 @@ export class Hub {
     });
     const store = new ObjectStore({
       backend: this.backend,
-      admit: (info, obj, old) => {
+      admit: async (info, obj, old) => {
         if (info.group === "" && info.kind === "Service") return allocator.admit(obj, old);
+        if (info.group === "" && info.kind === "PersistentVolumeClaim" && !old) {
+          const sc = registry.byKind("storage.k8s.io", "StorageClass")!;
+          const list = await store.backend.list(store.prefix(sc));
+          applyDefaultStorageClass(
+            obj,
+            list.items.map((kv) => decodeStored(kv.value, kv.revision)),
+          );
+        }
       },
+      customResource: (info, obj, old) => crds.admit(info, obj, old),
     });
     this.store = store;
-    const openapi = new OpenApiCache(registry.all());
-    registry.onChange(() => openapi.update(registry.all()));
+    const openapi = new OpenApiCache(registry.all(), crds.schemas());
+    registry.onChange(() => openapi.update(registry.all(), crds.schemas()));
     const parts: ServerParts = {
       store,
       registry,
-      printerFor: (info) => printerFor(info.group, info.resource),
-      schemas: { schema: (name) => builtInSchema(name) as Schema | undefined },
+      printerFor: (info) => crds.printer(info) ?? printerFor(info.group, info.resource),
+      schemas: { schema: (name) => (builtInSchema(name) as Schema | undefined) ?? crds.schema(name) },
       decode: { protobuf: (buf) => decodeProtobufBody(buf) },
       now: () => new Date(),
       logger: log.child({ component: "apiserver" }),
@@ -155,6 +168,8 @@ export class Hub {
         clusterCIDR: cfg.clusterCIDR,
         nodeMonitorGracePeriodSeconds: cfg.nodeMonitorGracePeriodSeconds,
         podEvictionTimeoutSeconds: cfg.podEvictionTimeoutSeconds,
+        apiserver: { address: this.nodeAddress(), port: this.server.address.port },
+        customResources: crds,
       },
     );
     this.controllers.push(
@@ -163,6 +178,12 @@ export class Hub {
     for (const c of this.controllers) await c.start(this.abort.signal);
     this.ready = true;
     log.info({ url: this.url, kubeconfig: this.kubeconfigPath }, "hub ready");
+  }
+
+  /** the address nodes and pods reach the hub at (the `kubernetes` service's endpoint) */
+  private nodeAddress(): string | undefined {
+    const a = this.cfg.advertiseAddress ?? this.cfg.bindAddress;
+    return a === "0.0.0.0" || a === "::" || a === "" ? undefined : a;
   }
 
   /** objects every cluster has from the start; idempotent */

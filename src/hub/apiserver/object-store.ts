@@ -15,7 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { setDefaults } from "../../api/defaults/index.js";
-import { ApiError } from "../../api/errors.js";
+import { ApiError, type StatusCause } from "../../api/errors.js";
 import type { KubeObject } from "../../api/object.js";
 import { validateCreate, validateUpdate } from "../../api/validation/index.js";
 import {
@@ -60,6 +60,11 @@ export interface ObjectStoreDeps {
   gcEnabled?: () => boolean;
   /** extra per-kind hook on create (service IP allocation, CRD schema checks …) */
   admit?: (info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined) => Promise<void> | void;
+  /**
+   * custom resources (CRDs): prune and default `obj` by its schema in place, return schema
+   * violations; runs on every write before validation (a no-op for built-ins)
+   */
+  customResource?: (info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined) => StatusCause[];
 }
 
 const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
@@ -156,9 +161,11 @@ export class ObjectStore {
   }
 
   private validateOrThrow(info: ResourceInfo, obj: KubeObject, old?: KubeObject): void {
-    const causes = old
-      ? validateUpdate(info.group, info.kind, obj, old)
-      : validateCreate(info.group, info.kind, obj);
+    const custom = this.deps.customResource?.(info, obj, old) ?? [];
+    const causes = [
+      ...custom,
+      ...(old ? validateUpdate(info.group, info.kind, obj, old) : validateCreate(info.group, info.kind, obj)),
+    ];
     if (causes.length > 0)
       throw ApiError.invalid(
         info.kind,

@@ -53,6 +53,15 @@ export interface ResourceInfo {
   readonly hasStatus: boolean;
   /** OpenAPI component name of the kind's schema: "io.k8s.api.apps.v1.Deployment" */
   readonly schemaRef?: string;
+  /** where /scale reads and writes replicas (CRDs' subresources.scale); default spec/status.replicas */
+  readonly scale?: ScalePaths;
+}
+
+export interface ScalePaths {
+  /** JSON path such as ".spec.replicas" */
+  readonly specReplicasPath: string;
+  readonly statusReplicasPath: string;
+  readonly labelSelectorPath?: string;
 }
 
 export function groupVersion(r: Pick<ResourceInfo, "group" | "version">): string {

@@ -2,10 +2,18 @@
  * The controller manager's list: every controller the hub runs, built from shared deps.
  * (The namespace controller predates this list and is started by the hub directly.)
  */
+import type { CustomResourceCatalog } from "../apiserver/custom-resources/index.js";
 import type { Controller, ControllerDeps } from "./controller.js";
+import { CrdController } from "./crd/index.js";
 import { DisruptionController } from "./disruption/disruption-controller.js";
+import {
+  EndpointSliceController,
+  EndpointsController,
+  KubernetesServiceController,
+} from "./endpoints/index.js";
 import { NodeIpamController } from "./node-lifecycle/node-ipam-controller.js";
 import { NodeLifecycleController } from "./node-lifecycle/node-lifecycle-controller.js";
+import { PersistentVolumeController } from "./volume/index.js";
 import { workloadControllers } from "./workload-common/workload-controllers.js";
 
 export type { Controller, ControllerDeps } from "./controller.js";
@@ -17,6 +25,10 @@ export interface ControllerOptions {
   nodeMonitorGracePeriodSeconds?: number;
   /** delete pods of unreachable nodes after this many seconds (default: never) */
   podEvictionTimeoutSeconds?: number;
+  /** the hub's advertised node IP and bound HTTPS port, for the `kubernetes` service */
+  apiserver?: { address?: string; port: number };
+  /** the API server's CRD catalog (serves CRDs into the live registry) */
+  customResources?: CustomResourceCatalog;
 }
 
 export function createControllers(deps: ControllerDeps, opts: ControllerOptions): Controller[] {
@@ -28,5 +40,10 @@ export function createControllers(deps: ControllerDeps, opts: ControllerOptions)
       podEvictionTimeoutSeconds: opts.podEvictionTimeoutSeconds,
     }),
     new DisruptionController(deps),
+    new EndpointsController(deps),
+    new EndpointSliceController(deps),
+    ...(opts.apiserver ? [new KubernetesServiceController(deps, opts.apiserver)] : []),
+    new PersistentVolumeController(deps),
+    ...(opts.customResources ? [new CrdController(deps, opts.customResources)] : []),
   ];
 }

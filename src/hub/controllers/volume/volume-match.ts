@@ -1,0 +1,185 @@
+/**
+ * Pure volume-binding rules (upstream pkg/controller/volume/persistentvolume and
+ * component-helpers' FindMatchingVolume): which PV may serve a claim, and the PV the
+ * local-path provisioner creates for a claim on a node.
+ *
+ * Design notes
+ * - A PV matches when it is free (or pre-bound to this claim), of the same class, large enough,
+ *   offers every requested access mode, has the same volumeMode, satisfies the claim's label
+ *   selector and — when a node is known — its nodeAffinity admits that node. The smallest
+ *   match wins, so big volumes are not wasted on small claims.
+ * - Provisioned volumes live under LOCAL_PATH_ROOT on the node: a placeholder the edge agent
+ *   maps to its data dir (`<data-dir>/storage/...`), so the hub never needs agent paths.
+ */
+import type { KubeObject } from "../../../api/object.js";
+import { compareQuantity } from "../../../api/quantity.js";
+import { selectorMatches } from "../../../api/selectors.js";
+import { LOCAL_PATH_PROVISIONER } from "./storage-class.js";
+
+export const LOCAL_PATH_ROOT = "/var/lib/edgekube/storage";
+export const ANN_PROVISIONED_BY = "pv.kubernetes.io/provisioned-by";
+export const ANN_BIND_COMPLETED = "pv.kubernetes.io/bind-completed";
+export const ANN_BOUND_BY_CONTROLLER = "pv.kubernetes.io/bound-by-controller";
+export const ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node";
+export const ANN_STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner";
+export const ANN_BETA_STORAGE_PROVISIONER = "volume.beta.kubernetes.io/storage-provisioner";
+export const HOSTNAME_LABEL = "kubernetes.io/hostname";
+
+interface ClaimRef {
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  apiVersion?: string;
+  resourceVersion?: string;
+}
+
+interface NodeSelectorTerm {
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+  matchFields?: { key: string; operator: string; values?: string[] }[];
+}
+
+export interface PVSpec {
+  capacity?: Record<string, string>;
+  accessModes?: string[];
+  storageClassName?: string;
+  volumeMode?: string;
+  claimRef?: ClaimRef;
+  persistentVolumeReclaimPolicy?: string;
+  nodeAffinity?: { required?: { nodeSelectorTerms?: NodeSelectorTerm[] } };
+}
+
+export interface PVCSpec {
+  accessModes?: string[];
+  storageClassName?: string | null;
+  volumeMode?: string;
+  volumeName?: string;
+  selector?: unknown;
+  resources?: { requests?: Record<string, string> };
+}
+
+export const pvSpec = (pv: KubeObject): PVSpec => (pv.spec ?? {}) as PVSpec;
+export const pvcSpec = (pvc: KubeObject): PVCSpec => (pvc.spec ?? {}) as PVCSpec;
+export const phaseOf = (o: KubeObject): string | undefined =>
+  (o.status as { phase?: string } | undefined)?.phase;
+
+function exprMatches(
+  e: { key: string; operator: string; values?: string[] },
+  value: string | undefined,
+): boolean {
+  const vals = e.values ?? [];
+  switch (e.operator) {
+    case "In":
+      return value !== undefined && vals.includes(value);
+    case "NotIn":
+      return value === undefined || !vals.includes(value);
+    case "Exists":
+      return value !== undefined;
+    case "DoesNotExist":
+      return value === undefined;
+    case "Gt":
+      return value !== undefined && Number(value) > Number(vals[0]);
+    case "Lt":
+      return value !== undefined && Number(value) < Number(vals[0]);
+    default:
+      return false;
+  }
+}
+
+/** required nodeAffinity of a PV against a node (terms are ORed, expressions ANDed) */
+export function nodeAffinityAdmits(pv: KubeObject, node: KubeObject): boolean {
+  const terms = pvSpec(pv).nodeAffinity?.required?.nodeSelectorTerms;
+  if (!terms || terms.length === 0) return true;
+  const labels = node.metadata.labels ?? {};
+  return terms.some(
+    (t) =>
+      (t.matchExpressions ?? []).every((e) => exprMatches(e, labels[e.key])) &&
+      (t.matchFields ?? []).every((e) =>
+        exprMatches(e, e.key === "metadata.name" ? node.metadata.name : undefined),
+      ),
+  );
+}
+
+export function hasNodeAffinity(pv: KubeObject): boolean {
+  return (pvSpec(pv).nodeAffinity?.required?.nodeSelectorTerms ?? []).length > 0;
+}
+
+export function requestOf(pvc: KubeObject): string {
+  return pvcSpec(pvc).resources?.requests?.storage ?? "0";
+}
+
+export function claimClass(pvc: KubeObject): string {
+  return pvcSpec(pvc).storageClassName ?? "";
+}
+
+/** The smallest PV that can serve the claim; `node` (when known) must satisfy its affinity. */
+export function findMatchingVolume(
+  pvc: KubeObject,
+  pvs: readonly KubeObject[],
+  node: KubeObject | undefined,
+  requireNode: boolean,
+): KubeObject | undefined {
+  const spec = pvcSpec(pvc);
+  const want = requestOf(pvc);
+  const modes = spec.accessModes ?? [];
+  const mode = spec.volumeMode ?? "Filesystem";
+  let best: KubeObject | undefined;
+  for (const pv of pvs) {
+    const s = pvSpec(pv);
+    if (pv.metadata.deletionTimestamp) continue;
+    const ref = s.claimRef;
+    const preBoundHere = ref?.name === pvc.metadata.name && ref?.namespace === pvc.metadata.namespace;
+    if (ref && !(preBoundHere && (!ref.uid || ref.uid === pvc.metadata.uid))) continue;
+    if (!ref && phaseOf(pv) !== "Available" && phaseOf(pv) !== "Pending" && phaseOf(pv) !== undefined)
+      continue;
+    if ((s.storageClassName ?? "") !== claimClass(pvc)) continue;
+    if ((s.volumeMode ?? "Filesystem") !== mode) continue;
+    if (!modes.every((m) => (s.accessModes ?? []).includes(m))) continue;
+    const size = s.capacity?.storage ?? "0";
+    if (compareQuantity(size, want) < 0) continue;
+    if (spec.selector && !selectorMatches(spec.selector, pv.metadata.labels)) continue;
+    if (node && !nodeAffinityAdmits(pv, node)) continue;
+    if (!node && requireNode && hasNodeAffinity(pv)) continue;
+    if (preBoundHere) return pv;
+    if (!best || compareQuantity(size, pvSpec(best).capacity?.storage ?? "0") < 0) best = pv;
+  }
+  return best;
+}
+
+export function claimRefOf(pvc: KubeObject): ClaimRef {
+  return {
+    kind: "PersistentVolumeClaim",
+    namespace: pvc.metadata.namespace ?? "",
+    name: pvc.metadata.name ?? "",
+    uid: pvc.metadata.uid ?? "",
+    apiVersion: "v1",
+    resourceVersion: pvc.metadata.resourceVersion ?? "",
+  };
+}
+
+/** The PV the local-path provisioner creates for `pvc` on `node`, pre-bound to the claim. */
+export function provisionedVolume(pvc: KubeObject, sc: KubeObject, nodeHostname: string): KubeObject {
+  const spec = pvcSpec(pvc);
+  const name = `pvc-${pvc.metadata.uid}`;
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name, annotations: { [ANN_PROVISIONED_BY]: LOCAL_PATH_PROVISIONER } },
+    spec: {
+      capacity: { storage: requestOf(pvc) },
+      accessModes: spec.accessModes ?? ["ReadWriteOnce"],
+      persistentVolumeReclaimPolicy: (sc.reclaimPolicy as string | undefined) ?? "Delete",
+      storageClassName: sc.metadata.name,
+      volumeMode: spec.volumeMode ?? "Filesystem",
+      local: { path: `${LOCAL_PATH_ROOT}/${name}_${pvc.metadata.namespace}_${pvc.metadata.name}` },
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: HOSTNAME_LABEL, operator: "In", values: [nodeHostname] }] },
+          ],
+        },
+      },
+      claimRef: claimRefOf(pvc),
+    },
+  };
+}
