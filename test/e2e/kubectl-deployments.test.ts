@@ -199,6 +199,6 @@ describe.skipIf(!need(hasKubectl()))("kubectl rollouts against the hub's control
     expect(await podNames(ns)).toEqual(before);
     // the orphaned ReplicaSet still keeps its pods
     const rsObj = await t.hub.client!.get(refs.replicasets, ns, rss[0]!.metadata.name);
-    expect((rsObj?.status as { replicas?: number }).replicas).toBe(2);
+    expect((rsObj?.status as { replicas?: number } | undefined)?.replicas).toBe(2);
   });
 });
