@@ -45,6 +45,11 @@ export class FakeClientDeploy implements Client {
   /** make the next create of this resource fail with this error */
   failCreate: Map<string, Error> = new Map();
 
+  private tick(): number {
+    this.clock += 1000;
+    return this.clock;
+  }
+
   private key(ref: ResourceRef, ns: string | undefined, name: string): string {
     return `${rkey(ref)}|${ns ?? ""}|${name}`;
   }
@@ -53,7 +58,7 @@ export class FakeClientDeploy implements Client {
   seed(ref: ResourceRef, obj: KubeObject): KubeObject {
     const o = cloneJson(obj);
     o.metadata.uid ??= randomUUID();
-    o.metadata.creationTimestamp ??= new Date((this.clock += 1000)).toISOString().replace(/\.\d+Z$/, "Z");
+    o.metadata.creationTimestamp ??= new Date(this.tick()).toISOString().replace(/\.\d+Z$/, "Z");
     o.metadata.resourceVersion = String(++this.rv);
     this.objects.set(this.key(ref, o.metadata.namespace, o.metadata.name ?? ""), o);
     this.emit(ref, "ADDED", o);
@@ -109,7 +114,7 @@ export class FakeClientDeploy implements Client {
     if (this.objects.has(k)) throw ApiError.alreadyExists(ref.resource, o.metadata.name ?? "", ref.group);
     o.metadata.uid = randomUUID();
     o.metadata.generation = 1;
-    o.metadata.creationTimestamp = new Date((this.clock += 1000)).toISOString().replace(/\.\d+Z$/, "Z");
+    o.metadata.creationTimestamp = new Date(this.tick()).toISOString().replace(/\.\d+Z$/, "Z");
     o.metadata.resourceVersion = String(++this.rv);
     this.objects.set(k, o);
     this.actions.push({

@@ -61,7 +61,10 @@ export class GarbageCollector implements Controller {
       concurrency: opts.concurrency ?? 4,
       onError,
     });
-    this.ownerQueue = new WorkQueue((k) => this.processOwner(k), { concurrency: opts.concurrency ?? 2, onError });
+    this.ownerQueue = new WorkQueue((k) => this.processOwner(k), {
+      concurrency: opts.concurrency ?? 2,
+      onError,
+    });
   }
 
   /** true once the graph is filled: Foreground/Orphan finalizers will be honoured */

@@ -131,7 +131,8 @@ describe("Deployment controller reconcile", () => {
     client.actions.length = 0;
     await ctrl.reconcile(KEY);
     expect(
-      (client.peek(refs.replicasets, "ns1", old.metadata.name!)?.spec as { replicas: number }).replicas,
+      (client.peek(refs.replicasets, "ns1", old.metadata.name!)?.spec as { replicas: number } | undefined)
+        ?.replicas,
     ).toBe(3);
     expect(events(client)).toContain(
       `ScalingReplicaSet: Scaled down replica set ${old.metadata.name} from 4 to 3`,
@@ -215,7 +216,8 @@ describe("Deployment controller reconcile", () => {
     });
     await ctrl.reconcile(KEY);
     expect(
-      (client.peek(refs.replicasets, "ns1", old.metadata.name!)?.spec as { replicas: number }).replicas,
+      (client.peek(refs.replicasets, "ns1", old.metadata.name!)?.spec as { replicas: number } | undefined)
+        ?.replicas,
     ).toBe(0);
     await client.mutate(
       refs.replicasets,
@@ -229,7 +231,7 @@ describe("Deployment controller reconcile", () => {
     await client.delete(refs.pods, "ns1", "old-pod");
     await ctrl.reconcile(KEY);
     const created = client.writes("create", "replicasets")[0]?.object;
-    expect((created?.spec as { replicas: number }).replicas).toBe(4);
+    expect((created?.spec as { replicas: number } | undefined)?.replicas).toBe(4);
   });
 
   it("paused: a template change makes no new ReplicaSet; Progressing says DeploymentPaused", async () => {
@@ -253,7 +255,8 @@ describe("Deployment controller reconcile", () => {
     const r3 = seedRS(client, dep, "nginx:3", 3, 4);
     await ctrl.reconcile(KEY);
     expect(
-      (client.peek(refs.replicasets, "ns1", r3.metadata.name!)?.spec as { replicas: number }).replicas,
+      (client.peek(refs.replicasets, "ns1", r3.metadata.name!)?.spec as { replicas: number } | undefined)
+        ?.replicas,
     ).toBe(6);
     expect(events(client)).toEqual([
       `ScalingReplicaSet: Scaled up replica set ${r3.metadata.name} from 4 to 6`,
