@@ -80,6 +80,8 @@ export async function syncNewReplicaSet(ctx: SyncContext, createIfMissing: boole
   try {
     created = await ctx.createReplicaSet(rs);
   } catch (e) {
+    // the namespace is terminating: nothing new may be created there, and nothing needs to be
+    if (e instanceof ApiError && e.code === 403 && /being terminated/.test(e.message)) return;
     if (!alreadyExists(e) && !isConflict(e)) throw e;
     const other = await ctx.getReplicaSet(rs.metadata.name ?? "");
     const ref = other ? controllerRef(other) : undefined;
