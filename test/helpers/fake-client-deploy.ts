@@ -42,6 +42,9 @@ export class FakeClientDeploy implements Client {
   private seq = 0;
   /** creation timestamps advance one second per object so ordering is deterministic */
   private clock = Date.parse("2026-01-01T00:00:00Z");
+  /** while true, watch events queue up until flush(): an informer lagging behind writes */
+  holdEvents = false;
+  private held: (() => void)[] = [];
   /** make the next create of this resource fail with this error */
   failCreate: Map<string, Error> = new Map();
 
@@ -207,7 +210,18 @@ export class FakeClientDeploy implements Client {
     this.emit(ref, "MODIFIED", next);
   }
 
+  flush(): void {
+    const h = this.held;
+    this.held = [];
+    for (const f of h) f();
+  }
+
   private emit(ref: ResourceRef, type: ClientWatchEvent["type"], o: KubeObject): void {
+    if (this.holdEvents) {
+      const copy = cloneJson(o);
+      this.held.push(() => this.emit(ref, type, copy));
+      return;
+    }
     for (const w of this.watchers) {
       if (w.resource !== rkey(ref)) continue;
       if (w.namespace !== undefined && w.namespace !== o.metadata.namespace) continue;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { EventRecorder } from "../../../../src/hub/controllers/events.js";
+import { Expectations } from "../../../../src/hub/controllers/replicaset/expectations.js";
 import { ReplicaSetController } from "../../../../src/hub/controllers/replicaset/replicaset-controller.js";
 import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
 import { silentLogger } from "../../../../src/lib/logger.js";
@@ -110,6 +111,13 @@ describe("ReplicaSet controller reconcile", () => {
     client.seed(refs.pods, podOf(rs, "not-ready", { ready: false }));
     const r = await ctrl.reconcile("ns1/web-abc");
     expect(client.writes("delete", "pods").map((a) => a.name)).toEqual(["not-ready", "new-ready"]);
+    const events = client.actions
+      .filter((a) => a.resource === "events")
+      .map((a) => `${a.object?.reason}: ${a.object?.message}`);
+    expect(events.sort()).toEqual([
+      "SuccessfulDelete: Deleted pod: new-ready",
+      "SuccessfulDelete: Deleted pod: not-ready",
+    ]);
     expect(client.peek(refs.replicasets, "ns1", "web-abc")?.status).toMatchObject({
       replicas: 3,
       readyReplicas: 2,
@@ -143,6 +151,31 @@ describe("ReplicaSet controller reconcile", () => {
     const ev = client.actions.find((a) => a.resource === "events")?.object;
     expect(ev).toMatchObject({ type: "Warning", reason: "FailedCreate" });
     expect(String(ev?.message)).toMatch(/^Error creating: .*exceeded quota/);
+  });
+
+  it("does not act again on a cache that has not yet seen its last creations (expectations)", async () => {
+    const { client, ctrl } = await setup(2);
+    const exp = new Expectations(60_000, { now: () => 0 });
+    exp.expectCreations("k", 2);
+    exp.creationObserved("k");
+    expect(exp.satisfied("k")).toBe(false);
+    exp.creationObserved("k");
+    expect(exp.satisfied("k")).toBe(true);
+    let clock = 0;
+    const stale = new Expectations(1000, { now: () => clock });
+    stale.expectDeletions("k", ["ns/p"]);
+    expect(stale.satisfied("k")).toBe(false);
+    clock = 2000; // a lost watch event must not wedge the ReplicaSet
+    expect(stale.satisfied("k")).toBe(true);
+    // in the controller: the informer lags, so a second reconcile still sees no pods
+    client.holdEvents = true;
+    await ctrl.reconcile("ns1/web-abc");
+    await ctrl.reconcile("ns1/web-abc");
+    expect(client.writes("create", "pods")).toHaveLength(2);
+    client.holdEvents = false;
+    client.flush();
+    await ctrl.reconcile("ns1/web-abc");
+    expect(client.writes("create", "pods")).toHaveLength(2);
   });
 
   it("treats a ReplicaSet that is gone as done", async () => {
