@@ -58,6 +58,8 @@ export class Hub {
   private nsController: NamespaceController | undefined;
   private ready = false;
   private controllers: Controller[] = [];
+  /** the garbage collector runs: deletes with Foreground/Orphan get their finalizers */
+  private gcRunning = false;
   client: LocalClient | undefined;
   store: ObjectStore | undefined;
   registry: ResourceRegistry | undefined;
@@ -99,6 +101,7 @@ export class Hub {
     });
     const store = new ObjectStore({
       backend: this.backend,
+      gcEnabled: () => this.gcRunning,
       admit: async (info, obj, old) => {
         if (info.group === "" && info.kind === "Service") return allocator.admit(obj, old);
         if (info.group === "" && info.kind === "PersistentVolumeClaim" && !old) {
@@ -176,6 +179,7 @@ export class Hub {
       new Scheduler({ client, events, logger: log.child({ component: "scheduler" }), now, binder }),
     );
     for (const c of this.controllers) await c.start(this.abort.signal);
+    this.gcRunning = this.controllers.some((c) => c.name === "garbage-collector");
     this.ready = true;
     log.info({ url: this.url, kubeconfig: this.kubeconfigPath }, "hub ready");
   }
@@ -203,6 +207,7 @@ export class Hub {
   async stop(): Promise<void> {
     this.ready = false;
     this.abort.abort();
+    this.gcRunning = false;
     for (const c of this.controllers) c.stop();
     this.nsController?.stop();
     await this.server?.stop();

@@ -63,7 +63,8 @@ describe.skipIf(!need(hasKubectl()))("kubectl CRUD against the hub", () => {
     await t.kubectl(["create", "-f", "-"], { input: DEPLOY("crud1") });
     const get = await t.kubectl(["get", "deploy", "-n", "crud1"]);
     expect(get.stdout).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE/m);
-    expect(get.stdout).toMatch(/^web\s+0\/2\s+0\s+0\s+\d+s/m);
+    // UP-TO-DATE depends on how far the Deployment controller got; no node runs the pods
+    expect(get.stdout).toMatch(/^web\s+0\/2\s+[02]\s+0\s+\d+s/m);
     const wide = await t.kubectl(["get", "deploy", "-n", "crud1", "-o", "wide"]);
     expect(wide.stdout).toMatch(/CONTAINERS\s+IMAGES\s+SELECTOR/);
     expect(wide.stdout).toMatch(/web\s+.*\bc\s+busybox:1\.36\s+app=web/);

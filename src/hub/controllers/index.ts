@@ -5,14 +5,18 @@
 import type { CustomResourceCatalog } from "../apiserver/custom-resources/index.js";
 import type { Controller, ControllerDeps } from "./controller.js";
 import { CrdController } from "./crd/index.js";
+import { DeploymentController } from "./deployment/deployment-controller.js";
 import { DisruptionController } from "./disruption/disruption-controller.js";
 import {
   EndpointSliceController,
   EndpointsController,
   KubernetesServiceController,
 } from "./endpoints/index.js";
+import { GarbageCollector } from "./gc/garbage-collector.js";
 import { NodeIpamController } from "./node-lifecycle/node-ipam-controller.js";
 import { NodeLifecycleController } from "./node-lifecycle/node-lifecycle-controller.js";
+import { ReplicaSetController } from "./replicaset/replicaset-controller.js";
+import { SharedInformers } from "./shared-informers.js";
 import { PersistentVolumeController } from "./volume/index.js";
 import { workloadControllers } from "./workload-common/workload-controllers.js";
 
@@ -32,7 +36,11 @@ export interface ControllerOptions {
 }
 
 export function createControllers(deps: ControllerDeps, opts: ControllerOptions): Controller[] {
+  const informers = new SharedInformers(deps.client, deps.logger);
   return [
+    new ReplicaSetController(deps, { informers }),
+    new DeploymentController(deps, { informers }),
+    new GarbageCollector(deps, { informers }),
     ...workloadControllers(deps),
     new NodeIpamController(deps, opts.clusterCIDR),
     new NodeLifecycleController(deps, {
