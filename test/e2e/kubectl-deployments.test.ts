@@ -1,6 +1,6 @@
 /**
  * Real kubectl 1.32 against a hub running the Deployment, ReplicaSet and garbage-collector
- * controllers, with simulated nodes (KubeletSim) and a stand-in binder: rollout status,
+ * controllers, with simulated nodes (KubeletSim), bound by the hub's scheduler: rollout status,
  * set image / history / undo, scale, restart, pause/resume, wait, and the three cascades.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +8,6 @@ import { refs } from "../../src/client/client.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
 import { KubeletSim } from "../helpers/kubelet-sim.js";
 import { hasKubectl, need } from "../helpers/prereq.js";
-import { SimBinder } from "../helpers/sim-binder-deploy.js";
 
 interface Rs {
   metadata: { name: string; annotations?: Record<string, string>; ownerReferences?: { uid: string }[] };
@@ -18,7 +17,6 @@ interface Rs {
 describe.skipIf(!need(hasKubectl()))("kubectl rollouts against the hub's controllers", () => {
   let t: TestHub;
   let sim: KubeletSim;
-  let binder: SimBinder;
   let seq = 0;
   const POLL = { timeout: 20_000, interval: 200 };
 
@@ -28,11 +26,8 @@ describe.skipIf(!need(hasKubectl()))("kubectl rollouts against the hub's control
     sim = new KubeletSim(client);
     await sim.addNode({ name: "e2e-deploy-n1" });
     await sim.start();
-    binder = new SimBinder(client, ["e2e-deploy-n1"]);
-    await binder.start();
   });
   afterAll(async () => {
-    binder?.stop();
     sim?.stop();
     await t?.stop();
   });

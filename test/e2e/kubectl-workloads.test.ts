@@ -16,7 +16,7 @@ describe.skipIf(!need(hasKubectl()))("kubectl and the workload controllers", () 
   let sim: KubeletSim;
   beforeAll(async () => {
     t = await startHub();
-    sim = new KubeletSim(t.hub.client!, { bindUnscheduled: true });
+    sim = new KubeletSim(t.hub.client!);
     await sim.start();
     await sim.addNode({ name: "edge-1" });
   });

@@ -1,13 +1,12 @@
 /**
  * The ReplicaSet and Deployment controllers and the garbage collector on a running hub
- * (real SQLite store, LocalClient, informers), with simulated nodes and a stand-in binder.
+ * (real SQLite store, LocalClient, informers), with simulated nodes; the hub's scheduler binds pods.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { type Client, refs } from "../../../../src/client/client.js";
 import { startHub, type TestHub } from "../../../helpers/hub.js";
 import { KubeletSim } from "../../../helpers/kubelet-sim.js";
-import { SimBinder } from "../../../helpers/sim-binder-deploy.js";
 
 const POLL = { timeout: 20_000, interval: 100 };
 const NODE = "int-apps-n1";
@@ -16,7 +15,6 @@ describe("apps controllers and garbage collector on a running hub", () => {
   let t: TestHub;
   let c: Client;
   let sim: KubeletSim;
-  let binder: SimBinder;
   let seq = 0;
 
   beforeAll(async () => {
@@ -25,11 +23,8 @@ describe("apps controllers and garbage collector on a running hub", () => {
     sim = new KubeletSim(c);
     await sim.addNode({ name: NODE });
     await sim.start();
-    binder = new SimBinder(c, [NODE]);
-    await binder.start();
   });
   afterAll(async () => {
-    binder?.stop();
     sim?.stop();
     await t?.stop();
   });

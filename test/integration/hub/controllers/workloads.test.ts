@@ -28,7 +28,7 @@ const container = [{ name: "c", image: "busybox" }];
 
 beforeAll(async () => {
   th = await startHub();
-  sim = new KubeletSim(client(), { bindUnscheduled: true });
+  sim = new KubeletSim(client());
   await sim.start();
 });
 
