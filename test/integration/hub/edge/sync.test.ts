@@ -124,7 +124,7 @@ describe.skipIf(!need(hasKubectl()))("hub node sync", () => {
     await vi.waitFor(
       () =>
         expect(
-          (a.sink.objects.get(`core/configmaps/${ns}/cfg`)?.object as unknown as { data: object }).data,
+          (a.sink.objects.get(`core/configmaps/${ns}/cfg`)?.object as { data?: object } | undefined)?.data,
         ).toEqual({ k: "v2" }),
       WAIT,
     );
