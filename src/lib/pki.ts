@@ -87,26 +87,10 @@ export async function createCA(commonName: string, now = new Date()): Promise<Ke
 }
 
 export async function issueCert(ca: KeyPairPem, opts: IssueOptions): Promise<KeyPairPem> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
-  const certPem = await signPublicKey(
-    ca,
-    keys.publicKey,
-    subjectOf(opts.commonName, opts.organizations),
-    opts,
-  );
-  return { certPem, keyPem: await exportKeyPem(keys.privateKey) };
-}
-
-/** Signs `publicKey` for `subject` with the CA: the one place certificate extensions are chosen. */
-async function signPublicKey(
-  ca: KeyPairPem,
-  publicKey: CryptoKey | x509.PublicKey,
-  subject: string,
-  opts: Omit<IssueOptions, "commonName" | "organizations">,
-): Promise<string> {
   const now = opts.now ?? new Date();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await importKeyPem(ca.keyPem);
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
   const eku: string[] = [];
   if (opts.usage !== "client") eku.push(x509.ExtendedKeyUsage.serverAuth);
   if (opts.usage !== "server") eku.push(x509.ExtendedKeyUsage.clientAuth);
@@ -126,84 +110,16 @@ async function signPublicKey(
   if (altNames.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(altNames, false));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
-    subject,
+    subject: subjectOf(opts.commonName, opts.organizations),
     issuer: caCert.subject,
     notBefore: new Date(now.getTime() - 60_000),
     notAfter: new Date(now.getTime() + (opts.days ?? 3650) * DAY_MS),
     signingAlgorithm: ALG,
-    publicKey,
+    publicKey: keys.publicKey,
     signingKey: caKey,
     extensions,
   });
-  return cert.toString("pem");
-}
-
-/**
- * A fresh key pair and a PKCS#10 request for it (what `edge-agent join` sends): the private key
- * never leaves the device, the hub only signs the public half.
- */
-export async function createCSR(
-  commonName: string,
-  organizations: readonly string[] = [],
-): Promise<{ csrPem: string; keyPem: string }> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: subjectOf(commonName, organizations),
-    keys,
-    signingAlgorithm: ALG,
-  });
-  return { csrPem: csr.toString("pem"), keyPem: await exportKeyPem(keys.privateKey) };
-}
-
-export class InvalidCSRError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "InvalidCSRError";
-  }
-}
-
-/** Subject facts of a PEM certificate request (CN and O values). */
-export function csrIdentity(csrPem: string): { commonName: string; organizations: string[] } {
-  const csr = parseCSR(csrPem);
-  return {
-    commonName: csr.subjectName.getField("CN")[0] ?? "",
-    organizations: csr.subjectName.getField("O"),
-  };
-}
-
-function parseCSR(csrPem: string): x509.Pkcs10CertificateRequest {
-  try {
-    return new x509.Pkcs10CertificateRequest(csrPem);
-  } catch (err) {
-    throw new InvalidCSRError(
-      "the certificate request is not a PEM PKCS#10 CSR: send the output of createCSR",
-      {
-        cause: err,
-      },
-    );
-  }
-}
-
-/**
- * Signs a CSR with the CA, keeping the CSR's subject; its signature is checked first (proof that
- * the requester holds the private key). Callers check the subject (CN/O) against who is asking.
- */
-export async function signCSR(
-  ca: KeyPairPem,
-  csrPem: string,
-  opts: {
-    usage: IssueOptions["usage"];
-    days?: number;
-    now?: Date;
-    dnsNames?: string[];
-    ipAddresses?: string[];
-  },
-): Promise<string> {
-  const csr = parseCSR(csrPem);
-  if (!(await csr.verify())) {
-    throw new InvalidCSRError("the certificate request's signature does not verify: create a new CSR");
-  }
-  return signPublicKey(ca, csr.publicKey, csr.subject, opts);
+  return { certPem: cert.toString("pem"), keyPem: await exportKeyPem(keys.privateKey) };
 }
 
 /** "sha256:<hex>" over the CA certificate's DER bytes: the pin a join token carries. */
