@@ -19,11 +19,11 @@ import {
   loadCredentials,
   nodeNameFromHostname,
   parseHubUrl,
-  parseJoinToken,
   parseLabels,
   parseTaints,
 } from "../edge-agent/index.js";
 import { parseFlags, UsageError } from "../lib/args.js";
+import { parseJoinToken } from "../lib/join-token.js";
 import { createLogger, type Logger } from "../lib/logger.js";
 import { EDGEKUBE_VERSION } from "../lib/version.js";
 

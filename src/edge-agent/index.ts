@@ -40,7 +40,6 @@ export {
   parseTaints,
   type Taint,
 } from "./join/options.js";
-export { type JoinToken, JoinTokenError, parseJoinToken } from "./join/token.js";
 export { DEFAULT_MAX_PODS, gatherNodeFacts, goArch, type NodeFacts } from "./node-facts.js";
 export { leaseReport, type NodeStatusReport, nodeStatus, wellKnownLabels } from "./node-status.js";
 export { type AgentStatus, agentRunning, readStatusFile, StatusFile } from "./status-file.js";

@@ -15,22 +15,9 @@
 import { readFileSync, statfsSync } from "node:fs";
 import { arch as nodeArch, hostname as osHostname } from "node:os";
 import si from "systeminformation";
+import type { NodeFacts } from "../api/join.js";
 
-export interface NodeFacts {
-  /** GOARCH name: amd64, arm64, arm, ... */
-  architecture: string;
-  operatingSystem: string;
-  kernelVersion: string;
-  osImage: string;
-  containerRuntimeVersion: string;
-  cpu: number;
-  memoryBytes: number;
-  ephemeralStorageBytes: number;
-  pods: number;
-  machineID: string;
-  bootID: string;
-  hostname: string;
-}
+export type { NodeFacts };
 
 export const DEFAULT_MAX_PODS = 110;
 

@@ -1,6 +1,7 @@
 /**
  * Keys of the per-node desired set: `<group>/<resource>/<namespace>/<name>`, the core group
- * written "core" and the namespace empty for cluster-scoped objects (`core/nodes//pi-1`).
+ * written "core"; cluster-scoped objects have no namespace part (`core/nodes/pi-1`), like the
+ * hub's storage keys without `/registry/` (src/hub/edge/desired-refs.ts).
  * The hub builds them; the agent only parses them to index its cache by kind.
  */
 
@@ -24,7 +25,8 @@ export const R = {
 } as const;
 
 export function formatKey(k: DesiredKey): string {
-  return `${k.group === "" ? "core" : k.group}/${k.resource}/${k.namespace}/${k.name}`;
+  const group = k.group === "" ? "core" : k.group;
+  return k.namespace ? `${group}/${k.resource}/${k.namespace}/${k.name}` : `${group}/${k.resource}/${k.name}`;
 }
 
 export function resourceOf(k: DesiredKey): string {
@@ -40,7 +42,7 @@ export class DesiredKeyError extends Error {
   }
 }
 
-/** Parses a key; a three-part key (`core/nodes/pi-1`) is read as cluster-scoped too. */
+/** Parses a key; a three-part key (`core/nodes/pi-1`) is a cluster-scoped object. */
 export function parseKey(key: string): DesiredKey {
   const parts = key.split("/");
   if (parts.length === 3) parts.splice(2, 0, "");

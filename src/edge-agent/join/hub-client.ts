@@ -12,31 +12,11 @@
  */
 import type { IncomingMessage } from "node:http";
 import { request } from "node:https";
+import { CACERTS_PATH, JOIN_PATH, type JoinRequest, type JoinResponse } from "../../api/join.js";
 import { isObject } from "../../api/object.js";
 import { caHash } from "../../lib/pki.js";
-import type { NodeFacts } from "../node-facts.js";
-import type { Taint } from "./options.js";
 
-export interface JoinRequest {
-  nodeName: string;
-  nodeIP: string;
-  labels: Record<string, string>;
-  taints: Taint[];
-  csr: string;
-  facts: NodeFacts;
-}
-
-export interface JoinResponse {
-  nodeName: string;
-  clientCert: string;
-  ca: string;
-  mqtt: { url: string; wsUrl: string };
-  podCIDR?: string;
-  clusterCIDR: string;
-  serviceCIDR: string;
-  clusterDNS: string;
-  clusterDomain: string;
-}
+export type { JoinRequest, JoinResponse };
 
 export class JoinError extends Error {
   constructor(
@@ -121,7 +101,7 @@ export async function fetchPinnedCA(
 ): Promise<{ caPem: string; localAddress: string }> {
   let reply: Reply;
   try {
-    reply = await call(new URL("/cacerts", hub), { method: "GET", timeoutMs });
+    reply = await call(new URL(CACERTS_PATH, hub), { method: "GET", timeoutMs });
   } catch (err) {
     throw unreachable(hub.origin, err);
   }
@@ -153,7 +133,7 @@ export async function requestJoin(
 ): Promise<JoinResponse> {
   let reply: Reply;
   try {
-    reply = await call(new URL("/edgekube/v1/join", hub), {
+    reply = await call(new URL(JOIN_PATH, hub), {
       method: "POST",
       ca: caPem,
       headers: {

@@ -18,6 +18,7 @@
  */
 import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync, rmSync } from "node:fs";
+import type { JoinToken } from "../../lib/join-token.js";
 import { type Logger, silentLogger } from "../../lib/logger.js";
 import { caHash, certIdentity, createCSR } from "../../lib/pki.js";
 import { NODE_CN_PREFIX, NODES_GROUP } from "../../transport/broker-auth.js";
@@ -26,7 +27,6 @@ import type { NodeFacts } from "../node-facts.js";
 import { wellKnownLabels } from "../node-status.js";
 import { fetchPinnedCA, JoinError, requestJoin } from "./hub-client.js";
 import type { Taint } from "./options.js";
-import type { JoinToken } from "./token.js";
 
 export interface JoinOptions {
   hubUrl: URL;
@@ -46,13 +46,14 @@ export interface JoinOptions {
 export async function joinHub(o: JoinOptions): Promise<AgentConfig> {
   const log = (o.logger ?? silentLogger()).child({ component: "join", node: o.nodeName });
   const hub = o.hubUrl.origin;
-  const { caPem, localAddress } = await fetchPinnedCA(o.hubUrl, o.token.caHash);
-  log.info({ hub, ca: o.token.caHash }, "hub CA matches the join token");
+  const pin = `sha256:${o.token.caHash}`;
+  const { caPem, localAddress } = await fetchPinnedCA(o.hubUrl, pin);
+  log.info({ hub, ca: pin }, "hub CA matches the join token");
   const nodeIP = o.nodeIP ?? localAddress;
   if (!nodeIP) throw new JoinError(`cannot tell this device's address towards ${hub}: pass --node-ip`);
   const cn = `${NODE_CN_PREFIX}${o.nodeName}`;
   const { csrPem, keyPem } = await createCSR(cn, [NODES_GROUP]);
-  const answer = await requestJoin(o.hubUrl, caPem, o.token.bearer, {
+  const answer = await requestJoin(o.hubUrl, caPem, `${o.token.id}.${o.token.secret}`, {
     nodeName: o.nodeName,
     nodeIP,
     labels: { ...wellKnownLabels(o.facts, o.nodeName), ...o.labels },
@@ -62,7 +63,7 @@ export async function joinHub(o: JoinOptions): Promise<AgentConfig> {
   });
   checkAnswer(hub, o, caPem, cn, answer.ca, answer.clientCert, answer.nodeName);
   const paths = agentPaths(o.dataDir);
-  forgetOtherHub(paths, o.token.caHash, log);
+  forgetOtherHub(paths, pin, log);
   const config: AgentConfig = {
     version: 1,
     hubUrl: hub,
@@ -99,7 +100,7 @@ function checkAnswer(
       `the hub at ${hub} answered the join with ${what}: nothing was stored; report this to the hub's operator`,
     );
   if (nodeName !== o.nodeName) throw wrong(`node name "${nodeName}" instead of "${o.nodeName}"`);
-  if (caHash(answerCa) !== o.token.caHash) throw wrong("a CA other than the one the token pins");
+  if (caHash(answerCa) !== `sha256:${o.token.caHash}`) throw wrong("a CA other than the one the token pins");
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);

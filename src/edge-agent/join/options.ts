@@ -4,6 +4,7 @@
  * what to type instead.
  */
 import { isIPv4, isIPv6 } from "node:net";
+import type { JoinTaint } from "../../api/join.js";
 import { isQualifiedName, isValidLabelValue } from "../../api/names.js";
 import { nodeNameProblem } from "../../transport/topics.js";
 
@@ -14,11 +15,7 @@ export class JoinOptionError extends Error {
   }
 }
 
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
-}
+export type Taint = JoinTaint;
 
 const EFFECTS: readonly Taint["effect"][] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 

@@ -120,7 +120,7 @@ describe("DesiredCache", () => {
     cache.apply(
       [
         { op: "put", key: "core/pods/apps/p1", revision: 4, object: pod("p1", "pi") },
-        { op: "put", key: "core/nodes//pi", revision: 5, object: { kind: "Node", metadata: { name: "pi" } } },
+        { op: "put", key: "core/nodes/pi", revision: 5, object: { kind: "Node", metadata: { name: "pi" } } },
       ],
       6,
     );
@@ -155,7 +155,7 @@ describe("DesiredView", () => {
         { op: "put", key: "core/configmaps/default/a", revision: 3, object: cm("a", "1") },
         {
           op: "put",
-          key: "core/persistentvolumes//pv1",
+          key: "core/persistentvolumes/pv1",
           revision: 4,
           object: { kind: "PersistentVolume", metadata: { name: "pv1" } },
         },

@@ -7,43 +7,6 @@ import {
   parseLabels,
   parseTaints,
 } from "../../../src/edge-agent/join/options.js";
-import { JoinTokenError, parseJoinToken } from "../../../src/edge-agent/join/token.js";
-
-const HASH = "ab".repeat(32);
-
-describe("parseJoinToken", () => {
-  it("splits a token into the CA pin and the bearer credentials", () => {
-    expect(parseJoinToken(` K10${HASH.toUpperCase()}::abc123.0123456789abcdef\n`)).toEqual({
-      caHash: `sha256:${HASH}`,
-      id: "abc123",
-      secret: "0123456789abcdef",
-      bearer: "abc123.0123456789abcdef",
-    });
-  });
-
-  it.each([
-    ["", /it is empty/],
-    [`K11${HASH}::abc123.0123456789abcdef`, /does not start with "K10"/],
-    [`K10${HASH}abc123.0123456789abcdef`, /"::" .* is missing/],
-    [`K10${HASH.slice(2)}::abc123.0123456789abcdef`, /not 64 hexadecimal digits/],
-    [`K10${HASH}::abc12.0123456789abcdef`, /<id>\.<secret>/],
-    [`K10${HASH}::abc123.0123456789ABCDEF`, /<id>\.<secret>/],
-    [`K10${HASH}::abc123:0123456789abcdef`, /<id>\.<secret>/],
-  ])("refuses %j with a message that says what is wrong", (text, why) => {
-    const err = (() => {
-      try {
-        parseJoinToken(text);
-      } catch (e) {
-        return e as Error;
-      }
-      throw new Error("no error");
-    })();
-    expect(err).toBeInstanceOf(JoinTokenError);
-    expect(err.message).toMatch(why);
-    expect(err.message).toContain('"edge-hub token create"');
-    expect(err.message).not.toContain("0123456789abcdef"); // never echo the secret
-  });
-});
 
 describe("join options", () => {
   it("accepts https://HOST:PORT only", () => {
