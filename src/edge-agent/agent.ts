@@ -22,7 +22,7 @@ import { type Logger, silentLogger } from "../lib/logger.js";
 import { EdgeLink, type EdgeLinkOptions, type LinkStatus } from "../transport/client.js";
 import { Outbox } from "../transport/outbox.js";
 import { SyncAgent } from "../transport/sync-agent.js";
-import { DesiredCache } from "./cache/desired-cache.js";
+import { type ChangeHandler, DesiredCache } from "./cache/desired-cache.js";
 import { DesiredView } from "./cache/desired-view.js";
 import { type AgentConfig, agentPaths, type Credentials } from "./config.js";
 import { NodeHeartbeat } from "./heartbeat.js";
@@ -155,6 +155,11 @@ export class EdgeAgent {
 
   get connected(): boolean {
     return this.link.connected;
+  }
+
+  /** Every committed cache change, one batch per transaction (DNS, LB and overlay enqueue keys). */
+  onCacheChange(handler: ChangeHandler): () => void {
+    return this.store.onChange(handler);
   }
 
   /** Revision of the desired set the cache holds. */
