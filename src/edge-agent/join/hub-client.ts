@@ -59,13 +59,15 @@ function call(
         ...(opts.ca ? { ca: opts.ca, rejectUnauthorized: true } : { rejectUnauthorized: false }),
       },
       (res: IncomingMessage) => {
+        // read now: once the body ended the socket may already be detached
+        const localAddress = res.socket?.localAddress ?? "";
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () =>
           resolve({
             status: res.statusCode ?? 0,
             body: Buffer.concat(chunks).toString("utf8"),
-            localAddress: res.socket?.localAddress ?? "",
+            localAddress,
           }),
         );
         res.on("error", reject);
