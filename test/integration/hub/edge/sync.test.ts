@@ -93,7 +93,8 @@ describe.skipIf(!need(hasKubectl()))("hub node sync", () => {
       }),
     );
     await c.create(refs.pods, ns, pod("elsewhere", "some-other-node"));
-    await c.create(refs.pods, ns, pod("unbound", undefined));
+    // left for another scheduler, so the hub's scheduler does not bind it to this node
+    await c.create(refs.pods, ns, pod("unbound", undefined, { schedulerName: "not-edgekube" }));
 
     await vi.waitFor(() => {
       expect(a.keys()).toEqual(
