@@ -82,13 +82,12 @@ export class Backoff {
   }
 }
 
-/** Go's time.Duration String() for whole seconds and above: 10s, 1m20s, 5m0s. */
+/** Go's time.Duration String(): 400ms, 1.6s, 10s, 1m20s, 5m0s. */
 export function goDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const total = Math.round(ms / 1000);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = Number(((ms % 60_000) / 1000).toFixed(3)).toString();
   if (h > 0) return `${h}h${m}m${s}s`;
   if (m > 0) return `${m}m${s}s`;
   return `${s}s`;
