@@ -22,10 +22,14 @@ import {
   parseLabels,
   parseTaints,
 } from "../edge-agent/index.js";
+import { AgentWorkloads } from "../edge-agent/workloads.js";
 import { parseFlags, UsageError } from "../lib/args.js";
 import { parseJoinToken } from "../lib/join-token.js";
 import { createLogger, type Logger } from "../lib/logger.js";
 import { EDGEKUBE_VERSION } from "../lib/version.js";
+import { imageImportMain } from "./edge-agent-image.js";
+
+const DEFAULT_SANDBOX_IMAGE = "registry.k8s.io/pause:3.10";
 
 const HELP = `Usage: edge-agent <command> [flags]
 
@@ -42,6 +46,11 @@ join flags:
   --taints k=v:Effect,.. node taints (NoSchedule, PreferNoSchedule, NoExecute)
   --mqtt-websocket       reach the hub's MQTT over wss://HUB:6443/mqtt instead of mqtts://HUB:8883
 common flags:
+  --sandbox-image IMG    image of each pod's sandbox container (default ${DEFAULT_SANDBOX_IMAGE}; load it
+                         into Docker or drop its tarball into DATA_DIR/images on air-gapped devices)
+  --sandbox-command CMD  its command (default /pause for the default image, else "sleep 2147483647")
+  --docker-socket PATH   Docker Engine socket (default /var/run/docker.sock)
+  --no-pods              do not run pods (link, cache and heartbeats only)
   --data-dir DIR         agent state (default ${DEFAULT_DATA_DIR})
   --log-level LEVEL      trace|debug|info|warn|error (default info)
 `;
@@ -56,6 +65,11 @@ export async function agentMain(argv: string[]): Promise<number> {
         return await run(rest);
       case "status":
         return status(rest);
+      case "image":
+        if (rest[0] === "import") return await imageImportMain(rest.slice(1));
+        throw new UsageError(
+          `edge-agent image: unknown command "${rest[0] ?? ""}": use "edge-agent image import FILE.tar"`,
+        );
       case undefined:
       case "help":
       case "--help":
@@ -78,8 +92,30 @@ export async function agentMain(argv: string[]): Promise<number> {
 const common = {
   "data-dir": { type: "string" },
   "log-level": { type: "string" },
+  "sandbox-image": { type: "string" },
+  "sandbox-command": { type: "string" },
+  "docker-socket": { type: "string" },
+  "no-pods": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+interface RunFlags {
+  "sandbox-image"?: string | undefined;
+  "sandbox-command"?: string | undefined;
+  "docker-socket"?: string | undefined;
+  "no-pods"?: boolean | undefined;
+}
+
+function workloadFlags(v: RunFlags) {
+  const image = v["sandbox-image"] ?? DEFAULT_SANDBOX_IMAGE;
+  const cmd = v["sandbox-command"] ?? (image === DEFAULT_SANDBOX_IMAGE ? "/pause" : "sleep 2147483647");
+  return {
+    pods: !v["no-pods"],
+    sandboxImage: image,
+    sandboxCommand: cmd.split(/\s+/).filter((x) => x !== ""),
+    dockerSocket: v["docker-socket"] ?? "/var/run/docker.sock",
+  };
+}
 
 async function join(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
@@ -141,7 +177,7 @@ async function join(argv: string[]): Promise<number> {
     logger,
   });
   process.stdout.write(`edge-agent: node "${nodeName}" joined ${hubUrl.origin}; state in ${dataDir}\n`);
-  return runAgent(dataDir, logger);
+  return runAgent(dataDir, logger, workloadFlags(values));
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -152,10 +188,14 @@ async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`edge-agent run: unexpected argument "${positionals[0]}"`);
   const logger = createLogger({ level: values["log-level"] ?? "info" });
-  return runAgent(resolve(values["data-dir"] ?? DEFAULT_DATA_DIR), logger);
+  return runAgent(resolve(values["data-dir"] ?? DEFAULT_DATA_DIR), logger, workloadFlags(values));
 }
 
-async function runAgent(dataDir: string, logger: Logger): Promise<number> {
+async function runAgent(
+  dataDir: string,
+  logger: Logger,
+  w: ReturnType<typeof workloadFlags>,
+): Promise<number> {
   const paths = agentPaths(dataDir);
   const config = loadAgentConfig(paths);
   const credentials = loadCredentials(paths);
@@ -169,11 +209,25 @@ async function runAgent(dataDir: string, logger: Logger): Promise<number> {
     logger,
   });
   await agent.start();
+  const workloads = w.pods
+    ? new AgentWorkloads(agent, {
+        dataDir,
+        nodeName: config.nodeName,
+        ...(config.nodeIP ? { hostIP: config.nodeIP } : {}),
+        sandboxImage: w.sandboxImage,
+        sandboxCommand: w.sandboxCommand,
+        dockerSocket: w.dockerSocket,
+        logger,
+      })
+    : undefined;
+  await workloads?.start();
   process.stdout.write(`edge-agent: node "${config.nodeName}" running (hub ${config.hubUrl})\n`);
   await new Promise<void>((done) => {
     const stop = (sig: string) => {
       logger.info({ signal: sig }, "stopping");
-      agent.stop().then(done, done);
+      Promise.resolve(workloads?.stop())
+        .then(() => agent.stop())
+        .then(done, done);
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));

@@ -27,4 +27,5 @@ export {
 } from "./errors.js";
 export { isValidImageRef } from "./images.js";
 export * from "./labels.js";
+export { LABEL_NODE, scopeToNode } from "./node-scope.js";
 export type * from "./runtime.js";

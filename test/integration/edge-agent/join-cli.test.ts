@@ -75,6 +75,7 @@ describe("edge-agent join (CLI)", () => {
         dataDir,
         "--labels",
         "site=lab",
+        "--no-pods",
         "--log-level",
         "warn",
       ],
