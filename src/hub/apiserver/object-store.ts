@@ -26,6 +26,7 @@ import {
   NotFoundError,
 } from "../store/backend.js";
 import { decodeStored, encodeForStorage } from "./codec.js";
+import { checkPreconditions, namespaceFinalizers, planDeletion } from "./deletion.js";
 import { listPrefix, objectKey, storageRef } from "./keys.js";
 import { groupVersion, qualifiedResource, type ResourceInfo } from "./resource-info.js";
 import { prepareForCreate, prepareForUpdate, type Subresource } from "./strategy.js";
@@ -71,12 +72,6 @@ const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
 
 export function timestamp(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/** a Namespace stays Terminating until the namespace controller empties spec.finalizers */
-function namespaceFinalizers(info: ResourceInfo, obj: KubeObject): number {
-  if (!(info.group === "" && info.kind === "Namespace")) return 0;
-  return ((obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).length;
 }
 
 export class ObjectStore {
@@ -320,33 +315,12 @@ export class ObjectStore {
     for (let attempt = 0; ; attempt++) {
       const kv = await this.getKV(info, ns, name);
       const cur = decodeStored(kv.value, kv.revision);
-      const pre = opts.preconditions;
-      if (pre?.uid && pre.uid !== cur.metadata.uid) {
-        throw ApiError.conflict(
-          info.resource,
-          name,
-          info.group,
-          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`,
-        );
-      }
-      if (pre?.resourceVersion && pre.resourceVersion !== String(kv.revision)) {
-        throw ApiError.conflict(
-          info.resource,
-          name,
-          info.group,
-          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${kv.revision}`,
-        );
-      }
-      const finalizers = [...(cur.metadata.finalizers ?? [])];
-      if (this.deps.gcEnabled?.()) {
-        if (opts.propagationPolicy === "Foreground" && !finalizers.includes("foregroundDeletion"))
-          finalizers.push("foregroundDeletion");
-        if (opts.propagationPolicy === "Orphan" && !finalizers.includes("orphan")) finalizers.push("orphan");
-      }
-      const grace = this.gracePeriod(info, cur, opts.gracePeriodSeconds);
-      const pending = finalizers.length > 0 || grace > 0 || namespaceFinalizers(info, cur) > 0;
+      checkPreconditions(info, cur, kv.revision, opts);
+      const plan = planDeletion(info, cur, opts, this.deps.gcEnabled?.() ?? false, (grace) =>
+        timestamp(new Date(this.now().getTime() + grace * 1000)),
+      );
       try {
-        if (!pending) {
+        if (plan.kind === "now") {
           if (opts.dryRun) return { object: cur, deleted: true };
           const del = await this.backend.delete(this.key(info, ns, name), kv.revision);
           return {
@@ -354,19 +328,8 @@ export class ObjectStore {
             deleted: true,
           };
         }
-        if (
-          cur.metadata.deletionTimestamp &&
-          finalizers.length === (cur.metadata.finalizers ?? []).length &&
-          grace >= (cur.metadata.deletionGracePeriodSeconds ?? 0)
-        ) {
-          return { object: cur, deleted: false };
-        }
-        const next: KubeObject = structuredClone(cur);
-        next.metadata.finalizers = finalizers;
-        next.metadata.deletionTimestamp ??= timestamp(new Date(this.now().getTime() + grace * 1000));
-        next.metadata.deletionGracePeriodSeconds = grace;
-        if (info.group === "" && info.kind === "Namespace")
-          next.status = { ...(next.status as object), phase: "Terminating" };
+        if (plan.kind === "unchanged") return { object: cur, deleted: false };
+        const next = plan.next;
         if (opts.dryRun) return { object: next, deleted: false };
         delete next.metadata.resourceVersion;
         const up = await this.backend.update(this.key(info, ns, name), encodeForStorage(next), kv.revision);
@@ -378,15 +341,5 @@ export class ObjectStore {
         throw e;
       }
     }
-  }
-
-  /** grace period honoured: pods bound to a node wait for their kubelet; others go at once */
-  private gracePeriod(info: ResourceInfo, cur: KubeObject, requested?: number): number {
-    if (!(info.group === "" && info.kind === "Pod")) return 0;
-    const spec = cur.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
-    const status = cur.status as { phase?: string } | undefined;
-    if (!spec?.nodeName) return 0;
-    if (status?.phase === "Succeeded" || status?.phase === "Failed") return 0;
-    return Math.max(0, requested ?? spec.terminationGracePeriodSeconds ?? 30);
   }
 }
