@@ -41,6 +41,8 @@ export interface HubConfig {
   serviceCIDR: string;
   clusterCIDR: string;
   nodePortRange: [number, number];
+  /** watch bookmarks for clients that allow them (default 60 s) */
+  bookmarkIntervalMs?: number;
   /** store compaction and checkpoint period (default 30 s) */
   compactionIntervalMs?: number;
   /** MQTT over TLS for edge agents (default 8883; 0 = a free port, for tests) */
@@ -142,7 +144,7 @@ export class Hub {
       decode: { protobuf: (buf) => decodeProtobufBody(buf) },
       now: () => new Date(),
       logger: log.child({ component: "apiserver" }),
-      bookmarkIntervalMs: 60_000,
+      bookmarkIntervalMs: cfg.bookmarkIntervalMs ?? 60_000,
       watchBufferLimit: 16 * 1024 * 1024,
     };
     const client = new LocalClient(store, registry);
