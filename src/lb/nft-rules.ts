@@ -54,6 +54,9 @@ export function nftSkeleton(): string[] {
     `add chain ${T} mark-for-masquerade`,
     `add rule ${T} mark-for-masquerade meta mark set meta mark | ${MASQ_MARK}`,
     `add chain ${T} reject-chain`,
+    // A TCP reset reaches the client whatever routes it has; an ICMP error sent from the forward
+    // path was seen not to arrive (measured in test namespaces), so TCP gets the reset.
+    `add rule ${T} reject-chain meta l4proto tcp reject with tcp reset`,
     `add rule ${T} reject-chain reject`,
     `add chain ${T} services`,
     `add rule ${T} services ip daddr . meta l4proto . th dport vmap @service-ips`,

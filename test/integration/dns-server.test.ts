@@ -30,7 +30,8 @@ describe("ClusterDns on real sockets", () => {
       const res = dns2.Packet.createResponseFromRequest(req);
       const q = req.questions[0] as { name: string; type: number };
       if (q.name === "example.test" && q.type === dns2.Packet.TYPE.A) {
-        res.answers.push({ name: q.name, type: dns2.Packet.TYPE.A, class: 1, ttl: 60, address: "192.0.2.7" });
+        const a = { name: q.name, type: dns2.Packet.TYPE.A, class: 1, ttl: 60, address: "192.0.2.7" };
+        (res.answers as unknown[]).push(a);
       }
       send(res);
     },
@@ -53,18 +54,33 @@ describe("ClusterDns on real sockets", () => {
       service("ext", "", { type: "ExternalName", externalName: "example.test" }),
     ];
     slices = [
-      slice("db", [
-        { ip: "10.42.1.5", hostname: "db-0", node: "n1" },
-        { ip: "10.42.2.6", hostname: "db-1", node: "n2" },
-        { ip: "10.42.2.7", hostname: "db-2", node: "n2", ready: false },
-      ], [{ name: "pg", port: 5432 }]),
+      slice(
+        "db",
+        [
+          { ip: "10.42.1.5", hostname: "db-0", node: "n1" },
+          { ip: "10.42.2.6", hostname: "db-1", node: "n2" },
+          { ip: "10.42.2.7", hostname: "db-2", node: "n2", ready: false },
+        ],
+        [{ name: "pg", port: 5432 }],
+      ),
     ];
-    pods = [{ metadata: { name: "p", namespace: "default" }, spec: { containers: [] }, status: { podIP: "10.42.1.9" } }];
+    pods = [
+      {
+        metadata: { name: "p", namespace: "default" },
+        spec: { containers: [] },
+        status: { podIP: "10.42.1.9" },
+      },
+    ];
     live = new Set(["10.42.1.5", "10.42.2.6", "10.42.2.7"]);
     server = new ClusterDns(
       { address: "127.0.0.1", port: 0, upstreams: [{ address: "127.0.0.1", port: up }] },
       {
-        source: { services: () => services, endpointSlices: () => slices, pods: () => pods, revision: () => rev },
+        source: {
+          services: () => services,
+          endpointSlices: () => slices,
+          pods: () => pods,
+          revision: () => rev,
+        },
         isEndpointLive: (ep) => live.has(ep.addresses[0] ?? ""),
       },
     );
@@ -85,7 +101,10 @@ describe("ClusterDns on real sockets", () => {
   });
 
   it("answers headless services with ready, live endpoints and StatefulSet hostnames", async () => {
-    expect((await resolver.resolve4("db.default.svc.cluster.local")).sort()).toEqual(["10.42.1.5", "10.42.2.6"]);
+    expect((await resolver.resolve4("db.default.svc.cluster.local")).sort()).toEqual([
+      "10.42.1.5",
+      "10.42.2.6",
+    ]);
     expect(await resolver.resolve4("db-1.db.default.svc.cluster.local")).toEqual(["10.42.2.6"]);
     await expect(resolver.resolve4("db-2.db.default.svc.cluster.local")).rejects.toMatchObject({
       code: "ENOTFOUND",
@@ -115,8 +134,12 @@ describe("ClusterDns on real sockets", () => {
   });
 
   it("gives NXDOMAIN inside the zone, empty NOERROR for AAAA, CNAME for ExternalName", async () => {
-    await expect(resolver.resolve4("nope.default.svc.cluster.local")).rejects.toMatchObject({ code: "ENOTFOUND" });
-    await expect(resolver.resolve6("web.default.svc.cluster.local")).rejects.toMatchObject({ code: "ENODATA" });
+    await expect(resolver.resolve4("nope.default.svc.cluster.local")).rejects.toMatchObject({
+      code: "ENOTFOUND",
+    });
+    await expect(resolver.resolve6("web.default.svc.cluster.local")).rejects.toMatchObject({
+      code: "ENODATA",
+    });
     expect(await resolver.resolveCname("ext.default.svc.cluster.local")).toEqual(["example.test"]);
     expect(await resolver.resolve4("ext.default.svc.cluster.local")).toEqual(["192.0.2.7"]);
   });
@@ -136,9 +159,16 @@ describe("ClusterDns on real sockets", () => {
   });
 
   it("serves search-path lookups from busybox nslookup", async () => {
-    const r = await run("busybox", ["nslookup", "-port=" + port, "web.default.svc.cluster.local", "127.0.0.1"], {
-      timeout: 10_000,
-    }).catch((err: { stdout?: string; stderr?: string }) => ({ stdout: err.stdout ?? "", stderr: err.stderr ?? "" }));
+    const r = await run(
+      "busybox",
+      ["nslookup", "-port=" + port, "web.default.svc.cluster.local", "127.0.0.1"],
+      {
+        timeout: 10_000,
+      },
+    ).catch((err: { stdout?: string; stderr?: string }) => ({
+      stdout: err.stdout ?? "",
+      stderr: err.stderr ?? "",
+    }));
     expect(r.stdout).toContain("10.43.0.20");
     expect(podResolvConf({ namespace: "default" })).toBe(
       "nameserver 10.43.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n",
