@@ -21,6 +21,8 @@ import { printerFor } from "./apiserver/printers/index.js";
 import { ResourceRegistry } from "./apiserver/registry.js";
 import { ApiServer } from "./apiserver/server.js";
 import type { Schema } from "./apiserver/validation/unknown-fields.js";
+import { ServiceAccountTokens } from "./auth/service-account-tokens.js";
+import { tokenRequestHandler } from "./auth/token-request.js";
 import { type Controller, createControllers, EventRecorder } from "./controllers/index.js";
 import { NamespaceController } from "./controllers/namespace/namespace-controller.js";
 import { applyDefaultStorageClass } from "./controllers/volume/index.js";
@@ -151,12 +153,16 @@ export class Hub {
     this.client = client;
     const now = () => new Date();
     const binder = new StoreBinder(store, registry, now);
-    const auth = new Authenticator([
-      {
-        token: creds.adminToken,
-        user: { username: "admin", groups: ["system:masters", "system:authenticated"] },
-      },
-    ]);
+    const saTokens = ServiceAccountTokens.loadOrCreate(cfg.dataDir);
+    const auth = new Authenticator(
+      [
+        {
+          token: creds.adminToken,
+          user: { username: "admin", groups: ["system:masters", "system:authenticated"] },
+        },
+      ],
+      (token) => saTokens.verify(token),
+    );
     const backend = this.backend;
     const podsInfo = registry.byKind("", "Pod")!;
     const edge = new EdgeService({
@@ -182,7 +188,12 @@ export class Hub {
       auth,
       parts,
       openapi,
-      extensions: { subresources: podSubresources(binder, client, now) },
+      extensions: {
+        subresources: new Map([
+          ...podSubresources(binder, client, now),
+          ["/serviceaccounts/token", tokenRequestHandler(saTokens)],
+        ]),
+      },
       ready: () => this.ready,
       routes: edge.routes(),
       upgrades: edge.upgrades(),

@@ -22,7 +22,11 @@ export interface TokenEntry {
 export class Authenticator {
   private readonly tokens: TokenEntry[];
 
-  constructor(tokens: TokenEntry[]) {
+  /** `verify` checks bearer tokens that are not static ones (service account JWTs) */
+  constructor(
+    tokens: TokenEntry[],
+    private readonly verify?: (token: string) => UserInfo | undefined,
+  ) {
     this.tokens = tokens;
   }
 
@@ -38,7 +42,7 @@ export class Authenticator {
         const want = Buffer.from(t.token);
         if (want.length === presented.length && timingSafeEqual(want, presented)) return t.user;
       }
-      return undefined;
+      return this.verify?.(presented.toString());
     }
     const sock = req.socket as TLSSocket;
     if (typeof sock.getPeerCertificate === "function" && sock.authorized) {

@@ -1,0 +1,75 @@
+/**
+ * POST serviceaccounts/{name}/token (authentication.k8s.io/v1 TokenRequest): what
+ * `kubectl create token` calls. Upstream's limits: at least 10 minutes, default 1 hour.
+ */
+import { ApiError } from "../../api/errors.js";
+import { isObject } from "../../api/object.js";
+import { decodeObjectBody } from "../apiserver/codec.js";
+import type { Call } from "../apiserver/handlers/context.js";
+import { readBody, sendJson } from "../apiserver/http.js";
+import type { ServiceAccountTokens } from "./service-account-tokens.js";
+
+export function tokenRequestHandler(tokens: ServiceAccountTokens): (call: Call) => Promise<void> {
+  return async (call) => {
+    const { rr, parts, info } = call;
+    if (call.req.method !== "POST")
+      throw ApiError.methodNotAllowed("serviceaccounts/token only supports create");
+    const body = decodeObjectBody(await readBody(call.req), call.req.headers["content-type"], parts.decode);
+    const spec = isObject(body.spec) ? body.spec : {};
+    const exp = typeof spec.expirationSeconds === "number" ? spec.expirationSeconds : 3600;
+    if (exp < 600) {
+      throw ApiError.invalid(
+        "TokenRequest",
+        rr.name ?? "",
+        [
+          {
+            reason: "FieldValueInvalid",
+            field: "spec.expirationSeconds",
+            message: `Invalid value: ${exp}: may not specify a duration less than 10 minutes`,
+          },
+        ],
+        "authentication.k8s.io",
+      );
+    }
+    if (exp > 2 ** 32) {
+      throw ApiError.invalid(
+        "TokenRequest",
+        rr.name ?? "",
+        [
+          {
+            reason: "FieldValueTooLong",
+            field: "spec.expirationSeconds",
+            message: `Invalid value: ${exp}: may not specify a duration larger than 2^32 seconds`,
+          },
+        ],
+        "authentication.k8s.io",
+      );
+    }
+    const sa = await parts.store.get(info, rr.namespace, rr.name!);
+    const audiences = Array.isArray(spec.audiences)
+      ? spec.audiences.filter((a): a is string => typeof a === "string")
+      : [];
+    const bound =
+      isObject(spec.boundObjectRef) && spec.boundObjectRef.kind === "Pod" ? spec.boundObjectRef : undefined;
+    const t = tokens.issue({
+      namespace: rr.namespace ?? "",
+      name: rr.name ?? "",
+      uid: sa.metadata.uid ?? "",
+      audiences,
+      expirationSeconds: exp,
+      ...(bound ? { pod: { name: String(bound.name ?? ""), uid: String(bound.uid ?? "") } } : {}),
+      now: parts.now(),
+    });
+    sendJson(call.res, 201, {
+      kind: "TokenRequest",
+      apiVersion: "authentication.k8s.io/v1",
+      metadata: { name: rr.name, namespace: rr.namespace, creationTimestamp: null },
+      spec: {
+        audiences: audiences.length > 0 ? audiences : ["https://kubernetes.default.svc.cluster.local"],
+        expirationSeconds: exp,
+        boundObjectRef: bound ?? null,
+      },
+      status: t,
+    });
+  };
+}
