@@ -11,6 +11,7 @@
  *   requirements of a term ANDed, an empty term matches nothing; matchFields only knows
  *   metadata.name (as upstream).
  */
+
 import type {
   NodeSelector,
   NodeSelectorRequirement,
@@ -19,6 +20,7 @@ import type {
   Taint,
   Toleration,
 } from "kubernetes-types/core/v1";
+import { requirementMatches, toleratesTaint } from "../../api/node-selection.js";
 import type { NodeInfo } from "./node-info.js";
 import { TAINT_UNSCHEDULABLE } from "./node-info.js";
 import type { PodInfo } from "./pod-info.js";
@@ -35,39 +37,7 @@ export const REASON_VOLUME_AFFINITY = "node(s) had volume node affinity conflict
 export const REASON_TOO_MANY_PODS = "Too many pods";
 
 export function tolerates(tols: readonly Toleration[], taint: Taint): boolean {
-  for (const t of tols) {
-    if (t.effect && t.effect !== taint.effect) continue;
-    if (t.operator === "Exists") {
-      if (!t.key || t.key === taint.key) return true;
-      continue;
-    }
-    if (t.key === taint.key && (t.value ?? "") === (taint.value ?? "")) return true;
-  }
-  return false;
-}
-
-function requirementMatches(req: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case "In":
-      return value !== undefined && values.includes(value);
-    case "NotIn":
-      return value === undefined || !values.includes(value);
-    case "Exists":
-      return value !== undefined;
-    case "DoesNotExist":
-      return value === undefined;
-    case "Gt":
-    case "Lt": {
-      if (value === undefined || values.length !== 1) return false;
-      const a = Number.parseInt(value, 10);
-      const b = Number.parseInt(values[0]!, 10);
-      if (Number.isNaN(a) || Number.isNaN(b)) return false;
-      return req.operator === "Gt" ? a > b : a < b;
-    }
-    default:
-      return false;
-  }
+  return tols.some((t) => toleratesTaint(t, taint));
 }
 
 function termMatches(term: NodeSelectorTerm, n: NodeInfo): boolean {

@@ -10,6 +10,7 @@
  * - The default daemon tolerations are upstream's AddOrUpdateDaemonPodTolerations: daemons
  *   survive not-ready/unreachable nodes, pressure conditions and cordons.
  */
+import { requirementMatches, toleratesTaint } from "../../../api/node-selection.js";
 import type { KubeObject } from "../../../api/object.js";
 
 export interface Taint {
@@ -77,33 +78,7 @@ export function withDaemonTolerations(
 }
 
 export function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.operator === "Exists") return !t.key || t.key === taint.key;
-  return t.key === taint.key && (t.value ?? "") === (taint.value ?? "");
-}
-
-function matchRequirement(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const vals = r.values ?? [];
-  switch (r.operator) {
-    case "In":
-      return value !== undefined && vals.includes(value);
-    case "NotIn":
-      return value === undefined || !vals.includes(value);
-    case "Exists":
-      return value !== undefined;
-    case "DoesNotExist":
-      return value === undefined;
-    case "Gt":
-    case "Lt": {
-      if (value === undefined || vals.length !== 1) return false;
-      const a = Number.parseInt(value, 10);
-      const b = Number.parseInt(vals[0] ?? "", 10);
-      if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
-      return r.operator === "Gt" ? a > b : a < b;
-    }
-    default:
-      return false;
-  }
+  return toleratesTaint(t, taint);
 }
 
 /** upstream NodeSelectorTerms: terms are ORed; an empty term matches nothing */
@@ -115,8 +90,8 @@ export function matchesNodeSelectorTerms(terms: NodeSelectorTerm[], node: KubeOb
     const flds = term.matchFields ?? [];
     if (exprs.length === 0 && flds.length === 0) return false;
     return (
-      exprs.every((r) => matchRequirement(r, labels[r.key])) &&
-      flds.every((r) => matchRequirement(r, fields[r.key]))
+      exprs.every((r) => requirementMatches(r, labels[r.key])) &&
+      flds.every((r) => requirementMatches(r, fields[r.key]))
     );
   });
 }

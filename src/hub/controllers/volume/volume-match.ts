@@ -11,6 +11,7 @@
  * - Provisioned volumes live under LOCAL_PATH_ROOT on the node: a placeholder the edge agent
  *   maps to its data dir (`<data-dir>/storage/...`), so the hub never needs agent paths.
  */
+import { requirementMatches } from "../../../api/node-selection.js";
 import type { KubeObject } from "../../../api/object.js";
 import { compareQuantity } from "../../../api/quantity.js";
 import { selectorMatches } from "../../../api/selectors.js";
@@ -63,29 +64,6 @@ export const pvcSpec = (pvc: KubeObject): PVCSpec => (pvc.spec ?? {}) as PVCSpec
 export const phaseOf = (o: KubeObject): string | undefined =>
   (o.status as { phase?: string } | undefined)?.phase;
 
-function exprMatches(
-  e: { key: string; operator: string; values?: string[] },
-  value: string | undefined,
-): boolean {
-  const vals = e.values ?? [];
-  switch (e.operator) {
-    case "In":
-      return value !== undefined && vals.includes(value);
-    case "NotIn":
-      return value === undefined || !vals.includes(value);
-    case "Exists":
-      return value !== undefined;
-    case "DoesNotExist":
-      return value === undefined;
-    case "Gt":
-      return value !== undefined && Number(value) > Number(vals[0]);
-    case "Lt":
-      return value !== undefined && Number(value) < Number(vals[0]);
-    default:
-      return false;
-  }
-}
-
 /** required nodeAffinity of a PV against a node (terms are ORed, expressions ANDed) */
 export function nodeAffinityAdmits(pv: KubeObject, node: KubeObject): boolean {
   const terms = pvSpec(pv).nodeAffinity?.required?.nodeSelectorTerms;
@@ -93,9 +71,9 @@ export function nodeAffinityAdmits(pv: KubeObject, node: KubeObject): boolean {
   const labels = node.metadata.labels ?? {};
   return terms.some(
     (t) =>
-      (t.matchExpressions ?? []).every((e) => exprMatches(e, labels[e.key])) &&
+      (t.matchExpressions ?? []).every((e) => requirementMatches(e, labels[e.key])) &&
       (t.matchFields ?? []).every((e) =>
-        exprMatches(e, e.key === "metadata.name" ? node.metadata.name : undefined),
+        requirementMatches(e, e.key === "metadata.name" ? node.metadata.name : undefined),
       ),
   );
 }
