@@ -36,6 +36,7 @@ export async function expectConverged(t: ConvergeTarget, timeout = 30_000): Prom
         const got = new Map<string, string>();
         const expected = new Map<string, string>();
         for (const p of stored.items) {
+          if ((p.spec as { nodeName?: string }).nodeName !== t.node) continue;
           const name = p.metadata.name ?? "";
           got.set(name, String((p.status as { message?: unknown } | undefined)?.message));
           expected.set(name, t.lastReported.get(name) ?? "(never reported)");

@@ -52,6 +52,8 @@ export class HubChurn {
   /** operations that reached the store (failed ones are not counted) */
   steps = 0;
   private serial = 0;
+  /** pod names are `<prefix>-<n>`: unique per churn, so two churns can share a namespace */
+  private readonly prefix = `p${Math.floor(Math.random() * 1e6).toString(36)}`;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
@@ -83,12 +85,14 @@ export class HubChurn {
   async step(): Promise<void> {
     const c = this.client();
     if (!c) return;
-    const pods = (await c.list(refs.pods, this.ns)).items.filter((p) => !p.metadata.deletionTimestamp);
+    const pods = (await c.list(refs.pods, this.ns)).items.filter(
+      (p) => !p.metadata.deletionTimestamp && (p.spec as { nodeName?: string }).nodeName === this.node,
+    );
     const n = ++this.serial;
     const pick = <T>(xs: T[]): T => xs[n % xs.length]!;
     const r = Math.random();
     if (pods.length < 2 || (r < 0.35 && pods.length < this.maxPods)) {
-      await c.create(refs.pods, this.ns, churnPod(`p-${n}`, this.node, pick(CONFIGMAPS)));
+      await c.create(refs.pods, this.ns, churnPod(`${this.prefix}-${n}`, this.node, pick(CONFIGMAPS)));
     } else if (r < 0.6) {
       const p = pick(pods);
       await c.mutate(refs.pods, this.ns, p.metadata.name!, (cur) => ({

@@ -11,17 +11,21 @@ import { join } from "node:path";
 import { expect, vi } from "vitest";
 import type { Client } from "../../src/client/client.js";
 import { mintToken } from "./edge-agent-sim.js";
-import { FaultAgent, type FaultAgentOptions, joinThrough } from "./fault-agent.js";
+import { ChildAgent, FaultAgent, type FaultAgentOptions, joinThrough } from "./fault-agent.js";
 import { expectConverged } from "./fault-check.js";
 import { HubChurn, seedNamespace } from "./fault-churn.js";
-import { FaultHub, type StatusLedger } from "./fault-hub.js";
+import { FaultHub, type FaultHubOptions, type StatusLedger } from "./fault-hub.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 import { uniqueNode } from "./transport-fixture.js";
 
 export class FaultRig {
-  readonly hub = new FaultHub();
+  readonly hub: FaultHub;
   readonly ns = uniqueNode("ef");
   private readonly cleanups: Array<() => unknown> = [];
+
+  constructor(hubOptions: FaultHubOptions = {}) {
+    this.hub = new FaultHub(hubOptions);
+  }
 
   /** Removes everything, last made first; safe to call after a failure half-way. */
   async cleanup(): Promise<void> {
@@ -82,6 +86,19 @@ export class FaultRig {
     await a.start();
     await vi.waitFor(() => expect(a.connected).toBe(true), { timeout: 15_000 });
     return a;
+  }
+
+  /**
+   * Joins a new node for an `edge-agent run` child (not started yet) whose MQTT URL is
+   * `mqttUrl`; `netns` runs it inside that network namespace.
+   */
+  async childAgent(mqttUrl: string, netns?: string): Promise<{ node: string; child: ChildAgent }> {
+    const node = uniqueNode("edge");
+    const dataDir = this.tempDir("ek-fault-child-");
+    await joinThrough(this.hub.h.hub.url, await this.token(), node, dataDir, mqttUrl);
+    const child = new ChildAgent(dataDir, netns);
+    this.defer(() => child.stop());
+    return { node, child };
   }
 
   /** Desired-state churn on the hub for `node`, one operation every `everyMs`. */
