@@ -69,6 +69,12 @@ export class EdgeAgent {
     this.store = new DesiredCache(paths.cache);
     this.outbox = new Outbox(paths.outbox);
     this.cache = new DesiredView(this.store, this.node);
+    // keys and revisions only (never bodies): what an operator, or a fault test watching a child
+    // process, needs to tell "applied once" from "applied twice" at debug level
+    this.store.onChange((cs) => {
+      if (this.log.isLevelEnabled("debug"))
+        this.log.debug({ changes: cs.map((c) => `${c.type} ${c.key}@${c.revision}`) }, "desired set changed");
+    });
     const url = config.useWebSocket ? config.mqtt.wsUrl : config.mqtt.url;
     this.link = new EdgeLink({
       url,

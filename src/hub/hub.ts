@@ -90,6 +90,15 @@ export class Hub {
     return `https://${host.includes(":") ? `[${host}]` : host}:${a.port}`;
   }
 
+  /**
+   * The edge link's parts (broker, desired index, sync, heartbeats): operators' diagnostics and
+   * fault tests that restart the broker on its own, which a hub restart would not isolate.
+   */
+  get edgeService(): EdgeService {
+    if (!this.edge) throw new Error("the hub is not started");
+    return this.edge;
+  }
+
   /** The MQTT listener's bound address (its port is random when configured as 0). */
   get mqttAddress(): { host: string; port: number } {
     if (!this.edge) throw new Error("the hub is not started");

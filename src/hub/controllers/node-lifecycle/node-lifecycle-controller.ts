@@ -28,6 +28,16 @@ export const UNREACHABLE = "node.kubernetes.io/unreachable";
 export const EVICTION_ANNOTATION = "edgekube.io/pod-eviction-timeout-seconds";
 export const UNKNOWN_REASON = "NodeStatusUnknown";
 export const UNKNOWN_MESSAGE = "Kubelet stopped posting node status.";
+
+/**
+ * A renewal undoes only what this controller did. The edge link marks a node Unknown with the
+ * same reason when its connection drops (last-will, see src/hub/edge/heartbeats.ts) while the
+ * lease is still fresh; reverting that here would show a disconnected node Ready within
+ * milliseconds. The edge link restores the agent's own status when the node reconnects.
+ */
+function markedByUs(c: NodeCondition): boolean {
+  return c.reason === UNKNOWN_REASON && c.message === UNKNOWN_MESSAGE;
+}
 const COMPONENT = "node-controller";
 const LEASE_NS = "kube-node-lease";
 
@@ -123,9 +133,10 @@ export class NodeLifecycleController implements Controller {
     const ready = node.status?.conditions?.find((c) => c.type === "Ready");
     const ours = (node.spec?.taints ?? []).filter((t) => t.key === UNREACHABLE);
     if (!stale) {
-      if (ready?.reason === UNKNOWN_REASON) await this.setConditions(name, now, "healthy");
+      const marked = ready !== undefined && markedByUs(ready);
+      if (marked) await this.setConditions(name, now, "healthy");
       if (ours.length > 0) await this.setTaints(name, now, false);
-      if (ready?.reason === UNKNOWN_REASON || ours.length > 0) {
+      if (marked || ours.length > 0) {
         void this.deps.events.record(
           obj,
           "Normal",
@@ -166,7 +177,7 @@ export class NodeLifecycleController implements Controller {
           };
         }
         const h = HEALTHY[c.type];
-        if (c.reason !== UNKNOWN_REASON || !h) return c;
+        if (!markedByUs(c) || !h) return c;
         return { ...c, ...h, lastHeartbeatTime: at, lastTransitionTime: at };
       });
       if (to === "unknown" && !conditions.some((c) => c.type === "Ready")) {

@@ -201,6 +201,24 @@ describe("node lifecycle reconcile", () => {
       .toBe("True 0");
     ctl.stop();
   });
+
+  it("leaves a fresh-lease node the edge link marked link-lost alone (the link restores it)", async () => {
+    const c = new FakeSchedClient();
+    const linkLost = {
+      type: "Ready",
+      status: "Unknown",
+      reason: "NodeStatusUnknown",
+      message: "edgekube-agent stopped posting node status (link lost)",
+    };
+    c.seed(refs.nodes, { ...node("a"), status: { conditions: [linkLost] } });
+    const ctl = new NodeLifecycleController(deps(c), { gracePeriodSeconds: 40 });
+    await ctl.start();
+    await ctl.reconcile("a"); // first sight: the lease counts as fresh
+    const n = c.objects(refs.nodes)[0]!;
+    expect((n.status as { conditions: unknown[] }).conditions).toEqual([linkLost]);
+    expect(c.actions.filter((a) => a.includes("nodes"))).toEqual([]);
+    ctl.stop();
+  });
 });
 
 describe("disruption controller reconcile", () => {

@@ -1,0 +1,40 @@
+/**
+ * Hub restart: the hub is stopped and started again on the same data dir and ports, twice,
+ * while the desired state keeps changing whenever the hub is up and the agent keeps reporting
+ * pod status (into its outbox while the hub is down). The agent reconnects on its own,
+ * resyncs (a snapshot, since the hub's change history is in memory) and both views converge
+ * with nothing lost or applied twice — status that was in flight when the hub stopped included.
+ */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { FaultRig } from "../../helpers/fault-rig.js";
+import { hasKubectl, need } from "../../helpers/prereq.js";
+
+let rig: FaultRig;
+afterEach(async () => {
+  await rig.cleanup();
+});
+
+describe.skipIf(!need(hasKubectl()))("edge fault: hub restart", () => {
+  it("converges after two hub restarts with no lost or duplicated update", async () => {
+    rig = new FaultRig();
+    await rig.startHub();
+    const ledger = rig.ledger();
+    const proxy = await rig.proxy();
+    const a = await rig.agent(proxy);
+    const churn = rig.churn(a.node);
+    a.startStatusChurn(200);
+    for (let round = 0; round < 2; round++) {
+      const steps = churn.steps;
+      await vi.waitFor(() => expect(churn.steps).toBeGreaterThan(steps + 8), { timeout: 15_000 });
+      const accepted = proxy.accepted;
+      await rig.hub.stop();
+      await vi.waitFor(() => expect(a.connected).toBe(false), { timeout: 5_000 });
+      const pending = a.agent?.pendingStatus() ?? 0;
+      await vi.waitFor(() => expect(a.agent?.pendingStatus()).toBeGreaterThan(pending), { timeout: 5_000 });
+      await rig.hub.start();
+      await vi.waitFor(() => expect(a.connected).toBe(true), { timeout: 15_000 });
+      expect(proxy.accepted).toBeGreaterThan(accepted); // a new connection, to the new hub
+    }
+    await rig.settle(a, churn, ledger);
+  }, 120_000);
+});
