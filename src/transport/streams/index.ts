@@ -21,6 +21,14 @@ export {
   type StreamMuxOptions,
   StreamOpenError,
 } from "./hub-mux.js";
+export {
+  METRICS_FRAME,
+  METRICS_STREAM_ID,
+  type MetricsReport,
+  type PodUsage,
+  parseMetricsReport,
+  type Usage,
+} from "./metrics-report.js";
 export { MuxStream, type MuxStreamOptions } from "./mux-stream.js";
 export {
   type AgentStreamChannel,

@@ -2,10 +2,11 @@
  * MuxStream: one multiplexed byte stream as a Node Duplex, with credit-based flow control.
  *
  * Design notes
- * - Sending: `_write` slices a chunk into data frames of at most `chunkBytes`, and only while the
- *   peer's credit lasts. Out of credit, the write callback is held until a `window` frame
- *   arrives, so the Writable's own buffer (writableHighWaterMark) fills and upstream `pipe()`
- *   pauses the producer. Nothing beyond one chunk plus the Writable's buffer is ever held.
+ * - Sending: writes are queued and cut into data frames of at most `chunkBytes`, sent only while
+ *   the peer's credit lasts; small writes are coalesced until the next event-loop turn. Once a
+ *   full chunk is queued (or credit ran out) the write callback is held until frames go out, so
+ *   the Writable's own buffer fills and upstream `pipe()` pauses the producer. Nothing beyond
+ *   about two chunks plus the Writable's buffer is ever held.
  * - Receiving: the readable buffer's high-water mark equals our window. Credit goes back to the
  *   peer only for bytes the consumer has taken out of that buffer (pushed − still buffered), in
  *   batches of a quarter window to keep `window` frames rare. A peer that sends past its credit
@@ -39,7 +40,11 @@ export class MuxStream extends Duplex {
   private recvSeq = 0;
   private pushed = 0;
   private granted = 0;
-  private waiting: { chunk: Buffer; done: (err?: Error | null) => void } | undefined;
+  private readonly out: Buffer[] = [];
+  private outBytes = 0;
+  private flushScheduled = false;
+  private waitingDone: ((err?: Error | null) => void) | undefined;
+  private finalDone: ((err?: Error | null) => void) | undefined;
   private remoteClosed = false;
   private ended = { sent: false, received: false };
   private doneCalled = false;
@@ -66,7 +71,7 @@ export class MuxStream extends Duplex {
         return;
       case "stream-window":
         this.credit += frame.credits;
-        this.pump();
+        this.pump(true);
         return;
       case "stream-end":
         this.ended.received = true;
@@ -141,36 +146,79 @@ export class MuxStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-    this.waiting = { chunk, done };
-    this.pump();
+    this.out.push(chunk);
+    this.outBytes += chunk.length;
+    this.pump(false);
+    if (this.outBytes < this.opts.chunkBytes) done();
+    else this.waitingDone = done;
   }
 
-  private pump(): void {
-    const w = this.waiting;
-    if (!w || this.destroyed) return;
-    while (w.chunk.length > 0 && this.credit > 0) {
-      const n = Math.min(w.chunk.length, this.credit, this.opts.chunkBytes);
-      const part = w.chunk.subarray(0, n);
-      w.chunk = w.chunk.subarray(n);
+  /**
+   * Sends full frames while credit lasts; with `force`, also the remainder. Small writes (Docker
+   * hands over one log line per chunk) are coalesced until the next turn of the event loop, so a
+   * chatty log costs one MQTT message per `chunkBytes`, not one per line.
+   */
+  private pump(force: boolean): void {
+    if (this.destroyed) return;
+    while (this.credit > 0 && this.outBytes > 0 && (force || this.outBytes >= this.opts.chunkBytes)) {
+      const n = Math.min(this.outBytes, this.credit, this.opts.chunkBytes);
+      const part = this.takeOut(n);
       this.credit -= n;
       this.emitFrame({ type: "stream-data", seq: this.sendSeq++, data: part.toString("base64") });
     }
-    if (w.chunk.length === 0) {
-      this.waiting = undefined;
-      w.done();
+    if (this.outBytes > 0 && this.credit > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.pump(true);
+      });
+    }
+    const w = this.waitingDone;
+    if (w && this.outBytes < this.opts.chunkBytes) {
+      this.waitingDone = undefined;
+      w();
+    }
+    const f = this.finalDone;
+    if (f && this.outBytes === 0) {
+      this.finalDone = undefined;
+      this.ended.sent = true;
+      this.emitFrame({ type: "stream-end" });
+      f();
+      this.maybeDone();
     }
   }
 
+  /** removes the first `n` queued bytes */
+  private takeOut(n: number): Buffer {
+    const parts: Buffer[] = [];
+    let need = n;
+    while (need > 0) {
+      const head = this.out[0]!;
+      if (head.length <= need) {
+        parts.push(head);
+        this.out.shift();
+        need -= head.length;
+      } else {
+        parts.push(head.subarray(0, need));
+        this.out[0] = head.subarray(need);
+        need = 0;
+      }
+    }
+    this.outBytes -= n;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
   override _final(done: (err?: Error | null) => void): void {
-    this.ended.sent = true;
-    this.emitFrame({ type: "stream-end" });
-    done();
-    this.maybeDone();
+    this.finalDone = done;
+    this.pump(true);
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
-    const w = this.waiting;
-    this.waiting = undefined;
+    const w = this.waitingDone ?? this.finalDone;
+    this.waitingDone = undefined;
+    this.finalDone = undefined;
+    this.out.length = 0;
+    this.outBytes = 0;
     const finished = this.ended.sent && this.ended.received;
     if (!this.remoteClosed && !finished) {
       const info =
@@ -178,7 +226,7 @@ export class MuxStream extends Duplex {
       this.emitFrame(info ? { type: "stream-close", error: info } : { type: "stream-close" });
     }
     this.callDone();
-    w?.done(err ?? new Error(`stream ${this.id} was closed`));
+    w?.(err ?? new Error(`stream ${this.id} was closed`));
     done(err);
   }
 

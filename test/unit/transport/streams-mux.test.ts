@@ -177,9 +177,11 @@ describe("stream mux", () => {
     let n = 0;
     link.dropDown = (env) => env.type === "stream-data" && n++ === 1;
     const s = await mux.open("node-a", "exec", {});
-    s.write("a");
-    s.write("b");
-    s.write("c");
+    // one turn of the event loop per write, so each becomes its own data frame
+    for (const part of ["a", "b", "c"]) {
+      s.write(part);
+      await new Promise((r) => setImmediate(r));
+    }
     const [err] = await once(s, "error");
     expect((err as Error).message).toMatch(/data frame 2 arrived, expected 1/);
   });
