@@ -19,7 +19,8 @@ import { ObjectStore } from "./apiserver/object-store.js";
 import { builtInSchema, OpenApiCache } from "./apiserver/openapi/index.js";
 import { printerFor } from "./apiserver/printers/index.js";
 import { ResourceRegistry } from "./apiserver/registry.js";
-import { ApiServer } from "./apiserver/server.js";
+import type { RouterExtensions } from "./apiserver/router.js";
+import { ApiServer, type ExtraApi, type ResourceUpgradeHandler } from "./apiserver/server.js";
 import type { Schema } from "./apiserver/validation/unknown-fields.js";
 import { type Controller, createControllers, EventRecorder } from "./controllers/index.js";
 import { NamespaceController } from "./controllers/namespace/namespace-controller.js";
@@ -47,6 +48,17 @@ export interface HubConfig {
   nodeMonitorGracePeriodSeconds?: number;
   /** opt-in: delete pods of unreachable nodes after this many seconds (default: never) */
   podEvictionTimeoutSeconds?: number;
+  /**
+   * Extra API endpoints built once the store exists: pod streams (log/exec/attach/portforward,
+   * src/hub/streams) and metrics.k8s.io (src/hub/metrics).
+   */
+  apiExtensions?: (ctx: { store: ObjectStore; registry: ResourceRegistry }) => ApiExtensions;
+}
+
+export interface ApiExtensions {
+  subresources?: RouterExtensions["subresources"];
+  onResourceUpgrade?: ResourceUpgradeHandler;
+  extraApis?: ExtraApi[];
 }
 
 export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -136,6 +148,7 @@ export class Hub {
         user: { username: "admin", groups: ["system:masters", "system:authenticated"] },
       },
     ]);
+    const ext = cfg.apiExtensions?.({ store, registry }) ?? {};
     this.server = new ApiServer({
       host: cfg.bindAddress,
       port: cfg.httpsPort,
@@ -143,7 +156,11 @@ export class Hub {
       auth,
       parts,
       openapi,
-      extensions: { subresources: podSubresources(binder, client, now) },
+      extensions: {
+        subresources: new Map([...podSubresources(binder, client, now), ...(ext.subresources ?? [])]),
+      },
+      ...(ext.onResourceUpgrade ? { onResourceUpgrade: ext.onResourceUpgrade } : {}),
+      ...(ext.extraApis ? { extraApis: ext.extraApis } : {}),
       ready: () => this.ready,
       logger: log.child({ component: "apiserver" }),
     });
