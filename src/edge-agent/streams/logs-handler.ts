@@ -32,7 +32,7 @@ export function logsHandler(runtime: ContainerRuntime): StreamHandler {
         throw new StreamRequestError(
           p.previous
             ? `previous terminated container "${p.container}" in pod "${p.pod}" not found`
-            : `container "${p.container}" in pod "${p.pod}" is waiting to start: no logs yet`,
+            : `container "${p.container}" in pod "${p.pod}" is waiting to start: no container has been created yet`,
           400,
         );
       }

@@ -42,7 +42,7 @@ export function strArray(p: Params, f: string): string[] {
 /** The identity every pod stream names: which pod (uid, for Docker) and container. */
 export interface PodTarget {
   podUid: string;
-  /** namespace/name, for messages */
+  /** pod name, for messages */
   pod: string;
   container: string;
 }

@@ -98,18 +98,6 @@ export class ExecUpgrade {
     name: string,
     attach: boolean,
   ): Promise<{ stream: MuxStream; command: string[]; protocol: string }> {
-    if ((req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
-      throw ApiError.badRequest(
-        `${attach ? "attach" : "exec"} over ${req.headers.upgrade ?? "a plain request"} is not supported: ` +
-          `this hub speaks WebSocket (${EXEC_PROTOCOLS.join(", ")}); use kubectl 1.30 or newer`,
-      );
-    }
-    const protocol = EXEC_PROTOCOLS.find((p) => offered(req).includes(p));
-    if (!protocol) {
-      throw ApiError.badRequest(
-        `none of the offered stream protocols is supported: use one of ${EXEC_PROTOCOLS.join(", ")}`,
-      );
-    }
     const q = new URL(req.url ?? "/", "https://hub").searchParams;
     const command = q.getAll("command");
     if (!attach && command.length === 0) throw ApiError.badRequest("you must specify at least 1 command");
@@ -125,6 +113,19 @@ export class ExecUpgrade {
       );
     }
     const t = target(pod, pickContainer(pod, q.get("container") ?? undefined));
+    // upstream checks the pod before the protocol, so SPDY-only clients see the same errors
+    if ((req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
+      throw ApiError.badRequest(
+        `${attach ? "attach" : "exec"} over ${req.headers.upgrade ?? "a plain request"} is not supported: ` +
+          `this hub speaks WebSocket (${EXEC_PROTOCOLS.join(", ")}); use kubectl 1.30 or newer`,
+      );
+    }
+    const protocol = EXEC_PROTOCOLS.find((p) => offered(req).includes(p));
+    if (!protocol) {
+      throw ApiError.badRequest(
+        `none of the offered stream protocols is supported: use one of ${EXEC_PROTOCOLS.join(", ")}`,
+      );
+    }
     const stream = await this.deps.mux
       .open(t.node, attach ? "attach" : "exec", {
         podUid: t.podUid,

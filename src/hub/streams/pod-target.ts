@@ -11,7 +11,7 @@ import type { StreamMux, StreamOpenError } from "../../transport/streams/index.j
 export interface PodTarget {
   node: string;
   podUid: string;
-  /** namespace/name for messages on the agent */
+  /** the pod name, for messages on the agent (upstream names pods without namespace) */
   pod: string;
   container: string;
 }
@@ -68,7 +68,7 @@ export function target(pod: Pod, container: string): PodTarget {
   return {
     node: podNode(pod),
     podUid: pod.metadata?.uid ?? "",
-    pod: `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`,
+    pod: pod.metadata?.name ?? "",
     container,
   };
 }

@@ -14,6 +14,8 @@
  * - The pod must be Running (upstream kubectl checks too; a direct client gets a 400 here).
  * - SPDY has its own flow control (per-stream windows); spdy-transport applies it, and `pipe`
  *   links it to the stream credit in both directions.
+ * - kubectl's SPDY side (moby/spdystream) speaks SPDY/3 and sends SYN_STREAMs without HTTP
+ *   pseudo-headers, which spdy-transport needs a small accommodation for (acceptBareSynStreams).
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -40,23 +42,53 @@ export interface PortForwardDeps {
   logger: Logger;
 }
 
+type KvCallback = (err: Error | null, headers?: Record<string, string>) => void;
+interface ParserInternals {
+  _spdyState?: { parser?: { parseKVs?: (body: unknown, cb: KvCallback) => void } };
+}
+
+/**
+ * spdy-transport was written for HTTP over SPDY and refuses a SYN_STREAM without `:method` and
+ * `:path`; kubectl's port-forward streams carry only streamtype/port/requestid. We fill the two
+ * pseudo-headers in on this connection's parser (a private field of spdy-transport 3.0.0,
+ * pinned by package-lock; the e2e test fails loudly if that changes).
+ */
+function acceptBareSynStreams(conn: unknown): void {
+  const parser = (conn as ParserInternals)._spdyState?.parser;
+  const parseKVs = parser?.parseKVs;
+  if (!parser || !parseKVs)
+    throw new Error("spdy-transport internals changed: port-forward cannot parse kubectl's streams");
+  parser.parseKVs = (body, cb) =>
+    parseKVs.call(parser, body, (err, headers) => {
+      if (!err && headers && headers[":method"] === undefined) {
+        headers[":method"] = "POST";
+        headers[":path"] = "/";
+      }
+      cb(err, headers);
+    });
+}
+
 interface Pair {
   error?: SpdyStream;
   data?: SpdyStream;
 }
 
 export class PortForwardUpgrade {
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    handleProtocols: (protocols) => (protocols.has(PORTFORWARD_PROTOCOL) ? PORTFORWARD_PROTOCOL : false),
-  });
+  // `SPDY/3.1+portforward.k8s.io` contains '/', which is not an RFC 7230 token, so `ws` would
+  // refuse it as a subprotocol: we take the header out before the handshake and echo it back
+  // ourselves (Go's gorilla/websocket, on kubectl's side, accepts it).
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
 
-  constructor(private readonly deps: PortForwardDeps) {}
+  constructor(private readonly deps: PortForwardDeps) {
+    this.wss.on("headers", (headers) => headers.push(`Sec-WebSocket-Protocol: ${PORTFORWARD_PROTOCOL}`));
+  }
 
   handle(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, name: string): void {
     this.prepare(req, namespace, name).then(
-      (t) => this.wss.handleUpgrade(req, socket, head, (ws) => this.run(createWebSocketStream(ws), t)),
+      (t) => {
+        delete req.headers["sec-websocket-protocol"];
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.run(createWebSocketStream(ws), t));
+      },
       (err: unknown) =>
         writeUpgradeError(socket, err instanceof ApiError ? err : ApiError.internal(String(err))),
     );
@@ -85,7 +117,9 @@ export class PortForwardUpgrade {
   private run(tunnel: Duplex, t: PodTarget): void {
     const log = this.deps.logger;
     const conn = spdyConnection.create(tunnel, { protocol: "spdy", isServer: true, maxStreams: 256 });
-    conn.start(3.1);
+    acceptBareSynStreams(conn);
+    // kubectl's spdystream speaks SPDY/3 (no session-level flow control), not 3.1
+    conn.start(3);
     const pairs = new Map<string, Pair>();
     const active = new Set<Duplex>();
     conn.on("error", (err: Error) => log.debug({ err: err.message }, "port-forward spdy error"));
