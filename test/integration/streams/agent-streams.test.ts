@@ -166,6 +166,12 @@ describe.skipIf(!ok)("streams over MQTT to Docker", () => {
     );
     const started = performance.now();
     const s = await mux.open(node, "logs", { ...target(spec), follow: true });
+    // a stalled reader first: the hub buffer fills to one window and the agent stops there
+    await vi.waitFor(() => expect(s.readableLength).toBeGreaterThanOrEqual(WINDOW - 64 * 1024), {
+      timeout: 15_000,
+    });
+    expect(s.readableLength).toBeLessThanOrEqual(WINDOW);
+    expect(lastAgentStream?.writableLength ?? 0).toBeLessThanOrEqual(128 * 1024);
     let bytes = 0;
     let agentPeak = 0;
     s.on("data", (c: Buffer) => {
