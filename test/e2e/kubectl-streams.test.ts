@@ -239,6 +239,20 @@ describe.skipIf(!ok)("kubectl logs/exec/cp/port-forward/top through the hub and 
     expect(missing.stderr).toContain("container nope is not valid for pod web");
   });
 
+  it("kubectl attach follows the main process output", async () => {
+    const a = spawnKubectl(["attach", "web"]);
+    const first = await vi.waitFor(
+      () => {
+        const m = /hello (\d+)/.exec(a.out());
+        expect(m, a.out()).not.toBeNull();
+        return Number(m![1]);
+      },
+      { timeout: 15_000 },
+    );
+    await vi.waitFor(() => expect(a.out()).toContain(`hello ${first + 1}`), { timeout: 15_000 });
+    a.child.kill("SIGINT");
+  });
+
   it("kubectl cp: upload and download through exec of tar", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ek-cp-"));
     try {

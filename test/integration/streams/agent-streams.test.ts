@@ -129,6 +129,32 @@ describe.skipIf(!ok)("streams over MQTT to Docker", () => {
     expect(JSON.parse(got[CH_STATUS]!)).toEqual({ exitCode: 3 });
   });
 
+  it("attaches to a container's main process (stdin and output)", async () => {
+    const spec = rf.pod({
+      containers: [
+        {
+          name: "c",
+          image: rf.image,
+          command: ["sh", "-c", 'while read l; do echo "got $l"; done'],
+          stdin: true,
+        },
+      ],
+    });
+    await runtime.runPod(spec);
+    const s = await mux.open(node, "attach", { ...target(spec), stdin: true });
+    const dec = new ChannelDecoder();
+    let out = "";
+    s.on("data", (c: Buffer) => {
+      for (const m of dec.push(c)) if (m.channel === CH_STDOUT) out += m.payload.toString();
+    });
+    s.write(encodeChannel(CH_STDIN, "one\n"));
+    await vi.waitFor(() => expect(out).toBe("got one\n"), { timeout: 10_000 });
+    s.destroy();
+    await expect(mux.open(node, "attach", { ...target(spec), container: "nope" })).rejects.toThrow(
+      'container not found ("nope")',
+    );
+  });
+
   it("forwards a TCP connection into the pod's network namespace", async () => {
     const spec = await runPod("while true; do nc -l -p 7000 -e cat; done");
     // the listener starts asynchronously: retry the connection until the echo comes back
