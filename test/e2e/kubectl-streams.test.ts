@@ -174,6 +174,7 @@ describe.skipIf(!ok)("kubectl logs/exec/cp/port-forward/top through the hub and 
     expect(tail.stdout.trim().split("\n")).toHaveLength(1);
     const ts = await t.kubectl(["logs", "web", "--tail=1", "--timestamps"]);
     expect(ts.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z hello \d+/);
+    expect((await t.kubectl(["logs", "web", "--since=1h"])).stdout).toContain("hello 0");
     const limited = await t.kubectl(["logs", "web", "--limit-bytes=5"]);
     expect(limited.stdout).toBe("hello");
     const f = spawnKubectl(["logs", "-f", "web", "--tail=1"]);

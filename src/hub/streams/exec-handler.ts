@@ -12,7 +12,8 @@
  * - The agent's status (exit code or error) becomes the Status JSON on channel 3, then a close
  *   frame with code 1000; kubectl turns NonZeroExitCode into its own exit code.
  * - Back-pressure both ways: WebSocket input is paused while the stream's write buffer is full;
- *   the stream is paused while more than `MAX_WS_BUFFERED` bytes wait in the WebSocket.
+ *   the stream is paused while more than `MAX_WS_BUFFERED` bytes wait to be written to kubectl
+ *   (counted through `send` callbacks), so its credit stops the agent.
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -169,8 +170,9 @@ export class ExecUpgrade {
       if (!finished) stream.destroy();
     });
     ws.on("error", (err) => log.debug({ err: err.message }, "exec websocket error"));
-    // agent → kubectl
+    // agent → kubectl; `unsent` counts bytes handed to the WebSocket but not yet written out
     const dec = new ChannelDecoder();
+    let unsent = 0;
     stream.on("data", (chunk: Buffer) => {
       let msgs: { channel: number; payload: Buffer }[];
       try {
@@ -181,16 +183,13 @@ export class ExecUpgrade {
       }
       for (const m of msgs) {
         if (m.channel === CH_STDOUT || m.channel === CH_STDERR) {
-          ws.send(Buffer.concat([Buffer.from([m.channel]), m.payload]));
-          if (ws.bufferedAmount > MAX_WS_BUFFERED) {
-            stream.pause();
-            const wait = setInterval(() => {
-              if (ws.bufferedAmount <= MAX_WS_BUFFERED / 2 || ws.readyState !== ws.OPEN) {
-                clearInterval(wait);
-                stream.resume();
-              }
-            }, 10);
-          }
+          const frame = Buffer.concat([Buffer.from([m.channel]), m.payload]);
+          unsent += frame.length;
+          ws.send(frame, () => {
+            unsent -= frame.length;
+            if (unsent <= MAX_WS_BUFFERED / 2 && stream.isPaused()) stream.resume();
+          });
+          if (unsent > MAX_WS_BUFFERED) stream.pause();
         } else if (m.channel === CH_STATUS) {
           try {
             finish(execStatusMessage(parseExecStatus(m.payload), command));
