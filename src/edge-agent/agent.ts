@@ -52,6 +52,11 @@ export class EdgeAgent {
   private readonly store: DesiredCache;
   private readonly outbox: Outbox;
   private readonly link: EdgeLink;
+
+  /** the MQTT link, for components that open streams of their own (logs, exec, metrics) */
+  get channel(): EdgeLink {
+    return this.link;
+  }
   private readonly sync: SyncAgent;
   private readonly heartbeat: NodeHeartbeat;
   private readonly status: StatusFile;

@@ -12,9 +12,11 @@ import { randomUUID } from "node:crypto";
 import Docker from "dockerode";
 import type { KubeObject } from "../api/object.js";
 import type { Logger } from "../lib/logger.js";
+import { StreamServer } from "../transport/streams/index.js";
 import type { EdgeAgent } from "./agent.js";
 import { localVolumeHost, noNetwork, PodManager, type PodNetwork, type PodSource } from "./pods/index.js";
 import { DockerRuntime, scopeToNode } from "./runtime/index.js";
+import { agentStreamHandlers, MetricsReporter } from "./streams/index.js";
 
 export interface WorkloadOptions {
   dataDir: string;
@@ -53,6 +55,8 @@ function podSource(agent: EdgeAgent): PodSource {
 export class AgentWorkloads {
   private manager: PodManager | undefined;
   private runtime: DockerRuntime | undefined;
+  private streams: StreamServer | undefined;
+  private reporter: MetricsReporter | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -104,8 +108,23 @@ export class AgentWorkloads {
         logger: opts.logger.child({ component: "pods" }),
       });
       await manager.start();
+      // kubectl logs/exec/attach/port-forward and metrics for kubectl top, over the same link
+      const streams = new StreamServer({
+        channel: agent.channel,
+        handlers: agentStreamHandlers({ runtime, docker }),
+      });
+      await streams.start();
+      const reporter = new MetricsReporter({
+        channel: agent.channel,
+        runtime,
+        docker,
+        logger: opts.logger.child({ component: "metrics" }),
+      });
+      await reporter.start();
       this.runtime = runtime;
       this.manager = manager;
+      this.streams = streams;
+      this.reporter = reporter;
       opts.logger.info({ sandboxImage: opts.sandboxImage }, "pod manager started");
     } catch (err) {
       const delay = Math.min(60_000, 1000 * 2 ** attempt);
@@ -120,6 +139,8 @@ export class AgentWorkloads {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.reporter?.stop();
+    await this.streams?.stop();
     this.manager?.stop();
     await this.runtime?.stop();
   }

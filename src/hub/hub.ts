@@ -7,8 +7,10 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { KubeObject } from "../api/object.js";
 import { decodeProtobufBody } from "../api/protobuf/index.js";
+import { refs } from "../client/client.js";
 import { writeFileAtomic } from "../lib/fsutil.js";
 import type { Logger } from "../lib/logger.js";
+import { StreamMux } from "../transport/streams/index.js";
 import { ServiceAllocator } from "./apiserver/admission/service-allocator.js";
 import { Authenticator } from "./apiserver/auth.js";
 import { builtinResources } from "./apiserver/builtin-resources.js";
@@ -19,7 +21,8 @@ import { ObjectStore } from "./apiserver/object-store.js";
 import { builtInSchema, OpenApiCache } from "./apiserver/openapi/index.js";
 import { printerFor } from "./apiserver/printers/index.js";
 import { ResourceRegistry } from "./apiserver/registry.js";
-import { ApiServer } from "./apiserver/server.js";
+import type { RouterExtensions } from "./apiserver/router.js";
+import { ApiServer, type ExtraApi, type ResourceUpgradeHandler } from "./apiserver/server.js";
 import type { Schema } from "./apiserver/validation/unknown-fields.js";
 import { ServiceAccountTokens } from "./auth/service-account-tokens.js";
 import { tokenRequestHandler } from "./auth/token-request.js";
@@ -29,9 +32,11 @@ import { applyDefaultStorageClass } from "./controllers/volume/index.js";
 import { EdgeService } from "./edge/index.js";
 import { kubeconfigYaml, loadOrCreateCredentials } from "./hub-pki.js";
 import { LocalClient } from "./local-client.js";
+import { MetricsStore, metricsApi } from "./metrics/index.js";
 import { podSubresources } from "./pod-subresources.js";
 import { Scheduler, StoreBinder } from "./scheduler/index.js";
 import { SqliteBackend } from "./store/index.js";
+import { podStreams } from "./streams/index.js";
 
 export interface HubConfig {
   dataDir: string;
@@ -60,6 +65,17 @@ export interface HubConfig {
   nodeMonitorGracePeriodSeconds?: number;
   /** opt-in: delete pods of unreachable nodes after this many seconds (default: never) */
   podEvictionTimeoutSeconds?: number;
+  /**
+   * Extra API endpoints built once the store exists: pod streams (log/exec/attach/portforward,
+   * src/hub/streams) and metrics.k8s.io (src/hub/metrics).
+   */
+  apiExtensions?: (ctx: { store: ObjectStore; registry: ResourceRegistry }) => ApiExtensions;
+}
+
+export interface ApiExtensions {
+  subresources?: RouterExtensions["subresources"];
+  onResourceUpgrade?: ResourceUpgradeHandler;
+  extraApis?: ExtraApi[];
 }
 
 export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -72,6 +88,7 @@ export class Hub {
   private edge: EdgeService | undefined;
   private ready = false;
   private controllers: Controller[] = [];
+  private streamParts: { stop(): void }[] = [];
   /** the garbage collector runs: deletes with Foreground/Orphan get their finalizers */
   private gcRunning = false;
   client: LocalClient | undefined;
@@ -190,6 +207,25 @@ export class Hub {
       ...(cfg.nodeStatusRefreshMs ? { nodeStatusRefreshMs: cfg.nodeStatusRefreshMs } : {}),
     });
     this.edge = edge;
+    // logs/exec/attach/port-forward and metrics ride the same MQTT link as the sync protocol
+    const mux = new StreamMux({ channel: edge.broker });
+    const metrics = new MetricsStore({ source: edge.broker, logger: log.child({ component: "metrics" }) });
+    this.streamParts = [mux, metrics];
+    const streams = podStreams({
+      mux,
+      getPod: (ns, name) => store.tryGet(podsInfo, ns, name),
+      logger: log.child({ component: "streams" }),
+    });
+    const labelsOf = async (kind: "nodes" | "pods", ns?: string) => {
+      const list = await client.list(kind === "nodes" ? refs.nodes : refs.pods, ns);
+      return new Map(
+        list.items.map((o) => [
+          ns || kind === "nodes" ? o.metadata.name! : `${o.metadata.namespace}/${o.metadata.name}`,
+          o.metadata.labels ?? {},
+        ]),
+      );
+    };
+    const ext = cfg.apiExtensions?.({ store, registry }) ?? {};
     this.server = new ApiServer({
       host: cfg.bindAddress,
       port: cfg.httpsPort,
@@ -201,8 +237,12 @@ export class Hub {
         subresources: new Map([
           ...podSubresources(binder, client, now),
           ["/serviceaccounts/token", tokenRequestHandler(saTokens)],
+          ...streams.subresources,
+          ...(ext.subresources ?? []),
         ]),
       },
+      onResourceUpgrade: ext.onResourceUpgrade ?? streams.onResourceUpgrade,
+      extraApis: ext.extraApis ?? [metricsApi(metrics, labelsOf)],
       ready: () => this.ready,
       routes: edge.routes(),
       upgrades: edge.upgrades(),
@@ -210,6 +250,8 @@ export class Hub {
     });
     await this.bootstrap(store, registry);
     await edge.start();
+    await mux.start(this.abort.signal);
+    await metrics.start(this.abort.signal);
     await this.server.start(this.abort.signal);
 
     this.kubeconfigPath = join(cfg.dataDir, "admin.kubeconfig");
@@ -268,6 +310,7 @@ export class Hub {
     this.abort.abort();
     this.gcRunning = false;
     for (const c of this.controllers) c.stop();
+    for (const p of this.streamParts) p.stop();
     this.nsController?.stop();
     await this.edge?.stop();
     await this.server?.stop();

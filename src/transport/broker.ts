@@ -220,6 +220,8 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   }
 
   private accept(tlsSocket: TLSSocket): void {
+    // Nagle + delayed ACKs add ~40 ms per direction to small messages (interactive exec)
+    tlsSocket.setNoDelay(true);
     const id = peerIdentity(tlsSocket);
     if (id === "invalid") {
       this.refuse(`client certificate from ${tlsSocket.remoteAddress} is not signed by the cluster CA`);

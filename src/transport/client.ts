@@ -221,6 +221,8 @@ export class EdgeLink {
       this.setConnected(false, err);
     };
     client.on("connect", () => {
+      // Nagle + delayed ACKs add ~40 ms per direction to small messages (interactive exec)
+      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       client.subscribe(downFilter(node), { qos: 1 }, (err, granted) => {
         if (done) return;
         if (err || granted?.[0]?.qos === 128) {

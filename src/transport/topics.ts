@@ -10,6 +10,8 @@
  *     ek/v1/node/<node>/down/<stream>   hub → node   (desired state, acks, stream-* data)
  *     ek/v1/node/<node>/up/<stream>     node → hub   (hello, acks, status, heartbeats)
  *     ek/v1/node/<node>/presence        node → hub   (online message and last-will)
+ *   Logs/exec/port-forward frames use the stream level `stream` (STREAM_FRAMES), both ways; the
+ *   ACL above already confines them to the node's own topics.
  * - Node names are Kubernetes DNS-1123 subdomains; they never contain MQTT's `+`, `#` or `/`, but a
  *   topic built from an unchecked name could widen an ACL, so every builder validates its input.
  */
@@ -18,6 +20,9 @@ export const TOPIC_PREFIX = "ek/v1/node";
 
 /** The stream that carries the sync protocol (hello, delta, snapshot, ack, status, heartbeat). */
 export const SYNC_STREAM = "sync";
+
+/** The stream that carries multiplexed logs/exec/attach/port-forward frames (src/transport/streams). */
+export const STREAM_FRAMES = "stream";
 
 export type Direction = "up" | "down";
 

@@ -8,24 +8,43 @@
  *   not required, so bearer tokens work on the same port.
  * - stop() closes idle and watch connections so a restart never hangs on long-lived watches.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import { ApiError } from "../../api/errors.js";
 import type { Logger } from "../../lib/logger.js";
 import { KUBE_VERSION } from "../../lib/version.js";
-import type { Authenticator } from "./auth.js";
+import type { Authenticator, UserInfo } from "./auth.js";
 import { parseAccept } from "./codec.js";
 import { AGGREGATED_CONTENT_TYPE, Discovery } from "./discovery.js";
 import type { Call, ServerParts } from "./handlers/context.js";
 import { Query, sendError, sendRaw } from "./http.js";
 import { type OpenApiCache, serveOpenApiV3 } from "./openapi/index.js";
-import { parseResourcePath } from "./request-info.js";
+import { parseResourcePath, type ResourceRequest } from "./request-info.js";
 import { type RouterExtensions, routeResource } from "./router.js";
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 /** A non-resource endpoint that authenticates (or not) on its own; errors become Status replies. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/** an authenticated upgrade on a resource path (pods/exec, pods/attach, pods/portforward) */
+export type ResourceUpgradeHandler = (
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  rr: ResourceRequest,
+  user: UserInfo,
+) => void;
+
+/** an API group served outside the registry (metrics.k8s.io): discovery plus its requests */
+export interface ExtraApi {
+  group: string;
+  version: string;
+  /** APIResourceList entries (name, singularName, namespaced, kind, verbs) */
+  resources: Record<string, unknown>[];
+  /** handles `/apis/<group>/<version>/<rest…>`; throw ApiError for errors */
+  handle(req: IncomingMessage, res: ServerResponse, rest: string[], query: URLSearchParams): Promise<void>;
+}
 
 export interface ApiServerOptions {
   host: string;
@@ -42,6 +61,9 @@ export interface ApiServerOptions {
    * endpoint): each handler does its own auth
    */
   routes?: Map<string, RouteHandler>;
+  /** upgrades on resource paths that no `upgrades` entry claimed */
+  onResourceUpgrade?: ResourceUpgradeHandler;
+  extraApis?: ExtraApi[];
   /** readiness beyond "listening" (store open, bootstrap done) */
   ready?: () => boolean;
   logger: Logger;
@@ -53,7 +75,10 @@ export class ApiServer {
   private readonly ext: RouterExtensions;
 
   constructor(private readonly opts: ApiServerOptions) {
-    this.discovery = new Discovery(opts.parts.registry);
+    const extra = opts.extraApis ?? [];
+    this.discovery = new Discovery(opts.parts.registry, () =>
+      extra.map((e) => ({ group: e.group, version: e.version, resources: e.resources })),
+    );
     this.ext = opts.extensions ?? { subresources: new Map() };
   }
 
@@ -88,6 +113,16 @@ export class ApiServer {
         h(req, socket, head);
         return;
       }
+      const rr = parseResourcePath(path);
+      if (rr?.subresource && this.opts.onResourceUpgrade) {
+        const user = this.opts.auth.authenticate(req);
+        if (!user) {
+          writeUpgradeError(socket, ApiError.unauthorized());
+          return;
+        }
+        this.opts.onResourceUpgrade(req, socket, head, rr, user);
+        return;
+      }
       this.handleUpgradeAsRequest(req, socket);
     });
     server.on("clientError", (_err, socket) => socket.destroy());
@@ -104,12 +139,7 @@ export class ApiServer {
 
   /** an upgrade nobody claimed (exec/port-forward before their handlers exist): a plain 400/404 */
   private handleUpgradeAsRequest(req: IncomingMessage, socket: Duplex): void {
-    const body = JSON.stringify(
-      ApiError.badRequest(`upgrade requests to ${req.url} are not supported`).toStatus(),
-    );
-    socket.end(
-      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
+    writeUpgradeError(socket, ApiError.badRequest(`upgrade requests to ${req.url} are not supported`));
   }
 
   async stop(): Promise<void> {
@@ -174,6 +204,11 @@ export class ApiServer {
       if (doc) return sendRaw(res, 200, doc);
       throw notFoundPath();
     }
+    const ex = /^\/apis\/([^/]+)\/([^/]+)\/(.+)$/.exec(path);
+    const extraApi = ex && this.opts.extraApis?.find((e) => e.group === ex[1] && e.version === ex[2]);
+    if (ex && extraApi) {
+      return extraApi.handle(req, res, ex[3]!.split("/").map(decodeURIComponent), url.searchParams);
+    }
     const rr = parseResourcePath(path);
     if (!rr) throw notFoundPath();
     const info = this.opts.parts.registry.get(rr.group, rr.version, rr.resource);
@@ -202,6 +237,15 @@ export class ApiServer {
     }) as typeof res.writeHead;
     await routeResource(call, this.ext);
   }
+}
+
+/** answers a refused upgrade with a Status body, as upstream does before switching protocols */
+export function writeUpgradeError(socket: Duplex, err: ApiError): void {
+  const body = JSON.stringify(err.toStatus());
+  socket.end(
+    `HTTP/1.1 ${err.code} ${STATUS_CODES[err.code] ?? "Error"}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 function notFoundPath(): ApiError {
