@@ -26,6 +26,7 @@ import { parseFlags, UsageError } from "../lib/args.js";
 import { parseJoinToken } from "../lib/join-token.js";
 import { createLogger, type Logger } from "../lib/logger.js";
 import { EDGEKUBE_VERSION } from "../lib/version.js";
+import { imageImportMain } from "./edge-agent-image.js";
 
 const HELP = `Usage: edge-agent <command> [flags]
 
@@ -33,6 +34,7 @@ Commands:
   join HUB_URL --token T   join a hub (https://HUB:6443), store credentials, then keep running
   run                      run from what join stored (what the systemd unit starts)
   status                   print connection state, watermark, cached objects and outbox size
+  image import FILE.tar    load docker-save tarballs into the local Docker
 
 join flags:
   --token T              join token from "edge-hub token create" (or env EDGEKUBE_TOKEN)
@@ -56,6 +58,11 @@ export async function agentMain(argv: string[]): Promise<number> {
         return await run(rest);
       case "status":
         return status(rest);
+      case "image":
+        if (rest[0] === "import") return await imageImportMain(rest.slice(1));
+        throw new UsageError(
+          `edge-agent image: unknown sub-command "${rest[0] ?? ""}"; use "edge-agent image import"`,
+        );
       case undefined:
       case "help":
       case "--help":
