@@ -9,7 +9,7 @@ import { refs } from "../../src/client/client.js";
 import { hasKubectl, need } from "../helpers/prereq.js";
 import { StorageRig } from "../helpers/storage-rig.js";
 
-const WAIT = { timeout: 60_000, interval: 200 };
+const WAIT = { timeout: 30_000, interval: 200 };
 
 function consumer(name: string, claim: string): string {
   return `apiVersion: v1
@@ -52,7 +52,7 @@ describe.skipIf(!need(hasKubectl()))("kubectl and local-path volumes", () => {
     await vi.waitFor(async () => {
       const d = await kubectl(["describe", "pvc", "data"]);
       expect(d.stdout).toMatch(
-        /WaitForFirstConsumer\s+persistentvolume-controller\s+waiting for first consumer/,
+        /WaitForFirstConsumer[^\n]*persistentvolume-controller\s+waiting for first consumer/,
       );
     }, WAIT);
     await kubectl(["apply", "-f", "-"], consumer("user", "data"));
@@ -101,12 +101,12 @@ describe.skipIf(!need(hasKubectl()))("kubectl and local-path volumes", () => {
     expect(d).toMatch(/Status:\s+Bound/);
     expect(d).toMatch(new RegExp(`Volume:\\s+${pv}`));
     expect(d).toMatch(
-      /ProvisioningSucceeded\s+persistentvolume-controller\s+Successfully provisioned volume/,
+      /ProvisioningSucceeded[^\n]*persistentvolume-controller\s+Successfully provisioned volume/,
     );
     const dpv = (await rig.hub.kubectl(["describe", "pv", pv])).stdout;
     expect(dpv).toMatch(/Finalizers:\s+\[.*edgekube\.io\/local-path-cleanup.*\]/);
     expect(dpv).toMatch(new RegExp(`Term 0:\\s+kubernetes.io/hostname in \\[${rig.node}\\]`));
-  });
+  }, 90_000);
 
   it("does not provision a claim larger than the node's free space, and says so on the claim", async () => {
     await kubectl(["apply", "-f", "-"], claim("huge", "900Ti"));
@@ -115,13 +115,13 @@ describe.skipIf(!need(hasKubectl()))("kubectl and local-path volumes", () => {
       const d = await kubectl(["describe", "pvc", "huge"]);
       expect(d.stdout).toMatch(
         new RegExp(
-          `ProvisioningFailed\\s+persistentvolume-controller\\s+node "${rig.node}" has insufficient free space for claim "${rig.ns}/huge": requested 900Ti, \\d+Mi free`,
+          `ProvisioningFailed[^\\n]*persistentvolume-controller\\s+node "${rig.node}" has insufficient free space for claim "${rig.ns}/huge": requested 900Ti, \\d+Mi free`,
         ),
       );
     }, WAIT);
     const c = await rig.hub.hub.client!.get(refs.persistentvolumeclaims, rig.ns, "huge");
     expect((c?.status as { phase?: string } | undefined)?.phase).toBe("Pending");
-  });
+  }, 90_000);
 
   it("keeps a pod Pending with a clear event when its volume is on a node that is gone", async () => {
     await rig.hub.kubectl(["apply", "-f", "-"], {
@@ -148,10 +148,10 @@ spec:
       const d = await kubectl(["describe", "pod", "stranded"]);
       expect(d.stdout).toMatch(/Status:\s+Pending/);
       expect(d.stdout).toMatch(
-        /FailedScheduling\s+default-scheduler\s+0\/1 nodes are available: 1 node\(s\) had volume node affinity conflict\./,
+        /FailedScheduling[^\n]*default-scheduler\s+0\/1 nodes are available: 1 node\(s\) had volume node affinity conflict\./,
       );
     }, WAIT);
     const p = await rig.hub.hub.client!.get(refs.pods, rig.ns, "stranded");
     expect((p?.spec as { nodeName?: string } | undefined)?.nodeName).toBeUndefined();
-  });
+  }, 90_000);
 });
