@@ -18,12 +18,10 @@
  *   event says so and the claim is retried when the node's figures change.
  */
 import type { KubeObject } from "../../../api/object.js";
-import { compareQuantity } from "../../../api/quantity.js";
 import { isConflict, isNotFound, refs } from "../../../client/client.js";
 import { Informer, objectKey } from "../../../client/informer.js";
 import { WorkQueue } from "../../../lib/workqueue.js";
 import {
-  classBasePath,
   LOCAL_PATH_FINALIZER,
   LOCAL_PATH_NODE_ANNOTATION,
   STORAGE_FREE_ANNOTATION,
@@ -42,11 +40,11 @@ import {
   claimRefOf,
   findMatchingVolume,
   HOSTNAME_LABEL,
+  insufficientSpace,
   phaseOf,
   provisionedVolume,
   pvcSpec,
   pvSpec,
-  requestOf,
 } from "./volume-match.js";
 
 const COMPONENT = "persistentvolume-controller";
@@ -403,31 +401,4 @@ export class PersistentVolumeController implements Controller {
       return { ...cur, metadata: { ...cur.metadata, annotations: ann, finalizers } };
     });
   }
-}
-
-/**
- * Why the claim does not fit on the node's default storage dir, or undefined. Only checked when
- * the node reports its free space and the class uses the default base (a nodePath disk is not
- * measured).
- */
-export function insufficientSpace(
-  pvc: KubeObject,
-  sc: KubeObject,
-  nodeName: string,
-  node: KubeObject | undefined,
-): string | undefined {
-  const free = node?.metadata.annotations?.[STORAGE_FREE_ANNOTATION];
-  if (!free || classBasePath(sc) !== undefined) return undefined;
-  const want = requestOf(pvc);
-  let cmp: number;
-  try {
-    cmp = compareQuantity(want, free);
-  } catch {
-    return undefined; // an unreadable annotation does not block provisioning
-  }
-  if (cmp <= 0) return undefined;
-  return (
-    `node "${nodeName}" has insufficient free space for claim "${pvc.metadata.namespace}/${pvc.metadata.name}": ` +
-    `requested ${want}, ${free} free; free up space on the node or request less storage`
-  );
 }

@@ -24,6 +24,7 @@ import {
   LOCAL_PATH_NODE_ANNOTATION,
   LOCAL_PATH_PROVISIONER,
   LOCAL_PATH_ROOT,
+  STORAGE_FREE_ANNOTATION,
   volumeDirName,
 } from "../../../storage/names.js";
 
@@ -206,4 +207,31 @@ export function provisionedVolume(
       claimRef: claimRefOf(pvc),
     },
   };
+}
+
+/**
+ * Why the claim does not fit on the node's default storage dir, or undefined. Only checked when
+ * the node reports its free space and the class uses the default base (a nodePath disk is not
+ * measured).
+ */
+export function insufficientSpace(
+  pvc: KubeObject,
+  sc: KubeObject,
+  nodeName: string,
+  node: KubeObject | undefined,
+): string | undefined {
+  const free = node?.metadata.annotations?.[STORAGE_FREE_ANNOTATION];
+  if (!free || classBasePath(sc) !== undefined) return undefined;
+  const want = requestOf(pvc);
+  let cmp: number;
+  try {
+    cmp = compareQuantity(want, free);
+  } catch {
+    return undefined; // an unreadable annotation does not block provisioning
+  }
+  if (cmp <= 0) return undefined;
+  return (
+    `node "${nodeName}" has insufficient free space for claim "${pvc.metadata.namespace}/${pvc.metadata.name}": ` +
+    `requested ${want}, ${free} free; free up space on the node or request less storage`
+  );
 }
