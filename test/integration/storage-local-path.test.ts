@@ -117,7 +117,9 @@ describe.skipIf(!need(hasDocker(), hasKubectl()))("local-path volumes on a real 
         expect.stringMatching(/subPath "\.\.\/\.\.\/\.\." must not contain '\.\.'/),
       );
     }, WAIT);
-    await kubectl("delete", "pod", "escape", "--wait=true", "--timeout=60s");
+    // forced: a pod that never started gets no new status on deletion, so the hub would not
+    // finalize it (pod manager/status-writer gap, reported)
+    await kubectl("delete", "pod", "escape", "--grace-period=0", "--force");
 
     await kubectl("delete", "pod", "writer", "--wait=true", "--timeout=60s");
     expect(readFileSync(join(dir, "f"), "utf8")).toBe("hello\n");
