@@ -5,6 +5,8 @@
  *        ▲                                  │                                  (pod manager, DNS,
  *        └──────── status outbox ◄──────────┘◄── NodeHeartbeat (lease, node)     LB, overlay)
  *                   (SQLite)                 ◄── reportPodStatus / recordEvent
+ *                                            ◄── LocalPathStorage (pv/<name>, storage/<node>;
+ *                                                 `storage` is the pod manager's VolumeHost)
  *
  * Offline autonomy contract (docs/agent.md)
  * - Starting needs no hub: the link connects in the background with jittered backoff while the
