@@ -37,6 +37,7 @@ Commands:
   join HUB_URL --token T   join a hub (https://HUB:6443), store credentials, then keep running
   run                      run from what join stored (what the systemd unit starts)
   status                   print connection state, watermark, cached objects and outbox size
+  image import FILE.tar    load docker-save tarballs into the local Docker
 
 join flags:
   --token T              join token from "edge-hub token create" (or env EDGEKUBE_TOKEN)
@@ -207,9 +208,12 @@ async function runAgent(
     facts,
     agentVersion: EDGEKUBE_VERSION,
     logger,
+    // volumes of pods that still have containers are never reclaimed
+    storage: { runtimePods: () => workloads?.runtimePodUids() ?? Promise.resolve([]) },
   });
+  let workloads: AgentWorkloads | undefined;
   await agent.start();
-  const workloads = w.pods
+  workloads = w.pods
     ? new AgentWorkloads(agent, {
         dataDir,
         nodeName: config.nodeName,

@@ -5,6 +5,8 @@
  *        ▲                                  │                                  (pod manager, DNS,
  *        └──────── status outbox ◄──────────┘◄── NodeHeartbeat (lease, node)     LB, overlay)
  *                   (SQLite)                 ◄── reportPodStatus / recordEvent
+ *                                            ◄── LocalPathStorage (pv/<name>, storage/<node>;
+ *                                                 `storage` is the pod manager's VolumeHost)
  *
  * Offline autonomy contract (docs/agent.md)
  * - Starting needs no hub: the link connects in the background with jittered backoff while the
@@ -19,6 +21,7 @@
  */
 import type { KubeObject } from "../api/object.js";
 import { type Logger, silentLogger } from "../lib/logger.js";
+import { LocalPathStorage } from "../storage/local-path.js";
 import { EdgeLink, type EdgeLinkOptions, type LinkStatus } from "../transport/client.js";
 import { Outbox } from "../transport/outbox.js";
 import { SyncAgent } from "../transport/sync-agent.js";
@@ -43,12 +46,19 @@ export interface EdgeAgentOptions {
   heartbeat?: { leaseMs?: number; statusMs?: number };
   /** status.json: minimum interval between writes, and how often watermark/outbox are sampled */
   statusFile?: { minIntervalMs?: number; sampleMs?: number };
+  /**
+   * local-path volumes: `runtimePods` lists the uids of pods the container runtime holds (so a
+   * directory is not removed while a pod being torn down still mounts it); timings for tests.
+   */
+  storage?: { runtimePods?: () => Promise<string[]>; resyncMs?: number; capacityMs?: number };
 }
 
 export class EdgeAgent {
   /** Typed read-only view of the desired set, for the pod manager, DNS, LB and overlay. */
   readonly cache: DesiredView;
   readonly node: string;
+  /** local-path volumes; the pod manager's VolumeHost */
+  readonly storage: LocalPathStorage;
   private readonly store: DesiredCache;
   private readonly outbox: Outbox;
   private readonly link: EdgeLink;
@@ -107,6 +117,15 @@ export class EdgeAgent {
       logger: this.log,
       ...opts.heartbeat,
     });
+    this.storage = new LocalPathStorage({
+      dataDir: opts.dataDir,
+      node: this.node,
+      cache: this.cache,
+      onChange: (cb) => this.store.onChange(cb),
+      report: (key, status) => this.sync.reportStatus(key, status),
+      logger: this.log,
+      ...opts.storage,
+    });
     const now = new Date().toISOString();
     this.status = new StatusFile(
       paths.status,
@@ -136,6 +155,7 @@ export class EdgeAgent {
     await this.sync.start();
     await this.link.start();
     await this.heartbeat.start();
+    await this.storage.start();
     this.sampler = setInterval(() => this.sample(), this.opts.statusFile?.sampleMs ?? 5000);
     this.sampler.unref();
     signal?.addEventListener("abort", () => void this.stop(), { once: true });
@@ -154,6 +174,7 @@ export class EdgeAgent {
     }
     this.state = "stopped";
     clearInterval(this.sampler);
+    this.storage.stop();
     this.heartbeat.stop();
     this.sync.stop();
     await this.link.stop();

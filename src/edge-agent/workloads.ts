@@ -14,7 +14,7 @@ import type { KubeObject } from "../api/object.js";
 import type { Logger } from "../lib/logger.js";
 import { StreamServer } from "../transport/streams/index.js";
 import type { EdgeAgent } from "./agent.js";
-import { localVolumeHost, noNetwork, PodManager, type PodNetwork, type PodSource } from "./pods/index.js";
+import { noNetwork, PodManager, type PodNetwork, type PodSource } from "./pods/index.js";
 import { DockerRuntime, scopeToNode } from "./runtime/index.js";
 import { agentStreamHandlers, MetricsReporter } from "./streams/index.js";
 
@@ -100,7 +100,8 @@ export class AgentWorkloads {
           recordEvent: (pod, type, reason, message) =>
             agent.recordEvent(podEvent(pod, opts.nodeName, type, reason, message)),
         },
-        volumeHost: localVolumeHost(opts.dataDir),
+        // the local-path provisioner validates names and paths; it is the pods' volume host
+        volumeHost: agent.storage,
         network: opts.network ?? noNetwork,
         nodeName: opts.nodeName,
         ...(opts.hostIP ? { hostIP: opts.hostIP } : {}),
@@ -143,6 +144,11 @@ export class AgentWorkloads {
     await this.streams?.stop();
     this.manager?.stop();
     await this.runtime?.stop();
+  }
+
+  /** uids of the pods that have containers now (the storage reclaimer never removes their volumes) */
+  async runtimePodUids(): Promise<string[]> {
+    return this.runtime ? (await this.runtime.listPods()).map((p) => p.uid) : [];
   }
 
   importImage(path: string): Promise<string[]> {

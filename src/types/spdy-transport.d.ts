@@ -19,6 +19,9 @@ declare module "spdy-transport" {
     on(event: string, listener: (...args: unknown[]) => void): this;
   }
 
+  const spdy: { connection: typeof connection };
+  export default spdy;
+
   export const connection: {
     create(
       socket: Duplex,

@@ -199,8 +199,28 @@ export function validateStatefulSet(sts: JsonObject): Causes {
   }
   out.push(...nonNegative(spec.minReadySeconds, "spec.minReadySeconds"));
   out.push(...nonNegative(spec.revisionHistoryLimit, "spec.revisionHistoryLimit"));
-  out.push(...validateSelectedTemplate(spec, "spec", "statefulset", "StatefulSet"));
+  out.push(...validateSelectedTemplate(withClaimVolumes(spec), "spec", "statefulset", "StatefulSet"));
   return out;
+}
+
+/**
+ * The spec with one volume per volumeClaimTemplate the template does not define itself: the
+ * controller adds them to each pod, so mounts of them are valid (upstream does not validate a
+ * StatefulSet's pod spec at all, because of exactly this).
+ */
+function withClaimVolumes(spec: JsonObject): JsonObject {
+  const template = spec.template;
+  const claims = Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : [];
+  if (!isObject(template) || claims.length === 0) return spec;
+  const podSpec = isObject(template.spec) ? template.spec : {};
+  const volumes = Array.isArray(podSpec.volumes) ? podSpec.volumes : [];
+  const have = new Set(volumes.map((v) => (isObject(v) ? v.name : undefined)));
+  const extra = claims
+    .map((c) => (isObject(c) && isObject(c.metadata) ? c.metadata.name : undefined))
+    .filter((n): n is string => typeof n === "string" && n !== "" && !have.has(n))
+    .map((name) => ({ name, persistentVolumeClaim: { claimName: name } }));
+  if (extra.length === 0) return spec;
+  return { ...spec, template: { ...template, spec: { ...podSpec, volumes: [...volumes, ...extra] } } };
 }
 
 export function validateReplicationController(rc: JsonObject): Causes {

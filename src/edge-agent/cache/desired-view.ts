@@ -57,6 +57,11 @@ export class DesiredView {
     return this.one<PersistentVolume>(R.persistentVolumes, "", name);
   }
 
+  /** Every PV in the set: those this node's pods use, and the local-path volumes on its disk. */
+  persistentVolumes(): PersistentVolume[] {
+    return this.all<PersistentVolume>(R.persistentVolumes);
+  }
+
   services(namespace?: string): Service[] {
     return this.all<Service>(R.services, namespace);
   }

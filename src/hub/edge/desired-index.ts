@@ -5,6 +5,8 @@
  *   node N's set = every Service, EndpointSlice and Node                (shared by all nodes)
  *                + pods with spec.nodeName == N
  *                + the ConfigMaps, Secrets, PVCs those pods name, and the PVs those PVCs bind
+ *                + the local-path PVs on N's disk (annotation edgekube.io/local-path-node), used
+ *                  or not, so the agent sees them released and can clean their directories
  *
  * Design notes
  * - One watch over the whole registry, not one informer per resource: agents acknowledge a single
@@ -33,12 +35,14 @@ import {
   claimVolume,
   GLOBAL_RESOURCES,
   POD,
+  PV,
   PVC,
   podNode,
   podReferences,
   REGISTRY_PREFIX,
   resourceOf,
   SCOPED_RESOURCES,
+  volumeNode,
 } from "./desired-refs.js";
 
 export interface DesiredIndexOptions {
@@ -70,6 +74,8 @@ export class DesiredIndex implements DesiredSource {
   private readonly log: Logger;
   private objects = new Map<string, Held>();
   private podsByNode = new Map<string, Set<string>>();
+  /** local-path PVs by the node holding their directory */
+  private volumesByNode = new Map<string, Set<string>>();
   private watchers = new Map<string, Set<string>>();
   private nodes = new Map<string, NodeSet>();
   private globals = new Map<string, Entry>();
@@ -180,6 +186,7 @@ export class DesiredIndex implements DesiredSource {
     this.base = base;
     this.processed = base;
     this.podsByNode = new Map();
+    this.volumesByNode = new Map();
     this.watchers = new Map();
     this.nodes = new Map();
     this.globals = new Map();
@@ -187,9 +194,11 @@ export class DesiredIndex implements DesiredSource {
     for (const [key, held] of this.objects) {
       const res = resourceOf(key);
       if (GLOBAL.has(res)) this.globals.set(key, { rev: held.revision, objRev: held.revision });
-      if (res === POD) this.bind(key, undefined, podNode(held.object));
+      if (res === POD) this.bind(this.podsByNode, key, undefined, podNode(held.object));
+      if (res === PV) this.bind(this.volumesByNode, key, undefined, volumeNode(held.object));
     }
-    for (const node of this.podsByNode.keys()) this.recompute(node, 0);
+    for (const node of new Set([...this.podsByNode.keys(), ...this.volumesByNode.keys()]))
+      this.recompute(node, 0);
     const buffered = this.buffer;
     this.buffer = undefined;
     this.process(buffered);
@@ -234,9 +243,15 @@ export class DesiredIndex implements DesiredSource {
       } else if (res === POD) {
         const before = cur ? podNode(cur.object) : undefined;
         const after = next ? podNode(next) : undefined;
-        this.bind(key, before, after);
+        this.bind(this.podsByNode, key, before, after);
         for (const n of new Set([before, after])) if (n && this.recompute(n, rev)) touched.add(n);
       } else {
+        if (res === PV) {
+          const before = cur ? volumeNode(cur.object) : undefined;
+          const after = next ? volumeNode(next) : undefined;
+          this.bind(this.volumesByNode, key, before, after);
+          for (const n of new Set([before, after])) if (n && this.recompute(n, rev)) touched.add(n);
+        }
         for (const n of this.watchers.get(key) ?? []) if (this.recompute(n, rev)) touched.add(n);
       }
     }
@@ -244,15 +259,20 @@ export class DesiredIndex implements DesiredSource {
     for (const n of notify) for (const cb of this.subs.get(n) ?? []) cb();
   }
 
-  private bind(podKey: string, before: string | undefined, after: string | undefined): void {
-    if (before && before !== after) this.podsByNode.get(before)?.delete(podKey);
+  private bind(
+    byNode: Map<string, Set<string>>,
+    key: string,
+    before: string | undefined,
+    after: string | undefined,
+  ): void {
+    if (before && before !== after) byNode.get(before)?.delete(key);
     if (after) {
-      let set = this.podsByNode.get(after);
+      let set = byNode.get(after);
       if (!set) {
         set = new Set();
-        this.podsByNode.set(after, set);
+        byNode.set(after, set);
       }
-      set.add(podKey);
+      set.add(key);
     }
   }
 
@@ -288,6 +308,7 @@ export class DesiredIndex implements DesiredSource {
         if (pv) want(pv);
       }
     }
+    for (const pvKey of this.volumesByNode.get(node) ?? []) want(pvKey);
     for (const r of set.refs) {
       if (refs.has(r)) continue;
       const w = this.watchers.get(r);

@@ -7,6 +7,7 @@
  * for namespaced objects, `<group|core>/<resource>/<name>` for cluster-scoped ones.
  */
 import { isObject, type KubeObject } from "../../api/object.js";
+import { LOCAL_PATH_NODE_ANNOTATION } from "../../storage/names.js";
 
 export const REGISTRY_PREFIX = "/registry/";
 
@@ -81,6 +82,14 @@ export function podReferences(pod: KubeObject): string[] {
 export function claimVolume(pvc: KubeObject): string | undefined {
   const name = str(pvc.spec, "volumeName");
   return name ? syncKey(PV, undefined, name) : undefined;
+}
+
+/**
+ * The node whose disk holds a local-path volume (its `edgekube.io/local-path-node` annotation):
+ * such a PV is in that node's set even when no pod uses it, so the agent sees it released.
+ */
+export function volumeNode(pv: KubeObject): string | undefined {
+  return pv.metadata.annotations?.[LOCAL_PATH_NODE_ANNOTATION] || undefined;
 }
 
 /** The node a pod is bound to, if any. */

@@ -5,6 +5,9 @@
  *   lease/<name>       heartbeat    → NodeHeartbeats (memory; flushed on a timer)
  *   pod/<ns>/<name>    pod status   → the Pod's status subresource
  *   event/<uid>        an Event     → created (or its count bumped) in the store
+ *   pv/<name>          {result}     → local-path volume reclaimed on the node: drop the PV's
+ *                                     cleanup finalizer (Deleted: directory gone; Retained: kept)
+ *   storage/<name>     {capacity, free} → the Node's storage annotations (provisioning reads them)
  *
  * Design notes
  * - A node may only speak for itself and its own pods: a report for another node or for a pod
@@ -20,8 +23,15 @@
  */
 import { createHash } from "node:crypto";
 import { isObject, type KubeObject } from "../../api/object.js";
+import { quantityError } from "../../api/quantity.js";
 import { type Client, isNotFound, refs } from "../../client/client.js";
 import type { Logger } from "../../lib/logger.js";
+import {
+  LOCAL_PATH_FINALIZER,
+  LOCAL_PATH_NODE_ANNOTATION,
+  STORAGE_CAPACITY_ANNOTATION,
+  STORAGE_FREE_ANNOTATION,
+} from "../../storage/names.js";
 import type { StatusUpdate } from "../../transport/envelope.js";
 import type { StatusSink } from "../../transport/sync-hub.js";
 import { conditionsOf, mergeConditions } from "./conditions.js";
@@ -66,6 +76,14 @@ export class StatusWriter implements StatusSink {
         if (rest.length !== 2 || !isObject(u.status))
           return this.refuse(node, u.key, "expected pod/<namespace>/<name> with an object");
         return this.podStatus(node, rest[0]!, rest[1]!, u.status, u.observedRevision);
+      case "pv":
+        if (rest.length !== 1 || !isObject(u.status))
+          return this.refuse(node, u.key, "expected pv/<name> with {result}");
+        return this.volumeReclaimed(node, rest[0]!, u.status);
+      case "storage":
+        if (rest[0] !== node || rest.length !== 1 || !isObject(u.status))
+          return this.refuse(node, u.key, "a node may only report its own storage, as an object");
+        return this.storage(node, u.status);
       case "event":
         if (rest.length !== 1 || !isObject(u.status))
           return this.refuse(node, u.key, "expected event/<uid> with an Event");
@@ -128,6 +146,50 @@ export class StatusWriter implements StatusSink {
         .catch((err: unknown) => {
           if (!isNotFound(err) && (err as { code?: unknown }).code !== 409) throw err;
         });
+    }
+  }
+
+  /** The agent reclaimed a volume on its disk: the PV may go (only its own node may say so). */
+  private async volumeReclaimed(node: string, name: string, st: Record<string, unknown>): Promise<void> {
+    const pv = await this.opts.client.get(refs.persistentvolumes, undefined, name);
+    if (!pv) return;
+    if (pv.metadata.annotations?.[LOCAL_PATH_NODE_ANNOTATION] !== node)
+      return this.refuse(node, `pv/${name}`, "the volume is not on this node's disk");
+    if (typeof st.uid === "string" && st.uid !== pv.metadata.uid) return; // an earlier PV of that name
+    if (!pv.metadata.finalizers?.includes(LOCAL_PATH_FINALIZER)) return;
+    this.log.info({ node, pv: name, result: st.result }, "local-path volume reclaimed on its node");
+    try {
+      await this.opts.client.mutate(refs.persistentvolumes, undefined, name, (cur) => ({
+        ...cur,
+        metadata: {
+          ...cur.metadata,
+          finalizers: (cur.metadata.finalizers ?? []).filter((f) => f !== LOCAL_PATH_FINALIZER),
+        },
+      }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** Capacity and free space of the node's storage dir, as Node annotations (written on change). */
+  private async storage(node: string, st: Record<string, unknown>): Promise<void> {
+    const capacity = str(st.capacity);
+    const free = str(st.free);
+    if (!capacity || !free || quantityError(capacity) || quantityError(free))
+      return this.refuse(node, `storage/${node}`, "capacity and free must be quantities");
+    const want = { [STORAGE_CAPACITY_ANNOTATION]: capacity, [STORAGE_FREE_ANNOTATION]: free };
+    const same = (o: KubeObject | undefined) =>
+      o?.metadata.annotations?.[STORAGE_CAPACITY_ANNOTATION] === capacity &&
+      o.metadata.annotations[STORAGE_FREE_ANNOTATION] === free;
+    const current = await this.opts.client.get(refs.nodes, undefined, node);
+    if (!current || same(current)) return;
+    try {
+      await this.opts.client.mutate(refs.nodes, undefined, node, (cur) => ({
+        ...cur,
+        metadata: { ...cur.metadata, annotations: { ...cur.metadata.annotations, ...want } },
+      }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
     }
   }
 

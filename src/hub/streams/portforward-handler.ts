@@ -20,7 +20,8 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Pod } from "kubernetes-types/core/v1";
-import { type SpdyStream, connection as spdyConnection } from "spdy-transport";
+// a CommonJS package: Node's ESM loader cannot see its named exports, so take the default
+import spdy, { type SpdyStream } from "spdy-transport";
 import { createWebSocketStream, WebSocketServer } from "ws";
 import { ApiError } from "../../api/errors.js";
 import type { Logger } from "../../lib/logger.js";
@@ -116,7 +117,7 @@ export class PortForwardUpgrade {
 
   private run(tunnel: Duplex, t: PodTarget): void {
     const log = this.deps.logger;
-    const conn = spdyConnection.create(tunnel, { protocol: "spdy", isServer: true, maxStreams: 256 });
+    const conn = spdy.connection.create(tunnel, { protocol: "spdy", isServer: true, maxStreams: 256 });
     acceptBareSynStreams(conn);
     // kubectl's spdystream speaks SPDY/3 (no session-level flow control), not 3.1
     conn.start(3);

@@ -8,15 +8,25 @@
  *   claims they mount once they have spec.nodeName (the scheduler's or a manifest's).
  * - Binding order follows upstream so a crash in between is repaired by the next pass: PV
  *   spec.claimRef, PV status Bound, PVC spec.volumeName + annotations, PVC status Bound (last).
- * - Reclaim: a Released volume with policy Delete that we provisioned is deleted here. The
- *   node-side directory removal belongs to the agent (separate issue); when it lands, add a
- *   finalizer on provisioned PVs (e.g. `edgekube.io/local-path-cleanup`) that the agent removes
- *   after deleting the directory, and keep this delete as is. Retain keeps it Released.
+ * - Reclaim: a Released volume with policy Delete that we provisioned is deleted here; its
+ *   finalizer `edgekube.io/local-path-cleanup` keeps the object until the node's agent has removed
+ *   the directory (no pod of its uses it any more) and reported `pv/<name>`, which the hub's
+ *   StatusWriter turns into the finalizer's removal. Retain keeps it Released. Volumes provisioned
+ *   before the finalizer existed get it (and the node annotation) on their next sync.
+ * - Capacity: a claim is provisioned on a node only when its request fits the free space the
+ *   node's agent reports (annotation `edgekube.io/storage-free`); otherwise a ProvisioningFailed
+ *   event says so and the claim is retried when the node's figures change.
  */
 import type { KubeObject } from "../../../api/object.js";
 import { isConflict, isNotFound, refs } from "../../../client/client.js";
 import { Informer, objectKey } from "../../../client/informer.js";
 import { WorkQueue } from "../../../lib/workqueue.js";
+import {
+  LOCAL_PATH_FINALIZER,
+  LOCAL_PATH_NODE_ANNOTATION,
+  STORAGE_FREE_ANNOTATION,
+  StoragePathError,
+} from "../../../storage/names.js";
 import type { Controller, ControllerDeps } from "../controller.js";
 import { ensureDefaultStorageClass, LOCAL_PATH_PROVISIONER } from "./storage-class.js";
 import {
@@ -30,6 +40,7 @@ import {
   claimRefOf,
   findMatchingVolume,
   HOSTNAME_LABEL,
+  insufficientSpace,
   phaseOf,
   provisionedVolume,
   pvcSpec,
@@ -94,6 +105,14 @@ export class PersistentVolumeController implements Controller {
       if ((o.spec as { nodeName?: string })?.nodeName) for (const k of claimsOfPod(o)) q(k);
     };
     this.pods.addHandlers({ onAdd: pod, onUpdate: pod });
+    // a node's free space changed: claims waiting for room on it may fit now
+    this.nodes.addHandlers({
+      onUpdate: (n, old) => {
+        const free = (o: KubeObject) => o.metadata.annotations?.[STORAGE_FREE_ANNOTATION];
+        if (free(n) === free(old)) return;
+        for (const c of this.claims.list((c) => !pvcSpec(c).volumeName)) q(`claim:${objectKey(c)}`);
+      },
+    });
     await this.startInformers();
   }
 
@@ -223,11 +242,23 @@ export class PersistentVolumeController implements Controller {
       }));
     }
     const hostname = node?.metadata.labels?.[HOSTNAME_LABEL] ?? nodeName;
-    const want = provisionedVolume(pvc, sc, hostname);
+    let want: KubeObject;
+    try {
+      want = provisionedVolume(pvc, sc, hostname, nodeName);
+    } catch (e) {
+      if (!(e instanceof StoragePathError)) throw e;
+      await this.deps.events.record(pvc, "Warning", "ProvisioningFailed", e.message, COMPONENT);
+      return;
+    }
     let pv =
       this.volumes.get(want.metadata.name!) ??
       (await this.deps.client.get(refs.persistentvolumes, undefined, want.metadata.name!));
     if (!pv) {
+      const noRoom = insufficientSpace(pvc, sc, nodeName, node);
+      if (noRoom) {
+        await this.deps.events.record(pvc, "Warning", "ProvisioningFailed", noRoom, COMPONENT);
+        return;
+      }
       try {
         pv = await this.deps.client.create(refs.persistentvolumes, undefined, want);
       } catch (e) {
@@ -319,8 +350,14 @@ export class PersistentVolumeController implements Controller {
   }
 
   private async syncVolume(name: string): Promise<void> {
-    const pv = this.volumes.get(name);
+    let pv = this.volumes.get(name);
     if (!pv || pv.metadata.deletionTimestamp) return;
+    if (
+      pv.metadata.annotations?.[ANN_PROVISIONED_BY] === LOCAL_PATH_PROVISIONER &&
+      !pv.metadata.finalizers?.includes(LOCAL_PATH_FINALIZER)
+    ) {
+      pv = await this.adoptForCleanup(pv);
+    }
     const ref = pvSpec(pv).claimRef;
     if (!ref?.name) {
       if (phaseOf(pv) !== "Available")
@@ -350,5 +387,18 @@ export class PersistentVolumeController implements Controller {
         if (!isNotFound(e)) throw e;
       });
     }
+  }
+
+  /** a volume provisioned before the cleanup finalizer existed: add it and the node annotation */
+  private adoptForCleanup(pv: KubeObject): Promise<KubeObject> {
+    return this.deps.client.mutate(refs.persistentvolumes, undefined, pv.metadata.name!, (cur) => {
+      const terms = pvSpec(cur).nodeAffinity?.required?.nodeSelectorTerms ?? [];
+      const node = terms[0]?.matchExpressions?.find((e) => e.key === HOSTNAME_LABEL)?.values?.[0];
+      const ann = { ...cur.metadata.annotations };
+      if (node && !ann[LOCAL_PATH_NODE_ANNOTATION]) ann[LOCAL_PATH_NODE_ANNOTATION] = node;
+      const finalizers = [...(cur.metadata.finalizers ?? [])];
+      if (!finalizers.includes(LOCAL_PATH_FINALIZER)) finalizers.push(LOCAL_PATH_FINALIZER);
+      return { ...cur, metadata: { ...cur.metadata, annotations: ann, finalizers } };
+    });
   }
 }

@@ -12,9 +12,11 @@
  */
 import type { KubeObject } from "../../../api/object.js";
 import { type Client, isConflict, refs } from "../../../client/client.js";
+import { LOCAL_PATH_PROVISIONER } from "../../../storage/names.js";
+
+export { LOCAL_PATH_PROVISIONER };
 
 export const LOCAL_PATH_CLASS = "local-path";
-export const LOCAL_PATH_PROVISIONER = "edgekube.io/local-path";
 export const DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
 const BETA_DEFAULT_CLASS_ANNOTATION = "storageclass.beta.kubernetes.io/is-default-class";
 

@@ -9,16 +9,27 @@
  *   selector and — when a node is known — its nodeAffinity admits that node. The smallest
  *   match wins, so big volumes are not wasted on small claims.
  * - Provisioned volumes live under LOCAL_PATH_ROOT on the node: a placeholder the edge agent
- *   maps to its data dir (`<data-dir>/storage/...`), so the hub never needs agent paths.
+ *   maps to its data dir (`<data-dir>/storage/...`), so the hub never needs agent paths — or
+ *   under the StorageClass's `parameters.nodePath` (a USB disk), validated in src/storage.
+ * - Provisioned volumes carry the node's name (annotation: the PV is in that node's desired set
+ *   even when no pod uses it) and a finalizer the agent removes once the directory is gone.
  */
 import { requirementMatches } from "../../../api/node-selection.js";
 import type { KubeObject } from "../../../api/object.js";
 import { compareQuantity } from "../../../api/quantity.js";
 import { selectorMatches } from "../../../api/selectors.js";
-import { LOCAL_PATH_PROVISIONER } from "./storage-class.js";
+import {
+  ANN_PROVISIONED_BY,
+  classBasePath,
+  LOCAL_PATH_FINALIZER,
+  LOCAL_PATH_NODE_ANNOTATION,
+  LOCAL_PATH_PROVISIONER,
+  LOCAL_PATH_ROOT,
+  STORAGE_FREE_ANNOTATION,
+  volumeDirName,
+} from "../../../storage/names.js";
 
-export const LOCAL_PATH_ROOT = "/var/lib/edgekube/storage";
-export const ANN_PROVISIONED_BY = "pv.kubernetes.io/provisioned-by";
+export { ANN_PROVISIONED_BY, LOCAL_PATH_ROOT };
 export const ANN_BIND_COMPLETED = "pv.kubernetes.io/bind-completed";
 export const ANN_BOUND_BY_CONTROLLER = "pv.kubernetes.io/bound-by-controller";
 export const ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node";
@@ -135,21 +146,35 @@ export function claimRefOf(pvc: KubeObject): ClaimRef {
   };
 }
 
-/** The PV the local-path provisioner creates for `pvc` on `node`, pre-bound to the claim. */
-export function provisionedVolume(pvc: KubeObject, sc: KubeObject, nodeHostname: string): KubeObject {
+/**
+ * The PV the local-path provisioner creates for `pvc` on node `nodeName`, pre-bound to the claim.
+ * Throws StoragePathError for a class with an unusable nodePath or an unusable claim name.
+ */
+export function provisionedVolume(
+  pvc: KubeObject,
+  sc: KubeObject,
+  nodeHostname: string,
+  nodeName: string = nodeHostname,
+): KubeObject {
   const spec = pvcSpec(pvc);
   const name = `pvc-${pvc.metadata.uid}`;
+  const base = classBasePath(sc) ?? LOCAL_PATH_ROOT;
+  const dir = volumeDirName(name, pvc.metadata.namespace ?? "", pvc.metadata.name ?? "");
   return {
     apiVersion: "v1",
     kind: "PersistentVolume",
-    metadata: { name, annotations: { [ANN_PROVISIONED_BY]: LOCAL_PATH_PROVISIONER } },
+    metadata: {
+      name,
+      annotations: { [ANN_PROVISIONED_BY]: LOCAL_PATH_PROVISIONER, [LOCAL_PATH_NODE_ANNOTATION]: nodeName },
+      finalizers: [LOCAL_PATH_FINALIZER],
+    },
     spec: {
       capacity: { storage: requestOf(pvc) },
       accessModes: spec.accessModes ?? ["ReadWriteOnce"],
       persistentVolumeReclaimPolicy: (sc.reclaimPolicy as string | undefined) ?? "Delete",
       storageClassName: sc.metadata.name,
       volumeMode: spec.volumeMode ?? "Filesystem",
-      local: { path: `${LOCAL_PATH_ROOT}/${name}_${pvc.metadata.namespace}_${pvc.metadata.name}` },
+      local: { path: `${base}/${dir}` },
       nodeAffinity: {
         required: {
           nodeSelectorTerms: [
@@ -160,4 +185,31 @@ export function provisionedVolume(pvc: KubeObject, sc: KubeObject, nodeHostname:
       claimRef: claimRefOf(pvc),
     },
   };
+}
+
+/**
+ * Why the claim does not fit on the node's default storage dir, or undefined. Only checked when
+ * the node reports its free space and the class uses the default base (a nodePath disk is not
+ * measured).
+ */
+export function insufficientSpace(
+  pvc: KubeObject,
+  sc: KubeObject,
+  nodeName: string,
+  node: KubeObject | undefined,
+): string | undefined {
+  const free = node?.metadata.annotations?.[STORAGE_FREE_ANNOTATION];
+  if (!free || classBasePath(sc) !== undefined) return undefined;
+  const want = requestOf(pvc);
+  let cmp: number;
+  try {
+    cmp = compareQuantity(want, free);
+  } catch {
+    return undefined; // an unreadable annotation does not block provisioning
+  }
+  if (cmp <= 0) return undefined;
+  return (
+    `node "${nodeName}" has insufficient free space for claim "${pvc.metadata.namespace}/${pvc.metadata.name}": ` +
+    `requested ${want}, ${free} free; free up space on the node or request less storage`
+  );
 }

@@ -1,0 +1,218 @@
+/**
+ * LocalPathStorage: the agent's local-path provisioner. It hands the pod manager each claim's
+ * directory (the pod manager's `VolumeHost`), removes directories of released Delete volumes
+ * once no pod on this node uses them, and reports the node's free space.
+ *
+ *   hub PV controller                       agent (this)
+ *   provisions PV + finalizer ──sync──►  persistentVolumePath(): mkdir 0777 before the pod starts
+ *   PVC deleted → PV Released → delete ─►  reconcile(): unused? rm -r (Delete) / keep (Retain)
+ *   StatusWriter drops the finalizer ◄──  report pv/<name> {"result":"Deleted"|"Retained"}
+ *   Node annotations storage-free    ◄──  report storage/<node> {capacity, free}
+ *
+ * Design notes (docs/storage.md)
+ * - Level-triggered: every cache change and a periodic resync run one reconcile over the whole
+ *   cache; runs never overlap (a change during a run schedules exactly one more).
+ * - Offline: everything works from the agent's cache; reports wait in the outbox and reach the
+ *   hub when the link returns. After an agent restart the first reconcile repeats whatever is
+ *   still due (deleting a missing directory is a no-op; the hub ignores a repeated report).
+ * - A volume marked for deletion is refused to new pods, so a directory is never re-created
+ *   behind the reclaimer's back.
+ */
+import { chmodSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
+import type { PersistentVolume, Pod } from "kubernetes-types/core/v1";
+import type { KubeObject } from "../api/object.js";
+import { type Logger, silentLogger } from "../lib/logger.js";
+import { type DiskSpace, readDiskSpace, type StorageReport, storageReport } from "./capacity.js";
+import { StoragePathError } from "./names.js";
+import { reclaimPlan } from "./reclaim.js";
+import { defaultStorageDir, volumeLocation } from "./volume-path.js";
+
+/** What the storage component reads from the agent's cache (DesiredView fits). */
+export interface StorageCache {
+  /** desired pods bound to this node */
+  pods(): Pod[];
+  persistentVolumes(): PersistentVolume[];
+}
+
+export interface LocalPathOptions {
+  dataDir: string;
+  node: string;
+  cache: StorageCache;
+  /** subscribe to cache changes; returns an unsubscribe */
+  onChange(cb: () => void): () => void;
+  /** status for the hub through the agent's outbox (`pv/<name>`, `storage/<node>`) */
+  report(key: string, status: unknown): void;
+  /** uids of pods the container runtime still holds (a pod being removed may still mount) */
+  runtimePods?: () => Promise<string[]>;
+  /** periodic reconcile (default 30 s) and capacity check (default 60 s) */
+  resyncMs?: number;
+  capacityMs?: number;
+  /** injected in tests; default statfs of DATA_DIR/storage */
+  diskSpace?: (dir: string) => DiskSpace;
+  logger?: Logger;
+}
+
+export type ReclaimResult = "Deleted" | "Retained";
+
+export class LocalPathStorage {
+  readonly dataDir: string;
+  private readonly log: Logger;
+  private readonly reported = new Map<string, string>();
+  private lastCapacity = "";
+  private waiting = new Map<string, string>();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timers: NodeJS.Timeout[] = [];
+  private off: (() => void) | undefined;
+  private started = false;
+
+  constructor(private readonly opts: LocalPathOptions) {
+    this.dataDir = opts.dataDir;
+    this.log = (opts.logger ?? silentLogger()).child({ component: "local-path", node: opts.node });
+  }
+
+  /** Creates DATA_DIR/storage, reclaims what is due from the cache, reports capacity. */
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    mkdirSync(defaultStorageDir(this.dataDir), { recursive: true, mode: 0o755 });
+    signal?.addEventListener("abort", () => this.stop(), { once: true });
+    this.off = this.opts.onChange(() => this.kick());
+    this.timers.push(setInterval(() => this.kick(), this.opts.resyncMs ?? 30_000));
+    this.timers.push(setInterval(() => this.reportCapacity(), this.opts.capacityMs ?? 60_000));
+    for (const t of this.timers) t.unref();
+    this.reportCapacity();
+    await this.reconcile();
+  }
+
+  /** Idempotent; a reconcile in flight finishes its current step. */
+  stop(): void {
+    this.started = false;
+    this.off?.();
+    this.off = undefined;
+    for (const t of this.timers.splice(0)) clearInterval(t);
+  }
+
+  /**
+   * VolumeHost: the directory of `pv` for `pvc`, created (mode 0777, so any container user can
+   * write, as k3s's provisioner does) when provisioned. Throws with what to do otherwise.
+   */
+  persistentVolumePath(pvObj: KubeObject, _pvc: KubeObject): string {
+    const pv = pvObj as unknown as PersistentVolume;
+    if (pv.metadata?.deletionTimestamp) {
+      throw new StoragePathError(
+        `persistentvolume "${pv.metadata.name}" is being deleted: its directory is about to be removed; ` +
+          "create a new claim for this pod",
+      );
+    }
+    const loc = volumeLocation(this.dataDir, pv);
+    if (!loc.provisioned) {
+      if (!existsSync(loc.dir))
+        throw new StoragePathError(
+          `local volume path ${loc.dir} does not exist on this node: create it first`,
+        );
+      return loc.dir;
+    }
+    const base = dirname(loc.dir);
+    if (base !== defaultStorageDir(this.dataDir) && !existsSync(base)) {
+      throw new StoragePathError(
+        `base path ${base} of persistentvolume "${pv.metadata?.name}" does not exist on this node: ` +
+          "mount its disk (or create the directory), the pod starts once it exists",
+      );
+    }
+    if (!existsSync(loc.dir)) {
+      mkdirSync(loc.dir, { recursive: true });
+      this.log.info({ pv: pv.metadata?.name, dir: loc.dir }, "volume directory created");
+      queueMicrotask(() => this.reportCapacity());
+    }
+    chmodSync(loc.dir, 0o777); // mkdir's mode is masked by the umask
+    return loc.dir;
+  }
+
+  /** Schedules a reconcile; coalesces bursts of cache changes into one extra run. */
+  kick(): void {
+    if (!this.started) return;
+    void this.reconcile().catch((err: Error) =>
+      this.log.warn({ err: err.message }, "volume reclaim failed; retrying at the next change or resync"),
+    );
+  }
+
+  /** One pass over the cache (resolves when this and any pass it absorbed are done). */
+  reconcile(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.pass();
+        } while (this.again);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const pods = this.opts.cache.pods();
+    const pvs = this.opts.cache.persistentVolumes();
+    const runtimePods = this.opts.runtimePods ? await this.opts.runtimePods() : undefined;
+    const plan = reclaimPlan({ node: this.opts.node, pvs, pods, ...(runtimePods ? { runtimePods } : {}) });
+    const waiting = new Map<string, string>();
+    let freed = false;
+    for (const step of plan) {
+      const name = step.pv.metadata?.name ?? "";
+      if (step.action === "wait") {
+        waiting.set(name, step.reason);
+        if (this.waiting.get(name) !== step.reason)
+          this.log.info({ pv: name, reason: step.reason }, "released volume kept until unused");
+        continue;
+      }
+      let result: ReclaimResult = "Retained";
+      if (step.action === "delete") {
+        const { dir } = volumeLocation(this.dataDir, step.pv);
+        if (existsSync(dir)) {
+          rmSync(dir, { recursive: true, force: true });
+          this.log.info({ pv: name, dir }, "released volume's directory removed");
+          freed = true;
+        }
+        result = "Deleted";
+      }
+      if (step.report) this.reportReclaim(step.pv, result);
+    }
+    this.waiting = waiting;
+    const present = new Set(pvs.map((pv) => pv.metadata?.name ?? ""));
+    for (const name of this.reported.keys()) if (!present.has(name)) this.reported.delete(name);
+    if (freed) this.reportCapacity();
+  }
+
+  private reportReclaim(pv: PersistentVolume, result: ReclaimResult): void {
+    const name = pv.metadata?.name ?? "";
+    const id = `${pv.metadata?.uid ?? ""}/${result}`;
+    if (this.reported.get(name) === id) return;
+    this.reported.set(name, id);
+    this.opts.report(`pv/${name}`, { result, uid: pv.metadata?.uid });
+  }
+
+  /** Reports capacity and free space when the rounded figures changed. */
+  reportCapacity(): StorageReport | undefined {
+    if (!this.started) return undefined;
+    try {
+      const dir = defaultStorageDir(this.dataDir);
+      const r = storageReport((this.opts.diskSpace ?? readDiskSpace)(dir));
+      const fp = JSON.stringify(r);
+      if (fp !== this.lastCapacity) {
+        this.lastCapacity = fp;
+        this.opts.report(`storage/${this.opts.node}`, r);
+      }
+      return r;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "cannot read the storage dir's free space");
+      return undefined;
+    }
+  }
+}
