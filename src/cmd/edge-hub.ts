@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { Hub } from "../hub/hub.js";
 import { parseFlags, parsePort, UsageError } from "../lib/args.js";
 import { createLogger } from "../lib/logger.js";
+import { tokenMain } from "./hub-token.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/edgekube/hub";
 
@@ -14,11 +15,14 @@ const HELP = `Usage: edge-hub <command> [flags]
 Commands:
   server       run the hub (API server on SQLite, controllers, MQTT broker)
   kubeconfig   print the admin kubeconfig
+  token        create|list|delete join tokens for edge agents ("edge-hub token --help")
 
 server flags:
   --data-dir DIR         state, credentials and admin.kubeconfig (default ${DEFAULT_DATA_DIR})
   --bind-address ADDR    address to listen on (default 0.0.0.0)
-  --https-port PORT      API server port (default 6443)
+  --https-port PORT      API server port (default 6443; also MQTT over WebSocket at /mqtt)
+  --mqtt-port PORT       MQTT over TLS for edge agents (default 8883)
+  --mqtt-bind-address A  address the MQTT listener binds (default: --bind-address)
   --advertise-address A  address written into admin.kubeconfig (default 127.0.0.1)
   --tls-san NAME|IP      extra name or address for the serving certificate (repeatable)
   --service-cidr CIDR    service addresses (default 10.43.0.0/16)
@@ -35,6 +39,8 @@ export async function hubMain(argv: string[]): Promise<number> {
         return await server(rest);
       case "kubeconfig":
         return kubeconfig(rest);
+      case "token":
+        return await tokenMain(rest, (text) => process.stdout.write(text), DEFAULT_DATA_DIR);
       case undefined:
       case "help":
       case "--help":
@@ -61,6 +67,8 @@ async function server(argv: string[]): Promise<number> {
       "data-dir": { type: "string" },
       "bind-address": { type: "string" },
       "https-port": { type: "string" },
+      "mqtt-port": { type: "string" },
+      "mqtt-bind-address": { type: "string" },
       "advertise-address": { type: "string" },
       "tls-san": { type: "string", multiple: true },
       "service-cidr": { type: "string" },
@@ -80,6 +88,8 @@ async function server(argv: string[]): Promise<number> {
     dataDir: resolve(values["data-dir"] ?? DEFAULT_DATA_DIR),
     bindAddress: values["bind-address"] ?? "0.0.0.0",
     httpsPort: parsePort(values["https-port"], "--https-port", 6443),
+    mqttPort: parsePort(values["mqtt-port"], "--mqtt-port", 8883),
+    ...(values["mqtt-bind-address"] ? { mqttBindAddress: values["mqtt-bind-address"] } : {}),
     ...(values["advertise-address"] ? { advertiseAddress: values["advertise-address"] } : {}),
     tlsSans: values["tls-san"] ?? [],
     serviceCIDR: values["service-cidr"] ?? "10.43.0.0/16",

@@ -24,6 +24,7 @@ import type { Schema } from "./apiserver/validation/unknown-fields.js";
 import { type Controller, createControllers, EventRecorder } from "./controllers/index.js";
 import { NamespaceController } from "./controllers/namespace/namespace-controller.js";
 import { applyDefaultStorageClass } from "./controllers/volume/index.js";
+import { EdgeService } from "./edge/index.js";
 import { kubeconfigYaml, loadOrCreateCredentials } from "./hub-pki.js";
 import { LocalClient } from "./local-client.js";
 import { podSubresources } from "./pod-subresources.js";
@@ -42,6 +43,14 @@ export interface HubConfig {
   nodePortRange: [number, number];
   /** store compaction and checkpoint period (default 30 s) */
   compactionIntervalMs?: number;
+  /** MQTT over TLS for edge agents (default 8883; 0 = a free port, for tests) */
+  mqttPort?: number;
+  /** address the MQTT listener binds (default: bindAddress) */
+  mqttBindAddress?: string;
+  /** how often coalesced node leases are written to the store (default 15 s) */
+  leaseFlushIntervalMs?: number;
+  /** how often an unchanged node status is rewritten (default 5 min) */
+  nodeStatusRefreshMs?: number;
   logger: Logger;
   /** lease age after which a node turns Ready=Unknown (default 40 s) */
   nodeMonitorGracePeriodSeconds?: number;
@@ -56,6 +65,7 @@ export class Hub {
   private backend: SqliteBackend | undefined;
   private server: ApiServer | undefined;
   private nsController: NamespaceController | undefined;
+  private edge: EdgeService | undefined;
   private ready = false;
   private controllers: Controller[] = [];
   /** the garbage collector runs: deletes with Foreground/Orphan get their finalizers */
@@ -74,6 +84,12 @@ export class Hub {
     const host =
       this.cfg.advertiseAddress ?? (a.host === "0.0.0.0" || a.host === "::" ? "127.0.0.1" : a.host);
     return `https://${host.includes(":") ? `[${host}]` : host}:${a.port}`;
+  }
+
+  /** The MQTT listener's bound address (its port is random when configured as 0). */
+  get mqttAddress(): { host: string; port: number } {
+    if (!this.edge) throw new Error("the hub is not started");
+    return this.edge.mqttAddress();
   }
 
   async start(): Promise<void> {
@@ -139,6 +155,24 @@ export class Hub {
         user: { username: "admin", groups: ["system:masters", "system:authenticated"] },
       },
     ]);
+    const backend = this.backend;
+    const podsInfo = registry.byKind("", "Pod")!;
+    const edge = new EdgeService({
+      client,
+      backend,
+      ca: creds.ca,
+      serving: creds.server,
+      mqttHost: cfg.mqttBindAddress ?? cfg.bindAddress,
+      mqttPort: cfg.mqttPort ?? 8883,
+      clusterCIDR: cfg.clusterCIDR,
+      serviceCIDR: cfg.serviceCIDR,
+      podCreateRevision: async (ns, name) =>
+        (await backend.get(store.key(podsInfo, ns, name)))?.createRevision,
+      logger: log.child({ component: "edge" }),
+      ...(cfg.leaseFlushIntervalMs ? { leaseFlushMs: cfg.leaseFlushIntervalMs } : {}),
+      ...(cfg.nodeStatusRefreshMs ? { nodeStatusRefreshMs: cfg.nodeStatusRefreshMs } : {}),
+    });
+    this.edge = edge;
     this.server = new ApiServer({
       host: cfg.bindAddress,
       port: cfg.httpsPort,
@@ -148,9 +182,12 @@ export class Hub {
       openapi,
       extensions: { subresources: podSubresources(binder, client, now) },
       ready: () => this.ready,
+      routes: edge.routes(),
+      upgrades: edge.upgrades(),
       logger: log.child({ component: "apiserver" }),
     });
     await this.bootstrap(store, registry);
+    await edge.start();
     await this.server.start(this.abort.signal);
 
     this.kubeconfigPath = join(cfg.dataDir, "admin.kubeconfig");
@@ -210,6 +247,7 @@ export class Hub {
     this.gcRunning = false;
     for (const c of this.controllers) c.stop();
     this.nsController?.stop();
+    await this.edge?.stop();
     await this.server?.stop();
     await this.backend?.stop();
   }

@@ -87,10 +87,20 @@ export async function createCA(commonName: string, now = new Date()): Promise<Ke
 }
 
 export async function issueCert(ca: KeyPairPem, opts: IssueOptions): Promise<KeyPairPem> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const certPem = await signPublicKey(ca, keys.publicKey, opts);
+  return { certPem, keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+/** Signs `publicKey` into a leaf certificate issued by `ca` (shared by issueCert and signCSR). */
+async function signPublicKey(
+  ca: KeyPairPem,
+  publicKey: CryptoKey | x509.PublicKey,
+  opts: IssueOptions,
+): Promise<string> {
   const now = opts.now ?? new Date();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await importKeyPem(ca.keyPem);
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
   const eku: string[] = [];
   if (opts.usage !== "client") eku.push(x509.ExtendedKeyUsage.serverAuth);
   if (opts.usage !== "server") eku.push(x509.ExtendedKeyUsage.clientAuth);
@@ -115,11 +125,83 @@ export async function issueCert(ca: KeyPairPem, opts: IssueOptions): Promise<Key
     notBefore: new Date(now.getTime() - 60_000),
     notAfter: new Date(now.getTime() + (opts.days ?? 3650) * DAY_MS),
     signingAlgorithm: ALG,
-    publicKey: keys.publicKey,
+    publicKey,
     signingKey: caKey,
     extensions,
   });
-  return { certPem: cert.toString("pem"), keyPem: await exportKeyPem(keys.privateKey) };
+  return cert.toString("pem");
+}
+
+export interface CsrPem {
+  csrPem: string;
+  keyPem: string;
+}
+
+/**
+ * A fresh key pair and a PKCS#10 request for it (what a node sends at join): the private key
+ * never leaves the device, the hub only signs the public half.
+ */
+export async function createCSR(commonName: string, organizations: string[] = []): Promise<CsrPem> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: subjectOf(commonName, organizations),
+    keys,
+    signingAlgorithm: ALG,
+  });
+  return { csrPem: csr.toString("pem"), keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+export class CsrError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CsrError";
+  }
+}
+
+/**
+ * Parses a PEM PKCS#10 request and checks its self-signature (proof that the requester holds
+ * the private key); returns the subject it asks for. Throws CsrError saying what is wrong.
+ */
+export async function readCSR(csrPem: string): Promise<{ commonName: string; organizations: string[] }> {
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(csrPem);
+  } catch (err) {
+    throw new CsrError("the certificate signing request is not a PEM PKCS#10 request", { cause: err });
+  }
+  let ok = false;
+  try {
+    ok = await csr.verify();
+  } catch (err) {
+    throw new CsrError("the certificate signing request uses an unsupported key or algorithm", {
+      cause: err,
+    });
+  }
+  if (!ok) throw new CsrError("the certificate signing request's signature does not match its public key");
+  return {
+    commonName: csr.subjectName.getField("CN")[0] ?? "",
+    organizations: csr.subjectName.getField("O"),
+  };
+}
+
+/**
+ * Signs a verified CSR with the CA. Only the CSR's subject and public key are used: SANs and
+ * extensions it asks for are ignored, the hub decides usages and lifetime.
+ */
+export async function signCSR(
+  ca: KeyPairPem,
+  csrPem: string,
+  opts: { usage: IssueOptions["usage"]; days?: number; now?: Date },
+): Promise<string> {
+  const subject = await readCSR(csrPem);
+  const csr = new x509.Pkcs10CertificateRequest(csrPem);
+  return signPublicKey(ca, csr.publicKey, {
+    commonName: subject.commonName,
+    organizations: subject.organizations,
+    usage: opts.usage,
+    ...(opts.days !== undefined ? { days: opts.days } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
 }
 
 /** "sha256:<hex>" over the CA certificate's DER bytes: the pin a join token carries. */

@@ -36,6 +36,7 @@ export async function startHub(overrides: Partial<HubConfig> = {}): Promise<Test
     serviceCIDR: "10.43.0.0/16",
     clusterCIDR: "10.42.0.0/16",
     nodePortRange: [30000, 32767],
+    mqttPort: 0,
     logger: silentLogger(),
     ...overrides,
   });

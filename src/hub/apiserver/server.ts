@@ -24,6 +24,8 @@ import { parseResourcePath } from "./request-info.js";
 import { type RouterExtensions, routeResource } from "./router.js";
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+/** A non-resource endpoint that authenticates (or not) on its own; errors become Status replies. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export interface ApiServerOptions {
   host: string;
@@ -35,6 +37,11 @@ export interface ApiServerOptions {
   extensions?: RouterExtensions;
   /** upgrade handlers by path, e.g. "/mqtt" */
   upgrades?: Map<string, UpgradeHandler>;
+  /**
+   * non-resource paths answered before the API's authentication (`/cacerts`, the join
+   * endpoint): each handler does its own auth
+   */
+  routes?: Map<string, RouteHandler>;
   /** readiness beyond "listening" (store open, bootstrap done) */
   ready?: () => boolean;
   logger: Logger;
@@ -129,6 +136,8 @@ export class ApiServer {
       case "/version":
         return sendRaw(res, 200, JSON.stringify(versionInfo()));
     }
+    const route = this.opts.routes?.get(path);
+    if (route) return route(req, res);
     const user = this.opts.auth.authenticate(req);
     if (!user) {
       sendError(res, ApiError.unauthorized());

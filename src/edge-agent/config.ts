@@ -1,0 +1,144 @@
+/**
+ * The agent's data dir: what `edge-agent join` stores and `edge-agent run` starts from.
+ *
+ *   <data-dir>/agent.json     hub URL, node name/IP, MQTT URLs, pod CIDR, cluster settings
+ *   <data-dir>/tls/ca.crt     cluster CA (pinned by the join token's hash)
+ *   <data-dir>/tls/node.crt   node client certificate (CN system:node:<name>, O system:nodes)
+ *   <data-dir>/tls/node.key   its private key (0600, generated on the device, never sent)
+ *   <data-dir>/cache.db       desired-state cache (SQLite)      <data-dir>/outbox.db  status outbox
+ *   <data-dir>/status.json    the running agent's connection state for `edge-agent status`
+ *
+ * Design notes
+ * - agent.json is written last and atomically: its presence means the join completed, so a join
+ *   interrupted half-way is simply repeated.
+ * - Loading validates every field and says how to repair (re-join), because a systemd unit
+ *   restarting `edge-agent run` forever on a corrupt file helps nobody.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isObject } from "../api/object.js";
+import { writeFileAtomic } from "../lib/fsutil.js";
+
+export const DEFAULT_DATA_DIR = "/var/lib/edgekube/agent";
+
+export interface AgentConfig {
+  version: 1;
+  hubUrl: string;
+  nodeName: string;
+  nodeIP: string;
+  mqtt: { url: string; wsUrl: string };
+  /** connect over wss:// (`--mqtt-websocket`) instead of mqtts:// */
+  useWebSocket: boolean;
+  podCIDR?: string;
+  clusterCIDR: string;
+  serviceCIDR: string;
+  clusterDNS: string;
+  clusterDomain: string;
+  joinedAt: string;
+}
+
+export interface AgentPaths {
+  dataDir: string;
+  config: string;
+  ca: string;
+  cert: string;
+  key: string;
+  cache: string;
+  outbox: string;
+  status: string;
+}
+
+export function agentPaths(dataDir: string): AgentPaths {
+  return {
+    dataDir,
+    config: join(dataDir, "agent.json"),
+    ca: join(dataDir, "tls", "ca.crt"),
+    cert: join(dataDir, "tls", "node.crt"),
+    key: join(dataDir, "tls", "node.key"),
+    cache: join(dataDir, "cache.db"),
+    outbox: join(dataDir, "outbox.db"),
+    status: join(dataDir, "status.json"),
+  };
+}
+
+export class AgentConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "AgentConfigError";
+  }
+}
+
+export interface Credentials {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** Writes credentials first, then agent.json (the commit point of a join). */
+export function saveAgentState(paths: AgentPaths, config: AgentConfig, creds: Credentials): void {
+  writeFileAtomic(paths.ca, creds.ca);
+  writeFileAtomic(paths.key, creds.key, 0o600);
+  writeFileAtomic(paths.cert, creds.cert);
+  writeFileAtomic(paths.config, `${JSON.stringify(config, null, 2)}\n`);
+}
+
+export function loadAgentConfig(paths: AgentPaths): AgentConfig {
+  const rejoin = `join the node again with "edge-agent join https://HUB:6443 --token T --data-dir ${paths.dataDir}"`;
+  let text: string;
+  try {
+    text = readFileSync(paths.config, "utf8");
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
+    throw new AgentConfigError(
+      missing
+        ? `${paths.config} does not exist: this node has not joined a hub yet; ${rejoin}`
+        : `cannot read ${paths.config} (${(err as Error).message}): check the data dir's permissions`,
+      { cause: err },
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new AgentConfigError(`${paths.config} is not valid JSON: ${rejoin}`, { cause: err });
+  }
+  const bad = (field: string) =>
+    new AgentConfigError(`${paths.config}: field "${field}" is missing or invalid; ${rejoin}`);
+  if (!isObject(raw) || raw.version !== 1) throw bad("version");
+  const str = (field: string): string => {
+    const v = raw[field];
+    if (typeof v !== "string" || v === "") throw bad(field);
+    return v;
+  };
+  const mqtt = raw.mqtt;
+  if (!isObject(mqtt) || typeof mqtt.url !== "string" || typeof mqtt.wsUrl !== "string") throw bad("mqtt");
+  const cfg: AgentConfig = {
+    version: 1,
+    hubUrl: str("hubUrl"),
+    nodeName: str("nodeName"),
+    nodeIP: str("nodeIP"),
+    mqtt: { url: mqtt.url, wsUrl: mqtt.wsUrl },
+    useWebSocket: raw.useWebSocket === true,
+    clusterCIDR: str("clusterCIDR"),
+    serviceCIDR: str("serviceCIDR"),
+    clusterDNS: str("clusterDNS"),
+    clusterDomain: str("clusterDomain"),
+    joinedAt: str("joinedAt"),
+  };
+  if (typeof raw.podCIDR === "string" && raw.podCIDR !== "") cfg.podCIDR = raw.podCIDR;
+  return cfg;
+}
+
+export function loadCredentials(paths: AgentPaths): Credentials {
+  const read = (file: string): string => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (err) {
+      throw new AgentConfigError(
+        `cannot read ${file} (${(err as Error).message}): the node's credentials are missing; join the node again with "edge-agent join"`,
+        { cause: err },
+      );
+    }
+  };
+  return { ca: read(paths.ca), cert: read(paths.cert), key: read(paths.key) };
+}

@@ -1,0 +1,260 @@
+/**
+ * NodeHeartbeats: node leases and node status, coalesced in hub memory so an idle fleet writes
+ * almost nothing to the SD card, plus "link lost" presence.
+ *
+ * Design notes
+ * - Lease renewals (`lease/<node>` reports and heartbeat envelopes) only update a time in memory.
+ *   A timer flushes renewed leases every `leaseFlushMs` (default 15 s): a Lease read through the
+ *   API is then at most ~15 s + the agent's heartbeat interval old, well inside the 40 s lease
+ *   duration the node lifecycle controller judges by, and the store sees one write per node per
+ *   15 s instead of one per beat. A node's first renewal is written at once so its Lease exists
+ *   right after join. Leases of nodes that stopped renewing are not rewritten: they expire.
+ * - Node status is written at once when it changed (ignoring heartbeat/transition times; a Ready
+ *   flip is a change), otherwise refreshed every `nodeStatusRefreshMs` (default 5 min, upstream's
+ *   nodeStatusReportFrequency) so lastHeartbeatTime does not freeze.
+ * - Link lost (the broker saw the node's last connection close, or its last-will): the node's
+ *   kubelet-owned conditions go Unknown/NodeStatusUnknown at once, without waiting for the lease
+ *   to expire. Tainting stays with the node lifecycle controller.
+ * - Renewal times come from the hub's clock (a Pi without RTC may not know the date).
+ */
+import type { KubeObject } from "../../api/object.js";
+import { type Client, isNotFound, refs } from "../../client/client.js";
+import type { Logger } from "../../lib/logger.js";
+import { conditionsOf, mergeConditions, readyStatus, statusFingerprint } from "./conditions.js";
+
+export interface NodeHeartbeatsOptions {
+  client: Client;
+  logger: Logger;
+  now?: () => Date;
+  leaseFlushMs?: number;
+  nodeStatusRefreshMs?: number;
+  leaseDurationSeconds?: number;
+}
+
+export const LEASE_NAMESPACE = "kube-node-lease";
+export const LINK_LOST_MESSAGE = "edgekube-agent stopped posting node status (link lost)";
+const KUBELET_CONDITIONS = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
+
+interface NodeState {
+  /** renewal not yet written */
+  renewed?: Date;
+  leaseWritten: boolean;
+  /** newest reported status not yet written */
+  pending?: Record<string, unknown>;
+  /** fingerprint of the last status written and when */
+  written?: string;
+  writtenAt: number;
+  /** newest status the node reported (restored when its link comes back) */
+  reported?: Record<string, unknown>;
+  lost: boolean;
+}
+
+/** MicroTime as upstream serializes it (Lease renewTime). */
+export function microTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
+export class NodeHeartbeats {
+  private readonly nodes = new Map<string, NodeState>();
+  private readonly now: () => Date;
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: NodeHeartbeatsOptions) {
+    this.now = opts.now ?? (() => new Date());
+    this.log = opts.logger.child({ component: "node-heartbeats" });
+  }
+
+  start(signal?: AbortSignal): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.flush(), this.opts.leaseFlushMs ?? 15_000);
+    this.timer.unref();
+    signal?.addEventListener("abort", () => void this.stop(), { once: true });
+  }
+
+  /** Stops the timer and writes what is still pending (call before the store closes). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  private state(node: string): NodeState {
+    let s = this.nodes.get(node);
+    if (!s) {
+      s = { leaseWritten: false, writtenAt: 0, lost: false };
+      this.nodes.set(node, s);
+    }
+    return s;
+  }
+
+  /** The node is alive (heartbeat or lease report). */
+  renew(node: string): void {
+    const s = this.state(node);
+    s.renewed = this.now();
+    if (!s.leaseWritten) void this.serial(() => this.writeLease(node));
+  }
+
+  /** The node reported its status; written now if it changed, else coalesced. */
+  async reportStatus(node: string, status: Record<string, unknown>): Promise<void> {
+    const s = this.state(node);
+    s.pending = status;
+    s.reported = status;
+    s.lost = false;
+    const changed = s.written !== statusFingerprint(status);
+    if (changed) await this.serial(() => this.writeStatus(node));
+  }
+
+  /** The node's link is gone: conditions Unknown now, no more lease renewals from memory. */
+  async linkLost(node: string): Promise<void> {
+    const s = this.state(node);
+    s.renewed = undefined;
+    s.pending = undefined;
+    s.lost = true;
+    await this.serial(async () => {
+      const at = this.now()
+        .toISOString()
+        .replace(/\.\d{3}Z$/, "Z");
+      try {
+        await this.opts.client.mutate(
+          refs.nodes,
+          undefined,
+          node,
+          (cur) => {
+            const stored = conditionsOf(cur.status);
+            const lost = stored
+              .filter((c) => KUBELET_CONDITIONS.includes(c.type))
+              .map((c) => ({
+                ...c,
+                status: "Unknown",
+                reason: "NodeStatusUnknown",
+                message: LINK_LOST_MESSAGE,
+              }));
+            if (!lost.some((c) => c.type === "Ready")) {
+              lost.push({
+                type: "Ready",
+                status: "Unknown",
+                reason: "NodeStatusUnknown",
+                message: LINK_LOST_MESSAGE,
+              });
+            }
+            const conditions = mergeConditions(stored, lost, at, { heartbeat: false });
+            return { ...cur, status: { ...((cur.status as object | undefined) ?? {}), conditions } };
+          },
+          { status: true },
+        );
+        s.written = undefined;
+        this.log.info({ node }, "node link lost: Ready=Unknown");
+      } catch (err) {
+        if (!isNotFound(err))
+          this.log.warn({ node, err: (err as Error).message }, "could not mark node link lost");
+      }
+    });
+  }
+
+  /**
+   * The node's link is back: its last reported status (Ready=True) is restored at once rather
+   * than at its next report, and its lease renewed.
+   */
+  async linkRestored(node: string): Promise<void> {
+    const s = this.state(node);
+    this.renew(node);
+    if (!s.lost || !s.reported) return;
+    s.lost = false;
+    s.pending = s.reported;
+    s.written = undefined;
+    await this.serial(() => this.writeStatus(node));
+  }
+
+  /** Writes renewed leases and node statuses due for a refresh. */
+  flush(): Promise<void> {
+    return this.serial(async () => {
+      const due = this.now().getTime() - (this.opts.nodeStatusRefreshMs ?? 300_000);
+      for (const [node, s] of this.nodes) {
+        if (s.renewed) await this.writeLease(node);
+        if (s.pending && s.writtenAt <= due) await this.writeStatus(node);
+      }
+    });
+  }
+
+  /** one writer at a time, so a flush and a change never race on the same object */
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const run = this.flushing
+      .then(fn)
+      .catch((err: Error) => this.log.warn({ err: err.message }, "heartbeat write failed"));
+    this.flushing = run;
+    return run;
+  }
+
+  private async writeLease(node: string): Promise<void> {
+    const s = this.state(node);
+    const renewed = s.renewed;
+    if (!renewed) return;
+    s.renewed = undefined;
+    const spec = {
+      holderIdentity: node,
+      leaseDurationSeconds: this.opts.leaseDurationSeconds ?? 40,
+      renewTime: microTime(renewed),
+    };
+    try {
+      const existing = await this.opts.client.get(refs.leases, LEASE_NAMESPACE, node);
+      if (existing) {
+        await this.opts.client.mutate(refs.leases, LEASE_NAMESPACE, node, (cur) => ({
+          ...cur,
+          spec: { ...((cur.spec as object | undefined) ?? {}), ...spec },
+        }));
+      } else {
+        await this.opts.client.create(refs.leases, LEASE_NAMESPACE, leaseObject(node, spec));
+      }
+      s.leaseWritten = true;
+    } catch (err) {
+      if (!s.renewed) s.renewed = renewed; // retried at the next flush
+      throw err;
+    }
+  }
+
+  private async writeStatus(node: string): Promise<void> {
+    const s = this.state(node);
+    const status = s.pending;
+    if (!status) return;
+    s.pending = undefined;
+    const at = this.now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, "Z");
+    try {
+      const updated = await this.opts.client.mutate(
+        refs.nodes,
+        undefined,
+        node,
+        (cur) => {
+          const stored = (cur.status as Record<string, unknown> | undefined) ?? {};
+          const conditions = mergeConditions(conditionsOf(stored), conditionsOf(status), at, {
+            heartbeat: true,
+          });
+          return { ...cur, status: { ...stored, ...status, conditions } };
+        },
+        { status: true },
+      );
+      s.written = statusFingerprint(status);
+      s.writtenAt = this.now().getTime();
+      this.log.debug({ node, ready: readyStatus(updated.status) }, "node status written");
+    } catch (err) {
+      if (isNotFound(err)) {
+        this.log.warn({ node }, "status for a deleted Node dropped: re-join the node to register it again");
+        return;
+      }
+      s.pending ??= status;
+      throw err;
+    }
+  }
+}
+
+function leaseObject(node: string, spec: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name: node, namespace: LEASE_NAMESPACE },
+    spec,
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * StatusWriter: the hub's StatusSink — where the status reported by nodes lands.
+ *
+ *   node/<name>        node status  → NodeHeartbeats (written on change, coalesced otherwise)
+ *   lease/<name>       heartbeat    → NodeHeartbeats (memory; flushed on a timer)
+ *   pod/<ns>/<name>    pod status   → the Pod's status subresource
+ *   event/<uid>        an Event     → created (or its count bumped) in the store
+ *
+ * Design notes
+ * - A node may only speak for itself and its own pods: a report for another node or for a pod
+ *   bound elsewhere is dropped (and logged). Stale reports are already dropped by SyncHub, which
+ *   orders each key's reports by the agent's outbox sequence.
+ * - observedRevision guards against a pod deleted and re-created under the same name: a report
+ *   computed from a revision older than the current pod's creation belongs to the old pod.
+ * - Final deletion (the kubelet's job upstream): a pod marked for deletion whose reported status
+ *   has no running container is deleted with grace 0 (uid precondition), so `kubectl delete pod`
+ *   completes once the agent stopped it.
+ * - Returning normally means "applied or deliberately dropped" (the agent deletes it from its
+ *   outbox); throwing means "try again" (store trouble), per the StatusSink contract.
+ */
+import { createHash } from "node:crypto";
+import { isObject, type KubeObject } from "../../api/object.js";
+import { type Client, isNotFound, refs } from "../../client/client.js";
+import type { Logger } from "../../lib/logger.js";
+import type { StatusUpdate } from "../../transport/envelope.js";
+import type { StatusSink } from "../../transport/sync-hub.js";
+import { conditionsOf, mergeConditions } from "./conditions.js";
+import { podNode } from "./desired-refs.js";
+import type { NodeHeartbeats } from "./heartbeats.js";
+
+export interface StatusWriterOptions {
+  client: Client;
+  heartbeats: NodeHeartbeats;
+  /** revision at which the pod now stored under ns/name was created (undefined: none) */
+  podCreateRevision: (namespace: string, name: string) => Promise<number | undefined>;
+  logger: Logger;
+  now?: () => Date;
+}
+
+function ts(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export class StatusWriter implements StatusSink {
+  private readonly log: Logger;
+  private readonly now: () => Date;
+
+  constructor(private readonly opts: StatusWriterOptions) {
+    this.log = opts.logger.child({ component: "status-writer" });
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  async apply(node: string, u: StatusUpdate): Promise<void> {
+    const [kind, ...rest] = u.key.split("/");
+    switch (kind) {
+      case "lease":
+        if (rest[0] === node && rest.length === 1) this.opts.heartbeats.renew(node);
+        else this.refuse(node, u.key, "a node may only renew its own lease");
+        return;
+      case "node":
+        if (rest[0] !== node || rest.length !== 1)
+          return this.refuse(node, u.key, "a node may only report its own status");
+        if (!isObject(u.status)) return this.refuse(node, u.key, "node status must be an object");
+        return this.opts.heartbeats.reportStatus(node, u.status);
+      case "pod":
+        if (rest.length !== 2 || !isObject(u.status))
+          return this.refuse(node, u.key, "expected pod/<namespace>/<name> with an object");
+        return this.podStatus(node, rest[0]!, rest[1]!, u.status, u.observedRevision);
+      case "event":
+        if (rest.length !== 1 || !isObject(u.status))
+          return this.refuse(node, u.key, "expected event/<uid> with an Event");
+        return this.event(node, rest[0]!, u.status);
+      default:
+        return this.refuse(node, u.key, "unknown status key kind");
+    }
+  }
+
+  private refuse(node: string, key: string, why: string): void {
+    this.log.warn({ node, key }, `status report dropped: ${why}`);
+  }
+
+  private async podStatus(
+    node: string,
+    ns: string,
+    name: string,
+    status: Record<string, unknown>,
+    observedRevision: number | undefined,
+  ): Promise<void> {
+    const pod = await this.opts.client.get(refs.pods, ns, name);
+    if (!pod) return; // deleted meanwhile: nothing to report on
+    if (podNode(pod) !== node)
+      return this.refuse(node, `pod/${ns}/${name}`, "the pod is not bound to this node");
+    if (observedRevision !== undefined) {
+      const created = await this.opts.podCreateRevision(ns, name);
+      if (created !== undefined && observedRevision < created) {
+        this.log.debug({ node, pod: `${ns}/${name}` }, "status of an earlier pod with this name dropped");
+        return;
+      }
+    }
+    const at = ts(this.now());
+    const uid = pod.metadata.uid;
+    let updated: KubeObject;
+    try {
+      updated = await this.opts.client.mutate(
+        refs.pods,
+        ns,
+        name,
+        (cur) => {
+          if (cur.metadata.uid !== uid) return cur;
+          const stored = (cur.status as Record<string, unknown> | undefined) ?? {};
+          const conditions = mergeConditions(conditionsOf(stored), conditionsOf(status), at, {
+            heartbeat: false,
+          });
+          const next: Record<string, unknown> = { ...status, conditions };
+          if (stored.qosClass !== undefined && next.qosClass === undefined) next.qosClass = stored.qosClass;
+          if (stored.nominatedNodeName !== undefined) next.nominatedNodeName ??= stored.nominatedNodeName;
+          return { ...cur, status: next };
+        },
+        { status: true },
+      );
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    if (updated.metadata.deletionTimestamp && !anyRunning(status)) {
+      await this.opts.client
+        .delete(refs.pods, ns, name, { gracePeriodSeconds: 0, ...(uid ? { preconditions: { uid } } : {}) })
+        .catch((err: unknown) => {
+          if (!isNotFound(err) && (err as { code?: unknown }).code !== 409) throw err;
+        });
+    }
+  }
+
+  private async event(node: string, uid: string, ev: Record<string, unknown>): Promise<void> {
+    const involved = isObject(ev.involvedObject) ? ev.involvedObject : {};
+    const meta = isObject(ev.metadata) ? ev.metadata : {};
+    const ns = str(meta.namespace) ?? str(involved.namespace) ?? "default";
+    // a stable name per agent event uid, so a resent report updates instead of duplicating
+    const name =
+      str(meta.name) ??
+      `${str(involved.name) ?? node}.${createHash("sha256").update(`${node}/${uid}`).digest("hex").slice(0, 16)}`;
+    const at = ts(this.now());
+    const body: KubeObject = {
+      ...ev,
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name, namespace: ns },
+      involvedObject: involved,
+      source: isObject(ev.source)
+        ? { ...ev.source, host: node }
+        : { component: "edgekube-agent", host: node },
+      reportingComponent: str(ev.reportingComponent) ?? "edgekube-agent",
+      reportingInstance: node,
+      firstTimestamp: str(ev.firstTimestamp) ?? at,
+      lastTimestamp: str(ev.lastTimestamp) ?? at,
+      count: typeof ev.count === "number" ? ev.count : 1,
+    };
+    try {
+      await this.opts.client.create(refs.events, ns, body);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 409) {
+        await this.opts.client.mutate(refs.events, ns, name, (cur) => ({
+          ...cur,
+          count: body.count,
+          message: body.message,
+          lastTimestamp: body.lastTimestamp,
+        }));
+        return;
+      }
+      if (code === 404 || code === 422 || code === 400 || code === 403) {
+        return this.refuse(node, `event/${uid}`, `the event was not accepted: ${(err as Error).message}`);
+      }
+      throw err;
+    }
+  }
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+function anyRunning(status: Record<string, unknown>): boolean {
+  const lists = [status.containerStatuses, status.initContainerStatuses, status.ephemeralContainerStatuses];
+  return lists.some(
+    (l) => Array.isArray(l) && l.some((c) => isObject(c) && isObject(c.state) && isObject(c.state.running)),
+  );
+}
