@@ -1,7 +1,7 @@
 /**
  * The hub's composition root: a straight-line start-up script in the k3s manner —
- * credentials, store, registry, API server, bootstrap objects, controllers — and the
- * reverse on stop. Owns the AbortController and readiness.
+ * credentials, store, registry, edge link (MQTT broker, node sync, join endpoints), API
+ * server, bootstrap objects, controllers — and the reverse on stop. Owns the AbortController and readiness.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";

@@ -1,6 +1,7 @@
 /**
  * Cluster PKI: one self-signed CA (ECDSA P-256, ten years) that signs the hub's serving
- * certificate, the admin client certificate and each node's MQTT client certificate.
+ * certificate, the admin client certificate and each node's MQTT client certificate (from the
+ * CSR the node sends at join: createCSR on the device, readCSR + signCSR on the hub).
  *
  * Design notes
  * - ECDSA P-256 through WebCrypto: key generation is ~1 ms (RSA-2048 in JS is seconds on a Pi).

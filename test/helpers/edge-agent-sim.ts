@@ -149,7 +149,7 @@ export class SimAgent {
 
   constructor(
     readonly node: string,
-    joined: Joined,
+    readonly joined: Joined,
     opts: { websocket?: boolean; heartbeatMs?: number } = {},
   ) {
     this.dir = mkdtempSync(join(tmpdir(), "ek-agent-"));
