@@ -26,6 +26,7 @@ import { parseFlags, UsageError } from "../lib/args.js";
 import { parseJoinToken } from "../lib/join-token.js";
 import { createLogger, type Logger } from "../lib/logger.js";
 import { EDGEKUBE_VERSION } from "../lib/version.js";
+import { imageImportMain } from "./edge-agent-image.js";
 
 const HELP = `Usage: edge-agent <command> [flags]
 
@@ -33,6 +34,7 @@ Commands:
   join HUB_URL --token T   join a hub (https://HUB:6443), store credentials, then keep running
   run                      run from what join stored (what the systemd unit starts)
   status                   print connection state, watermark, cached objects and outbox size
+  image import FILE|DIR    load image tarballs into the local Docker daemon (airgap)
 
 join flags:
   --token T              join token from "edge-hub token create" (or env EDGEKUBE_TOKEN)
@@ -48,6 +50,7 @@ common flags:
 
 export async function agentMain(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === "image" && rest[0] === "import") return imageImportMain(rest.slice(1));
   try {
     switch (cmd) {
       case "join":
