@@ -16,7 +16,7 @@
  *   namespaces reach the same address; nothing listens on other interfaces.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HttpClient } from "../../../src/client/http-client.js";
 import { isOurs, type RecordedProc, spawnDetached, stopProc, tail } from "./procs.js";
@@ -259,6 +259,8 @@ export class DevCluster {
     const n = this.node(name);
     if (n.agent && isOurs(n.agent)) return;
     const dataDir = join(n.dir, "agent");
+    const log = join(n.dir, "agent.log");
+    const from = existsSync(log) ? statSync(log).size : 0;
     const args =
       mode === "join"
         ? [
@@ -286,14 +288,15 @@ export class DevCluster {
         this.cfg.image,
       ],
       {
-        log: join(n.dir, "agent.log"),
+        log,
         marker: dataDir,
         env: { ...process.env, ...this.cfg.agentEnv, DOCKER_HOST: `unix://${n.dockerSock}` },
       },
     );
     this.save();
+    // only this start's output counts: the log is appended across restarts
     await this.until(`the agent of ${name} to run`, n.agent, async () =>
-      readFileSync(n.agent?.log ?? "", "utf8").includes(`node "${name}" running`),
+      readFileSync(log).subarray(from).toString("utf8").includes(`node "${name}" running`),
     );
   }
 
