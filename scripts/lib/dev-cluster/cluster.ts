@@ -35,8 +35,10 @@ export interface DevClusterConfig {
   launcher: string;
   /** busybox image reference on the host's Docker; loaded into every node's dockerd */
   image: string;
-  /** extra environment for agents (log level, …) */
+  /** extra environment for agents */
   agentEnv?: Record<string, string>;
+  /** extra agent flags (e.g. --log-level debug) */
+  agentArgs?: string[];
   log?: (msg: string) => void;
 }
 
@@ -286,6 +288,7 @@ export class DevCluster {
         dataDir,
         "--sandbox-image",
         this.cfg.image,
+        ...(this.cfg.agentArgs ?? []),
       ],
       {
         log,
