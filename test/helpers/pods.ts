@@ -95,6 +95,8 @@ export class PodsFixture {
   readonly dataDir = mkdtempSync(join(tmpdir(), "edgekube-pods-"));
   readonly source = new MemorySource();
   readonly reporter = new RecordingReporter();
+  /** unique per fixture: orphan removal only touches this fixture's pods on a shared dockerd */
+  readonly namespace = `t-${randomUUID().slice(0, 8)}`;
   private readonly uids: string[] = [];
   private readonly managers: PodManager[] = [];
   private readonly dirs: string[] = [this.dataDir];
@@ -114,6 +116,7 @@ export class PodsFixture {
       resyncMs: 300,
       crashBackoff: { baseMs: 400, maxMs: 5_000 },
       pullBackoff: { baseMs: 400, maxMs: 5_000 },
+      ownsPod: (p) => p.namespace === this.namespace,
       ...over,
     });
     this.managers.push(m);
@@ -127,7 +130,7 @@ export class PodsFixture {
     return {
       apiVersion: "v1",
       kind: "Pod",
-      metadata: { name: `pm-${uid.slice(0, 8)}`, namespace: "test", uid, ...meta },
+      metadata: { name: `pm-${uid.slice(0, 8)}`, namespace: this.namespace, uid, ...meta },
       spec: { nodeName: "node-a", restartPolicy: "Always", terminationGracePeriodSeconds: 5, ...spec },
     };
   }

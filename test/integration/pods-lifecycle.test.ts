@@ -35,7 +35,7 @@ describe.skipIf(!need(hasDocker()))("PodManager on dockerd: lifecycle", () => {
     fx = new PodsFixture();
     fx.source.put({
       kind: "ConfigMap",
-      metadata: { name: "cfg", namespace: "test" },
+      metadata: { name: "cfg", namespace: fx.namespace },
       data: { greeting: "hi" },
     });
     const pod = fx.pod(
@@ -104,7 +104,7 @@ describe.skipIf(!need(hasDocker()))("PodManager on dockerd: lifecycle", () => {
       return m[1] !== undefined ? Number(m[1]) : Number(m[2]) * 1000;
     };
     const first = await statusWhere(uid, (x) => delayOf(x) !== undefined, "CrashLoopBackOff");
-    const ref = `${pod.metadata.name}_test(${uid})`;
+    const ref = `${pod.metadata.name}_${fx.namespace}(${uid})`;
     expect(first.containerStatuses[0].state.waiting.message).toMatch(
       new RegExp(`^back-off \\S+ restarting failed container=crash pod=${ref.replace(/[()]/g, "\\$&")}$`),
     );
@@ -170,6 +170,45 @@ describe.skipIf(!need(hasDocker()))("PodManager on dockerd: lifecycle", () => {
     await statusWhere(uid, (x) => ready(x) === "True" && x.containerStatuses[0].ready, "Ready");
     await execOut(uid, "app", ["rm", "/tmp/ready"]);
     await statusWhere(uid, (x) => ready(x) === "False", "not Ready again");
+  });
+
+  it("runs httpGet and tcpSocket probes inside the sandbox's network namespace when the pod has no IP", async () => {
+    fx = new PodsFixture();
+    const pod = fx.pod({
+      containers: [
+        {
+          name: "web",
+          image: fx.image,
+          command: [
+            "sh",
+            "-c",
+            "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www",
+          ],
+          ports: [{ name: "http", containerPort: 8080 }],
+          readinessProbe: { httpGet: { path: "/index.html", port: "http" }, periodSeconds: 1 },
+          livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1, failureThreshold: 1 },
+        },
+        {
+          name: "closed",
+          image: fx.image,
+          command: ["sleep", "600"],
+          readinessProbe: { tcpSocket: { port: 9 }, periodSeconds: 1 },
+        },
+      ],
+    });
+    const uid = pod.metadata.uid!;
+    fx.source.setPod(pod);
+    await fx.manager().start();
+    const s = await statusWhere(uid, (x) => x.containerStatuses?.[0]?.ready === true, "web ready");
+    expect(s.containerStatuses[1].ready).toBe(false);
+    expect(s.conditions.find((c: AnyStatus) => c.type === "Ready").message).toBe(
+      "containers with unready status: [closed]",
+    );
+    await vi.waitFor(
+      () => expect(fx.reporter.eventsOf(uid, "Unhealthy")[0]?.message).toMatch(/^Readiness probe failed/),
+      WAIT,
+    );
+    expect(fx.reporter.latest(uid)?.containerStatuses[0].restartCount).toBe(0);
   });
 
   it("stops a deleted pod gracefully (TERM trap runs), then removes it", async () => {
@@ -251,6 +290,38 @@ describe.skipIf(!need(hasDocker()))("PodManager on dockerd: lifecycle", () => {
       restartCount: 0,
       state: { running: { startedAt: s1.containerStatuses[0].state.running.startedAt } },
     });
+  });
+
+  it("removes orphans at start: pods in Docker that are no longer desired, and their directories", async () => {
+    fx = new PodsFixture();
+    const keep = fx.pod({ containers: [{ name: "app", image: fx.image, command: ["sleep", "600"] }] });
+    const gone = fx.pod({
+      volumes: [{ name: "scratch", emptyDir: {} }],
+      containers: [
+        {
+          name: "app",
+          image: fx.image,
+          command: ["sleep", "600"],
+          volumeMounts: [{ name: "scratch", mountPath: "/s" }],
+        },
+      ],
+    });
+    fx.source.setPod(keep);
+    fx.source.setPod(gone);
+    const first = fx.manager();
+    await first.start();
+    await statusWhere(gone.metadata.uid!, (x) => x.phase === "Running", "Running");
+    await statusWhere(keep.metadata.uid!, (x) => x.phase === "Running", "Running");
+    const keepId = fx.reporter.latest(keep.metadata.uid!)?.containerStatuses[0].containerID;
+    first.stop();
+    // deleted from the hub while the agent was down
+    fx.source.deletePod(gone.metadata.uid!);
+    await fx.manager().start();
+    const byUid = (uid: string) => ({ all: true, filters: { label: [`${LABEL_POD_UID}=${uid}`] } });
+    expect(await fx.docker.listContainers(byUid(gone.metadata.uid!))).toEqual([]);
+    expect(existsSync(join(fx.dataDir, "pods", gone.metadata.uid!))).toBe(false);
+    const kept = await fx.docker.listContainers(byUid(keep.metadata.uid!));
+    expect(kept.map((c) => `docker://${c.Id}`)).toContain(keepId);
   });
 
   it("reports ErrImagePull then ImagePullBackOff for a missing image, and keeps serving other pods", async () => {

@@ -34,7 +34,11 @@ describe.skipIf(!need(hasDocker()))("PodManager on dockerd: volumes and images",
 
   it("propagates a ConfigMap update into the running container", async () => {
     fx = new PodsFixture();
-    const cm = { kind: "ConfigMap", metadata: { name: "app-cfg", namespace: "test" }, data: { mode: "v1" } };
+    const cm = {
+      kind: "ConfigMap",
+      metadata: { name: "app-cfg", namespace: fx.namespace },
+      data: { mode: "v1" },
+    };
     fx.source.put(cm);
     const pod = fx.pod({
       volumes: [{ name: "cfg", configMap: { name: "app-cfg" } }],
@@ -69,7 +73,7 @@ describe.skipIf(!need(hasDocker()))("PodManager on dockerd: volumes and images",
     fx = new PodsFixture();
     fx.source.put({
       kind: "Secret",
-      metadata: { name: "creds", namespace: "test" },
+      metadata: { name: "creds", namespace: fx.namespace },
       data: { user: Buffer.from("admin").toString("base64"), pass: Buffer.from("s3cret").toString("base64") },
     });
     const pod = fx.pod({
@@ -183,7 +187,7 @@ describe.skipIf(!need(hasDocker()))("PodManager on dockerd: volumes and images",
     fx = new PodsFixture();
     fx.source.put({
       kind: "ConfigMap",
-      metadata: { name: "kube-root-ca.crt", namespace: "test" },
+      metadata: { name: "kube-root-ca.crt", namespace: fx.namespace },
       data: { "ca.crt": "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n" },
     });
     const pod = fx.pod(
@@ -237,7 +241,7 @@ describe.skipIf(!need(hasDocker()))("PodManager on dockerd: volumes and images",
     await fx.manager().start();
     await running(uid);
     const sa = "/var/run/secrets/kubernetes.io/serviceaccount";
-    expect(await execOut(uid, "app", ["cat", `${sa}/namespace`])).toBe("test");
+    expect(await execOut(uid, "app", ["cat", `${sa}/namespace`])).toBe(fx.namespace);
     expect(await execOut(uid, "app", ["cat", `${sa}/ca.crt`])).toContain("BEGIN CERTIFICATE");
     await expect(execOut(uid, "app", ["test", "-e", `${sa}/token`])).rejects.toThrow(/exited 1/);
     expect(await execOut(uid, "app", ["cat", "/etc/podinfo/labels"])).toBe('app="x"\ntier="edge"');
@@ -261,7 +265,7 @@ describe.skipIf(!need(hasDocker()))("PodManager on dockerd: volumes and images",
     const uid = pod.metadata.uid!;
     fx.source.put({
       kind: "PersistentVolumeClaim",
-      metadata: { name: "db", namespace: "test" },
+      metadata: { name: "db", namespace: fx.namespace },
       spec: {},
       status: { phase: "Pending" },
     });
@@ -288,12 +292,12 @@ describe.skipIf(!need(hasDocker()))("PodManager on dockerd: volumes and images",
     });
     fx.source.put({
       kind: "PersistentVolumeClaim",
-      metadata: { name: "db", namespace: "test" },
+      metadata: { name: "db", namespace: fx.namespace },
       spec: { volumeName: "pv-db" },
       status: { phase: "Bound" },
     });
     await running(uid);
-    const dir = join(fx.dataDir, "storage", "pv-db_test_db");
+    const dir = join(fx.dataDir, "storage", `pv-db_${fx.namespace}_db`);
     await vi.waitFor(() => expect(existsSync(join(dir, "f"))).toBe(true), WAIT);
     expect(statSync(dir).mode & 0o777).toBe(0o777);
   });

@@ -21,7 +21,7 @@ import { join } from "node:path";
 import type { KubeObject } from "../../api/object.js";
 import { type Logger, silentLogger } from "../../lib/logger.js";
 import { type ReconcileResult, WorkQueue } from "../../lib/workqueue.js";
-import type { ContainerRuntime } from "../runtime/runtime.js";
+import type { ContainerRuntime, RuntimePod } from "../runtime/runtime.js";
 import { AirgapImages } from "./airgap.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
 import type { DownwardContext } from "./downward.js";
@@ -65,6 +65,11 @@ export interface PodManagerOptions {
   airgapDir?: string | false;
   airgapRescanMs?: number;
   probe?: RunProbe;
+  /**
+   * Which pods found in Docker are this manager's to remove as orphans (default: all). Only for
+   * several agents (or test suites) sharing one dockerd; a device's agent owns its Docker.
+   */
+  ownsPod?: (pod: RuntimePod) => boolean;
   logger?: Logger;
 }
 
@@ -137,8 +142,12 @@ export class PodManager {
       await this.airgap.start();
     }
     const desired = new Set(this.desired().keys());
-    const removed = await this.opts.runtime.removeOrphans(desired);
-    if (removed.length > 0) this.log.info({ removed }, "removed orphaned pods");
+    const owns = this.opts.ownsPod ?? (() => true);
+    for (const p of await this.opts.runtime.listPods()) {
+      if (desired.has(p.uid) || !owns(p)) continue;
+      this.log.info({ podUid: p.uid, pod: `${p.namespace}/${p.name}` }, "removing orphaned pod");
+      await this.remove(p.uid, undefined);
+    }
     await this.removeOrphanDirs(desired);
     this.unsubscribe = this.opts.source.onChange(() => this.enqueueAll());
     this.enqueueAll();

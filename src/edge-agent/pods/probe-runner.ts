@@ -109,7 +109,7 @@ function inNetns(opts: ProbeRunnerOptions, netns: string, args: string[], ms: nu
     execFile(
       opts.nsenter ?? "nsenter",
       [`--net=${netns}`, opts.busybox ?? "busybox", ...args],
-      { timeout: ms + 1000 },
+      { timeout: ms, killSignal: "SIGKILL" },
       (err, _stdout, stderr) =>
         resolve({ ok: !err, output: err ? String(stderr).trim() || err.message : "" }),
     );
@@ -138,7 +138,9 @@ export function probeRunner(opts: ProbeRunnerOptions): RunProbe {
           ms,
         );
       }
-      const args = ["wget", "-q", "-O", "/dev/null", "-T", secs];
+      // no `-T`: Debian's static busybox 1.35 wget crashes (SIGSEGV) with it; the process
+      // timeout below bounds the probe instead
+      const args = ["wget", "-q", "-O", "/dev/null"];
       if (scheme === "https") args.push("--no-check-certificate");
       for (const [k, v] of Object.entries(headers)) args.push("--header", `${k}: ${v}`);
       args.push(`${scheme}://127.0.0.1:${port}${path.startsWith("/") ? path : `/${path}`}`);

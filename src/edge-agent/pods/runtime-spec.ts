@@ -37,7 +37,9 @@ function containerSpec(c: Container, r: ResolvedContainer | undefined): Containe
     args: c.args,
     workingDir: c.workingDir,
     env: r?.env ?? [],
-    ports: c.ports,
+    // not passed on: Docker refuses ExposedPorts on a container that joins another's network
+    // ("conflicting options: port exposing and the container type network mode"), and ports
+    // are informational in Kubernetes anyway (probes resolve named ports from the pod spec)
     resources: c.resources,
     securityContext: sec
       ? {
