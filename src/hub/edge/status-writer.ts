@@ -8,6 +8,8 @@
  *   pv/<name>          {result}     → local-path volume reclaimed on the node: drop the PV's
  *                                     cleanup finalizer (Deleted: directory gone; Retained: kept)
  *   storage/<name>     {capacity, free} → the Node's storage annotations (provisioning reads them)
+ *   node-annotations/<name>  {annotations} → merged into the Node's metadata.annotations, only
+ *                      keys under flannel.alpha.coreos.com/ (the overlay's VTEP MAC, public IP)
  *
  * Design notes
  * - A node may only speak for itself and its own pods: a report for another node or for a pod
@@ -37,6 +39,9 @@ import type { StatusSink } from "../../transport/sync-hub.js";
 import { conditionsOf, mergeConditions } from "./conditions.js";
 import { podNode } from "./desired-refs.js";
 import type { NodeHeartbeats } from "./heartbeats.js";
+
+/** Annotation keys an agent may set on its own Node (the overlay's, flannel-compatible). */
+export const OVERLAY_ANNOTATION_PREFIX = "flannel.alpha.coreos.com/";
 
 export interface StatusWriterOptions {
   client: Client;
@@ -84,12 +89,44 @@ export class StatusWriter implements StatusSink {
         if (rest[0] !== node || rest.length !== 1 || !isObject(u.status))
           return this.refuse(node, u.key, "a node may only report its own storage, as an object");
         return this.storage(node, u.status);
+      case "node-annotations":
+        if (rest[0] !== node || rest.length !== 1)
+          return this.refuse(node, u.key, "a node may only annotate its own Node");
+        return this.nodeAnnotations(node, u.status);
       case "event":
         if (rest.length !== 1 || !isObject(u.status))
           return this.refuse(node, u.key, "expected event/<uid> with an Event");
         return this.event(node, rest[0]!, u.status);
       default:
         return this.refuse(node, u.key, "unknown status key kind");
+    }
+  }
+
+  /**
+   * The overlay's annotations (flannel's kube subnet manager writes them with the Node API
+   * upstream). Restricted to the flannel prefix so a node cannot relabel itself through this
+   * path; unchanged values cost no write.
+   */
+  private async nodeAnnotations(node: string, status: unknown): Promise<void> {
+    const raw = isObject(status) ? status.annotations : undefined;
+    if (!isObject(raw)) return this.refuse(node, `node-annotations/${node}`, "expected {annotations: {...}}");
+    const want: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw)) {
+      if (!k.startsWith(OVERLAY_ANNOTATION_PREFIX) || typeof v !== "string")
+        return this.refuse(node, `node-annotations/${node}`, `annotation ${k} is not an overlay annotation`);
+      want[k] = v;
+    }
+    const cur = await this.opts.client.get(refs.nodes, undefined, node);
+    if (!cur) return; // deleted: a re-join registers it again
+    const have = cur.metadata.annotations ?? {};
+    if (Object.entries(want).every(([k, v]) => have[k] === v)) return;
+    try {
+      await this.opts.client.mutate(refs.nodes, undefined, node, (n) => ({
+        ...n,
+        metadata: { ...n.metadata, annotations: { ...n.metadata.annotations, ...want } },
+      }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
     }
   }
 
