@@ -102,8 +102,14 @@ export async function removeContainer(docker: Docker, id: string): Promise<void>
   try {
     await docker.getContainer(id).remove({ force: true });
   } catch (err) {
-    if (!isDockerNotFound(err)) throw err;
+    // gone already, or another removal of it is under way (409): either way it is going
+    if (!isDockerNotFound(err) && !isRemovalInProgress(err)) throw err;
   }
+}
+
+function isRemovalInProgress(err: unknown): boolean {
+  const e = err as { statusCode?: number; message?: string };
+  return e?.statusCode === 409 && /already in progress/.test(e.message ?? "");
 }
 
 /** Waits until the container has exited (the caller inspects it afterwards). */
