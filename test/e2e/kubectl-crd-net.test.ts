@@ -251,8 +251,15 @@ spec:
     expect(aff).toBe("edge-1");
     await t.kubectl(["delete", "pod", "app", "-n", ns, "--wait=true", "--timeout=30s"]);
     await t.kubectl(["delete", "pvc", "data", "-n", ns, "--timeout=30s"]);
+    // the PV goes once its node's agent removed the directory (the local-path cleanup
+    // finalizer); a simulated node has no agent, so it stays Released and marked for deletion
     await vi.waitFor(
-      async () => expect((await t.kubectl(["get", "pv", "-o", "name"])).stdout.trim()).toBe(""),
+      async () => {
+        const o = JSON.parse((await t.kubectl(["get", "pv", "-o", "json"])).stdout).items[0];
+        expect(o.status.phase).toBe("Released");
+        expect(o.metadata.deletionTimestamp).toBeDefined();
+        expect(o.metadata.finalizers).toContain("edgekube.io/local-path-cleanup");
+      },
       { timeout: 20_000, interval: 200 },
     );
   });

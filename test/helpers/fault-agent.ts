@@ -197,7 +197,8 @@ export class ChildAgent {
 
   start(): void {
     if (this.child) throw new Error("ChildAgent.start: already running");
-    const args = [AGENT_BIN, "run", "--data-dir", this.dataDir, "--log-level", "debug"];
+    // link, cache and status only: no pods or overlay on the test host
+    const args = [AGENT_BIN, "run", "--data-dir", this.dataDir, "--no-pods", "--log-level", "debug"];
     const child = this.netns
       ? spawn("ip", ["netns", "exec", this.netns, process.execPath, ...args], {
           stdio: ["ignore", "ignore", "pipe"],

@@ -20,7 +20,7 @@ import {
   type ReferencedKind,
   type StatusReporter,
 } from "../../src/edge-agent/pods/index.js";
-import { DockerRuntime, LABEL_POD_UID } from "../../src/edge-agent/runtime/index.js";
+import { DockerRuntime, LABEL_POD_UID, scopeToNode } from "../../src/edge-agent/runtime/index.js";
 import { ensureBusyboxImage } from "./images.js";
 
 export class MemorySource implements PodSource {
@@ -101,8 +101,12 @@ export class PodsFixture {
   private readonly managers: PodManager[] = [];
   private readonly dirs: string[] = [this.dataDir];
 
+  /** each fixture is its own "node": listings and orphan removal see only its containers,
+   *  so test files sharing one dockerd in parallel never touch each other's pods */
+  readonly node = `fixture-${randomUUID().slice(0, 12)}`;
+
   runtime(): DockerRuntime {
-    return new DockerRuntime({ docker: this.docker, sandboxImage: this.image });
+    return new DockerRuntime({ docker: scopeToNode(this.docker, this.node), sandboxImage: this.image });
   }
 
   manager(over: Partial<PodManagerOptions> = {}): PodManager {

@@ -9,7 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import Docker from "dockerode";
-import { DockerRuntime, LABEL_POD_UID, type PodRuntimeSpec } from "../../src/edge-agent/runtime/index.js";
+import {
+  DockerRuntime,
+  LABEL_POD_UID,
+  type PodRuntimeSpec,
+  scopeToNode,
+} from "../../src/edge-agent/runtime/index.js";
 import { ensureBusyboxImage } from "./images.js";
 
 export class RuntimeFixture {
@@ -18,8 +23,12 @@ export class RuntimeFixture {
   private readonly uids: string[] = [];
   private readonly dirs: string[] = [];
 
+  /** each fixture is its own "node": listings and orphan removal see only its containers,
+   *  so test files sharing one dockerd in parallel never touch each other's pods */
+  readonly node = `fixture-${randomUUID().slice(0, 12)}`;
+
   runtime(): DockerRuntime {
-    return new DockerRuntime({ docker: this.docker, sandboxImage: this.image });
+    return new DockerRuntime({ docker: scopeToNode(this.docker, this.node), sandboxImage: this.image });
   }
 
   /** A pod spec with a fresh uid and name, registered for cleanup. */

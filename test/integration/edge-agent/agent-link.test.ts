@@ -147,7 +147,7 @@ async function rig(
   return r;
 }
 
-async function converged(r: Rig, timeout = 15_000): Promise<void> {
+async function converged(r: Rig, timeout = 60_000): Promise<void> {
   await vi.waitFor(
     () => {
       const want = r.source
