@@ -221,6 +221,7 @@ async function bundle(commit) {
 }
 
 function seaBlob(arch, main, addon) {
+  const hostArch = TARGETS[arch].npmArch === process.arch;
   const config = join(WORK, `sea-${arch}.json`);
   const blob = join(WORK, `sea-${arch}.blob`);
   writeFileSync(
@@ -230,7 +231,7 @@ function seaBlob(arch, main, addon) {
       output: blob,
       disableExperimentalSEAWarning: true,
       useSnapshot: false,
-      useCodeCache: false,
+      useCodeCache: hostArch,
       assets: { [ADDON_ASSET]: addon },
     }),
   );
