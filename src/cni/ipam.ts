@@ -15,12 +15,13 @@
  *   container no longer exists.
  * - If the node's podCIDR changes, leases outside the new subnet are dropped on open: those
  *   addresses can no longer be routed to this node anyway.
- * - better-sqlite3 ships no typings; the small surface used here is typed locally (rows are
- *   narrowed as they are read) so this module does not depend on a global declaration.
+ * - The small better-sqlite3 surface used here is typed locally (rows are narrowed as they are
+ *   read); the connection comes from lib/sqlite's openDatabase, which also works inside the
+ *   single executable.
  */
-import { createRequire } from "node:module";
 import type { Logger } from "../lib/logger.js";
 import { silentLogger } from "../lib/logger.js";
+import { openDatabase } from "../lib/sqlite.js";
 import { addressAt, gatewayAddress, type Ipv4Subnet, ipToNumber, numberToIp, parseSubnet } from "./subnet.js";
 
 interface SqlStatement {
@@ -35,9 +36,6 @@ interface SqlDatabase {
   transaction<A extends unknown[], R>(fn: (...args: A) => R): { (...args: A): R; immediate(...args: A): R };
   close(): unknown;
 }
-type SqlDatabaseCtor = new (filename: string, options?: { timeout?: number }) => SqlDatabase;
-
-const Database = createRequire(import.meta.url)("better-sqlite3") as SqlDatabaseCtor;
 
 export interface Lease {
   containerId: string;
@@ -79,7 +77,7 @@ export class HostLocalIpam {
     this.first = this.subnet.network + 2;
     this.last = this.subnet.network + this.subnet.size - 2;
     this.log = (opts.logger ?? silentLogger()).child({ component: "cni-ipam" });
-    this.db = new Database(opts.dbPath, { timeout: 5000 });
+    this.db = openDatabase(opts.dbPath, { timeout: 5000 });
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.exec(`

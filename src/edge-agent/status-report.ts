@@ -4,7 +4,7 @@
  * and never blocks a running one: WAL lets readers and the writer proceed side by side).
  */
 import { existsSync } from "node:fs";
-import Database from "better-sqlite3";
+import { openDatabase } from "../lib/sqlite.js";
 import { DesiredCache } from "./cache/desired-cache.js";
 import { type AgentConfig, type AgentPaths, loadAgentConfig } from "./config.js";
 import { type AgentStatus, agentRunning, readStatusFile } from "./status-file.js";
@@ -35,7 +35,7 @@ export function collectStatus(paths: AgentPaths, alive?: (pid: number) => boolea
   }
   let outbox = 0;
   if (existsSync(paths.outbox)) {
-    const db = new Database(paths.outbox, { readonly: true, fileMustExist: true });
+    const db = openDatabase(paths.outbox, { readonly: true, fileMustExist: true });
     try {
       outbox = Number(db.prepare("SELECT count(*) FROM outbox").pluck().get() ?? 0);
     } finally {

@@ -17,26 +17,11 @@
  *   the agent recomputes status from the runtime after a reboot anyway.
  */
 import { randomUUID } from "node:crypto";
-import { createRequire } from "node:module";
+import { openDatabase } from "../lib/sqlite.js";
 import type { StatusUpdate } from "./envelope.js";
 
-// better-sqlite3 ships no type declarations (and @types/better-sqlite3 is not installed), so we
-// describe the few calls we make.
-interface RunResult {
-  changes: number;
-}
-interface Statement {
-  run(...params: unknown[]): RunResult;
-  get(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
-}
-interface SqliteDb {
-  prepare(sql: string): Statement;
-  pragma(sql: string): unknown;
-  exec(sql: string): void;
-  close(): void;
-}
-const Database = createRequire(import.meta.url)("better-sqlite3") as new (path: string) => SqliteDb;
+type SqliteDb = ReturnType<typeof openDatabase>;
+type Statement = ReturnType<SqliteDb["prepare"]>;
 
 interface Row {
   seq: number;
@@ -55,7 +40,7 @@ export class Outbox {
 
   /** Opens (creating if needed) the outbox in the SQLite file at `path`. */
   constructor(path: string) {
-    this.db = new Database(path);
+    this.db = openDatabase(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.exec(`

@@ -30,6 +30,8 @@ declare module "better-sqlite3" {
     fileMustExist?: boolean;
     /** busy timeout in ms */
     timeout?: number;
+    /** the addon to use: a path, or the object process.dlopen loaded (single executable) */
+    nativeBinding?: string | object;
   }
 
   interface Transaction<A extends unknown[], R> {

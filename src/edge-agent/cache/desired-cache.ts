@@ -23,8 +23,9 @@
  *   the older watermark), never corrupt the file. The watermark write rides in the same
  *   transaction, so there is no extra write per delta on the SD card.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import type { KubeObject } from "../../api/object.js";
+import { openDatabase } from "../../lib/sqlite.js";
 import type { DesiredChange, DesiredObject } from "../../transport/envelope.js";
 import type { DesiredSink } from "../../transport/sync-agent.js";
 import { parseKey, resourceOf } from "./keys.js";
@@ -76,7 +77,7 @@ export class DesiredCache implements DesiredSink {
     opts: { readonly?: boolean } = {},
   ) {
     try {
-      this.db = new Database(path, opts.readonly ? { readonly: true, fileMustExist: true } : {});
+      this.db = openDatabase(path, opts.readonly ? { readonly: true, fileMustExist: true } : {});
       if (!opts.readonly) {
         this.db.pragma("journal_mode = WAL");
         this.db.pragma("synchronous = NORMAL");

@@ -22,7 +22,8 @@
  * - Statements are prepared once; rows come back as arrays (`raw`) and values stay strings:
  *   nothing on the hot path parses JSON.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openDatabase } from "../../lib/sqlite.js";
 import type { KeyValue, ListOptions, ListResult, WatchEvent } from "./backend.js";
 import { eventOfRow, type Latest, type LogRow, prefixEnd } from "./log-row.js";
 
@@ -82,13 +83,13 @@ export class SqliteLog {
   readonly #listTx;
 
   constructor(opts: SqliteLogOptions) {
-    this.#w = new Database(opts.path);
+    this.#w = openDatabase(opts.path);
     this.#w.pragma("journal_mode = WAL");
     this.#w.pragma("synchronous = NORMAL");
     this.#w.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(opts.walAutocheckpointPages))}`);
     this.#w.pragma(`journal_size_limit = ${Math.max(0, Math.floor(opts.journalSizeLimitBytes))}`);
     this.#w.exec(SCHEMA);
-    this.#r = new Database(opts.path, { readonly: true, fileMustExist: true });
+    this.#r = openDatabase(opts.path, { readonly: true, fileMustExist: true });
 
     const w = this.#w;
     const r = this.#r;

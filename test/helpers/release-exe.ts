@@ -1,0 +1,130 @@
+/**
+ * Helpers for tests and benchmarks of the release executables (scripts/build-release.mjs):
+ * build them once, and run a hub from one of them as a child process on a loopback port.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const RELEASE_DIR = join(ROOT, "dist/release");
+export const ARCHES = ["amd64", "arm64"] as const;
+export type Arch = (typeof ARCHES)[number];
+
+export function exePath(arch: Arch): string {
+  return join(RELEASE_DIR, `edgekube-linux-${arch}`);
+}
+
+/** Environment for arm64 executables under qemu-user: the arm64 libc of the cross toolchain. */
+export const QEMU_ENV = { QEMU_LD_PREFIX: "/usr/aarch64-linux-gnu" };
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+): Promise<RunResult> {
+  return new Promise((done) => {
+    execFile(
+      cmd,
+      args,
+      {
+        env: { ...process.env, ...QEMU_ENV, ...opts.env },
+        timeout: opts.timeoutMs ?? 60_000,
+        maxBuffer: 64 << 20,
+        cwd: opts.cwd ?? ROOT,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/**
+ * Runs the release build (incremental: a warm rebuild re-bundles and re-injects only what
+ * changed) and returns how long it took.
+ */
+export async function buildRelease(): Promise<number> {
+  const t0 = performance.now();
+  const r = await run(process.execPath, ["scripts/build-release.mjs"], { timeoutMs: 20 * 60_000 });
+  if (r.code !== 0) throw new Error(`scripts/build-release.mjs failed (exit ${r.code}):\n${r.stderr}`);
+  return performance.now() - t0;
+}
+
+/** A port nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const s = createServer();
+    s.once("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => done(port));
+    });
+  });
+}
+
+export interface ExeHub {
+  child: ChildProcess;
+  port: number;
+  dataDir: string;
+  kubeconfig: string;
+  /** everything the process wrote so far */
+  output: () => string;
+  /** resolves once the hub printed its ready line; rejects if it exits first */
+  ready: Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts `edge-hub server` from a release executable, invoked through a symlink named
+ * `edge-hub` (the argv[0] dispatch), in a fresh temp dir.
+ */
+export async function startExeHub(arch: Arch): Promise<ExeHub> {
+  const dir = mkdtempSync(join(tmpdir(), `ek-release-${arch}-`));
+  const link = join(dir, "edge-hub");
+  symlinkSync(exePath(arch), link);
+  const dataDir = join(dir, "data");
+  const port = await freePort();
+  const child = spawn(
+    link,
+    ["server", "--data-dir", dataDir, "--https-port", String(port), "--bind-address", "127.0.0.1"],
+    { env: { ...process.env, ...QEMU_ENV }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+  const ready = new Promise<void>((done, fail) => {
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      if (out.includes("edge-hub: ready at")) done();
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    exited.then((code) => fail(new Error(`edge-hub (${arch}) exited with ${code} before ready:\n${out}`)));
+  });
+  ready.catch(() => {});
+  return {
+    child,
+    port,
+    dataDir,
+    kubeconfig: join(dataDir, "admin.kubeconfig"),
+    output: () => out,
+    ready,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(t);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
