@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
+import Docker from "dockerode";
 import {
   agentPaths,
   checkNodeIP,
@@ -22,13 +23,16 @@ import {
   parseLabels,
   parseTaints,
 } from "../edge-agent/index.js";
-import { AgentWorkloads } from "../edge-agent/workloads.js";
+import { NodeWorkloads } from "../edge-agent/node-workloads.js";
+import { resetAgent } from "../edge-agent/reset.js";
+import { DockerRuntime, scopeToNode } from "../edge-agent/runtime/index.js";
 import { parseFlags, UsageError } from "../lib/args.js";
 import { parseJoinToken } from "../lib/join-token.js";
 import { createLogger, type Logger } from "../lib/logger.js";
 import { EDGEKUBE_VERSION } from "../lib/version.js";
 import { imageImportMain } from "./edge-agent-image.js";
 
+/** A pause image runs its own /pause; any other sandbox image runs "sleep" (see --sandbox-command). */
 const DEFAULT_SANDBOX_IMAGE = "registry.k8s.io/pause:3.10";
 
 const HELP = `Usage: edge-agent <command> [flags]
@@ -37,6 +41,9 @@ Commands:
   join HUB_URL --token T   join a hub (https://HUB:6443), store credentials, then keep running
   run                      run from what join stored (what the systemd unit starts)
   status                   print connection state, watermark, cached objects and outbox size
+  image import FILE|DIR    load image tarballs into the local Docker daemon (airgap)
+  reset                    remove what the agent created on this host (pods' containers, overlay
+                           links, routes and rules, IPAM); --delete-data also removes the data dir
 
 join flags:
   --token T              join token from "edge-hub token create" (or env EDGEKUBE_TOKEN)
@@ -45,18 +52,25 @@ join flags:
   --labels k=v,...       extra node labels
   --taints k=v:Effect,.. node taints (NoSchedule, PreferNoSchedule, NoExecute)
   --mqtt-websocket       reach the hub's MQTT over wss://HUB:6443/mqtt instead of mqtts://HUB:8883
-common flags:
-  --sandbox-image IMG    image of each pod's sandbox container (default ${DEFAULT_SANDBOX_IMAGE}; load it
+join and run flags:
+  --flannel-iface IF     underlay interface for the VXLAN overlay (default: the one carrying the node IP)
+  --sandbox-image REF    image of pod sandbox containers (default ${DEFAULT_SANDBOX_IMAGE}; load it
                          into Docker or drop its tarball into DATA_DIR/images on air-gapped devices)
   --sandbox-command CMD  its command (default /pause for the default image, else "sleep 2147483647")
-  --docker-socket PATH   Docker Engine socket (default /var/run/docker.sock)
-  --no-pods              do not run pods (link, cache and heartbeats only)
+  --docker-socket PATH   Docker Engine socket (default: DOCKER_HOST, else /var/run/docker.sock)
+  --no-pods              run only the link and cache (no Docker, no pod network)
+run flags:
+  --node-ip IP           override the node IP stored at join (the overlay's underlay address)
+reset flags:
+  --delete-data          also delete the data dir (credentials, cache): the node must join again
+common flags:
   --data-dir DIR         agent state (default ${DEFAULT_DATA_DIR})
   --log-level LEVEL      trace|debug|info|warn|error (default info)
 `;
 
 export async function agentMain(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === "image" && rest[0] === "import") return imageImportMain(rest.slice(1));
   try {
     switch (cmd) {
       case "join":
@@ -65,8 +79,9 @@ export async function agentMain(argv: string[]): Promise<number> {
         return await run(rest);
       case "status":
         return status(rest);
+      case "reset":
+        return await reset(rest);
       case "image":
-        if (rest[0] === "import") return await imageImportMain(rest.slice(1));
         throw new UsageError(
           `edge-agent image: unknown command "${rest[0] ?? ""}": use "edge-agent image import FILE.tar"`,
         );
@@ -92,28 +107,41 @@ export async function agentMain(argv: string[]): Promise<number> {
 const common = {
   "data-dir": { type: "string" },
   "log-level": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const workloadFlags = {
+  "flannel-iface": { type: "string" },
   "sandbox-image": { type: "string" },
   "sandbox-command": { type: "string" },
   "docker-socket": { type: "string" },
   "no-pods": { type: "boolean" },
-  help: { type: "boolean", short: "h" },
 } as const;
 
-interface RunFlags {
+interface WorkloadChoice {
+  flannelIface?: string;
+  sandboxImage: string;
+  sandboxCommand: string[];
+  dockerSocket?: string;
+  pods: boolean;
+  nodeIP?: string;
+}
+
+function workloadChoice(values: {
+  "flannel-iface"?: string | undefined;
   "sandbox-image"?: string | undefined;
   "sandbox-command"?: string | undefined;
   "docker-socket"?: string | undefined;
   "no-pods"?: boolean | undefined;
-}
-
-function workloadFlags(v: RunFlags) {
-  const image = v["sandbox-image"] ?? DEFAULT_SANDBOX_IMAGE;
-  const cmd = v["sandbox-command"] ?? (image === DEFAULT_SANDBOX_IMAGE ? "/pause" : "sleep 2147483647");
+}): WorkloadChoice {
+  const image = values["sandbox-image"] ?? DEFAULT_SANDBOX_IMAGE;
+  const cmd = values["sandbox-command"] ?? (image === DEFAULT_SANDBOX_IMAGE ? "/pause" : "sleep 2147483647");
   return {
-    pods: !v["no-pods"],
+    ...(values["flannel-iface"] ? { flannelIface: values["flannel-iface"] } : {}),
     sandboxImage: image,
     sandboxCommand: cmd.split(/\s+/).filter((x) => x !== ""),
-    dockerSocket: v["docker-socket"] ?? "/var/run/docker.sock",
+    ...(values["docker-socket"] ? { dockerSocket: values["docker-socket"] } : {}),
+    pods: values["no-pods"] !== true,
   };
 }
 
@@ -128,6 +156,7 @@ async function join(argv: string[]): Promise<number> {
       labels: { type: "string" },
       taints: { type: "string" },
       "mqtt-websocket": { type: "boolean" },
+      ...workloadFlags,
     },
     "edge-agent join",
   );
@@ -177,27 +206,35 @@ async function join(argv: string[]): Promise<number> {
     logger,
   });
   process.stdout.write(`edge-agent: node "${nodeName}" joined ${hubUrl.origin}; state in ${dataDir}\n`);
-  return runAgent(dataDir, logger, workloadFlags(values));
+  return runAgent(dataDir, logger, workloadChoice(values));
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, common, "edge-agent run");
+  const { values, positionals } = parseFlags(
+    argv,
+    { ...common, ...workloadFlags, "node-ip": { type: "string" } },
+    "edge-agent run",
+  );
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`edge-agent run: unexpected argument "${positionals[0]}"`);
   const logger = createLogger({ level: values["log-level"] ?? "info" });
-  return runAgent(resolve(values["data-dir"] ?? DEFAULT_DATA_DIR), logger, workloadFlags(values));
+  let nodeIP: string | undefined;
+  try {
+    nodeIP = values["node-ip"] === undefined ? undefined : checkNodeIP(values["node-ip"]);
+  } catch (e) {
+    throw new UsageError(`edge-agent run: ${(e as Error).message}`);
+  }
+  const choice = { ...workloadChoice(values), ...(nodeIP ? { nodeIP } : {}) };
+  return runAgent(resolve(values["data-dir"] ?? DEFAULT_DATA_DIR), logger, choice);
 }
 
-async function runAgent(
-  dataDir: string,
-  logger: Logger,
-  w: ReturnType<typeof workloadFlags>,
-): Promise<number> {
+async function runAgent(dataDir: string, logger: Logger, choice: WorkloadChoice): Promise<number> {
   const paths = agentPaths(dataDir);
-  const config = loadAgentConfig(paths);
+  const stored = loadAgentConfig(paths);
+  const config = choice.nodeIP ? { ...stored, nodeIP: choice.nodeIP } : stored;
   const credentials = loadCredentials(paths);
   const facts = await gatherNodeFacts(dataDir);
   const agent = new EdgeAgent({
@@ -209,29 +246,85 @@ async function runAgent(
     logger,
   });
   await agent.start();
-  const workloads = w.pods
-    ? new AgentWorkloads(agent, {
-        dataDir,
-        nodeName: config.nodeName,
-        ...(config.nodeIP ? { hostIP: config.nodeIP } : {}),
-        sandboxImage: w.sandboxImage,
-        sandboxCommand: w.sandboxCommand,
-        dockerSocket: w.dockerSocket,
+  let workloads: NodeWorkloads | undefined;
+  if (choice.pods) {
+    // only this node's containers are adopted or removed, even on a shared Docker Engine
+    const docker = scopeToNode(
+      choice.dockerSocket ? new Docker({ socketPath: choice.dockerSocket }) : new Docker(),
+      config.nodeName,
+    );
+    workloads = new NodeWorkloads({
+      agent,
+      config,
+      dataDir,
+      sandboxImage: choice.sandboxImage,
+      runtime: new DockerRuntime({
+        docker,
+        sandboxImage: choice.sandboxImage,
+        sandboxCommand: choice.sandboxCommand,
         logger,
-      })
-    : undefined;
-  await workloads?.start();
+      }),
+      ...(choice.flannelIface ? { flannelIface: choice.flannelIface } : {}),
+      logger,
+    });
+    try {
+      await workloads.start();
+    } catch (err) {
+      workloads.stop();
+      await agent.stop();
+      throw err;
+    }
+  }
   process.stdout.write(`edge-agent: node "${config.nodeName}" running (hub ${config.hubUrl})\n`);
   await new Promise<void>((done) => {
     const stop = (sig: string) => {
       logger.info({ signal: sig }, "stopping");
-      Promise.resolve(workloads?.stop())
-        .then(() => agent.stop())
-        .then(done, done);
+      workloads?.stop();
+      agent.stop().then(done, done);
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  return 0;
+}
+
+async function reset(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(
+    argv,
+    { ...common, "delete-data": { type: "boolean" }, "no-docker": { type: "boolean" } },
+    "edge-agent reset",
+  );
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`edge-agent reset: unexpected argument "${positionals[0]}"`);
+  const dataDir = resolve(values["data-dir"] ?? DEFAULT_DATA_DIR);
+  const logger = createLogger({ level: values["log-level"] ?? "warn" });
+  let runtime: DockerRuntime | undefined;
+  if (values["no-docker"] !== true) {
+    runtime = new DockerRuntime({ sandboxImage: DEFAULT_SANDBOX_IMAGE, logger });
+    try {
+      await runtime.docker.ping();
+    } catch {
+      throw new Error(
+        "cannot reach the Docker daemon (DOCKER_HOST or /var/run/docker.sock) to remove the pods' containers: start it, or pass --no-docker to skip them",
+      );
+    }
+  }
+  const r = await resetAgent({ dataDir, deleteData: values["delete-data"] === true, runtime, logger });
+  process.stdout.write(
+    `edge-agent: reset: removed ${r.removedPods.length} pod(s), links [${r.removedLinks.join(", ")}]` +
+      (r.deletedDataDir ? `, deleted ${dataDir}` : "") +
+      "\n",
+  );
+  if (r.stuckMounts.length > 0) {
+    process.stderr.write(
+      `edge-agent: reset: could not unmount ${r.stuckMounts.join(", ")}: stop what uses them, then run reset again\n`,
+    );
+    return 1;
+  }
   return 0;
 }
 

@@ -177,6 +177,14 @@ export class EdgeAgent {
     this.sync.reportStatus(`pod/${namespace}/${name}`, status, observedRevision);
   }
 
+  /**
+   * Annotations for this node's Node object (the overlay's VTEP MAC and public IP); the hub
+   * accepts only flannel.alpha.coreos.com/ keys. Queued in the outbox like any status.
+   */
+  reportNodeAnnotations(annotations: Record<string, string>): void {
+    this.sync.reportStatus(`node-annotations/${this.node}`, { annotations });
+  }
+
   /** An Event (core/v1) to record on the hub; keyed by its uid so a resend is idempotent. */
   recordEvent(event: KubeObject): void {
     const uid = event.metadata.uid;

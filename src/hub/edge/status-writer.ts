@@ -5,6 +5,8 @@
  *   lease/<name>       heartbeat    → NodeHeartbeats (memory; flushed on a timer)
  *   pod/<ns>/<name>    pod status   → the Pod's status subresource
  *   event/<uid>        an Event     → created (or its count bumped) in the store
+ *   node-annotations/<name>  {annotations} → merged into the Node's metadata.annotations, only
+ *                      keys under flannel.alpha.coreos.com/ (the overlay's VTEP MAC, public IP)
  *
  * Design notes
  * - A node may only speak for itself and its own pods: a report for another node or for a pod
@@ -27,6 +29,9 @@ import type { StatusSink } from "../../transport/sync-hub.js";
 import { conditionsOf, mergeConditions } from "./conditions.js";
 import { podNode } from "./desired-refs.js";
 import type { NodeHeartbeats } from "./heartbeats.js";
+
+/** Annotation keys an agent may set on its own Node (the overlay's, flannel-compatible). */
+export const OVERLAY_ANNOTATION_PREFIX = "flannel.alpha.coreos.com/";
 
 export interface StatusWriterOptions {
   client: Client;
@@ -66,12 +71,44 @@ export class StatusWriter implements StatusSink {
         if (rest.length !== 2 || !isObject(u.status))
           return this.refuse(node, u.key, "expected pod/<namespace>/<name> with an object");
         return this.podStatus(node, rest[0]!, rest[1]!, u.status, u.observedRevision);
+      case "node-annotations":
+        if (rest[0] !== node || rest.length !== 1)
+          return this.refuse(node, u.key, "a node may only annotate its own Node");
+        return this.nodeAnnotations(node, u.status);
       case "event":
         if (rest.length !== 1 || !isObject(u.status))
           return this.refuse(node, u.key, "expected event/<uid> with an Event");
         return this.event(node, rest[0]!, u.status);
       default:
         return this.refuse(node, u.key, "unknown status key kind");
+    }
+  }
+
+  /**
+   * The overlay's annotations (flannel's kube subnet manager writes them with the Node API
+   * upstream). Restricted to the flannel prefix so a node cannot relabel itself through this
+   * path; unchanged values cost no write.
+   */
+  private async nodeAnnotations(node: string, status: unknown): Promise<void> {
+    const raw = isObject(status) ? status.annotations : undefined;
+    if (!isObject(raw)) return this.refuse(node, `node-annotations/${node}`, "expected {annotations: {...}}");
+    const want: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw)) {
+      if (!k.startsWith(OVERLAY_ANNOTATION_PREFIX) || typeof v !== "string")
+        return this.refuse(node, `node-annotations/${node}`, `annotation ${k} is not an overlay annotation`);
+      want[k] = v;
+    }
+    const cur = await this.opts.client.get(refs.nodes, undefined, node);
+    if (!cur) return; // deleted: a re-join registers it again
+    const have = cur.metadata.annotations ?? {};
+    if (Object.entries(want).every(([k, v]) => have[k] === v)) return;
+    try {
+      await this.opts.client.mutate(refs.nodes, undefined, node, (n) => ({
+        ...n,
+        metadata: { ...n.metadata, annotations: { ...n.metadata.annotations, ...want } },
+      }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
     }
   }
 

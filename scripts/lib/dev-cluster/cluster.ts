@@ -1,0 +1,438 @@
+/**
+ * DevCluster: a hub on this machine plus N edge agents, each in its own network namespace with
+ * its own dockerd, joined with real tokens — the product as a fleet would run it, on one box.
+ * `scripts/dev-cluster` and the multi-node integration tests both drive this class.
+ *
+ * Design notes
+ * - Every step records what it created in the state file before moving on (state.ts), so
+ *   down() — also after a failed up() — stops the recorded pids and deletes the recorded names
+ *   and nothing else. Processes are never found or killed by name.
+ * - dockerd runs under `nsenter --net=/run/netns/NODE` (not `ip netns exec`, which remounts /sys
+ *   and hides the cgroup mounts), with its data-root, exec-root, pidfile and socket in the
+ *   node's directory, no bridge and no iptables of its own: the agent's overlay wires the pods.
+ * - Agents run in their node's namespace the same way, so the overlay they program (flannel.1,
+ *   cni0, rules) is the node's, and their DOCKER_HOST is the node's dockerd.
+ * - The hub binds the host end of the LAN (hostIP): kubectl on the host and agents in the
+ *   namespaces reach the same address; nothing listens on other interfaces.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { HttpClient } from "../../../src/client/http-client.js";
+import { isOurs, type RecordedProc, spawnDetached, stopProc, tail } from "./procs.js";
+import { addressPlan, type ClusterState, type NodeState, readState, writeState } from "./state.js";
+import { addNodeNamespace, checkVxlan, createLan, deleteHostLink, deleteNetns } from "./topology.js";
+
+export interface DevClusterConfig {
+  /** state directory (.dev-cluster); everything but namespaces and links lives below it */
+  root: string;
+  /** names: netns <prefix>-lan, <prefix>-n1…, host link <prefix>0 (≤ 9 characters) */
+  prefix: string;
+  underlay: string;
+  httpsPort: number;
+  mqttPort: number;
+  /** node script that runs `edgekube hub|agent …` (bin/edgekube.mjs or a test build) */
+  launcher: string;
+  /** busybox image reference on the host's Docker; loaded into every node's dockerd */
+  image: string;
+  /** extra environment for agents (log level, …) */
+  agentEnv?: Record<string, string>;
+  log?: (msg: string) => void;
+}
+
+const TIMEOUT_MS = 60_000;
+
+export class DevCluster {
+  private st: ClusterState | undefined;
+
+  constructor(private readonly cfg: DevClusterConfig) {
+    if (cfg.prefix.length > 9) throw new Error(`prefix "${cfg.prefix}" is longer than 9 characters`);
+    this.st = readState(cfg.root);
+  }
+
+  get state(): ClusterState {
+    if (!this.st) throw new Error(`no dev cluster recorded in ${this.cfg.root}: run "dev-cluster up"`);
+    return this.st;
+  }
+
+  get kubeconfig(): string {
+    return this.state.kubeconfig;
+  }
+
+  /** The hub's API with the admin kubeconfig. */
+  client(): HttpClient {
+    return HttpClient.fromKubeconfig(this.state.kubeconfig);
+  }
+
+  node(name: string): NodeState {
+    const n = this.state.nodes.find((x) => x.name === name);
+    if (!n)
+      throw new Error(
+        `no node "${name}" in this dev cluster (have: ${this.state.nodes.map((x) => x.name).join(", ")})`,
+      );
+    return n;
+  }
+
+  private say(msg: string): void {
+    this.cfg.log?.(msg);
+  }
+
+  private save(): void {
+    if (this.st) writeState(this.st);
+  }
+
+  async up(agents: number): Promise<void> {
+    checkPrerequisites();
+    if (this.st) {
+      this.say(`a dev cluster is recorded in ${this.cfg.root}: taking it down first`);
+      await this.down();
+    }
+    const plan = addressPlan(this.cfg.underlay);
+    if (agents < 1 || agents > plan.maxNodes)
+      throw new Error(`--agents must be between 1 and ${plan.maxNodes}`);
+    mkdirSync(this.cfg.root, { recursive: true });
+    const hubDir = join(this.cfg.root, "hub");
+    this.st = {
+      version: 1,
+      root: this.cfg.root,
+      prefix: this.cfg.prefix,
+      underlay: this.cfg.underlay,
+      prefixLength: plan.prefixLength,
+      hostIP: plan.hostIP,
+      deadEndIP: plan.deadEndIP,
+      httpsPort: this.cfg.httpsPort,
+      mqttPort: this.cfg.mqttPort,
+      hubDir,
+      kubeconfig: join(hubDir, "admin.kubeconfig"),
+      launcher: this.cfg.launcher,
+      nodes: [],
+    };
+    this.save();
+    const lanNetns = `${this.cfg.prefix}-lan`;
+    const hostLink = `${this.cfg.prefix}0`;
+    this.st.lanNetns = lanNetns;
+    this.st.hostLink = hostLink;
+    this.save();
+    createLan({
+      lanNetns,
+      hostLink,
+      hostIP: plan.hostIP,
+      deadEndIP: plan.deadEndIP,
+      prefixLength: plan.prefixLength,
+    });
+    checkVxlan(lanNetns);
+    this.say(`LAN ${this.cfg.underlay}: host ${plan.hostIP} on ${hostLink}`);
+    await this.startHub();
+    this.st.token = execFileSync(
+      "node",
+      [
+        this.cfg.launcher,
+        "hub",
+        "token",
+        "create",
+        "--data-dir",
+        hubDir,
+        "--ttl",
+        "0",
+        "--description",
+        "dev-cluster",
+      ],
+      { encoding: "utf8" },
+    ).trim();
+    this.save();
+    execFileSync("docker", ["save", this.cfg.image, "-o", this.imageTar()]);
+    for (let i = 1; i <= agents; i++) await this.addNode(i);
+    for (const n of this.state.nodes) await this.waitNodeReady(n.name);
+  }
+
+  private imageTar(): string {
+    return join(this.cfg.root, "image.tar");
+  }
+
+  async startHub(): Promise<void> {
+    const s = this.state;
+    if (s.hub && isOurs(s.hub)) return;
+    mkdirSync(s.hubDir, { recursive: true });
+    s.hub = spawnDetached(
+      "node",
+      [
+        s.launcher,
+        "hub",
+        "server",
+        "--data-dir",
+        s.hubDir,
+        "--bind-address",
+        s.hostIP,
+        "--advertise-address",
+        s.hostIP,
+        "--tls-san",
+        s.hostIP,
+        "--https-port",
+        String(s.httpsPort),
+        "--mqtt-port",
+        String(s.mqttPort),
+        "--compaction-interval",
+        "30",
+      ],
+      { log: join(s.root, "hub.log"), marker: s.hubDir },
+    );
+    this.save();
+    await this.until("the hub to answer", s.hub, async () => {
+      if (!existsSync(s.kubeconfig)) return false;
+      await this.client().get("/api/v1/namespaces/default");
+      return true;
+    });
+    this.say(`hub ${s.hostIP}:${s.httpsPort} (pid ${s.hub.pid}); kubeconfig ${s.kubeconfig}`);
+  }
+
+  async stopHub(): Promise<void> {
+    await stopProc(this.state.hub);
+  }
+
+  /** Adds node `index` (node<index>): namespace, dockerd, busybox image, joined agent. */
+  async addNode(index: number): Promise<NodeState> {
+    const s = this.state;
+    const plan = addressPlan(s.underlay);
+    const dir = join(s.root, "nodes", `node${index}`);
+    const n: NodeState = {
+      index,
+      name: `node${index}`,
+      netns: `${s.prefix}-n${index}`,
+      ip: plan.nodeIP(index),
+      lanPort: `u${index}`,
+      dir,
+      dockerSock: join(dir, "docker.sock"),
+    };
+    if (s.nodes.some((x) => x.name === n.name)) throw new Error(`${n.name} already exists`);
+    s.nodes.push(n);
+    this.save();
+    mkdirSync(join(dir, "agent"), { recursive: true });
+    addNodeNamespace({
+      lanNetns: s.lanNetns ?? "",
+      netns: n.netns,
+      lanPort: n.lanPort,
+      ip: n.ip,
+      prefixLength: s.prefixLength,
+      deadEndIP: s.deadEndIP,
+    });
+    writeFileSync(join(dir, "daemon.json"), "{}\n");
+    n.dockerd = spawnDetached(
+      "nsenter",
+      [
+        `--net=/run/netns/${n.netns}`,
+        "dockerd",
+        "--config-file",
+        join(dir, "daemon.json"),
+        "--data-root",
+        join(dir, "docker"),
+        "--exec-root",
+        join(dir, "exec"),
+        "-H",
+        `unix://${n.dockerSock}`,
+        "--pidfile",
+        join(dir, "docker.pid"),
+        "--bridge=none",
+        "--iptables=false",
+        "--ip-forward=false",
+        "--ip-masq=false",
+        "--log-level",
+        "warn",
+      ],
+      { log: join(dir, "dockerd.log"), marker: join(dir, "docker") },
+    );
+    this.save();
+    await this.until(`dockerd of ${n.name}`, n.dockerd, async () => {
+      this.docker(n, ["version"]);
+      return true;
+    });
+    this.docker(n, ["load", "-i", this.imageTar()]);
+    await this.startAgent(n.name, "join");
+    this.say(
+      `${n.name}: ${n.ip} in netns ${n.netns} (dockerd pid ${n.dockerd.pid}, agent pid ${n.agent?.pid})`,
+    );
+    return n;
+  }
+
+  /** Starts a node's agent: `join` the first time, `run` (from its data dir) afterwards. */
+  async startAgent(name: string, mode: "join" | "run" = "run"): Promise<void> {
+    const s = this.state;
+    const n = this.node(name);
+    if (n.agent && isOurs(n.agent)) return;
+    const dataDir = join(n.dir, "agent");
+    const log = join(n.dir, "agent.log");
+    const from = existsSync(log) ? statSync(log).size : 0;
+    const args =
+      mode === "join"
+        ? [
+            "join",
+            `https://${s.hostIP}:${s.httpsPort}`,
+            "--token",
+            s.token ?? "",
+            "--node-name",
+            n.name,
+            "--node-ip",
+            n.ip,
+          ]
+        : ["run"];
+    n.agent = spawnDetached(
+      "nsenter",
+      [
+        `--net=/run/netns/${n.netns}`,
+        "node",
+        s.launcher,
+        "agent",
+        ...args,
+        "--data-dir",
+        dataDir,
+        "--sandbox-image",
+        this.cfg.image,
+      ],
+      {
+        log,
+        marker: dataDir,
+        env: { ...process.env, ...this.cfg.agentEnv, DOCKER_HOST: `unix://${n.dockerSock}` },
+      },
+    );
+    this.save();
+    // only this start's output counts: the log is appended across restarts
+    await this.until(`the agent of ${name} to run`, n.agent, async () =>
+      readFileSync(log).subarray(from).toString("utf8").includes(`node "${name}" running`),
+    );
+  }
+
+  async stopAgent(name: string): Promise<void> {
+    await stopProc(this.node(name).agent);
+  }
+
+  /** Waits until the hub has the node's podCIDR and overlay annotations (its network is up). */
+  async waitNodeReady(name: string): Promise<void> {
+    await this.until(`${name} to register its overlay`, this.node(name).agent, async () => {
+      const node = await this.client().get<{
+        spec?: { podCIDR?: string };
+        metadata: { annotations?: Record<string, string> };
+      }>(`/api/v1/nodes/${name}`);
+      return !!node.spec?.podCIDR && !!node.metadata.annotations?.["flannel.alpha.coreos.com/backend-data"];
+    });
+  }
+
+  /** Removes one node: agent, containers, dockerd, namespace, files, and its Node object. */
+  async removeNode(name: string, opts: { deleteNodeObject?: boolean } = {}): Promise<void> {
+    const n = this.node(name);
+    await this.teardownNode(n);
+    if (opts.deleteNodeObject !== false) {
+      await this.client()
+        .delete(`/api/v1/nodes/${name}`)
+        .catch(() => undefined);
+    }
+    this.state.nodes = this.state.nodes.filter((x) => x !== n);
+    this.save();
+  }
+
+  private async teardownNode(n: NodeState): Promise<void> {
+    await stopProc(n.agent);
+    if (n.dockerd && isOurs(n.dockerd)) {
+      try {
+        const ids = this.docker(n, ["ps", "-aq"]).split("\n").filter(Boolean);
+        if (ids.length > 0) this.docker(n, ["rm", "-f", ...ids]);
+      } catch (err) {
+        this.say(
+          `${n.name}: removing containers failed (${(err as Error).message}); stopping dockerd anyway`,
+        );
+      }
+    }
+    await stopProc(n.dockerd, 20_000);
+    unmountBelow(n.dir);
+    deleteNetns(n.netns);
+    rmSync(n.dir, { recursive: true, force: true });
+  }
+
+  /** Stops and removes everything recorded; safe to run twice and after a failed up. */
+  async down(): Promise<void> {
+    const s = this.st;
+    if (!s) return;
+    for (const n of s.nodes) await stopProc(n.agent);
+    for (const n of [...s.nodes]) await this.teardownNode(n);
+    await stopProc(s.hub);
+    deleteNetns(s.lanNetns);
+    deleteHostLink(s.hostLink);
+    unmountBelow(s.root);
+    rmSync(s.root, { recursive: true, force: true });
+    this.st = undefined;
+  }
+
+  /** `docker -H <node's socket> …`, resolving with stdout. */
+  docker(n: NodeState, args: string[], input?: string): string {
+    return execFileSync("docker", ["-H", `unix://${n.dockerSock}`, ...args], {
+      encoding: "utf8",
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: 120_000,
+      ...(input !== undefined ? { input } : {}),
+    });
+  }
+
+  /** Polls `ready` until true; fails at once with the log tail when `proc` died. */
+  private async until(
+    what: string,
+    proc: RecordedProc | undefined,
+    ready: () => Promise<boolean>,
+  ): Promise<void> {
+    const deadline = Date.now() + TIMEOUT_MS;
+    let last = "";
+    for (;;) {
+      try {
+        if (await ready()) return;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      if (proc && !isOurs(proc))
+        throw new Error(`waiting for ${what}: pid ${proc.pid} exited; its log ends:\n${tail(proc.log)}`);
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out waiting for ${what}${last ? ` (${last})` : ""}${proc ? `; log ${proc.log}:\n${tail(proc.log)}` : ""}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** Unmounts what dockerd left below `dir` (netns bind mounts, overlay mounts), deepest first. */
+export function unmountBelow(dir: string): void {
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => (l.split(" ")[4] ?? "").replace(/\\040/g, " "))
+    .filter((m) => m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) {
+    try {
+      execFileSync("umount", [m], { stdio: "ignore" });
+    } catch {
+      execFileSync("umount", ["-l", m], { stdio: "ignore" });
+    }
+  }
+}
+
+export function checkPrerequisites(): void {
+  if (process.getuid?.() !== 0)
+    throw new Error("the dev cluster needs root (network namespaces, dockerd): run it with sudo");
+  for (const [tool, pkg] of [
+    ["ip", "iproute2"],
+    ["nsenter", "util-linux"],
+    ["dockerd", "docker.io"],
+    ["docker", "docker.io"],
+    ["nft", "nftables"],
+  ] as const) {
+    try {
+      execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
+    } catch {
+      throw new Error(`${tool} is missing: install it (apt-get install ${pkg})`);
+    }
+  }
+  try {
+    execFileSync("docker", ["info", "--format", "{{.ServerVersion}}"], { stdio: "ignore", timeout: 15_000 });
+  } catch {
+    throw new Error(
+      "the host's Docker daemon does not answer (the busybox image is built there): start it (scripts/prereqs.sh)",
+    );
+  }
+}

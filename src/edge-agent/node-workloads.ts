@@ -1,0 +1,155 @@
+/**
+ * NodeWorkloads: what runs pods on a node, wired onto a started EdgeAgent — Docker runtime,
+ * pod network (overlay + IPAM) and pod manager.
+ *
+ *   EdgeAgent.cache ──► PodSource ──► PodManager ──► DockerRuntime (DOCKER_HOST or local socket)
+ *                 └──► Nodes ──► AgentNetwork ◄── PodNetwork hook ┘
+ *   PodManager status/events ──► EdgeAgent outbox ──► hub
+ *
+ * Design notes
+ * - Start order is the offline-autonomy order: the cache is loaded (EdgeAgent.start), the runtime
+ *   answers, the network is set up from the cached Nodes (leases reconciled against the running
+ *   sandboxes), then the pod manager adopts what runs and starts what is missing; after its
+ *   orphan sweep, leases of the removed pods are released.
+ * - stop() stops reconciling; containers, links and rules stay, so restarting the agent
+ *   changes nothing that runs. `edge-agent reset` removes them.
+ */
+import { randomUUID } from "node:crypto";
+import type { KubeObject } from "../api/object.js";
+import type { Logger } from "../lib/logger.js";
+import type { EdgeAgent } from "./agent.js";
+import { R } from "./cache/keys.js";
+import type { AgentConfig } from "./config.js";
+import { AgentNetwork } from "./network/agent-network.js";
+import { localVolumeHost, PodManager, type PodSource, type StatusReporter } from "./pods/index.js";
+import { DockerRuntime } from "./runtime/index.js";
+
+export interface NodeWorkloadsOptions {
+  agent: EdgeAgent;
+  config: AgentConfig;
+  dataDir: string;
+  /** sandbox image (present or in the airgap folder) */
+  sandboxImage: string;
+  /** underlay interface (`--flannel-iface`) */
+  flannelIface?: string;
+  logger: Logger;
+  /** pod manager resync period (tests shorten it) */
+  resyncMs?: number;
+  runtime?: DockerRuntime;
+  onWired?: (uid: string, ms: number) => void;
+}
+
+export class NodeWorkloads {
+  readonly runtime: DockerRuntime;
+  readonly network: AgentNetwork;
+  readonly pods: PodManager;
+  private leaseTimer: NodeJS.Timeout | undefined;
+
+  constructor(o: NodeWorkloadsOptions) {
+    const { agent, config } = o;
+    const log = o.logger;
+    this.runtime = o.runtime ?? new DockerRuntime({ sandboxImage: o.sandboxImage, logger: log });
+    this.network = new AgentNetwork({
+      nodeName: config.nodeName,
+      nodeIP: config.nodeIP,
+      clusterCIDR: config.clusterCIDR,
+      ...(config.podCIDR ? { podCIDR: config.podCIDR } : {}),
+      ...(o.flannelIface ? { iface: o.flannelIface } : {}),
+      dataDir: o.dataDir,
+      nodes: () => agent.cache.nodes(),
+      onNodesChange: (cb) =>
+        agent.onCacheChange((changes) => {
+          if (changes.some((c) => c.resource === R.nodes)) cb();
+        }),
+      publish: (a) => agent.reportNodeAnnotations(a),
+      liveSandboxes: async () =>
+        (await this.runtime.listPods()).filter((p) => p.sandbox?.running).map((p) => p.uid),
+      logger: log,
+      ...(o.onWired ? { onWired: o.onWired } : {}),
+    });
+    this.pods = new PodManager({
+      runtime: this.runtime,
+      source: podSource(agent),
+      reporter: statusReporter(agent),
+      volumeHost: localVolumeHost(o.dataDir),
+      network: this.network.hook,
+      nodeName: config.nodeName,
+      hostIP: config.nodeIP,
+      clusterDNS: { nameservers: [config.clusterDNS], domain: config.clusterDomain },
+      ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
+      logger: log,
+    });
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    await this.runtime.start(signal);
+    await this.network.start(signal);
+    await this.pods.start(signal);
+    await this.network.reconcileLeases();
+    this.leaseTimer = setInterval(() => void this.network.reconcileLeases().catch(() => {}), 60_000);
+    this.leaseTimer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.leaseTimer);
+    this.pods.stop();
+    this.network.stop();
+  }
+}
+
+function podSource(agent: EdgeAgent): PodSource {
+  const c = agent.cache;
+  return {
+    pods: () => c.pods() as unknown as KubeObject[],
+    get(kind, ns, name) {
+      const o =
+        kind === "ConfigMap"
+          ? c.configMap(ns, name)
+          : kind === "Secret"
+            ? c.secret(ns, name)
+            : kind === "PersistentVolumeClaim"
+              ? c.persistentVolumeClaim(ns, name)
+              : kind === "PersistentVolume"
+                ? c.persistentVolume(name)
+                : undefined;
+      return o as unknown as KubeObject | undefined;
+    },
+    onChange: (cb) => agent.onCacheChange(() => cb()),
+  };
+}
+
+function statusReporter(agent: EdgeAgent): StatusReporter {
+  return {
+    reportPodStatus(pod, status) {
+      const rv = Number(pod.metadata.resourceVersion);
+      agent.reportPodStatus(
+        pod.metadata.namespace ?? "default",
+        pod.metadata.name ?? "",
+        status,
+        Number.isFinite(rv) && rv > 0 ? rv : undefined,
+      );
+    },
+    recordEvent(pod, type, reason, message) {
+      const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+      agent.recordEvent({
+        apiVersion: "v1",
+        kind: "Event",
+        metadata: { uid: randomUUID(), namespace: pod.metadata.namespace ?? "default" },
+        involvedObject: {
+          apiVersion: "v1",
+          kind: "Pod",
+          namespace: pod.metadata.namespace,
+          name: pod.metadata.name,
+          uid: pod.metadata.uid,
+        },
+        type,
+        reason,
+        message,
+        source: { component: "kubelet", host: agent.node },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      } as KubeObject);
+    },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * A dev cluster for integration tests and the net benchmark: the same DevCluster class
+ * scripts/dev-cluster uses, with names, addresses and ports of its own so it can run beside a
+ * developer's dev cluster and other test files:
+ * - prefix `ekt<4 hex>` (netns ekt…-lan, ekt…-n1, host link ekt…0), state in a temp dir;
+ * - a random /27 of 198.51.100.64–255 (the developer's dev cluster uses .1–.30);
+ * - a bundle of src/cmd built into .vitest-tmp/ (inside the repo, so node_modules resolve).
+ * Pods are created through the hub's API and run commands through their node's dockerd.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { DevCluster } from "../../scripts/lib/dev-cluster/cluster.js";
+import { ensureBusyboxImage } from "./images.js";
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface PodInfo {
+  name: string;
+  uid: string;
+  node: string;
+  ip: string;
+}
+
+interface ApiPod {
+  metadata: { name: string; uid: string };
+  spec?: { nodeName?: string };
+  status?: { phase?: string; podIP?: string; containerStatuses?: { restartCount: number; ready: boolean }[] };
+}
+
+export class DevClusterFixture {
+  readonly tag = randomBytes(2).toString("hex");
+  readonly cluster: DevCluster;
+  private readonly buildDir = join(repo, ".vitest-tmp", `devcluster-${this.tag}`);
+  private readonly root = mkdtempSync(join(tmpdir(), "ekt-devcluster-"));
+  readonly image = ensureBusyboxImage();
+
+  constructor() {
+    const slice = 64 + 32 * (randomBytes(1)[0]! % 6);
+    const port = 20_000 + (randomBytes(2).readUInt16BE(0) % 20_000);
+    this.cluster = new DevCluster({
+      root: join(this.root, "state"),
+      prefix: `ekt${this.tag}`,
+      underlay: `198.51.100.${slice}/27`,
+      httpsPort: port,
+      mqttPort: port + 1,
+      launcher: join(this.buildDir, "run.mjs"),
+      image: this.image,
+    });
+  }
+
+  async up(agents: number): Promise<void> {
+    mkdirSync(this.buildDir, { recursive: true });
+    await build({
+      entryPoints: [join(repo, "src/cmd/main.ts")],
+      outfile: join(this.buildDir, "edgekube.mjs"),
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      packages: "external",
+      logLevel: "warning",
+    });
+    writeFileSync(
+      join(this.buildDir, "run.mjs"),
+      'import { main } from "./edgekube.mjs";\nprocess.exitCode = await main(process.argv.slice(2), "edgekube");\n',
+    );
+    await this.cluster.up(agents);
+  }
+
+  async down(): Promise<void> {
+    try {
+      await this.cluster.down();
+    } finally {
+      rmSync(this.buildDir, { recursive: true, force: true });
+      rmSync(this.root, { recursive: true, force: true });
+    }
+  }
+
+  /** Creates a busybox pod bound to `node` running `script` (sh -c). */
+  async createPod(name: string, node: string, script: string): Promise<string> {
+    const pod = await this.cluster.client().post<ApiPod>("/api/v1/namespaces/default/pods", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name },
+      spec: {
+        nodeName: node,
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          { name: "c", image: this.image, imagePullPolicy: "Never", command: ["sh", "-c", script] },
+        ],
+      },
+    });
+    return pod.metadata.uid;
+  }
+
+  async getPod(name: string): Promise<ApiPod | undefined> {
+    try {
+      return await this.cluster.client().get<ApiPod>(`/api/v1/namespaces/default/pods/${name}`);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async deletePod(name: string): Promise<void> {
+    await this.cluster.client().delete(`/api/v1/namespaces/default/pods/${name}`);
+  }
+
+  /** Running with an IP (reported by the agent through the hub), or undefined. */
+  async runningPod(name: string): Promise<PodInfo | undefined> {
+    const p = await this.getPod(name);
+    if (p?.status?.phase !== "Running" || !p.status.podIP) return undefined;
+    return { name, uid: p.metadata.uid, node: p.spec?.nodeName ?? "", ip: p.status.podIP };
+  }
+
+  /** Runs a command in the pod's app container through its node's dockerd. */
+  exec(pod: PodInfo, cmd: string[], timeoutMs = 30_000): string {
+    const n = this.cluster.node(pod.node);
+    const id = this.cluster
+      .docker(n, [
+        "ps",
+        "-q",
+        "--filter",
+        `label=io.kubernetes.pod.uid=${pod.uid}`,
+        "--filter",
+        "label=edgekube.io/role=app",
+      ])
+      .trim()
+      .split("\n")[0];
+    if (!id) throw new Error(`pod ${pod.name} has no running app container on ${pod.node}`);
+    return execFileSync("docker", ["-H", `unix://${n.dockerSock}`, "exec", id, ...cmd], {
+      encoding: "utf8",
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  }
+
+  /** ip/bridge JSON of flannel.1 in a node's namespace (peer routes, ARP and FDB entries). */
+  overlay(node: string): { routes: string[]; neighs: string[]; fdb: string[] } {
+    const ns = this.cluster.node(node).netns;
+    const j = (args: string[]) =>
+      JSON.parse(
+        execFileSync(args[0]!, ["-n", ns, "-json", ...args.slice(1)], { encoding: "utf8" }) || "[]",
+      ) as Record<string, unknown>[];
+    return {
+      routes: j(["ip", "route", "show", "dev", "flannel.1"]).map((r) => String(r.dst)),
+      neighs: j(["ip", "neigh", "show", "dev", "flannel.1"]).map((r) => `${r.dst} ${r.lladdr}`),
+      fdb: j(["bridge", "fdb", "show", "dev", "flannel.1"]).map((r) => `${r.mac} ${r.dst}`),
+    };
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The pod network on a real multi-node dev cluster (scripts/dev-cluster's DevCluster): a hub on
+ * the host, agents in their own network namespaces with their own dockerd, pods created through
+ * the hub's API, traffic between real containers over the VXLAN overlay.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { isOurs } from "../../../scripts/lib/dev-cluster/procs.js";
+import { linkExists } from "../../../scripts/lib/dev-cluster/topology.js";
+import { HostLocalIpam } from "../../../src/cni/ipam.js";
+import { hostVethName } from "../../../src/cni/pod-network.js";
+import { DevClusterFixture, type PodInfo } from "../../helpers/dev-cluster-fixture.js";
+import { hasDocker, hasRoot, need } from "../../helpers/prereq.js";
+
+const TEN_MIB = 10 * 1024 * 1024;
+/** serves `text` to every connection on `port`, forever */
+const serve = (port: number, text: string) => `while true; do echo ${text} | nc -l -p ${port}; done`;
+/**
+ * counts the bytes of each connection on `port` into /tmp/got. busybox nc hangs up when its
+ * stdin ends, so the receiver's stdin is a FIFO opened read-write: it never ends.
+ */
+const countBytes = (port: number) =>
+  `mkfifo /tmp/f; while true; do nc -l -p ${port} <>/tmp/f | wc -c > /tmp/got.tmp && mv /tmp/got.tmp /tmp/got; done`;
+const poll = { timeout: 60_000, interval: 300 };
+
+describe.skipIf(!need(hasRoot(), hasDocker()))("pod network on a dev cluster", () => {
+  const f = new DevClusterFixture();
+  let a1: PodInfo; // node1
+  let b1: PodInfo; // node1
+  let a2: PodInfo; // node2
+
+  const running = async (name: string): Promise<PodInfo> =>
+    vi.waitFor(async () => {
+      const p = await f.runningPod(name);
+      if (!p) throw new Error(`${name} not running yet`);
+      return p;
+    }, poll);
+  const fetchText = (from: PodInfo, to: PodInfo, port: number) =>
+    f.exec(from, ["nc", "-w", "3", to.ip, String(port)]).trim();
+
+  beforeAll(async () => {
+    await f.up(2);
+    await f.createPod("a1", "node1", serve(9000, "from-a1"));
+    await f.createPod("b1", "node1", serve(9000, "from-b1"));
+    await f.createPod("a2", "node2", `${serve(9000, "from-a2")} & ${countBytes(9001)}`);
+    [a1, b1, a2] = await Promise.all([running("a1"), running("b1"), running("a2")]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await f.down();
+  }, 120_000);
+
+  it("gives pods addresses from their node's podCIDR and programs every peer", async () => {
+    expect(new Set([a1.ip, b1.ip, a2.ip]).size).toBe(3);
+    const n1 = await f.cluster.client().get<{ spec: { podCIDR: string } }>("/api/v1/nodes/node1");
+    const n2 = await f.cluster.client().get<{ spec: { podCIDR: string } }>("/api/v1/nodes/node2");
+    expect(a1.ip.startsWith(n1.spec.podCIDR.replace(/0\/24$/, ""))).toBe(true);
+    expect(a2.ip.startsWith(n2.spec.podCIDR.replace(/0\/24$/, ""))).toBe(true);
+    expect(f.overlay("node1").routes).toEqual([n2.spec.podCIDR]);
+    expect(f.overlay("node2").routes).toEqual([n1.spec.podCIDR]);
+  });
+
+  it("carries TCP between pods on different nodes, 10 MiB intact", async () => {
+    expect(fetchText(a1, a2, 9000)).toBe("from-a2");
+    expect(fetchText(a2, a1, 9000)).toBe("from-a1");
+    f.exec(a1, ["sh", "-c", `head -c ${TEN_MIB} /dev/zero | nc -w 5 ${a2.ip} 9001`], 60_000);
+    await vi.waitFor(() => expect(Number(f.exec(a2, ["cat", "/tmp/got"]).trim())).toBe(TEN_MIB), poll);
+  });
+
+  it("carries traffic between pods on the same node", () => {
+    expect(fetchText(b1, a1, 9000)).toBe("from-a1");
+    expect(fetchText(a1, b1, 9000)).toBe("from-b1");
+  });
+
+  it("lets a pod reach another node's underlay address", () => {
+    const node2 = f.cluster.node("node2");
+    expect(f.exec(a1, ["busybox", "ping", "-c", "1", "-W", "3", node2.ip])).toContain("1 packets received");
+  });
+
+  it("programs a node that joins on every peer, and removes it when it leaves", async () => {
+    await f.cluster.addNode(3);
+    await f.cluster.waitNodeReady("node3");
+    const n3 = await f.cluster
+      .client()
+      .get<{ spec: { podCIDR: string }; metadata: { annotations: Record<string, string> } }>(
+        "/api/v1/nodes/node3",
+      );
+    const vtep = (
+      JSON.parse(n3.metadata.annotations["flannel.alpha.coreos.com/backend-data"] ?? "{}") as {
+        VtepMAC: string;
+      }
+    ).VtepMAC;
+    const ip3 = f.cluster.node("node3").ip;
+    for (const peer of ["node1", "node2"]) {
+      await vi.waitFor(() => {
+        const o = f.overlay(peer);
+        expect(o.routes).toContain(n3.spec.podCIDR);
+        expect(o.neighs).toContain(`${n3.spec.podCIDR.replace(/\/24$/, "")} ${vtep}`);
+        expect(o.fdb).toContain(`${vtep} ${ip3}`);
+      }, poll);
+    }
+    await f.createPod("a3", "node3", serve(9000, "from-a3"));
+    const a3 = await running("a3");
+    expect(fetchText(a1, a3, 9000)).toBe("from-a3");
+    await f.deletePod("a3");
+    await vi.waitFor(async () => expect(await f.getPod("a3")).toBeUndefined(), poll);
+
+    await f.cluster.removeNode("node3");
+    for (const peer of ["node1", "node2"]) {
+      await vi.waitFor(() => {
+        const o = f.overlay(peer);
+        expect(o.routes).not.toContain(n3.spec.podCIDR);
+        expect(o.fdb.some((e) => e.includes(ip3))).toBe(false);
+        expect(o.neighs.some((e) => e.includes(vtep))).toBe(false);
+      }, poll);
+    }
+  }, 180_000);
+
+  it("keeps pods connected across an agent restart and a hub outage", async () => {
+    await f.cluster.stopAgent("node1");
+    expect(fetchText(a2, a1, 9000)).toBe("from-a1");
+    await f.cluster.stopHub();
+    // offline restart: the agent rebuilds from its cache without the hub
+    await f.cluster.startAgent("node1");
+    expect(fetchText(a2, a1, 9000)).toBe("from-a1");
+    expect(fetchText(a1, a2, 9000)).toBe("from-a2");
+    expect(f.overlay("node1").routes).toHaveLength(1);
+    await f.cluster.startHub();
+    await vi.waitFor(async () => {
+      const p = await f.getPod("a1");
+      expect(p?.status?.podIP).toBe(a1.ip);
+      expect(p?.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    }, poll);
+    expect(fetchText(a1, a2, 9000)).toBe("from-a2");
+  }, 180_000);
+
+  it("releases a deleted pod's address and wires its successor without conflicts", async () => {
+    const node1 = f.cluster.node("node1");
+    await f.deletePod("b1");
+    await vi.waitFor(async () => expect(await f.getPod("b1")).toBeUndefined(), poll);
+    await vi.waitFor(() => {
+      expect(linkExists(hostVethName(b1.uid), node1.netns)).toBe(false);
+      const ipam = new HostLocalIpam({
+        dbPath: join(node1.dir, "agent", "ipam.db"),
+        podCIDR: `${b1.ip.replace(/\.\d+$/, "")}.0/24`,
+      });
+      try {
+        expect(ipam.get(b1.uid)).toBeUndefined();
+        expect(ipam.get(a1.uid)?.ip).toBe(a1.ip);
+      } finally {
+        ipam.close();
+      }
+    }, poll);
+    await f.createPod("c1", "node1", serve(9000, "from-c1"));
+    await f.createPod("d1", "node1", serve(9000, "from-d1"));
+    const [c1, d1] = await Promise.all([running("c1"), running("d1")]);
+    expect(new Set([a1.ip, c1.ip, d1.ip]).size).toBe(3);
+    expect(fetchText(a2, c1, 9000)).toBe("from-c1");
+    expect(fetchText(a2, d1, 9000)).toBe("from-d1");
+    expect(fetchText(c1, a1, 9000)).toBe("from-a1");
+  }, 120_000);
+
+  it("leaves nothing behind on down: namespaces, links, processes, mounts", async () => {
+    const s = f.cluster.state;
+    const procs = [s.hub, ...s.nodes.flatMap((n) => [n.agent, n.dockerd])].filter((p) => p !== undefined);
+    await f.cluster.down();
+    const netns = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+    expect(netns).not.toContain(s.prefix);
+    expect(linkExists(s.hostLink ?? "")).toBe(false);
+    for (const p of procs) expect(isOurs(p)).toBe(false);
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(s.root);
+    expect(existsSync(s.root)).toBe(false);
+  }, 120_000);
+});
