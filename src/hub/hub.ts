@@ -7,6 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { KubeObject } from "../api/object.js";
 import { decodeProtobufBody } from "../api/protobuf/index.js";
+import type { AddressPool } from "../lb/index.js";
 import { writeFileAtomic } from "../lib/fsutil.js";
 import type { Logger } from "../lib/logger.js";
 import { ServiceAllocator } from "./apiserver/admission/service-allocator.js";
@@ -58,6 +59,11 @@ export interface HubConfig {
   nodeMonitorGracePeriodSeconds?: number;
   /** opt-in: delete pods of unreachable nodes after this many seconds (default: never) */
   podEvictionTimeoutSeconds?: number;
+  /**
+   * LoadBalancer address pools (MetalLB semantics, `metallb.io/allow-shared-ip` sharing); when
+   * absent or empty, LoadBalancer services get the addresses of the nodes serving them (klipper)
+   */
+  loadBalancerPools?: AddressPool[];
 }
 
 export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -212,6 +218,7 @@ export class Hub {
         podEvictionTimeoutSeconds: cfg.podEvictionTimeoutSeconds,
         apiserver: { address: this.nodeAddress(), port: this.server.address.port },
         customResources: crds,
+        ...(cfg.loadBalancerPools ? { loadBalancerPools: cfg.loadBalancerPools } : {}),
       },
     );
     this.controllers.push(
