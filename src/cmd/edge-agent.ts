@@ -43,7 +43,8 @@ Commands:
   status                   print connection state, watermark, cached objects and outbox size
   image import FILE|DIR    load image tarballs into the local Docker daemon (airgap)
   reset                    remove what the agent created on this host (pods' containers, overlay
-                           links, routes and rules, IPAM); --delete-data also removes the data dir
+                           links, routes and rules, IPAM, service rules, the edgekube-dns link);
+                           --delete-data also removes the data dir
 
 join flags:
   --token T              join token from "edge-hub token create" (or env EDGEKUBE_TOKEN)
@@ -58,7 +59,10 @@ join and run flags:
                          into Docker or drop its tarball into DATA_DIR/images on air-gapped devices)
   --sandbox-command CMD  its command (default /pause for the default image, else "sleep 2147483647")
   --docker-socket PATH   Docker Engine socket (default: DOCKER_HOST, else /var/run/docker.sock)
-  --no-pods              run only the link and cache (no Docker, no pod network)
+  --no-pods              run only the link and cache (no Docker, no pod network, no services)
+  --cluster-dns IP       cluster DNS address this node answers on and pods use (default: from the
+                         hub at join, 10.43.0.10); put on the dummy interface edgekube-dns
+  --no-services          no service proxy rules and no cluster DNS on this node
 run flags:
   --node-ip IP           override the node IP stored at join (the overlay's underlay address)
 reset flags:
@@ -116,6 +120,8 @@ const workloadFlags = {
   "sandbox-command": { type: "string" },
   "docker-socket": { type: "string" },
   "no-pods": { type: "boolean" },
+  "cluster-dns": { type: "string" },
+  "no-services": { type: "boolean" },
 } as const;
 
 interface WorkloadChoice {
@@ -124,6 +130,8 @@ interface WorkloadChoice {
   sandboxCommand: string[];
   dockerSocket?: string;
   pods: boolean;
+  services: boolean;
+  clusterDNS?: string;
   nodeIP?: string;
 }
 
@@ -133,7 +141,17 @@ function workloadChoice(values: {
   "sandbox-command"?: string | undefined;
   "docker-socket"?: string | undefined;
   "no-pods"?: boolean | undefined;
+  "cluster-dns"?: string | undefined;
+  "no-services"?: boolean | undefined;
 }): WorkloadChoice {
+  const dns = values["cluster-dns"];
+  if (dns !== undefined) {
+    try {
+      checkNodeIP(dns);
+    } catch {
+      throw new UsageError(`--cluster-dns: "${dns}" is not an IPv4 address (e.g. 10.43.0.10)`);
+    }
+  }
   const image = values["sandbox-image"] ?? DEFAULT_SANDBOX_IMAGE;
   const cmd = values["sandbox-command"] ?? (image === DEFAULT_SANDBOX_IMAGE ? "/pause" : "sleep 2147483647");
   return {
@@ -142,6 +160,8 @@ function workloadChoice(values: {
     sandboxCommand: cmd.split(/\s+/).filter((x) => x !== ""),
     ...(values["docker-socket"] ? { dockerSocket: values["docker-socket"] } : {}),
     pods: values["no-pods"] !== true,
+    services: values["no-services"] !== true,
+    ...(dns !== undefined ? { clusterDNS: dns } : {}),
   };
 }
 
@@ -258,6 +278,8 @@ async function runAgent(dataDir: string, logger: Logger, choice: WorkloadChoice)
       config,
       dataDir,
       sandboxImage: choice.sandboxImage,
+      services: choice.services,
+      ...(choice.clusterDNS ? { clusterDNS: choice.clusterDNS } : {}),
       runtime: new DockerRuntime({
         docker,
         sandboxImage: choice.sandboxImage,
@@ -270,7 +292,7 @@ async function runAgent(dataDir: string, logger: Logger, choice: WorkloadChoice)
     try {
       await workloads.start();
     } catch (err) {
-      workloads.stop();
+      await workloads.stop();
       await agent.stop();
       throw err;
     }
@@ -279,8 +301,9 @@ async function runAgent(dataDir: string, logger: Logger, choice: WorkloadChoice)
   await new Promise<void>((done) => {
     const stop = (sig: string) => {
       logger.info({ signal: sig }, "stopping");
-      workloads?.stop();
-      agent.stop().then(done, done);
+      Promise.resolve(workloads?.stop())
+        .then(() => agent.stop())
+        .then(done, done);
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
@@ -316,6 +339,7 @@ async function reset(argv: string[]): Promise<number> {
   const r = await resetAgent({ dataDir, deleteData: values["delete-data"] === true, runtime, logger });
   process.stdout.write(
     `edge-agent: reset: removed ${r.removedPods.length} pod(s), links [${r.removedLinks.join(", ")}]` +
+      (r.serviceRulesRemoved ? ", service rules" : "") +
       (r.deletedDataDir ? `, deleted ${dataDir}` : "") +
       "\n",
   );
