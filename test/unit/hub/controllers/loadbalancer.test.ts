@@ -118,6 +118,19 @@ describe("LoadBalancerController, klipper mode", () => {
     expect(ingress("second")).toEqual(["192.0.2.11"]);
   });
 
+  it("never moves a serving service's port to a newer one created in the same second", async () => {
+    const { c, client, ingress } = await setup({
+      nodes: [node("n1", "192.0.2.11")],
+      services: [lbService("zeta", 80)],
+    });
+    expect(ingress("zeta")).toEqual(["192.0.2.11"]);
+    // same creationTimestamp, and "alpha" sorts first by name
+    await client.create(refs.services, "ns1", lbService("alpha", 80));
+    await c.idle();
+    expect(ingress("zeta")).toEqual(["192.0.2.11"]);
+    expect(ingress("alpha")).toEqual([]);
+  });
+
   it("uses only nodes labelled enablelb=true (edgekube or k3s spelling) once any node is", async () => {
     const { ingress } = await setup({
       nodes: [
