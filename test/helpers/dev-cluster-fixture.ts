@@ -39,7 +39,7 @@ export class DevClusterFixture {
   private readonly root = mkdtempSync(join(tmpdir(), "ekt-devcluster-"));
   readonly image = ensureBusyboxImage();
 
-  constructor() {
+  constructor(opts: { agentArgs?: string[] } = {}) {
     const slice = 64 + 32 * (randomBytes(1)[0]! % 6);
     const port = 20_000 + (randomBytes(2).readUInt16BE(0) % 20_000);
     this.cluster = new DevCluster({
@@ -50,6 +50,7 @@ export class DevClusterFixture {
       mqttPort: port + 1,
       launcher: join(this.buildDir, "run.mjs"),
       image: this.image,
+      ...(opts.agentArgs ? { agentArgs: opts.agentArgs } : {}),
     });
   }
 

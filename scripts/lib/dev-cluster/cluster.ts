@@ -19,8 +19,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HttpClient } from "../../../src/client/http-client.js";
-import { isOurs, type RecordedProc, spawnDetached, stopProc, tail } from "./procs.js";
-import { addressPlan, type ClusterState, type NodeState, readState, writeState } from "./state.js";
+import { agentArgs, checkPrerequisites, dockerdArgs, hubArgs, unmountBelow, until } from "./host.js";
+import { isOurs, spawnDetached, stopProc } from "./procs.js";
+import { addressPlan, type ClusterState, type NodeState, readState, statePath, writeState } from "./state.js";
 import { addNodeNamespace, checkVxlan, createLan, deleteHostLink, deleteNetns } from "./topology.js";
 
 export interface DevClusterConfig {
@@ -35,12 +36,12 @@ export interface DevClusterConfig {
   launcher: string;
   /** busybox image reference on the host's Docker; loaded into every node's dockerd */
   image: string;
-  /** extra environment for agents (log level, …) */
+  /** extra environment for agents */
   agentEnv?: Record<string, string>;
+  /** extra agent flags (e.g. --log-level debug) */
+  agentArgs?: string[];
   log?: (msg: string) => void;
 }
-
-const TIMEOUT_MS = 60_000;
 
 export class DevCluster {
   private st: ClusterState | undefined;
@@ -153,31 +154,9 @@ export class DevCluster {
     const s = this.state;
     if (s.hub && isOurs(s.hub)) return;
     mkdirSync(s.hubDir, { recursive: true });
-    s.hub = spawnDetached(
-      "node",
-      [
-        s.launcher,
-        "hub",
-        "server",
-        "--data-dir",
-        s.hubDir,
-        "--bind-address",
-        s.hostIP,
-        "--advertise-address",
-        s.hostIP,
-        "--tls-san",
-        s.hostIP,
-        "--https-port",
-        String(s.httpsPort),
-        "--mqtt-port",
-        String(s.mqttPort),
-        "--compaction-interval",
-        "30",
-      ],
-      { log: join(s.root, "hub.log"), marker: s.hubDir },
-    );
+    s.hub = spawnDetached("node", hubArgs(s), { log: join(s.root, "hub.log"), marker: s.hubDir });
     this.save();
-    await this.until("the hub to answer", s.hub, async () => {
+    await until("the hub to answer", s.hub, async () => {
       if (!existsSync(s.kubeconfig)) return false;
       await this.client().get("/api/v1/namespaces/default");
       return true;
@@ -216,32 +195,12 @@ export class DevCluster {
       deadEndIP: s.deadEndIP,
     });
     writeFileSync(join(dir, "daemon.json"), "{}\n");
-    n.dockerd = spawnDetached(
-      "nsenter",
-      [
-        `--net=/run/netns/${n.netns}`,
-        "dockerd",
-        "--config-file",
-        join(dir, "daemon.json"),
-        "--data-root",
-        join(dir, "docker"),
-        "--exec-root",
-        join(dir, "exec"),
-        "-H",
-        `unix://${n.dockerSock}`,
-        "--pidfile",
-        join(dir, "docker.pid"),
-        "--bridge=none",
-        "--iptables=false",
-        "--ip-forward=false",
-        "--ip-masq=false",
-        "--log-level",
-        "warn",
-      ],
-      { log: join(dir, "dockerd.log"), marker: join(dir, "docker") },
-    );
+    n.dockerd = spawnDetached("nsenter", dockerdArgs(n), {
+      log: join(dir, "dockerd.log"),
+      marker: join(dir, "docker"),
+    });
     this.save();
-    await this.until(`dockerd of ${n.name}`, n.dockerd, async () => {
+    await until(`dockerd of ${n.name}`, n.dockerd, async () => {
       this.docker(n, ["version"]);
       return true;
     });
@@ -261,32 +220,9 @@ export class DevCluster {
     const dataDir = join(n.dir, "agent");
     const log = join(n.dir, "agent.log");
     const from = existsSync(log) ? statSync(log).size : 0;
-    const args =
-      mode === "join"
-        ? [
-            "join",
-            `https://${s.hostIP}:${s.httpsPort}`,
-            "--token",
-            s.token ?? "",
-            "--node-name",
-            n.name,
-            "--node-ip",
-            n.ip,
-          ]
-        : ["run"];
     n.agent = spawnDetached(
       "nsenter",
-      [
-        `--net=/run/netns/${n.netns}`,
-        "node",
-        s.launcher,
-        "agent",
-        ...args,
-        "--data-dir",
-        dataDir,
-        "--sandbox-image",
-        this.cfg.image,
-      ],
+      agentArgs(s, n, mode, ["--sandbox-image", this.cfg.image, ...(this.cfg.agentArgs ?? [])]),
       {
         log,
         marker: dataDir,
@@ -295,7 +231,7 @@ export class DevCluster {
     );
     this.save();
     // only this start's output counts: the log is appended across restarts
-    await this.until(`the agent of ${name} to run`, n.agent, async () =>
+    await until(`the agent of ${name} to run`, n.agent, async () =>
       readFileSync(log).subarray(from).toString("utf8").includes(`node "${name}" running`),
     );
   }
@@ -306,7 +242,7 @@ export class DevCluster {
 
   /** Waits until the hub has the node's podCIDR and overlay annotations (its network is up). */
   async waitNodeReady(name: string): Promise<void> {
-    await this.until(`${name} to register its overlay`, this.node(name).agent, async () => {
+    await until(`${name} to register its overlay`, this.node(name).agent, async () => {
       const node = await this.client().get<{
         spec?: { podCIDR?: string };
         metadata: { annotations?: Record<string, string> };
@@ -346,16 +282,32 @@ export class DevCluster {
     rmSync(n.dir, { recursive: true, force: true });
   }
 
-  /** Stops and removes everything recorded; safe to run twice and after a failed up. */
+  /**
+   * Stops and removes everything recorded; safe to run twice and after a failed up. Every step
+   * runs even when an earlier one failed; the failures are reported together at the end.
+   */
   async down(): Promise<void> {
     const s = this.st;
     if (!s) return;
-    for (const n of s.nodes) await stopProc(n.agent);
-    for (const n of [...s.nodes]) await this.teardownNode(n);
-    await stopProc(s.hub);
-    deleteNetns(s.lanNetns);
-    deleteHostLink(s.hostLink);
-    unmountBelow(s.root);
+    const failed: string[] = [];
+    const step = async (what: string, f: () => unknown) => {
+      try {
+        await f();
+      } catch (err) {
+        failed.push(`${what}: ${(err as Error).message}`);
+      }
+    };
+    for (const n of s.nodes) await step(`stopping the agent of ${n.name}`, () => stopProc(n.agent));
+    for (const n of [...s.nodes]) await step(`removing ${n.name}`, () => this.teardownNode(n));
+    await step("stopping the hub", () => stopProc(s.hub));
+    await step("deleting the LAN namespace", () => deleteNetns(s.lanNetns));
+    await step("deleting the host link", () => deleteHostLink(s.hostLink));
+    await step("unmounting", () => unmountBelow(s.root));
+    if (failed.length > 0) {
+      throw new Error(
+        `down left something behind (state kept in ${statePath(s.root)}; run down again):\n  ${failed.join("\n  ")}`,
+      );
+    }
     rmSync(s.root, { recursive: true, force: true });
     this.st = undefined;
   }
@@ -368,71 +320,5 @@ export class DevCluster {
       timeout: 120_000,
       ...(input !== undefined ? { input } : {}),
     });
-  }
-
-  /** Polls `ready` until true; fails at once with the log tail when `proc` died. */
-  private async until(
-    what: string,
-    proc: RecordedProc | undefined,
-    ready: () => Promise<boolean>,
-  ): Promise<void> {
-    const deadline = Date.now() + TIMEOUT_MS;
-    let last = "";
-    for (;;) {
-      try {
-        if (await ready()) return;
-      } catch (err) {
-        last = (err as Error).message;
-      }
-      if (proc && !isOurs(proc))
-        throw new Error(`waiting for ${what}: pid ${proc.pid} exited; its log ends:\n${tail(proc.log)}`);
-      if (Date.now() > deadline) {
-        throw new Error(
-          `timed out waiting for ${what}${last ? ` (${last})` : ""}${proc ? `; log ${proc.log}:\n${tail(proc.log)}` : ""}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
-/** Unmounts what dockerd left below `dir` (netns bind mounts, overlay mounts), deepest first. */
-export function unmountBelow(dir: string): void {
-  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((l) => (l.split(" ")[4] ?? "").replace(/\\040/g, " "))
-    .filter((m) => m.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) {
-    try {
-      execFileSync("umount", [m], { stdio: "ignore" });
-    } catch {
-      execFileSync("umount", ["-l", m], { stdio: "ignore" });
-    }
-  }
-}
-
-export function checkPrerequisites(): void {
-  if (process.getuid?.() !== 0)
-    throw new Error("the dev cluster needs root (network namespaces, dockerd): run it with sudo");
-  for (const [tool, pkg] of [
-    ["ip", "iproute2"],
-    ["nsenter", "util-linux"],
-    ["dockerd", "docker.io"],
-    ["docker", "docker.io"],
-    ["nft", "nftables"],
-  ] as const) {
-    try {
-      execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
-    } catch {
-      throw new Error(`${tool} is missing: install it (apt-get install ${pkg})`);
-    }
-  }
-  try {
-    execFileSync("docker", ["info", "--format", "{{.ServerVersion}}"], { stdio: "ignore", timeout: 15_000 });
-  } catch {
-    throw new Error(
-      "the host's Docker daemon does not answer (the busybox image is built there): start it (scripts/prereqs.sh)",
-    );
   }
 }

@@ -113,6 +113,12 @@ export function deleteNetns(name: string | undefined): void {
   if (name && netnsExists(name)) ip(["netns", "del", name]);
 }
 
+/** Deleting the LAN namespace removes the host end too, asynchronously: gone meanwhile is fine. */
 export function deleteHostLink(name: string | undefined): void {
-  if (name && linkExists(name)) ip(["link", "del", name]);
+  if (!name || !linkExists(name)) return;
+  try {
+    ip(["link", "del", name]);
+  } catch (err) {
+    if (linkExists(name)) throw err;
+  }
 }

@@ -181,6 +181,12 @@ export class AgentNetwork {
   }
 
   private async setUp(podCIDR: string): Promise<void> {
+    if (/^127\./.test(this.o.nodeIP)) {
+      // VXLAN over loopback reaches no peer, and the bridge and rules would land on the host
+      throw new Error(
+        `the node IP ${this.o.nodeIP} is a loopback address: run the agent with --node-ip set to the address peers reach it on`,
+      );
+    }
     const overlay = new VxlanOverlay(
       {
         nodeName: this.o.nodeName,

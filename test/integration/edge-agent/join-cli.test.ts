@@ -78,6 +78,8 @@ describe("edge-agent join (CLI)", () => {
         "--no-pods",
         "--log-level",
         "warn",
+        // link and cache only: pods and the overlay would use the host's Docker and network
+        "--no-pods",
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );

@@ -93,8 +93,8 @@ describe.skipIf(!need(hasKubectl()))("hub node sync", () => {
       }),
     );
     await c.create(refs.pods, ns, pod("elsewhere", "some-other-node"));
-    // left for another scheduler, so the hub's scheduler does not bind it to this node
-    await c.create(refs.pods, ns, pod("unbound", undefined, { schedulerName: "not-edgekube" }));
+    // a selector no node matches keeps the hub's scheduler from binding it
+    await c.create(refs.pods, ns, pod("unbound", undefined, { nodeSelector: { "edgekube.test/none": "x" } }));
 
     await vi.waitFor(() => {
       expect(a.keys()).toEqual(
