@@ -1,5 +1,11 @@
 /** Services on an edge agent: the service proxy and cluster DNS fed by the agent's cache. */
-export { DNS_LINK, ensureDnsAddress, removeDnsAddress, upstreamsFromResolvConf } from "./dns-address.js";
+export {
+  DNS_LINK,
+  DNS_LO_LABEL,
+  ensureDnsAddress,
+  removeDnsAddress,
+  upstreamsFromResolvConf,
+} from "./dns-address.js";
 export { endpointLiveness, LocalPods } from "./local-pods.js";
 export { NodeServices, type NodeServicesOptions, resetNodeServices } from "./node-services.js";
 export {

@@ -5,7 +5,7 @@
  *   cache (Services, EndpointSlices, Pods) ─┬─ change ─► debounce ─► NftProxier.sync(ServiceState)
  *   LocalPods (pod manager statuses) ───────┤
  *                                           └─ revision ─► ClusterDns index (isEndpointLive)
- *   edgekube-dns dummy link: 10.43.0.10/32 ◄── ClusterDns binds :53 (UDP+TCP)
+ *   10.43.0.10/32 on the edgekube-dns dummy link (or lo) ◄── ClusterDns binds :53 (UDP+TCP)
  *   /etc/resolv.conf nameservers ──► ClusterDns forwarder (names outside cluster.local)
  *
  * Design notes
@@ -80,7 +80,11 @@ export class NodeServices {
   async start(signal?: AbortSignal): Promise<void> {
     if (this.running) return;
     await this.proxier.start(signal);
-    await ensureDnsAddress(this.exec, this.o.clusterDNS);
+    const where = await ensureDnsAddress(this.exec, this.o.clusterDNS);
+    this.log.info(
+      { address: this.o.clusterDNS, on: where === "lo" ? "lo" : "edgekube-dns" },
+      "cluster DNS address",
+    );
     await this.dns.start(signal);
     this.running = true;
     this.offs.push(this.o.cache.onChange(() => this.kick()));

@@ -11,12 +11,15 @@ import { join } from "node:path";
 import type { Pod, Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Exec } from "../../../src/cni/exec.js";
+import { CommandError, type Exec } from "../../../src/cni/exec.js";
 import {
+  DNS_LO_LABEL,
   dnsSourceOf,
   endpointLiveness,
+  ensureDnsAddress,
   LocalPods,
   NodeServices,
+  removeDnsAddress,
   type ServicesCache,
   serviceStateOf,
   upstreamsFromResolvConf,
@@ -113,6 +116,42 @@ describe("serviceStateOf and LocalPods", () => {
       { address: "192.0.2.53" },
       { address: "127.0.0.53" },
     ]);
+  });
+});
+
+describe("the cluster DNS address", () => {
+  it("falls back to a labelled address on lo without the dummy driver, and reset removes only that", async () => {
+    const calls: string[] = [];
+    const exec: Exec = async (file, args) => {
+      const cmd = [file, ...args].join(" ");
+      calls.push(cmd);
+      if (cmd.startsWith("ip link add")) throw new CommandError(cmd, 2, "Error: Unknown device type.\n");
+      if (cmd === "ip link del edgekube-dns")
+        throw new CommandError(cmd, 1, 'Cannot find device "edgekube-dns"\n');
+      if (cmd === "ip -json addr show dev lo") {
+        const addr_info = [
+          { family: "inet", local: "127.0.0.1", prefixlen: 8, label: "lo" },
+          { family: "inet", local: "10.43.0.10", prefixlen: 32, label: DNS_LO_LABEL },
+          { family: "inet", local: "192.0.2.1", prefixlen: 32, label: "lo" },
+        ];
+        return { stdout: JSON.stringify([{ ifname: "lo", addr_info }]), stderr: "" };
+      }
+      return { stdout: "", stderr: "" };
+    };
+    expect(await ensureDnsAddress(exec, "10.43.0.10")).toBe("lo");
+    expect(calls).toContain("ip addr replace 10.43.0.10/32 dev lo label lo:edgekube-dns");
+    calls.length = 0;
+    expect(await removeDnsAddress(exec)).toBe(true);
+    expect(calls.filter((c) => c.startsWith("ip addr del"))).toEqual(["ip addr del 10.43.0.10/32 dev lo"]);
+  });
+
+  it("reports a missing capability in words", async () => {
+    const exec: Exec = async (file, args) => {
+      throw new CommandError([file, ...args].join(" "), 2, "RTNETLINK answers: Operation not permitted\n");
+    };
+    await expect(ensureDnsAddress(exec, "10.43.0.10")).rejects.toThrow(
+      /needs CAP_NET_ADMIN \(run it as root\)/,
+    );
   });
 });
 
