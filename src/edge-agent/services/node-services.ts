@@ -7,6 +7,7 @@
  *                                           └─ revision ─► ClusterDns index (isEndpointLive)
  *   10.43.0.10/32 on the edgekube-dns dummy link (or lo) ◄── ClusterDns binds :53 (UDP+TCP)
  *   /etc/resolv.conf nameservers ──► ClusterDns forwarder (names outside cluster.local)
+ *   pool LoadBalancer addresses this node wins (lb-announce.ts) ──► /32 on lo, answers ARP
  *
  * Design notes
  * - Everything comes from the local cache, so services and DNS come back after an offline
@@ -23,6 +24,7 @@ import { ClusterDns } from "../../dns/index.js";
 import { NftProxier } from "../../lb/index.js";
 import { type Logger, silentLogger } from "../../lib/logger.js";
 import { ensureDnsAddress, removeDnsAddress, upstreamsFromResolvConf } from "./dns-address.js";
+import { announce, electedAddresses } from "./lb-announce.js";
 import { endpointLiveness, type LocalPods } from "./local-pods.js";
 import { dnsSourceOf, type NodeFacts, type ServicesCache, serviceStateOf } from "./service-state.js";
 
@@ -119,7 +121,17 @@ export class NodeServices {
 
   private async syncNow(): Promise<void> {
     try {
-      const r = await this.proxier.sync(serviceStateOf(this.o.cache, this.o.localPods, this.o));
+      const state = serviceStateOf(this.o.cache, this.o.localPods, this.o);
+      const r = await this.proxier.sync(state);
+      const claim = electedAddresses(
+        state.services,
+        state.endpointSlices,
+        this.o.cache.nodes(),
+        this.o.nodeName,
+      );
+      const moved = await announce(this.exec, claim);
+      if (moved.added.length + moved.removed.length > 0)
+        this.log.info(moved, "LoadBalancer pool addresses this node answers for");
       this.failures = 0;
       this.syncs++;
       if (r.mode !== "unchanged")
@@ -142,9 +154,10 @@ function readResolvConf(path = "/etc/resolv.conf"): string {
   }
 }
 
-/** `edge-agent reset`: removes the service rules and the cluster DNS link. */
+/** `edge-agent reset`: removes the service rules, the cluster DNS address and pool addresses. */
 export async function resetNodeServices(exec: Exec = hostExec()): Promise<{ dnsLinkRemoved: boolean }> {
   const dnsLinkRemoved = await removeDnsAddress(exec);
+  await announce(exec, []);
   await new NftProxier({ exec }).reset();
   return { dnsLinkRemoved };
 }

@@ -8,7 +8,7 @@
  * - `revision()` counts relevant cache changes plus LocalPods changes, so DNS rebuilds its
  *   index exactly when an answer could change, and never per query.
  */
-import type { Pod, Service } from "kubernetes-types/core/v1";
+import type { Node, Pod, Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import type { DnsSource } from "../../dns/index.js";
 import type { ServiceState } from "../../lb/index.js";
@@ -21,11 +21,13 @@ export interface ServicesCache {
   endpointSlices(): EndpointSlice[];
   /** pods bound to this node */
   pods(): Pod[];
+  /** every Node (address-pool election) */
+  nodes(): Node[];
   /** called after a change of any of the above; returns an unsubscribe */
   onChange(cb: () => void): () => void;
 }
 
-const RELEVANT = new Set<string>([R.services, R.endpointSlices, R.pods]);
+const RELEVANT = new Set<string>([R.services, R.endpointSlices, R.pods, R.nodes]);
 
 /** The agent's cache as a ServicesCache (changes of other kinds do not wake the proxy). */
 export function servicesCacheOf(agent: EdgeAgent): ServicesCache {
@@ -34,6 +36,7 @@ export function servicesCacheOf(agent: EdgeAgent): ServicesCache {
     services: () => c.services(),
     endpointSlices: () => c.endpointSlices(),
     pods: () => c.pods(),
+    nodes: () => c.nodes(),
     onChange: (cb) =>
       agent.onCacheChange((changes) => {
         if (changes.some((x) => RELEVANT.has(x.resource))) cb();

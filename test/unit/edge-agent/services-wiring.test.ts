@@ -8,13 +8,15 @@ import { Resolver } from "node:dns/promises";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Pod, Service } from "kubernetes-types/core/v1";
+import type { Node, Pod, Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { CommandError, type Exec } from "../../../src/cni/exec.js";
 import {
+  announce,
   DNS_LO_LABEL,
   dnsSourceOf,
+  electedAddresses,
   endpointLiveness,
   ensureDnsAddress,
   LocalPods,
@@ -34,10 +36,12 @@ class FakeCache implements ServicesCache {
   svcs: Service[] = [];
   slices: EndpointSlice[] = [];
   myPods: Pod[] = [];
+  allNodes: Node[] = [];
   private readonly cbs = new Set<() => void>();
   services = () => this.svcs;
   endpointSlices = () => this.slices;
   pods = () => this.myPods;
+  nodes = () => this.allNodes;
   onChange(cb: () => void) {
     this.cbs.add(cb);
     return () => this.cbs.delete(cb);
@@ -116,6 +120,79 @@ describe("serviceStateOf and LocalPods", () => {
       { address: "192.0.2.53" },
       { address: "127.0.0.53" },
     ]);
+  });
+});
+
+function kNode(name: string, ip: string, ready = true, labels: Record<string, string> = {}): Node {
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name, labels },
+    status: {
+      addresses: [{ type: "InternalIP", address: ip }],
+      conditions: [{ type: "Ready", status: ready ? "True" : "False" }],
+    },
+  };
+}
+
+function poolLb(name: string, ip: string, local = false): Service {
+  const svc = service(name, "10.43.0.50", {
+    type: "LoadBalancer",
+    ...(local ? { externalTrafficPolicy: "Local" } : {}),
+  });
+  return { ...svc, status: { loadBalancer: { ingress: [{ ip }] } } };
+}
+
+describe("address-pool election (who answers ARP)", () => {
+  const nodes = [kNode("n1", "192.0.2.11"), kNode("n2", "192.0.2.12"), kNode("n3", "192.0.2.13")];
+  const winners = (svcs: Service[], slices: EndpointSlice[], ns: Node[]) =>
+    ns.flatMap((n) =>
+      electedAddresses(svcs, slices, ns, n.metadata?.name ?? "").map((ip) => `${n.metadata?.name}:${ip}`),
+    );
+
+  it("gives each pool address to exactly one Ready node, and none for node addresses (klipper)", () => {
+    const svcs = [poolLb("a", "192.0.2.240"), poolLb("b", "192.0.2.241"), poolLb("k", "192.0.2.12")];
+    const w = winners(svcs, [], nodes);
+    expect(w.map((x) => x.split(":")[1]).sort()).toEqual(["192.0.2.240", "192.0.2.241"]);
+    // the winner going NotReady hands the address to another node
+    const first = w.find((x) => x.endsWith(":192.0.2.240"))?.split(":")[0];
+    const after = nodes.map((n) =>
+      n.metadata?.name === first ? kNode(first ?? "", "192.0.2.99", false) : n,
+    );
+    const w2 = winners(svcs, [], after).filter((x) => x.endsWith(":192.0.2.240"));
+    expect(w2).toHaveLength(1);
+    expect(w2[0]).not.toContain(`${first}:`);
+  });
+
+  it("keeps externalTrafficPolicy Local on nodes with a ready endpoint, intersected over sharers", () => {
+    const svcs = [poolLb("a", "192.0.2.240", true), poolLb("b", "192.0.2.240", true)];
+    const slices = [
+      slice("a", [
+        { ip: "10.42.2.5", node: "n2", ready: true },
+        { ip: "10.42.3.5", node: "n3", ready: true },
+      ]),
+      slice("b", [{ ip: "10.42.2.6", node: "n2", ready: true }], undefined, "default", "zzzzz"),
+    ];
+    expect(winners(svcs, slices, nodes)).toEqual(["n2:192.0.2.240"]);
+  });
+
+  it("announce() adds and removes only labelled addresses on lo", async () => {
+    const calls: string[] = [];
+    const exec: Exec = async (file, args) => {
+      calls.push([file, ...args].join(" "));
+      const addr_info = [
+        { local: "127.0.0.1", label: "lo" },
+        { local: "192.0.2.240", label: "lo:edgekube-lb" },
+        { local: "192.0.2.250", label: "lo:edgekube-lb" },
+      ];
+      return { stdout: args[0] === "-json" ? JSON.stringify([{ addr_info }]) : "", stderr: "" };
+    };
+    expect(await announce(exec, ["192.0.2.240", "192.0.2.241"])).toEqual({
+      added: ["192.0.2.241"],
+      removed: ["192.0.2.250"],
+    });
+    expect(calls).toContain("ip addr replace 192.0.2.241/32 dev lo label lo:edgekube-lb");
+    expect(calls).toContain("ip addr del 192.0.2.250/32 dev lo");
   });
 });
 
