@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isOurs, type RecordedProc, tail } from "./procs.js";
+import { isAlive, type RecordedProc, tail } from "./procs.js";
 import type { ClusterState, NodeState } from "./state.js";
 
 export function hubArgs(s: ClusterState): string[] {
@@ -93,7 +93,7 @@ export async function until(
     } catch (err) {
       last = (err as Error).message;
     }
-    if (proc && !isOurs(proc))
+    if (proc && !isAlive(proc))
       throw new Error(`waiting for ${what}: pid ${proc.pid} exited; its log ends:\n${tail(proc.log)}`);
     if (Date.now() > deadline) {
       throw new Error(

@@ -52,6 +52,19 @@ export function isOurs(p: RecordedProc): boolean {
   }
 }
 
+/**
+ * True while the pid exists and is not a zombie — for waiting on a process this invocation just
+ * started (right after spawn its command line is still the parent's, until exec).
+ */
+export function isAlive(p: RecordedProc): boolean {
+  try {
+    const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
 async function waitGone(p: RecordedProc, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {

@@ -162,6 +162,36 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("pod network on a dev cluster", (
     expect(fetchText(c1, a1, 9000)).toBe("from-a1");
   }, 120_000);
 
+  it("edge-agent reset removes the node's pods, overlay, rules and (asked to) its data dir", async () => {
+    const n2 = f.cluster.node("node2");
+    await f.cluster.stopAgent("node2");
+    expect(f.cluster.docker(n2, ["ps", "-aq"]).trim()).not.toBe("");
+    const out = execFileSync(
+      "nsenter",
+      [
+        `--net=/run/netns/${n2.netns}`,
+        "node",
+        f.cluster.state.launcher,
+        "agent",
+        "reset",
+        "--data-dir",
+        join(n2.dir, "agent"),
+        "--delete-data",
+      ],
+      { encoding: "utf8", env: { ...process.env, DOCKER_HOST: `unix://${n2.dockerSock}` } },
+    );
+    expect(out).toContain("removed 1 pod(s)");
+    expect(out).toMatch(/links \[.*cni0, flannel\.1\]/);
+    expect(f.cluster.docker(n2, ["ps", "-aq"]).trim()).toBe("");
+    const links = execFileSync("ip", ["-n", n2.netns, "-br", "link"], { encoding: "utf8" });
+    expect(links).not.toMatch(/flannel\.1|cni0|veth/);
+    const rules = execFileSync("nsenter", [`--net=/run/netns/${n2.netns}`, "nft", "list", "ruleset"], {
+      encoding: "utf8",
+    });
+    expect(rules).not.toContain("edgekube");
+    expect(existsSync(join(n2.dir, "agent"))).toBe(false);
+  }, 120_000);
+
   it("leaves nothing behind on down: namespaces, links, processes, mounts", async () => {
     const s = f.cluster.state;
     const procs = [s.hub, ...s.nodes.flatMap((n) => [n.agent, n.dockerd])].filter((p) => p !== undefined);
