@@ -340,6 +340,7 @@ async function reset(argv: string[]): Promise<number> {
   process.stdout.write(
     `edge-agent: reset: removed ${r.removedPods.length} pod(s), links [${r.removedLinks.join(", ")}]` +
       (r.serviceRulesRemoved ? ", service rules" : "") +
+      (r.dnsAddressRemoved ? ", cluster DNS address" : "") +
       (r.deletedDataDir ? `, deleted ${dataDir}` : "") +
       "\n",
   );

@@ -36,6 +36,8 @@ export interface ResetAgentReport {
   removedLinks: string[];
   /** the edgekube-lb table is gone (it may not have existed) */
   serviceRulesRemoved: boolean;
+  /** the cluster DNS address (edgekube-dns link or lo:edgekube-dns) was there and is gone */
+  dnsAddressRemoved: boolean;
   deletedDataDir: boolean;
   stuckMounts: string[];
 }
@@ -65,9 +67,9 @@ export async function resetAgent(o: ResetAgentOptions): Promise<ResetAgentReport
   const exec = o.exec ?? hostExec();
   const { removedLinks } = await resetOverlay({ exec, ipamDbPath: join(o.dataDir, "ipam.db"), logger: log });
   let serviceRulesRemoved = true;
+  let dnsAddressRemoved = false;
   try {
-    const { dnsLinkRemoved } = await resetNodeServices(exec);
-    if (dnsLinkRemoved) removedLinks.push("edgekube-dns");
+    ({ dnsAddressRemoved } = await resetNodeServices(exec));
   } catch (err) {
     // no nft binary means no rules of ours either; anything else is worth a line
     serviceRulesRemoved = false;
@@ -83,5 +85,5 @@ export async function resetAgent(o: ResetAgentOptions): Promise<ResetAgentReport
     }
   }
   log.info({ removedPods: removedPods.length, removedLinks, deletedDataDir }, "agent reset");
-  return { removedPods, removedLinks, serviceRulesRemoved, deletedDataDir, stuckMounts };
+  return { removedPods, removedLinks, serviceRulesRemoved, dnsAddressRemoved, deletedDataDir, stuckMounts };
 }

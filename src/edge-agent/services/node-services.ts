@@ -155,9 +155,9 @@ function readResolvConf(path = "/etc/resolv.conf"): string {
 }
 
 /** `edge-agent reset`: removes the service rules, the cluster DNS address and pool addresses. */
-export async function resetNodeServices(exec: Exec = hostExec()): Promise<{ dnsLinkRemoved: boolean }> {
-  const dnsLinkRemoved = await removeDnsAddress(exec);
+export async function resetNodeServices(exec: Exec = hostExec()): Promise<{ dnsAddressRemoved: boolean }> {
+  const dnsAddressRemoved = await removeDnsAddress(exec);
   await announce(exec, []);
   await new NftProxier({ exec }).reset();
-  return { dnsLinkRemoved };
+  return { dnsAddressRemoved };
 }
