@@ -4,7 +4,8 @@
  * from pods on every node spread over backends on both nodes, NodePort and LoadBalancer from a
  * client namespace outside the cluster, two LoadBalancers sharing the node addresses on
  * different ports, a colliding one left pending, a backend turning unready dropping out, and
- * everything still answering with the hub stopped, also after an offline agent restart.
+ * everything still answering with the hub stopped, also after an offline agent restart, and
+ * this node's endpoint of a pod that did not come back after that restart not served.
  */
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -14,8 +15,9 @@ import { DevClusterFixture, type PodInfo } from "../../helpers/dev-cluster-fixtu
 import { hasDocker, hasRoot, need } from "../../helpers/prereq.js";
 
 const poll = { timeout: 60_000, interval: 500 };
-/** one connection at a time, answering `text` (busybox nc; retry on the brief gap between loops) */
-const serve = (text: string) => `touch /tmp/ready; while true; do echo ${text} | nc -l -p 8080; done`;
+/** busybox httpd answering `text` on 8080; /tmp/ready feeds the readiness probe */
+const serve = (text: string) =>
+  `mkdir -p /tmp/www && echo ${text} > /tmp/www/index.html && touch /tmp/ready && exec httpd -f -p 8080 -h /tmp/www`;
 
 interface ApiService {
   spec: { clusterIP: string; ports: { nodePort?: number }[] };
@@ -40,6 +42,8 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
       if (!p) throw new Error(`${name} not running yet`);
       return p;
     }, poll);
+  /** the web pods' image: a per-test tag of the busybox image, so one node can lose it alone */
+  const webImage = `edgekube/busybox:web-${f.tag}`;
   const createPod = (name: string, node: string, script: string, labels: Record<string, string>) =>
     api().post("/api/v1/namespaces/default/pods", {
       apiVersion: "v1",
@@ -51,7 +55,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
         containers: [
           {
             name: "c",
-            image: f.image,
+            image: labels.app === "web" ? webImage : f.image,
             imagePullPolicy: "Never",
             command: ["sh", "-c", script],
             readinessProbe: {
@@ -78,7 +82,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
   /** one answer from ip:port seen from a pod, or "" when the connection failed */
   const fromPod = (p: PodInfo, ip: string, port: number) => {
     try {
-      return f.exec(p, ["nc", "-w", "3", ip, String(port)], 10_000).trim();
+      return f.exec(p, ["timeout", "3", "wget", "-qO-", `http://${ip}:${port}/`], 10_000).trim();
     } catch {
       return "";
     }
@@ -88,7 +92,16 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
     try {
       return execFileSync(
         "nsenter",
-        [`--net=/run/netns/${clientNs}`, "busybox", "nc", "-w", "3", ip, String(port)],
+        [
+          `--net=/run/netns/${clientNs}`,
+          "busybox",
+          "timeout",
+          "3",
+          "busybox",
+          "wget",
+          "-qO-",
+          `http://${ip}:${port}/`,
+        ],
         {
           encoding: "utf8",
           input: "",
@@ -113,6 +126,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
     await f.up(2);
     const s = f.cluster.state;
     nodeIPs = s.nodes.map((n) => n.ip);
+    for (const n of s.nodes) f.cluster.docker(n, ["tag", f.image, webImage]);
     addNodeNamespace({
       lanNetns: s.lanNetns ?? "",
       netns: clientNs,
@@ -217,5 +231,25 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
       expect(new Set(answers(12, () => fromPod(c1, clusterIP, 80)))).toEqual(new Set(["web-1", "web-2"]));
     }, poll);
     await vi.waitFor(() => expect(fromOutside(nodeIPs[0] ?? "", 8081)).toMatch(/^web-[12]$/), poll);
+  }, 240_000);
+
+  it("after an offline restart, does not serve this node's endpoint whose pod did not come back (stale EndpointSlice)", async () => {
+    // hub still down: the cached EndpointSlice keeps saying web-1 is ready
+    const n1 = f.cluster.node("node1");
+    await f.cluster.stopAgent("node1");
+    const ids = f.cluster
+      .docker(n1, ["ps", "-aq", "--filter", `label=io.kubernetes.pod.uid=${web1.uid}`])
+      .trim()
+      .split("\n")
+      .filter(Boolean);
+    expect(ids.length).toBeGreaterThan(0);
+    f.cluster.docker(n1, ["rm", "-f", ...ids]);
+    // and it cannot come back: its image tag is gone and imagePullPolicy is Never (no pull)
+    f.cluster.docker(n1, ["rmi", webImage]);
+    await f.cluster.startAgent("node1");
+    await vi.waitFor(() => {
+      // every connection answers, all from web-2: none is sent to web-1's dead address
+      expect(answers(12, () => fromPod(c1, clusterIP, 80))).toEqual(Array(12).fill("web-2"));
+    }, poll);
   }, 240_000);
 });
