@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
+import Docker from "dockerode";
 import {
   agentPaths,
   checkNodeIP,
@@ -24,15 +25,15 @@ import {
 } from "../edge-agent/index.js";
 import { NodeWorkloads } from "../edge-agent/node-workloads.js";
 import { resetAgent } from "../edge-agent/reset.js";
-import { DockerRuntime } from "../edge-agent/runtime/index.js";
+import { DockerRuntime, scopeToNode } from "../edge-agent/runtime/index.js";
 import { parseFlags, UsageError } from "../lib/args.js";
 import { parseJoinToken } from "../lib/join-token.js";
 import { createLogger, type Logger } from "../lib/logger.js";
 import { EDGEKUBE_VERSION } from "../lib/version.js";
 import { imageImportMain } from "./edge-agent-image.js";
 
-/** Docker (DOCKER_HOST, else the local socket) must have it or load it from the airgap folder. */
-const DEFAULT_SANDBOX_IMAGE = "edgekube/busybox:test";
+/** A pause image runs its own /pause; any other sandbox image runs "sleep" (see --sandbox-command). */
+const DEFAULT_SANDBOX_IMAGE = "registry.k8s.io/pause:3.10";
 
 const HELP = `Usage: edge-agent <command> [flags]
 
@@ -42,7 +43,8 @@ Commands:
   status                   print connection state, watermark, cached objects and outbox size
   image import FILE|DIR    load image tarballs into the local Docker daemon (airgap)
   reset                    remove what the agent created on this host (pods' containers, overlay
-                           links, routes and rules, IPAM); --delete-data also removes the data dir
+                           links, routes and rules, IPAM, service rules, the edgekube-dns link);
+                           --delete-data also removes the data dir
 
 join flags:
   --token T              join token from "edge-hub token create" (or env EDGEKUBE_TOKEN)
@@ -53,8 +55,14 @@ join flags:
   --mqtt-websocket       reach the hub's MQTT over wss://HUB:6443/mqtt instead of mqtts://HUB:8883
 join and run flags:
   --flannel-iface IF     underlay interface for the VXLAN overlay (default: the one carrying the node IP)
-  --sandbox-image REF    image of pod sandbox containers (default ${DEFAULT_SANDBOX_IMAGE})
-  --no-pods              run only the link and cache (no Docker, no pod network)
+  --sandbox-image REF    image of pod sandbox containers (default ${DEFAULT_SANDBOX_IMAGE}; load it
+                         into Docker or drop its tarball into DATA_DIR/images on air-gapped devices)
+  --sandbox-command CMD  its command (default /pause for the default image, else "sleep 2147483647")
+  --docker-socket PATH   Docker Engine socket (default: DOCKER_HOST, else /var/run/docker.sock)
+  --no-pods              run only the link and cache (no Docker, no pod network, no services)
+  --cluster-dns IP       cluster DNS address this node answers on and pods use (default: from the
+                         hub at join, 10.43.0.10); put on the dummy interface edgekube-dns
+  --no-services          no service proxy rules and no cluster DNS on this node
 run flags:
   --node-ip IP           override the node IP stored at join (the overlay's underlay address)
 reset flags:
@@ -78,7 +86,6 @@ export async function agentMain(argv: string[]): Promise<number> {
       case "reset":
         return await reset(rest);
       case "image":
-        if (rest[0] === "import") return await imageImportMain(rest.slice(1));
         throw new UsageError(
           `edge-agent image: unknown command "${rest[0] ?? ""}": use "edge-agent image import FILE.tar"`,
         );
@@ -110,25 +117,51 @@ const common = {
 const workloadFlags = {
   "flannel-iface": { type: "string" },
   "sandbox-image": { type: "string" },
+  "sandbox-command": { type: "string" },
+  "docker-socket": { type: "string" },
   "no-pods": { type: "boolean" },
+  "cluster-dns": { type: "string" },
+  "no-services": { type: "boolean" },
 } as const;
 
 interface WorkloadChoice {
   flannelIface?: string;
   sandboxImage: string;
+  sandboxCommand: string[];
+  dockerSocket?: string;
   pods: boolean;
+  services: boolean;
+  clusterDNS?: string;
   nodeIP?: string;
 }
 
 function workloadChoice(values: {
-  "flannel-iface"?: string;
-  "sandbox-image"?: string;
-  "no-pods"?: boolean;
+  "flannel-iface"?: string | undefined;
+  "sandbox-image"?: string | undefined;
+  "sandbox-command"?: string | undefined;
+  "docker-socket"?: string | undefined;
+  "no-pods"?: boolean | undefined;
+  "cluster-dns"?: string | undefined;
+  "no-services"?: boolean | undefined;
 }): WorkloadChoice {
+  const dns = values["cluster-dns"];
+  if (dns !== undefined) {
+    try {
+      checkNodeIP(dns);
+    } catch {
+      throw new UsageError(`--cluster-dns: "${dns}" is not an IPv4 address (e.g. 10.43.0.10)`);
+    }
+  }
+  const image = values["sandbox-image"] ?? DEFAULT_SANDBOX_IMAGE;
+  const cmd = values["sandbox-command"] ?? (image === DEFAULT_SANDBOX_IMAGE ? "/pause" : "sleep 2147483647");
   return {
     ...(values["flannel-iface"] ? { flannelIface: values["flannel-iface"] } : {}),
-    sandboxImage: values["sandbox-image"] ?? DEFAULT_SANDBOX_IMAGE,
+    sandboxImage: image,
+    sandboxCommand: cmd.split(/\s+/).filter((x) => x !== ""),
+    ...(values["docker-socket"] ? { dockerSocket: values["docker-socket"] } : {}),
     pods: values["no-pods"] !== true,
+    services: values["no-services"] !== true,
+    ...(dns !== undefined ? { clusterDNS: dns } : {}),
   };
 }
 
@@ -239,18 +272,31 @@ async function runAgent(dataDir: string, logger: Logger, choice: WorkloadChoice)
   let workloads: NodeWorkloads | undefined;
   await agent.start();
   if (choice.pods) {
+    // only this node's containers are adopted or removed, even on a shared Docker Engine
+    const docker = scopeToNode(
+      choice.dockerSocket ? new Docker({ socketPath: choice.dockerSocket }) : new Docker(),
+      config.nodeName,
+    );
     workloads = new NodeWorkloads({
       agent,
       config,
       dataDir,
       sandboxImage: choice.sandboxImage,
+      services: choice.services,
+      ...(choice.clusterDNS ? { clusterDNS: choice.clusterDNS } : {}),
+      runtime: new DockerRuntime({
+        docker,
+        sandboxImage: choice.sandboxImage,
+        sandboxCommand: choice.sandboxCommand,
+        logger,
+      }),
       ...(choice.flannelIface ? { flannelIface: choice.flannelIface } : {}),
       logger,
     });
     try {
       await workloads.start();
     } catch (err) {
-      workloads.stop();
+      await workloads.stop();
       await agent.stop();
       throw err;
     }
@@ -261,6 +307,9 @@ async function runAgent(dataDir: string, logger: Logger, choice: WorkloadChoice)
       logger.info({ signal: sig }, "stopping");
       workloads?.stop();
       agent.stop().then(done, done);
+      Promise.resolve(workloads?.stop())
+        .then(() => agent.stop())
+        .then(done, done);
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
@@ -296,6 +345,8 @@ async function reset(argv: string[]): Promise<number> {
   const r = await resetAgent({ dataDir, deleteData: values["delete-data"] === true, runtime, logger });
   process.stdout.write(
     `edge-agent: reset: removed ${r.removedPods.length} pod(s), links [${r.removedLinks.join(", ")}]` +
+      (r.serviceRulesRemoved ? ", service rules" : "") +
+      (r.dnsAddressRemoved ? ", cluster DNS address" : "") +
       (r.deletedDataDir ? `, deleted ${dataDir}` : "") +
       "\n",
   );

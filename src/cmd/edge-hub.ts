@@ -3,7 +3,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseAddressPool } from "../hub/controllers/loadbalancer/index.js";
 import { Hub } from "../hub/hub.js";
+import type { AddressPool } from "../lb/index.js";
 import { parseFlags, parsePort, UsageError } from "../lib/args.js";
 import { createLogger } from "../lib/logger.js";
 import { tokenMain } from "./hub-token.js";
@@ -27,6 +29,8 @@ server flags:
   --tls-san NAME|IP      extra name or address for the serving certificate (repeatable)
   --service-cidr CIDR    service addresses (default 10.43.0.0/16)
   --cluster-cidr CIDR    pod addresses (default 10.42.0.0/16)
+  --lb-pool NAME=RANGE[,RANGE]  LoadBalancer address pool (CIDR or FIRST-LAST; repeatable);
+                         without one, LoadBalancer services get the addresses of their nodes
   --compaction-interval S  seconds between store compactions/checkpoints (default 30)
   --log-level LEVEL      trace|debug|info|warn|error (default info)
 `;
@@ -73,6 +77,7 @@ async function server(argv: string[]): Promise<number> {
       "tls-san": { type: "string", multiple: true },
       "service-cidr": { type: "string" },
       "cluster-cidr": { type: "string" },
+      "lb-pool": { type: "string", multiple: true },
       "log-level": { type: "string" },
       "compaction-interval": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -82,6 +87,12 @@ async function server(argv: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
+  }
+  let loadBalancerPools: AddressPool[];
+  try {
+    loadBalancerPools = (values["lb-pool"] ?? []).map(parseAddressPool);
+  } catch (e) {
+    throw new UsageError(`edge-hub server: --lb-pool: ${(e as Error).message}`);
   }
   const logger = createLogger({ level: values["log-level"] ?? "info" });
   const hub = new Hub({
@@ -95,6 +106,7 @@ async function server(argv: string[]): Promise<number> {
     serviceCIDR: values["service-cidr"] ?? "10.43.0.0/16",
     clusterCIDR: values["cluster-cidr"] ?? "10.42.0.0/16",
     nodePortRange: [30000, 32767],
+    ...(loadBalancerPools.length > 0 ? { loadBalancerPools } : {}),
     compactionIntervalMs: seconds(values["compaction-interval"], "--compaction-interval", 30) * 1000,
     logger,
   });

@@ -1,16 +1,22 @@
 /**
  * NodeWorkloads: what runs pods on a node, wired onto a started EdgeAgent — Docker runtime,
- * pod network (overlay + IPAM) and pod manager.
+ * pod network (overlay + IPAM), services (proxy rules + cluster DNS) and pod manager.
  *
  *   EdgeAgent.cache ──► PodSource ──► PodManager ──► DockerRuntime (DOCKER_HOST or local socket)
- *                 └──► Nodes ──► AgentNetwork ◄── PodNetwork hook ┘
- *   PodManager status/events ──► EdgeAgent outbox ──► hub
+ *                 ├──► Nodes ──► AgentNetwork ◄── PodNetwork hook ┘
+ *                 └──► Services, EndpointSlices ──► NodeServices ◄── LocalPods ◄─┐
+ *   PodManager status/events ──► EdgeAgent outbox ──► hub                          │
+ *                           └──────────────────────────────────────────────────────┘
  *
  * Design notes
  * - Start order is the offline-autonomy order: the cache is loaded (EdgeAgent.start), the runtime
  *   answers, the network is set up from the cached Nodes (leases reconciled against the running
- *   sandboxes), then the pod manager adopts what runs and starts what is missing; after its
- *   orphan sweep, leases of the removed pods are released.
+ *   sandboxes), services and DNS come up from the cached Services (so DNS answers before the
+ *   first pod asks), then the pod manager adopts what runs and starts what is missing; after
+ *   its orphan sweep, leases of the removed pods are released.
+ * - Pods get `nameserver <clusterDNS>` (the agent's own DNS on its edgekube-dns link) unless
+ *   services are disabled, in which case they get the config's address all the same: the
+ *   administrator then runs a DNS there.
  * - stop() stops reconciling; containers, links and rules stay, so restarting the agent
  *   changes nothing that runs. `edge-agent reset` removes them.
  */
@@ -25,6 +31,7 @@ import type { AgentConfig } from "./config.js";
 import { AgentNetwork } from "./network/agent-network.js";
 import { PodManager, type PodSource, type StatusReporter } from "./pods/index.js";
 import { DockerRuntime, scopeToNode } from "./runtime/index.js";
+import { LocalPods, NodeServices, servicesCacheOf } from "./services/index.js";
 import { agentStreamHandlers, MetricsReporter } from "./streams/index.js";
 
 export interface NodeWorkloadsOptions {
@@ -40,6 +47,10 @@ export interface NodeWorkloadsOptions {
   resyncMs?: number;
   runtime?: DockerRuntime;
   onWired?: (uid: string, ms: number) => void;
+  /** service proxy and cluster DNS on this node (default true; `--no-services` turns it off) */
+  services?: boolean;
+  /** cluster DNS address (`--cluster-dns`); default: the one the hub gave at join (10.43.0.10) */
+  clusterDNS?: string;
 }
 
 export class NodeWorkloads {
@@ -48,6 +59,8 @@ export class NodeWorkloads {
   readonly pods: PodManager;
   private readonly streams: StreamServer;
   private readonly metrics: MetricsReporter;
+  readonly services: NodeServices | undefined;
+  readonly localPods = new LocalPods();
   private leaseTimer: NodeJS.Timeout | undefined;
 
   constructor(o: NodeWorkloadsOptions) {
@@ -74,16 +87,31 @@ export class NodeWorkloads {
       logger: log,
       ...(o.onWired ? { onWired: o.onWired } : {}),
     });
+    const clusterDNS = o.clusterDNS ?? config.clusterDNS;
+    this.services =
+      o.services === false
+        ? undefined
+        : new NodeServices({
+            nodeName: config.nodeName,
+            nodeIPs: [config.nodeIP],
+            clusterCIDR: config.clusterCIDR,
+            serviceCIDR: config.serviceCIDR,
+            clusterDNS,
+            clusterDomain: config.clusterDomain,
+            cache: servicesCacheOf(agent),
+            localPods: this.localPods,
+            logger: log,
+          });
     this.pods = new PodManager({
       runtime: this.runtime,
       source: podSource(agent),
-      reporter: statusReporter(agent),
+      reporter: statusReporter(agent, this.localPods),
       // the local-path provisioner validates names and paths: it is the pods' volume host
       volumeHost: agent.storage,
       network: this.network.hook,
       nodeName: config.nodeName,
       hostIP: config.nodeIP,
-      clusterDNS: { nameservers: [config.clusterDNS], domain: config.clusterDomain },
+      clusterDNS: { nameservers: [clusterDNS], domain: config.clusterDomain },
       ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
       logger: log,
     });
@@ -103,6 +131,7 @@ export class NodeWorkloads {
   async start(signal?: AbortSignal): Promise<void> {
     await this.runtime.start(signal);
     await this.network.start(signal);
+    await this.services?.start(signal);
     await this.pods.start(signal);
     await this.streams.start();
     await this.metrics.start();
@@ -111,12 +140,14 @@ export class NodeWorkloads {
     this.leaseTimer.unref();
   }
 
-  stop(): void {
+  /** Stops reconciling; pods, links, rules and the DNS address stay (see design notes). */
+  async stop(): Promise<void> {
     clearInterval(this.leaseTimer);
     this.metrics.stop();
     void this.streams.stop();
     this.pods.stop();
     this.network.stop();
+    await this.services?.stop();
   }
 }
 
@@ -141,9 +172,10 @@ function podSource(agent: EdgeAgent): PodSource {
   };
 }
 
-function statusReporter(agent: EdgeAgent): StatusReporter {
+function statusReporter(agent: EdgeAgent, local: LocalPods): StatusReporter {
   return {
     reportPodStatus(pod, status) {
+      local.observe(pod.metadata.uid, status);
       const rv = Number(pod.metadata.resourceVersion);
       agent.reportPodStatus(
         pod.metadata.namespace ?? "default",

@@ -1,7 +1,8 @@
 /**
  * `edge-agent reset`: removes from this host everything the agent created — its pods'
  * containers (through the runtime, by the pod labels it set), the overlay's links, routes and
- * masquerade rules (resetOverlay), the IPAM leases, and on request the whole data dir.
+ * masquerade rules (resetOverlay), the IPAM leases, the service rules (table ip edgekube-lb)
+ * and the cluster DNS link (edgekube-dns), and on request the whole data dir.
  *
  * Design notes
  * - Refuses while an agent runs on the same data dir: it would rebuild what reset removes.
@@ -18,6 +19,7 @@ import { type Logger, silentLogger } from "../lib/logger.js";
 import { agentPaths } from "./config.js";
 import { unmountAll } from "./pods/volumes/empty-dir.js";
 import type { ContainerRuntime } from "./runtime/runtime.js";
+import { resetNodeServices } from "./services/index.js";
 import { agentRunning, readStatusFile } from "./status-file.js";
 
 export interface ResetAgentOptions {
@@ -32,6 +34,10 @@ export interface ResetAgentOptions {
 export interface ResetAgentReport {
   removedPods: string[];
   removedLinks: string[];
+  /** the edgekube-lb table is gone (it may not have existed) */
+  serviceRulesRemoved: boolean;
+  /** the cluster DNS address (edgekube-dns link or lo:edgekube-dns) was there and is gone */
+  dnsAddressRemoved: boolean;
   deletedDataDir: boolean;
   stuckMounts: string[];
 }
@@ -58,11 +64,17 @@ export async function resetAgent(o: ResetAgentOptions): Promise<ResetAgentReport
       removedPods.push(p.uid);
     }
   }
-  const { removedLinks } = await resetOverlay({
-    exec: o.exec ?? hostExec(),
-    ipamDbPath: join(o.dataDir, "ipam.db"),
-    logger: log,
-  });
+  const exec = o.exec ?? hostExec();
+  const { removedLinks } = await resetOverlay({ exec, ipamDbPath: join(o.dataDir, "ipam.db"), logger: log });
+  let serviceRulesRemoved = true;
+  let dnsAddressRemoved = false;
+  try {
+    ({ dnsAddressRemoved } = await resetNodeServices(exec));
+  } catch (err) {
+    // no nft binary means no rules of ours either; anything else is worth a line
+    serviceRulesRemoved = false;
+    log.warn({ err }, "service rules not removed: is nftables installed? (nft delete table ip edgekube-lb)");
+  }
   let stuckMounts: string[] = [];
   let deletedDataDir = false;
   if (o.deleteData && existsSync(o.dataDir)) {
@@ -73,5 +85,5 @@ export async function resetAgent(o: ResetAgentOptions): Promise<ResetAgentReport
     }
   }
   log.info({ removedPods: removedPods.length, removedLinks, deletedDataDir }, "agent reset");
-  return { removedPods, removedLinks, deletedDataDir, stuckMounts };
+  return { removedPods, removedLinks, serviceRulesRemoved, dnsAddressRemoved, deletedDataDir, stuckMounts };
 }

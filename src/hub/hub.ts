@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { KubeObject } from "../api/object.js";
 import { decodeProtobufBody } from "../api/protobuf/index.js";
 import { refs } from "../client/client.js";
+import type { AddressPool } from "../lb/index.js";
 import { writeFileAtomic } from "../lib/fsutil.js";
 import type { Logger } from "../lib/logger.js";
 import { StreamMux } from "../transport/streams/index.js";
@@ -70,6 +71,11 @@ export interface HubConfig {
    * src/hub/streams) and metrics.k8s.io (src/hub/metrics).
    */
   apiExtensions?: (ctx: { store: ObjectStore; registry: ResourceRegistry }) => ApiExtensions;
+  /**
+   * LoadBalancer address pools (MetalLB semantics, `metallb.io/allow-shared-ip` sharing); when
+   * absent or empty, LoadBalancer services get the addresses of the nodes serving them (klipper)
+   */
+  loadBalancerPools?: AddressPool[];
 }
 
 export interface ApiExtensions {
@@ -274,6 +280,7 @@ export class Hub {
         podEvictionTimeoutSeconds: cfg.podEvictionTimeoutSeconds,
         apiserver: { address: this.nodeAddress(), port: this.server.address.port },
         customResources: crds,
+        ...(cfg.loadBalancerPools ? { loadBalancerPools: cfg.loadBalancerPools } : {}),
       },
     );
     this.controllers.push(

@@ -8,7 +8,8 @@
  * - Eligible nodes: Ready and schedulable; if any node carries
  *   `svccontroller.k3s.cattle.io/enablelb=true`, only those; a service labelled
  *   `svccontroller.k3s.cattle.io/lbpool=X` uses only nodes with the same label value (node pools).
- * - Ports are claimed first come, first served (creationTimestamp, then namespace/name): klipper
+ * - Ports are claimed first come, first served (services already serving first, then
+ *   creationTimestamp, then namespace/name — a new service never takes a serving one's port): klipper
  *   runs a hostPort pod per node, so a second service with the same protocol/port cannot run on
  *   a node where the first already holds it. A service left with no node is pending and the
  *   hub records an event with the text from `klipperAssign`.
@@ -57,6 +58,8 @@ export type KlipperDecision =
   | { key: string; state: "pending"; reason: string; message: string };
 
 const keyOf = (s: Service) => `${s.metadata?.namespace ?? "default"}/${s.metadata?.name ?? ""}`;
+/** already has addresses: keeps its ports ahead of newer claimants (timestamps have 1 s resolution) */
+const serving = (s: Service) => (s.status?.loadBalancer?.ingress ?? []).length > 0;
 const portsOf = (s: Service) => (s.spec?.ports ?? []).map((p) => `${p.protocol ?? "TCP"}/${p.port}`);
 
 /**
@@ -68,6 +71,7 @@ export function klipperAssign(services: readonly Service[], nodes: readonly Node
     .filter((s) => s.spec?.type === "LoadBalancer" && !s.spec.loadBalancerClass)
     .sort(
       (a, b) =>
+        Number(!serving(a)) - Number(!serving(b)) ||
         (a.metadata?.creationTimestamp ?? "").localeCompare(b.metadata?.creationTimestamp ?? "") ||
         keyOf(a).localeCompare(keyOf(b)),
     );

@@ -2,6 +2,7 @@
  * The controller manager's list: every controller the hub runs, built from shared deps.
  * (The namespace controller predates this list and is started by the hub directly.)
  */
+import type { AddressPool } from "../../lb/index.js";
 import type { CustomResourceCatalog } from "../apiserver/custom-resources/index.js";
 import type { Controller, ControllerDeps } from "./controller.js";
 import { CrdController } from "./crd/index.js";
@@ -13,6 +14,7 @@ import {
   KubernetesServiceController,
 } from "./endpoints/index.js";
 import { GarbageCollector } from "./gc/garbage-collector.js";
+import { LoadBalancerController } from "./loadbalancer/index.js";
 import { NodeIpamController } from "./node-lifecycle/node-ipam-controller.js";
 import { NodeLifecycleController } from "./node-lifecycle/node-lifecycle-controller.js";
 import { ReplicaSetController } from "./replicaset/replicaset-controller.js";
@@ -33,6 +35,8 @@ export interface ControllerOptions {
   apiserver?: { address?: string; port: number };
   /** the API server's CRD catalog (serves CRDs into the live registry) */
   customResources?: CustomResourceCatalog;
+  /** LoadBalancer address pools (MetalLB-style); absent or empty: klipper-style node addresses */
+  loadBalancerPools?: readonly AddressPool[];
 }
 
 export function createControllers(deps: ControllerDeps, opts: ControllerOptions): Controller[] {
@@ -52,6 +56,7 @@ export function createControllers(deps: ControllerDeps, opts: ControllerOptions)
     new EndpointSliceController(deps),
     ...(opts.apiserver ? [new KubernetesServiceController(deps, opts.apiserver)] : []),
     new PersistentVolumeController(deps),
+    new LoadBalancerController(deps, { pools: opts.loadBalancerPools ?? [] }),
     ...(opts.customResources ? [new CrdController(deps, opts.customResources)] : []),
   ];
 }

@@ -1,0 +1,255 @@
+/**
+ * Services on a real two-node dev cluster (agents in their own network namespaces with their
+ * own dockerd, nft rules and cluster DNS on the edgekube-dns link): DNS from pods, ClusterIP
+ * from pods on every node spread over backends on both nodes, NodePort and LoadBalancer from a
+ * client namespace outside the cluster, two LoadBalancers sharing the node addresses on
+ * different ports, a colliding one left pending, a backend turning unready dropping out, and
+ * everything still answering with the hub stopped, also after an offline agent restart, and
+ * this node's endpoint of a pod that did not come back after that restart not served.
+ */
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { addressPlan } from "../../../scripts/lib/dev-cluster/state.js";
+import { addNodeNamespace, deleteNetns } from "../../../scripts/lib/dev-cluster/topology.js";
+import { DevClusterFixture, type PodInfo } from "../../helpers/dev-cluster-fixture.js";
+import { hasDocker, hasRoot, need } from "../../helpers/prereq.js";
+
+const poll = { timeout: 60_000, interval: 500 };
+/** busybox httpd answering `text` on 8080; /tmp/ready feeds the readiness probe */
+const serve = (text: string) =>
+  `mkdir -p /tmp/www && echo ${text} > /tmp/www/index.html && touch /tmp/ready && exec httpd -f -p 8080 -h /tmp/www`;
+
+interface ApiService {
+  spec: { clusterIP: string; ports: { nodePort?: number }[] };
+  status?: { loadBalancer?: { ingress?: { ip: string }[] } };
+}
+
+describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () => {
+  const f = new DevClusterFixture();
+  const clientNs = `ekt${f.tag}-cl`;
+  let web1: PodInfo;
+  let web2: PodInfo;
+  let c1: PodInfo;
+  let c2: PodInfo;
+  let clusterIP = "";
+  let nodePort = 0;
+  let nodeIPs: string[] = [];
+
+  const api = () => f.cluster.client();
+  const running = (name: string): Promise<PodInfo> =>
+    vi.waitFor(async () => {
+      const p = await f.runningPod(name);
+      if (!p) throw new Error(`${name} not running yet`);
+      return p;
+    }, poll);
+  /** the web pods' image: a per-test tag of the busybox image, so one node can lose it alone */
+  const webImage = `edgekube/busybox:web-${f.tag}`;
+  const createPod = (name: string, node: string, script: string, labels: Record<string, string>) =>
+    api().post("/api/v1/namespaces/default/pods", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, labels },
+      spec: {
+        nodeName: node,
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: "c",
+            image: labels.app === "web" ? webImage : f.image,
+            imagePullPolicy: "Never",
+            command: ["sh", "-c", script],
+            readinessProbe: {
+              exec: { command: ["cat", "/tmp/ready"] },
+              periodSeconds: 1,
+              failureThreshold: 1,
+            },
+          },
+        ],
+      },
+    });
+  const createService = (name: string, type: string, port: number, extra: object = {}) =>
+    api().post("/api/v1/namespaces/default/services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name },
+      spec: {
+        type,
+        selector: { app: "web" },
+        ports: [{ port, targetPort: 8080, protocol: "TCP", ...extra }],
+      },
+    });
+  const getService = (name: string) => api().get<ApiService>(`/api/v1/namespaces/default/services/${name}`);
+  /** one answer from ip:port seen from a pod, or "" when the connection failed */
+  const fromPod = (p: PodInfo, ip: string, port: number) => {
+    try {
+      return f.exec(p, ["timeout", "3", "wget", "-qO-", `http://${ip}:${port}/`], 10_000).trim();
+    } catch {
+      return "";
+    }
+  };
+  /** the same from the client namespace outside the cluster */
+  const fromOutside = (ip: string, port: number) => {
+    try {
+      return execFileSync(
+        "nsenter",
+        [
+          `--net=/run/netns/${clientNs}`,
+          "busybox",
+          "timeout",
+          "3",
+          "busybox",
+          "wget",
+          "-qO-",
+          `http://${ip}:${port}/`,
+        ],
+        {
+          encoding: "utf8",
+          input: "",
+          timeout: 10_000,
+        },
+      ).trim();
+    } catch {
+      return "";
+    }
+  };
+  /** answers of `n` connections (failed ones dropped) */
+  const answers = (n: number, one: () => string) => {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const a = one();
+      if (a) out.push(a);
+    }
+    return out;
+  };
+
+  beforeAll(async () => {
+    await f.up(2);
+    const s = f.cluster.state;
+    nodeIPs = s.nodes.map((n) => n.ip);
+    for (const n of s.nodes) f.cluster.docker(n, ["tag", f.image, webImage]);
+    addNodeNamespace({
+      lanNetns: s.lanNetns ?? "",
+      netns: clientNs,
+      lanPort: "ucl",
+      ip: addressPlan(s.underlay).nodeIP(19),
+      prefixLength: s.prefixLength,
+      deadEndIP: s.deadEndIP,
+    });
+    await createPod("web-1", "node1", serve("web-1"), { app: "web" });
+    await createPod("web-2", "node2", serve("web-2"), { app: "web" });
+    await createPod("c1", "node1", "touch /tmp/ready; sleep 100000", { app: "client" });
+    await createPod("c2", "node2", "touch /tmp/ready; sleep 100000", { app: "client" });
+    await createService("web", "ClusterIP", 80);
+    await createService("web-np", "NodePort", 80);
+    await createService("web-lb", "LoadBalancer", 8081);
+    await createService("alt-lb", "LoadBalancer", 8082);
+    [web1, web2, c1, c2] = await Promise.all([
+      running("web-1"),
+      running("web-2"),
+      running("c1"),
+      running("c2"),
+    ]);
+    clusterIP = (await getService("web")).spec.clusterIP;
+    nodePort = (await getService("web-np")).spec.ports[0]?.nodePort ?? 0;
+  }, 240_000);
+
+  afterAll(async () => {
+    deleteNetns(clientNs);
+    await f.down();
+  }, 120_000);
+
+  it("answers cluster DNS from pods on every node", async () => {
+    for (const c of [c1, c2]) {
+      await vi.waitFor(() => {
+        const out = f.exec(c, ["nslookup", "web.default.svc.cluster.local"]);
+        expect(out).toContain(clusterIP);
+      }, poll);
+      expect(() => f.exec(c, ["nslookup", "nope.default.svc.cluster.local"])).toThrow();
+    }
+    expect(f.exec(c1, ["cat", "/etc/resolv.conf"])).toContain("nameserver 10.43.0.10");
+  });
+
+  it("reaches the ClusterIP from pods on every node, spread across backends on both nodes", async () => {
+    expect([web1.node, web2.node]).toEqual(["node1", "node2"]);
+    for (const c of [c1, c2]) {
+      await vi.waitFor(() => {
+        expect(new Set(answers(12, () => fromPod(c, clusterIP, 80)))).toEqual(new Set(["web-1", "web-2"]));
+      }, poll);
+    }
+  }, 180_000);
+
+  it("serves NodePort and LoadBalancer traffic from outside the cluster; two LoadBalancers share the node addresses", async () => {
+    expect(nodePort).toBeGreaterThanOrEqual(30000);
+    await vi.waitFor(async () => {
+      expect((await getService("web-lb")).status?.loadBalancer?.ingress?.map((i) => i.ip)).toEqual(nodeIPs);
+      expect((await getService("alt-lb")).status?.loadBalancer?.ingress?.map((i) => i.ip)).toEqual(nodeIPs);
+    }, poll);
+    for (const ip of nodeIPs) {
+      for (const port of [nodePort, 8081, 8082]) {
+        await vi.waitFor(() => expect(fromOutside(ip, port)).toMatch(/^web-[12]$/), poll);
+      }
+    }
+  }, 180_000);
+
+  it("leaves a LoadBalancer on a taken port pending with a Warning, and does not serve it", async () => {
+    await createService("clash-lb", "LoadBalancer", 8081, { targetPort: 9999 });
+    await vi.waitFor(async () => {
+      const ev = await api().get<{ items: { reason: string; type: string; message: string }[] }>(
+        "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dclash-lb",
+      );
+      expect(ev.items.map((e) => `${e.type} ${e.reason}`)).toContain("Warning PortUnavailable");
+    }, poll);
+    expect((await getService("clash-lb")).status?.loadBalancer?.ingress ?? []).toEqual([]);
+    // port 8081 still belongs to web-lb (clash-lb would send it to 9999, where nothing listens)
+    expect(fromOutside(nodeIPs[0] ?? "", 8081)).toMatch(/^web-[12]$/);
+  }, 120_000);
+
+  it("drops a backend that turns unready, and takes it back when ready again", async () => {
+    f.exec(web2, ["rm", "/tmp/ready"]);
+    await vi.waitFor(() => {
+      expect(new Set(answers(8, () => fromPod(c1, clusterIP, 80)))).toEqual(new Set(["web-1"]));
+    }, poll);
+    f.exec(web2, ["touch", "/tmp/ready"]);
+    await vi.waitFor(() => {
+      expect(answers(12, () => fromPod(c1, clusterIP, 80))).toContain("web-2");
+    }, poll);
+  }, 180_000);
+
+  it("keeps DNS, ClusterIP and LoadBalancer answering with the hub stopped, also after an offline agent restart", async () => {
+    await f.cluster.stopHub();
+    expect(f.exec(c2, ["nslookup", "web.default.svc.cluster.local"])).toContain(clusterIP);
+    await vi.waitFor(() => expect(fromPod(c2, clusterIP, 80)).toMatch(/^web-[12]$/), poll);
+    await vi.waitFor(() => expect(fromOutside(nodeIPs[1] ?? "", 8082)).toMatch(/^web-[12]$/), poll);
+
+    await f.cluster.stopAgent("node1");
+    await f.cluster.startAgent("node1"); // `run` from its cache; the hub is still down
+    await vi.waitFor(
+      () => expect(f.exec(c1, ["nslookup", "web.default.svc.cluster.local"])).toContain(clusterIP),
+      poll,
+    );
+    await vi.waitFor(() => {
+      expect(new Set(answers(12, () => fromPod(c1, clusterIP, 80)))).toEqual(new Set(["web-1", "web-2"]));
+    }, poll);
+    await vi.waitFor(() => expect(fromOutside(nodeIPs[0] ?? "", 8081)).toMatch(/^web-[12]$/), poll);
+  }, 240_000);
+
+  it("after an offline restart, does not serve this node's endpoint whose pod did not come back (stale EndpointSlice)", async () => {
+    // hub still down: the cached EndpointSlice keeps saying web-1 is ready
+    const n1 = f.cluster.node("node1");
+    await f.cluster.stopAgent("node1");
+    const ids = f.cluster
+      .docker(n1, ["ps", "-aq", "--filter", `label=io.kubernetes.pod.uid=${web1.uid}`])
+      .trim()
+      .split("\n")
+      .filter(Boolean);
+    expect(ids.length).toBeGreaterThan(0);
+    f.cluster.docker(n1, ["rm", "-f", ...ids]);
+    // and it cannot come back: its image tag is gone and imagePullPolicy is Never (no pull)
+    f.cluster.docker(n1, ["rmi", webImage]);
+    await f.cluster.startAgent("node1");
+    await vi.waitFor(() => {
+      // every connection answers, all from web-2: none is sent to web-1's dead address
+      expect(answers(12, () => fromPod(c1, clusterIP, 80))).toEqual(Array(12).fill("web-2"));
+    }, poll);
+  }, 240_000);
+});
