@@ -42,6 +42,8 @@ export interface EdgeLinkOptions {
   username?: string;
   password?: string;
   keepaliveSeconds?: number;
+  /** source address to connect from (a device with several uplinks; the sync benchmark uses it) */
+  localAddress?: string;
   backoff?: { baseMs?: number; maxMs?: number };
   /** reset the backoff after a connection stayed up this long (default 10 s) */
   stableMs?: number;
@@ -203,6 +205,8 @@ export class EdgeLink {
       will: { topic: presenceTopic(node), payload: will, qos: 1, retain: false },
       ...(this.opts.cert && this.opts.key ? { cert: this.opts.cert, key: this.opts.key } : {}),
       ...(this.opts.username !== undefined ? { username: this.opts.username } : {}),
+      // mqtt.js hands unknown options through to tls.connect / net.connect
+      ...(this.opts.localAddress ? ({ localAddress: this.opts.localAddress } as IClientOptions) : {}),
       ...(this.opts.password !== undefined ? { password: this.opts.password } : {}),
     };
     const client = mqttConnect(this.opts.url, options);

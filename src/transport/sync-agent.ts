@@ -23,7 +23,7 @@ import {
   type EnvelopeType,
   envelope,
 } from "./envelope.js";
-import type { Outbox } from "./outbox.js";
+import type { StatusOutbox } from "./outbox.js";
 
 /** The agent's local copy of its desired set (the agent cache implements it, in one transaction). */
 export interface DesiredSink {
@@ -35,6 +35,8 @@ export interface DesiredSink {
   apply(changes: DesiredChange[], watermark: number): void;
   /** replaces the whole set (absent keys are deleted) and records `revision`, atomically */
   replace(objects: DesiredObject[], revision: number): void;
+  /** optional: SetDigest (hex) of the whole set, sent with every hello (see set-digest.ts) */
+  digest?(): string;
 }
 
 /** The agent's side of the link (EdgeLink implements it). */
@@ -50,7 +52,7 @@ export interface SyncAgentOptions {
   agentVersion: string;
   channel: AgentChannel;
   sink: DesiredSink;
-  outbox: Outbox;
+  outbox: StatusOutbox;
   logger?: Logger;
   heartbeatMs?: number;
   /** resend hello / status when the hub did not answer within this time (default 30 s) */
@@ -129,11 +131,13 @@ export class SyncAgent {
 
   private sendHello(): void {
     if (!this.running || !this.opts.channel.connected) return;
+    const sink = this.opts.sink;
     const hello = envelope({
       type: "hello",
       node: this.opts.node,
-      watermark: this.opts.sink.watermark(),
+      watermark: sink.watermark(),
       agentVersion: this.opts.agentVersion,
+      ...(sink.digest ? { digest: sink.digest() } : {}),
     });
     this.pendingHello = hello.id;
     this.assembly = undefined;
