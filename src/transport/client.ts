@@ -273,7 +273,10 @@ export class EdgeLink {
     const code = (error as { code?: unknown } | undefined)?.code;
     const authFailed = code === 4 || code === 5;
     const base = this.opts.backoff?.baseMs ?? 1000;
-    const max = this.opts.backoff?.maxMs ?? 60_000;
+    // 30 s cap: after a hub restart a fleet spread over 30 s reconnects at ~170/s for 5,000
+    // nodes (the broker takes ~400/s), and the last node is back within 30 s of the hub
+    // (bench/sync); a 60 s cap made the storm last longer than the hub was down
+    const max = this.opts.backoff?.maxMs ?? 30_000;
     const retryInMs = authFailed
       ? max
       : backoffDelay(this.attempt++, base, max, this.opts.random ?? Math.random);

@@ -11,6 +11,9 @@
  *   applied (skipped, so nothing is applied twice), and per object the newest revision wins.
  * - A snapshot replaces the whole set once all its chunks are in; a broken chunk sequence is
  *   dropped and re-requested with a hello.
+ * - The `heartbeat` envelope (watermark, outbox size: observability) goes every 10 min by
+ *   default: the hub takes liveness from the connection itself, and every message costs a
+ *   cellular device bytes (bench/sync).
  * - The outbox is drained one status message at a time: the next batch goes when the hub acked the
  *   previous (or after a timeout, harmless because the hub drops what it already applied).
  */
@@ -112,7 +115,7 @@ export class SyncAgent {
     this.heartbeat = setInterval(() => {
       const body = { watermark: this.opts.sink.watermark(), pending: this.opts.outbox.size() };
       this.send(envelope({ type: "heartbeat", ...body }));
-    }, this.opts.heartbeatMs ?? 10_000);
+    }, this.opts.heartbeatMs ?? 600_000);
     this.heartbeat.unref();
   }
 

@@ -13,8 +13,10 @@
  *   write, which would make equal views differ byte-wise (and the set digest, set-digest.ts,
  *   after a hub restart). The envelope's entry revision orders views instead.
  * - Dropped: status (except addresses), managedFields, the last-applied annotation (a copy of
- *   the whole object). Kept spec whole: it is small and changes rarely (podCIDR, taints,
- *   unschedulable).
+ *   the whole object), and spec except podCIDR(s). Taints in particular: when a partition makes
+ *   the lifecycle controller taint every node unreachable, shipping those taints to every node
+ *   on reconnect would again be fleet-squared, and no agent component reads them (scheduling
+ *   and eviction happen on the hub).
  */
 import { isObject, type KubeObject } from "../../api/object.js";
 
@@ -33,7 +35,13 @@ export function nodeView(node: KubeObject): KubeObject {
     if (Object.keys(annotations).length > 0) metadata.annotations = annotations;
   }
   const view: KubeObject = { apiVersion: node.apiVersion ?? "v1", kind: node.kind ?? "Node", metadata };
-  if (isObject(node.spec)) view.spec = node.spec;
+  if (isObject(node.spec)) {
+    const { podCIDR, podCIDRs } = node.spec;
+    const spec: Record<string, unknown> = {};
+    if (podCIDR !== undefined) spec.podCIDR = podCIDR;
+    if (podCIDRs !== undefined) spec.podCIDRs = podCIDRs;
+    view.spec = spec;
+  }
   const addresses = isObject(node.status) ? node.status.addresses : undefined;
   if (Array.isArray(addresses)) view.status = { addresses };
   return view;
