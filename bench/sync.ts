@@ -106,6 +106,9 @@ class HubProcess {
         String(this.mqttPort),
         "--bind-address",
         "127.0.0.1",
+        // a /24 per node: 5,000 nodes need more than the default /16 (256 nodes)
+        "--cluster-cidr",
+        "10.128.0.0/9",
         "--log-level",
         "warn",
       ],
