@@ -194,6 +194,27 @@ async function pollUntil(
   }
 }
 
+function nodesWithoutPodCIDR(api: Target): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL("/api/v1/nodes", api.url),
+      { ca: api.ca, headers: { Authorization: `Bearer ${api.token}` } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const list = JSON.parse(Buffer.concat(chunks).toString()) as {
+            items: { spec?: { podCIDR?: string } }[];
+          };
+          resolve(list.items.filter((n) => !n.spec?.podCIDR).length);
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 const sumOf = (r: WorkerReport[], f: (x: WorkerReport) => number) => r.reduce((a, x) => a + f(x), 0);
 
 function hubRss(hub: HubProcess): number {
@@ -249,6 +270,17 @@ async function main(): Promise<void> {
     );
     const joinSeconds = (Date.now() - tj) / 1000;
     log(`${NODES} nodes joined in ${joinSeconds.toFixed(1)} s`);
+    // every Node must have its podCIDR before the agents connect: each allocation changes the
+    // Node view every agent holds (the overlay needs it), so allocating while 5,000 agents are
+    // connected would ship N² deltas — real fleets join gradually; the bench starts set up
+    const end = Date.now() + 600_000;
+    for (;;) {
+      const missing = await nodesWithoutPodCIDR(api);
+      if (missing === 0) break;
+      if (Date.now() > end) throw new Error(`${missing} nodes still have no podCIDR after 10 min`);
+      await sleep(1000);
+    }
+    log("every node has its podCIDR");
     await sleep(3000);
     const idleRss = hubRss(hub);
 
