@@ -1,7 +1,15 @@
 /**
- * NodeHeartbeat: renews the node's Lease (`lease/<node>`) every 10 s and reports the Node status
- * (`node/<node>`) when it changed or at least every 60 s — kubelet's split between cheap lease
+ * NodeHeartbeat: reports the node's Lease (`lease/<node>`) every 5 min and the Node status
+ * (`node/<node>`) when it changed or at least every hour — kubelet's split between cheap lease
  * renewals and rare full status updates (KEP-589), carried over the edge link.
+ *
+ * Why so rarely (bench/sync, ≤ 50 KB per node per idle hour over cellular): while the link is
+ * up the hub renews the Lease and refreshes the status heartbeat time itself, because the MQTT
+ * connection is the liveness signal (keepalive notices a dead link within 1.5× its interval and
+ * the last-will reports it). Kubelet's 10 s lease / 60 s status cadence cost ≈800 KB per node
+ * per hour on the wire; the keepalive alone costs ≈25 KB. These reports carry what only the
+ * node knows (a status change goes out at once via updateFacts) and keep the outbox holding
+ * the freshest lease for the moment an offline device reconnects.
  *
  * Design notes
  * - Reports go into the status outbox, never straight onto the wire: while the hub is away each
@@ -15,6 +23,11 @@
 import type { Logger } from "../lib/logger.js";
 import type { NodeFacts } from "./node-facts.js";
 import { leaseReport, nodeStatus, statusFingerprint } from "./node-status.js";
+
+/** default interval of lease reports (and of the check for a changed status) */
+export const LEASE_REPORT_MS = 300_000;
+/** default interval after which an unchanged status is reported again */
+export const STATUS_REFRESH_MS = 3_600_000;
 
 export type StatusReporter = (key: string, status: unknown) => void;
 
@@ -46,7 +59,7 @@ export class NodeHeartbeat {
     if (this.timer) return;
     this.readySince = this.now();
     this.beat();
-    this.timer = setInterval(() => this.beat(), this.opts.leaseMs ?? 10_000);
+    this.timer = setInterval(() => this.beat(), this.opts.leaseMs ?? LEASE_REPORT_MS);
     this.timer.unref();
     signal?.addEventListener("abort", () => this.stop(), { once: true });
   }
@@ -76,7 +89,7 @@ export class NodeHeartbeat {
       const fp = statusFingerprint(status);
       if (
         fp !== this.lastFingerprint ||
-        now.getTime() - this.lastStatusAt >= (this.opts.statusMs ?? 60_000)
+        now.getTime() - this.lastStatusAt >= (this.opts.statusMs ?? STATUS_REFRESH_MS)
       ) {
         this.opts.report(`node/${node}`, status);
         this.lastFingerprint = fp;

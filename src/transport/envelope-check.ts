@@ -82,6 +82,7 @@ const BODY_CHECKS: Record<string, (o: Obj) => void> = {
     str(o, "node", "");
     count(o, "watermark", "");
     str(o, "agentVersion", "");
+    str(o, "digest", "", { optional: true });
   },
   snapshot(o) {
     str(o, "replyTo", "", { optional: true });

@@ -53,6 +53,9 @@ export interface HelloBody {
   /** revision of the last delta/snapshot the agent applied (0 = nothing yet) */
   watermark: number;
   agentVersion: string;
+  /** SetDigest of the agent's whole set (hex), when its sink keeps one: lets the hub answer an
+   * unchanged set with an empty delta when its history no longer reaches `watermark` */
+  digest?: string;
 }
 export interface SnapshotBody {
   type: "snapshot";

@@ -42,7 +42,7 @@ export {
   PROTOCOL_VERSION,
   type StatusUpdate,
 } from "./envelope.js";
-export { Outbox } from "./outbox.js";
+export { Outbox, type StatusOutbox } from "./outbox.js";
 export { MalformedPacketError, PacketTooLargeError } from "./packet-guard.js";
 export { type AgentChannel, type DesiredSink, SyncAgent, type SyncAgentOptions } from "./sync-agent.js";
 export { CHUNK_BUDGET_BYTES } from "./sync-chunk.js";

@@ -30,7 +30,20 @@ interface Row {
   status: string;
 }
 
-export class Outbox {
+/**
+ * What the sync engine needs from a status outbox. Outbox (SQLite) is the agent's; lighter
+ * implementations (e.g. in memory, for thousands of simulated agents in one process) must keep
+ * the same semantics: coalesced per key, never-reused sequence numbers within one epoch.
+ */
+export interface StatusOutbox {
+  readonly epoch: string;
+  put(key: string, status: unknown, observedRevision?: number): number;
+  pending(afterSeq?: number, limit?: number, maxBytes?: number): StatusUpdate[];
+  ack(upTo: number): number;
+  size(): number;
+}
+
+export class Outbox implements StatusOutbox {
   readonly epoch: string;
   private readonly db: SqliteDb;
   private readonly putStmt: Statement;

@@ -11,6 +11,9 @@
  *   applied (skipped, so nothing is applied twice), and per object the newest revision wins.
  * - A snapshot replaces the whole set once all its chunks are in; a broken chunk sequence is
  *   dropped and re-requested with a hello.
+ * - The `heartbeat` envelope (watermark, outbox size: observability) goes every 10 min by
+ *   default: the hub takes liveness from the connection itself, and every message costs a
+ *   cellular device bytes (bench/sync).
  * - The outbox is drained one status message at a time: the next batch goes when the hub acked the
  *   previous (or after a timeout, harmless because the hub drops what it already applied).
  */
@@ -23,7 +26,7 @@ import {
   type EnvelopeType,
   envelope,
 } from "./envelope.js";
-import type { Outbox } from "./outbox.js";
+import type { StatusOutbox } from "./outbox.js";
 
 /** The agent's local copy of its desired set (the agent cache implements it, in one transaction). */
 export interface DesiredSink {
@@ -35,6 +38,8 @@ export interface DesiredSink {
   apply(changes: DesiredChange[], watermark: number): void;
   /** replaces the whole set (absent keys are deleted) and records `revision`, atomically */
   replace(objects: DesiredObject[], revision: number): void;
+  /** optional: SetDigest (hex) of the whole set, sent with every hello (see set-digest.ts) */
+  digest?(): string;
 }
 
 /** The agent's side of the link (EdgeLink implements it). */
@@ -50,7 +55,7 @@ export interface SyncAgentOptions {
   agentVersion: string;
   channel: AgentChannel;
   sink: DesiredSink;
-  outbox: Outbox;
+  outbox: StatusOutbox;
   logger?: Logger;
   heartbeatMs?: number;
   /** resend hello / status when the hub did not answer within this time (default 30 s) */
@@ -110,7 +115,7 @@ export class SyncAgent {
     this.heartbeat = setInterval(() => {
       const body = { watermark: this.opts.sink.watermark(), pending: this.opts.outbox.size() };
       this.send(envelope({ type: "heartbeat", ...body }));
-    }, this.opts.heartbeatMs ?? 10_000);
+    }, this.opts.heartbeatMs ?? 600_000);
     this.heartbeat.unref();
   }
 
@@ -129,11 +134,13 @@ export class SyncAgent {
 
   private sendHello(): void {
     if (!this.running || !this.opts.channel.connected) return;
+    const sink = this.opts.sink;
     const hello = envelope({
       type: "hello",
       node: this.opts.node,
-      watermark: this.opts.sink.watermark(),
+      watermark: sink.watermark(),
       agentVersion: this.opts.agentVersion,
+      ...(sink.digest ? { digest: sink.digest() } : {}),
     });
     this.pendingHello = hello.id;
     this.assembly = undefined;

@@ -40,6 +40,8 @@ export interface DesiredSource {
   changesSince(node: string, watermark: number): { revision: number; changes: DesiredChange[] } | "compacted";
   /** Calls `onChange` whenever the node's set may have changed; returns the unsubscribe function. */
   subscribe(node: string, onChange: () => void): () => void;
+  /** optional: SetDigest (hex) of the node's current set and the revision it is consistent at */
+  digest?(node: string): { revision: number; digest: string };
 }
 
 /** Where reported status goes (the hub's status writer implements it). Throwing means "retry". */
@@ -72,6 +74,8 @@ interface Session {
   acked: number;
   /** id of the hello the next message answers */
   replyTo: string | undefined;
+  /** the agent's SetDigest from its hello (used once, for the first answer) */
+  digest: string | undefined;
   dirty: boolean;
   busy: boolean;
   unsubscribe: () => void;
@@ -154,6 +158,7 @@ export class SyncHub {
       sent: env.watermark,
       acked: env.watermark,
       replyTo: env.id,
+      digest: env.digest,
       dirty: false,
       busy: false,
       unsubscribe: () => {},
@@ -190,7 +195,28 @@ export class SyncHub {
 
   private async flush(s: Session): Promise<void> {
     const res = this.opts.source.changesSince(s.node, s.sent);
+    const agentDigest = s.digest;
+    s.digest = undefined;
     if (res === "compacted" || res.revision < s.sent) {
+      // history gone (e.g. a hub restart): if the agent's set already equals ours, an empty
+      // delta up to our revision is the whole answer; only a differing set needs a snapshot
+      const mine = agentDigest !== undefined ? this.opts.source.digest?.(s.node) : undefined;
+      if (mine && mine.digest === agentDigest && mine.revision >= s.sent) {
+        const replyTo = s.replyTo;
+        s.replyTo = undefined;
+        await this.opts.channel.send(
+          s.node,
+          envelope({
+            type: "delta",
+            ...(replyTo ? { replyTo } : {}),
+            from: s.sent,
+            to: mine.revision,
+            changes: [],
+          }),
+        );
+        s.sent = mine.revision;
+        return;
+      }
       await this.sendSnapshot(s);
       return;
     }

@@ -6,8 +6,16 @@
  */
 import type { KubeObject } from "../../src/api/object.js";
 import type { DesiredChange, DesiredObject } from "../../src/transport/envelope.js";
+import { entryHash, SetDigest } from "../../src/transport/set-digest.js";
 import type { DesiredSink } from "../../src/transport/sync-agent.js";
 import type { DesiredSource } from "../../src/transport/sync-hub.js";
+
+/** SetDigest (hex) of a list of entries, as both ends compute it. */
+export function digestOf(objects: Iterable<DesiredObject>): string {
+  const d = new SetDigest();
+  for (const o of objects) d.toggle(entryHash(o.key, o.object));
+  return d.hex();
+}
 
 export function obj(name: string, extra: Record<string, unknown> = {}): KubeObject {
   return { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "default" }, ...extra };
@@ -68,6 +76,10 @@ export class MemoryDesiredSource implements DesiredSource {
       .filter((e) => e.node === node && e.change.revision > watermark)
       .map((e) => e.change);
     return { revision: this.rev, changes };
+  }
+
+  digest(node: string): { revision: number; digest: string } {
+    return { revision: this.rev, digest: digestOf(this.objects(node)) };
   }
 
   subscribe(node: string, onChange: () => void): () => void {

@@ -23,10 +23,16 @@
  *   rebuild revision, so agents with an older watermark get a snapshot: nothing is lost, and
  *   since a snapshot replaces the agent's set, nothing is duplicated.
  * - Reverse index (referenced key → nodes) so a Secret change touches only the nodes that use it.
+ * - Nodes are held and sent as their agent view (node-view.ts); a Node write that leaves the
+ *   view unchanged (status, heartbeats) changes no set and notifies nobody.
+ * - digest(node) (set-digest.ts): the shared part's digest is kept incrementally, a node's
+ *   own entries are hashed on demand (each object's hash cached with it), so an agent that
+ *   reconnects after a hub restart with an unchanged set gets an empty delta, not a snapshot.
  */
 import type { KubeObject } from "../../api/object.js";
 import type { Logger } from "../../lib/logger.js";
 import type { DesiredChange, DesiredObject } from "../../transport/envelope.js";
+import { entryHash, SetDigest } from "../../transport/set-digest.js";
 import type { DesiredSource } from "../../transport/sync-hub.js";
 import { decodeStored } from "../apiserver/codec.js";
 import type { Backend, Watch, WatchEvent } from "../store/backend.js";
@@ -34,6 +40,7 @@ import { ChangeLog } from "./change-log.js";
 import {
   claimVolume,
   GLOBAL_RESOURCES,
+  NODE,
   POD,
   PV,
   PVC,
@@ -44,6 +51,7 @@ import {
   SCOPED_RESOURCES,
   volumeNode,
 } from "./desired-refs.js";
+import { nodeView, sameView } from "./node-view.js";
 
 export interface DesiredIndexOptions {
   backend: Backend;
@@ -55,6 +63,8 @@ export interface DesiredIndexOptions {
 interface Held {
   revision: number;
   object: KubeObject;
+  /** entryHash(key, object), computed when first needed */
+  hash?: Buffer;
 }
 /** rev: revision of the last put into the set; objRev: the object's own revision then */
 interface Entry {
@@ -80,6 +90,7 @@ export class DesiredIndex implements DesiredSource {
   private nodes = new Map<string, NodeSet>();
   private globals = new Map<string, Entry>();
   private globalLog = new ChangeLog(0);
+  private globalDigest = new SetDigest();
   private processed = 0;
   private base = 0;
   private readonly subs = new Map<string, Set<() => void>>();
@@ -146,6 +157,15 @@ export class DesiredIndex implements DesiredSource {
     return { revision: this.processed, changes };
   }
 
+  digest(node: string): { revision: number; digest: string } {
+    const d = this.globalDigest.clone();
+    for (const key of this.nodes.get(node)?.entries.keys() ?? []) {
+      const held = this.objects.get(key);
+      if (held) d.toggle(hashOf(key, held));
+    }
+    return { revision: this.processed, digest: d.hex() };
+  }
+
   subscribe(node: string, onChange: () => void): () => void {
     let set = this.subs.get(node);
     if (!set) {
@@ -177,9 +197,10 @@ export class DesiredIndex implements DesiredSource {
       const r = await backend.list(prefix);
       base = Math.max(base, r.revision);
       for (const kv of r.items) {
-        this.objects.set(kv.key.slice(REGISTRY_PREFIX.length), {
+        const key = kv.key.slice(REGISTRY_PREFIX.length);
+        this.objects.set(key, {
           revision: kv.revision,
-          object: decodeStored(kv.value, kv.revision),
+          object: agentView(key, decodeStored(kv.value, kv.revision)),
         });
       }
     }
@@ -191,9 +212,13 @@ export class DesiredIndex implements DesiredSource {
     this.nodes = new Map();
     this.globals = new Map();
     this.globalLog = new ChangeLog(base, (this.opts.maxLogEntries ?? 4096) * 4);
+    this.globalDigest = new SetDigest();
     for (const [key, held] of this.objects) {
       const res = resourceOf(key);
-      if (GLOBAL.has(res)) this.globals.set(key, { rev: held.revision, objRev: held.revision });
+      if (GLOBAL.has(res)) {
+        this.globals.set(key, { rev: held.revision, objRev: held.revision });
+        this.globalDigest.toggle(hashOf(key, held));
+      }
       if (res === POD) this.bind(this.podsByNode, key, undefined, podNode(held.object));
       if (res === PV) this.bind(this.volumesByNode, key, undefined, volumeNode(held.object));
     }
@@ -231,13 +256,22 @@ export class DesiredIndex implements DesiredSource {
       let next: KubeObject | undefined;
       if (e.type === "delete") this.objects.delete(key);
       else {
-        next = decodeStored(e.kv.value, rev);
+        next = agentView(key, decodeStored(e.kv.value, rev));
+        if (cur && resourceOf(key) === NODE && sameView(cur.object, next)) {
+          // a status-only write: agents keep the view they have (same bytes, same digest)
+          this.objects.set(key, { ...cur, revision: rev });
+          continue;
+        }
         this.objects.set(key, { revision: rev, object: next });
       }
       const res = resourceOf(key);
       if (GLOBAL.has(res)) {
-        if (next) this.globals.set(key, { rev, objRev: rev });
-        else if (!this.globals.delete(key)) continue;
+        const held = this.objects.get(key);
+        if (cur && this.globals.has(key)) this.globalDigest.toggle(hashOf(key, cur));
+        if (next && held) {
+          this.globals.set(key, { rev, objRev: rev });
+          this.globalDigest.toggle(hashOf(key, held));
+        } else if (!this.globals.delete(key)) continue;
         this.globalLog.append({ op: next ? "put" : "delete", key, revision: rev });
         shared = true;
       } else if (res === POD) {
@@ -340,4 +374,14 @@ export class DesiredIndex implements DesiredSource {
     }
     return changed;
   }
+}
+
+/** What agents receive for an object: Nodes as their agent view, everything else as stored. */
+function agentView(key: string, object: KubeObject): KubeObject {
+  return resourceOf(key) === NODE ? nodeView(object) : object;
+}
+
+function hashOf(key: string, held: Held): Buffer {
+  held.hash ??= entryHash(key, held.object);
+  return held.hash;
 }

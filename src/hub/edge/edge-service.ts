@@ -71,6 +71,7 @@ export class EdgeService {
       ...(opts.now ? { now: opts.now } : {}),
       ...(opts.leaseFlushMs ? { leaseFlushMs: opts.leaseFlushMs } : {}),
       ...(opts.nodeStatusRefreshMs ? { nodeStatusRefreshMs: opts.nodeStatusRefreshMs } : {}),
+      connected: () => this.broker.connectedNodes(),
     });
     const status = new StatusWriter({
       client: opts.client,

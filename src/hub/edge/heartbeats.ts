@@ -15,6 +15,11 @@
  * - Link lost (the broker saw the node's last connection close, or its last-will): the node's
  *   kubelet-owned conditions go Unknown/NodeStatusUnknown at once, without waiting for the lease
  *   to expire. Tainting stays with the node lifecycle controller.
+ * - A connected node is alive: at every flush the Lease of each node with a live MQTT
+ *   connection (`connected()`, from the broker) is renewed, and its last reported status is
+ *   rewritten once `nodeStatusRefreshMs` passed (refreshing lastHeartbeatTime), so agents need
+ *   not spend bytes on periodic lease and status reports (keepalive + last-will already tell
+ *   the broker within 1.5× the keepalive when a link dies, and linkLost stops this at once).
  * - Renewal times come from the hub's clock (a Pi without RTC may not know the date).
  */
 import type { KubeObject } from "../../api/object.js";
@@ -29,6 +34,8 @@ export interface NodeHeartbeatsOptions {
   leaseFlushMs?: number;
   nodeStatusRefreshMs?: number;
   leaseDurationSeconds?: number;
+  /** nodes with a live link right now (the broker's view); their leases are renewed at flush */
+  connected?: () => Iterable<string>;
 }
 
 export const LEASE_NAMESPACE = "kube-node-lease";
@@ -171,6 +178,12 @@ export class NodeHeartbeats {
   flush(): Promise<void> {
     return this.serial(async () => {
       const due = this.now().getTime() - (this.opts.nodeStatusRefreshMs ?? 300_000);
+      for (const node of this.opts.connected?.() ?? []) {
+        const s = this.state(node);
+        if (s.lost) continue;
+        s.renewed = this.now();
+        if (!s.pending && s.reported && s.writtenAt <= due) s.pending = s.reported;
+      }
       for (const [node, s] of this.nodes) {
         if (s.renewed) await this.writeLease(node);
         if (s.pending && s.writtenAt <= due) await this.writeStatus(node);

@@ -1,0 +1,419 @@
+/**
+ * bench/sync worker: many simulated edge agents in one process, each speaking the real protocol
+ * (EdgeLink over mqtts with its own client certificate, SyncAgent, the production NodeHeartbeat)
+ * from its own 127.0.0.x source address. Driven by bench/sync.ts over the fork IPC channel.
+ *
+ * Design notes
+ * - Credentials come from the hub's real join endpoint (/edgekube/v1/join with a bootstrap
+ *   token): a CSR per node, the Node registered by the hub, the client certificate signed by it.
+ * - Light in-memory parts instead of the agent's SQLite cache and outbox (thousands of SQLite
+ *   files per process would measure the disk, not the link): SharedSink keeps a copy-on-write
+ *   overlay over one shared base set and a SetDigest like the real cache; MemoryOutbox has the
+ *   Outbox's semantics (coalesced per key, never-reused seq).
+ * - Seeding: the first agent of the worker syncs normally (a full snapshot); every other agent
+ *   starts from a copy of that set and watermark, as a device that synced before would. This
+ *   keeps the set-up from shipping N snapshots of N Nodes (N² bytes) that no measured phase
+ *   needs; every agent still says hello and gets its own delta.
+ */
+import { randomUUID } from "node:crypto";
+import { request } from "node:https";
+import type { JoinRequest, JoinResponse, NodeFacts } from "../../src/api/join.js";
+import { NodeHeartbeat } from "../../src/edge-agent/heartbeat.js";
+import { leaseReport, nodeStatus } from "../../src/edge-agent/node-status.js";
+import { silentLogger } from "../../src/lib/logger.js";
+import { createCSR } from "../../src/lib/pki.js";
+import { EdgeLink } from "../../src/transport/client.js";
+import {
+  type DesiredChange,
+  type DesiredObject,
+  envelope,
+  type StatusUpdate,
+} from "../../src/transport/envelope.js";
+import type { StatusOutbox } from "../../src/transport/outbox.js";
+import { entryHash, SetDigest } from "../../src/transport/set-digest.js";
+import { type DesiredSink, SyncAgent } from "../../src/transport/sync-agent.js";
+
+export type WorkerCommand =
+  | { cmd: "join"; hubUrl: string; token: string; ca: string; nodes: { name: string; ip: string }[] }
+  | { cmd: "connect" }
+  | { cmd: "report" }
+  /** one message of a periodic kind from every agent, to price it on the wire */
+  | { cmd: "send-one"; kind: "lease" | "status" | "heartbeat" }
+  | { cmd: "partition" }
+  | { cmd: "restore"; pods: number; namespace: string }
+  | { cmd: "stop" };
+
+export interface WorkerReport {
+  agents: number;
+  connected: number;
+  /** agents whose hello since their last (re)connect was answered */
+  synced: number;
+  /** connection attempts that ended in an error, since the last report reset */
+  failedAttempts: number;
+  /** ms epoch when the last agent synced (0 = not all yet) */
+  lastSyncedAt: number;
+  snapshots: number;
+  deltas: number;
+  /** restore: agents holding every expected pod, and per-agent ms from its reconnect to that */
+  converged: number;
+  convergedAt: number;
+  convergeMs: number[];
+}
+
+const FACTS: NodeFacts = {
+  architecture: "arm64",
+  operatingSystem: "linux",
+  kernelVersion: "6.1.0-rpi",
+  osImage: "Debian GNU/Linux 12 (bookworm)",
+  containerRuntimeVersion: "docker://24.0.7",
+  cpu: 4,
+  memoryBytes: 4 * 1024 ** 3,
+  ephemeralStorageBytes: 32 * 1024 ** 3,
+  pods: 110,
+  machineID: "0123456789abcdef",
+  bootID: "boot-1",
+  hostname: "",
+};
+
+/** Desired set as a copy-on-write overlay over a base shared by many agents. */
+class SharedSink implements DesiredSink {
+  private readonly overlay = new Map<string, DesiredObject | null>();
+  private sum: SetDigest;
+  private wm: number;
+  snapshots = 0;
+  deltas = 0;
+  onApplied: (() => void) | undefined;
+
+  constructor(
+    private base: ReadonlyMap<string, DesiredObject & { hash: Buffer }>,
+    baseDigest: SetDigest,
+    watermark: number,
+  ) {
+    this.sum = baseDigest.clone();
+    this.wm = watermark;
+  }
+
+  get(key: string): DesiredObject | undefined {
+    const o = this.overlay.get(key);
+    return o === null ? undefined : (o ?? this.base.get(key));
+  }
+
+  watermark(): number {
+    return this.wm;
+  }
+
+  version(key: string): number | undefined {
+    return this.get(key)?.revision;
+  }
+
+  digest(): string {
+    return this.sum.hex();
+  }
+
+  apply(changes: DesiredChange[], watermark: number): void {
+    for (const c of changes) {
+      const had = this.get(c.key);
+      if (had) this.sum.toggle(entryHash(c.key, had.object));
+      if (c.op === "put") {
+        this.overlay.set(c.key, { key: c.key, revision: c.revision, object: c.object });
+        this.sum.toggle(entryHash(c.key, c.object));
+      } else this.overlay.set(c.key, null);
+    }
+    this.wm = watermark;
+    this.deltas++;
+    this.onApplied?.();
+  }
+
+  replace(objects: DesiredObject[], revision: number): void {
+    const base = new Map<string, DesiredObject & { hash: Buffer }>();
+    const sum = new SetDigest();
+    for (const o of objects) {
+      const hash = entryHash(o.key, o.object);
+      base.set(o.key, { ...o, hash });
+      sum.toggle(hash);
+    }
+    this.base = base;
+    this.overlay.clear();
+    this.sum = sum;
+    this.wm = revision;
+    this.snapshots++;
+    this.onApplied?.();
+  }
+
+  /** the whole set, for seeding other agents */
+  shareable(): { base: Map<string, DesiredObject & { hash: Buffer }>; digest: SetDigest; watermark: number } {
+    const base = new Map<string, DesiredObject & { hash: Buffer }>();
+    const digest = new SetDigest();
+    for (const [k, v] of this.base) if (!this.overlay.has(k)) base.set(k, v);
+    for (const [k, v] of this.overlay) if (v) base.set(k, { ...v, hash: entryHash(k, v.object) });
+    for (const v of base.values()) digest.toggle(v.hash);
+    return { base, digest, watermark: this.wm };
+  }
+}
+
+/** The Outbox's semantics in memory. */
+class MemoryOutbox implements StatusOutbox {
+  readonly epoch = randomUUID();
+  private seq = 0;
+  private readonly rows = new Map<string, StatusUpdate>();
+
+  put(key: string, status: unknown, observedRevision?: number): number {
+    this.rows.delete(key);
+    const u: StatusUpdate = { key, seq: ++this.seq, status };
+    if (observedRevision !== undefined) u.observedRevision = observedRevision;
+    this.rows.set(key, u);
+    return u.seq;
+  }
+
+  pending(afterSeq = 0, limit = 200): StatusUpdate[] {
+    const out: StatusUpdate[] = [];
+    for (const u of this.rows.values()) {
+      if (u.seq > afterSeq) out.push(u);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  ack(upTo: number): number {
+    let n = 0;
+    for (const [k, u] of this.rows) {
+      if (u.seq <= upTo) {
+        this.rows.delete(k);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  size(): number {
+    return this.rows.size;
+  }
+}
+
+interface Sim {
+  name: string;
+  ip: string;
+  joined: JoinResponse;
+  keyPem: string;
+  sink?: SharedSink;
+  link?: EdgeLink;
+  sync?: SyncAgent;
+  heartbeat?: NodeHeartbeat;
+  synced: boolean;
+  connectedAt: number;
+  convergedAt: number;
+}
+
+const sims: Sim[] = [];
+let failedAttempts = 0;
+let lastSyncedAt = 0;
+let expect: { pods: number; namespace: string } | undefined;
+let restoreAt = 0;
+
+function post(
+  url: string,
+  ca: string,
+  token: string,
+  body: unknown,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = request(
+      url,
+      {
+        method: "POST",
+        ca,
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+async function join(m: Extract<WorkerCommand, { cmd: "join" }>): Promise<void> {
+  const bearer = m.token.slice(m.token.indexOf("::") + 2);
+  let next = 0;
+  const one = async () => {
+    while (next < m.nodes.length) {
+      const n = m.nodes[next++]!;
+      const csr = await createCSR(`system:node:${n.name}`, ["system:nodes"]);
+      const body: JoinRequest = {
+        nodeName: n.name,
+        nodeIP: n.ip,
+        labels: {},
+        taints: [],
+        facts: { ...FACTS, hostname: n.name },
+        csr: csr.csrPem,
+      };
+      const res = await post(`${m.hubUrl}/edgekube/v1/join`, m.ca, bearer, body);
+      if (res.status !== 200) throw new Error(`join of ${n.name} failed: ${res.status} ${res.text}`);
+      const joined = JSON.parse(res.text) as JoinResponse;
+      sims.push({ ...n, joined, keyPem: csr.keyPem, synced: false, connectedAt: 0, convergedAt: 0 });
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, one));
+}
+
+function converged(s: Sim): boolean {
+  if (!expect || !s.sink) return false;
+  for (let i = 0; i < expect.pods; i++) {
+    if (!s.sink.get(`core/pods/${expect.namespace}/${podName(s.name, i)}`)) return false;
+  }
+  return true;
+}
+
+export function podName(node: string, i: number): string {
+  return `p${i}-${node}`;
+}
+
+function markSynced(s: Sim): void {
+  if (!s.synced && s.link?.connected) {
+    s.synced = true;
+    if (sims.every((x) => x.synced)) lastSyncedAt = Date.now();
+  }
+  if (expect && !s.convergedAt && converged(s)) s.convergedAt = Date.now();
+}
+
+function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): void {
+  const sink = seed
+    ? new SharedSink(seed.base, seed.digest, seed.watermark)
+    : new SharedSink(new Map(), new SetDigest(), 0);
+  sink.onApplied = () => markSynced(s);
+  const link = new EdgeLink({
+    url: s.joined.mqtt.url,
+    node: s.name,
+    ca: s.joined.ca,
+    cert: s.joined.clientCert,
+    key: s.keyPem,
+    localAddress: s.ip,
+  });
+  link.onStatus((st) => {
+    if (st.type === "connected") {
+      s.connectedAt = Date.now();
+      return;
+    }
+    s.synced = false;
+    if (st.error) failedAttempts++;
+  });
+  const sync = new SyncAgent({
+    node: s.name,
+    agentVersion: "bench",
+    channel: link,
+    sink,
+    outbox: new MemoryOutbox(),
+  });
+  const heartbeat = new NodeHeartbeat({
+    node: s.name,
+    nodeIP: s.ip,
+    facts: { ...FACTS, hostname: s.name },
+    report: (key, status) => sync.reportStatus(key, status),
+    logger: silentLogger(),
+  });
+  Object.assign(s, { sink, link, sync, heartbeat });
+  void sync.start();
+  void link.start();
+  void heartbeat.start();
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function connectAll(): Promise<void> {
+  const first = sims[0];
+  if (!first) return;
+  start(first, undefined);
+  await waitFor(() => first.synced, 120_000);
+  const seed = first.sink!.shareable();
+  for (const s of sims.slice(1)) start(s, seed);
+}
+
+function report(): WorkerReport {
+  const r: WorkerReport = {
+    agents: sims.length,
+    connected: sims.filter((s) => s.link?.connected).length,
+    synced: sims.filter((s) => s.synced).length,
+    failedAttempts,
+    lastSyncedAt: sims.every((s) => s.synced) ? lastSyncedAt : 0,
+    snapshots: sims.reduce((a, s) => a + (s.sink?.snapshots ?? 0), 0),
+    deltas: sims.reduce((a, s) => a + (s.sink?.deltas ?? 0), 0),
+    converged: sims.filter((s) => s.convergedAt > 0).length,
+    convergedAt: sims.every((s) => s.convergedAt > 0) ? Math.max(...sims.map((s) => s.convergedAt)) : 0,
+    convergeMs: [],
+  };
+  if (expect && r.convergedAt) {
+    r.convergeMs = sims.map((s) => s.convergedAt - Math.max(s.connectedAt, restoreAt));
+  }
+  return r;
+}
+
+process.on("message", (m: WorkerCommand) => {
+  const reply = (x: unknown) => process.send?.({ ok: true, value: x });
+  const fail = (e: Error) => process.send?.({ ok: false, error: e.message });
+  switch (m.cmd) {
+    case "join":
+      join(m).then(() => reply(sims.length), fail);
+      return;
+    case "connect":
+      connectAll().then(() => reply(sims.length), fail);
+      return;
+    case "report": {
+      reply(report());
+      failedAttempts = 0;
+      return;
+    }
+    case "send-one": {
+      const now = new Date();
+      for (const s of sims) {
+        if (m.kind === "lease") s.sync?.reportStatus(`lease/${s.name}`, leaseReport(s.name, now));
+        else if (m.kind === "status") {
+          const facts = { ...FACTS, hostname: s.name };
+          s.sync?.reportStatus(
+            `node/${s.name}`,
+            nodeStatus(facts, { nodeIP: s.ip, hostname: s.name, readySince: now, now }),
+          );
+        } else {
+          const hb = envelope({ type: "heartbeat", watermark: s.sink?.watermark() ?? 0, pending: 0 });
+          s.link?.send(hb).catch(() => {});
+        }
+      }
+      reply(true);
+      return;
+    }
+    case "partition":
+      Promise.all(sims.map((s) => s.link?.stop())).then(() => reply(true), fail);
+      return;
+    case "restore":
+      expect = { pods: m.pods, namespace: m.namespace };
+      restoreAt = Date.now();
+      for (const s of sims) {
+        s.convergedAt = 0;
+        void s.link?.start();
+      }
+      reply(restoreAt);
+      return;
+    case "stop":
+      for (const s of sims) {
+        s.heartbeat?.stop();
+        s.sync?.stop();
+      }
+      Promise.all(sims.map((s) => s.link?.stop())).then(
+        () => {
+          reply(true);
+          process.exit(0);
+        },
+        () => process.exit(0),
+      );
+      return;
+  }
+});

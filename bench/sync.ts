@@ -1,0 +1,436 @@
+/**
+ * bench/sync: the edge link at fleet scale. The hub runs as its own process (as users run it);
+ * N simulated agents speak the real protocol over real MQTT/TLS connections from worker
+ * processes (bench/lib/sync-agents.ts), each agent on its own 127.x.y.z source address so no
+ * source address runs out of ports. Agents join through the real join endpoint and run the
+ * production link, sync engine and node heartbeat with their default settings.
+ *
+ * Measured (issue 4 targets in brackets):
+ *   connect storm after a hub restart: time until every agent's hello was answered (it got
+ *     its delta or snapshot and acked), failed connection attempts, agents left unconnected
+ *     [all N = 5,000 resynced < 45 s, none left failed]
+ *   hub RSS: with N agents connected, and (that − idle RSS with N Nodes but no agent) / N
+ *     [≤ 400 MB at 5,000]
+ *   bytes on the wire per node per idle hour [≤ 50 KB]: TCP payload (TLS records included)
+ *     and segment counts of every agent connection from the kernel (`ss -ti` on the hub's
+ *     MQTT port: bytes_sent/bytes_received, segs_out/segs_in), plus 52 bytes of IPv4 + TCP
+ *     header per segment (20 IP + 20 TCP + 12 timestamp option; link-layer framing excluded),
+ *     over an idle window (keepalives), scaled to an hour, plus the rarer periodic messages
+ *     (12 lease reports, 6 heartbeat envelopes, 1 status report per hour) each priced by
+ *     sending one from every agent and reading the same counters. Node's TLSSocket bytesRead/bytesWritten count
+ *     plaintext, so they would miss the TLS record overhead; the kernel's counters do not.
+ *   reconvergence after a partition (every agent's link down for --partition-seconds) during
+ *     which --pods-per-node pods per node are created on the hub: time from the links being
+ *     restored until every agent holds all its pods, and per agent from its reconnect [< 2 s]
+ *
+ *   npm run bench -- sync [--nodes 5000] [--workers 4] [--partition-seconds 60] [--idle-seconds 60]
+ *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 20)
+ */
+import { type ChildProcess, execFileSync, fork, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:https";
+import { createServer } from "node:net";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { BOOTSTRAP_NAMESPACE, bootstrapTokenSecret } from "../src/hub/edge/bootstrap-token.js";
+import { formatJoinToken, generateTokenParts } from "../src/lib/join-token.js";
+import { caHash } from "../src/lib/pki.js";
+import { runLoad, type Target } from "./lib/https-load.js";
+import { median, percentile, rssBytes, writeResult } from "./lib/stats.js";
+import type { WorkerCommand, WorkerReport } from "./lib/sync-agents.js";
+
+const quick = process.argv.includes("--quick");
+const arg = (name: string, d: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : d;
+};
+const NODES = arg("nodes", quick ? 200 : 5000);
+const WORKERS = arg("workers", 4);
+const PARTITION_S = arg("partition-seconds", quick ? 5 : 60);
+const IDLE_S = arg("idle-seconds", quick ? 20 : 60);
+const PODS = arg("pods-per-node", 10);
+const HEADER_BYTES = 52;
+const MB = 1024 * 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function httpsOk(url: string, ca: Buffer): Promise<boolean> {
+  return new Promise((r) => {
+    const req = request(url, { ca }, (res) => {
+      res.resume();
+      r(res.statusCode === 200);
+    });
+    req.on("error", () => r(false));
+    req.end();
+  });
+}
+
+class HubProcess {
+  proc: ChildProcess | undefined;
+  constructor(
+    readonly dir: string,
+    readonly httpsPort: number,
+    readonly mqttPort: number,
+  ) {}
+
+  get url(): string {
+    return `https://127.0.0.1:${this.httpsPort}`;
+  }
+
+  get pid(): number {
+    const pid = this.proc?.pid;
+    if (pid === undefined) throw new Error("hub is not running");
+    return pid;
+  }
+
+  async start(): Promise<void> {
+    this.proc = spawn(
+      process.execPath,
+      [
+        "bin/edge-hub.mjs",
+        "server",
+        "--data-dir",
+        this.dir,
+        "--https-port",
+        String(this.httpsPort),
+        "--mqtt-port",
+        String(this.mqttPort),
+        "--bind-address",
+        "127.0.0.1",
+        // a /24 per node: 5,000 nodes need more than the default /16 (256 nodes)
+        "--cluster-cidr",
+        "10.128.0.0/9",
+        "--log-level",
+        "warn",
+      ],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    const end = Date.now() + 60_000;
+    for (;;) {
+      let ca: Buffer | undefined;
+      try {
+        ca = readFileSync(join(this.dir, "tls", "ca.crt"));
+      } catch {}
+      if (ca && (await httpsOk(`${this.url}/readyz`, ca))) return;
+      if (Date.now() > end) throw new Error("the hub did not become ready within 60 s");
+      await sleep(50);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once("exit", r));
+    p.kill("SIGTERM");
+    await exited;
+  }
+}
+
+class Worker {
+  private readonly proc: ChildProcess;
+  private queue: Array<(m: { ok: boolean; value?: unknown; error?: string }) => void> = [];
+
+  constructor() {
+    this.proc = fork("bench/lib/sync-agents.ts", [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
+    this.proc.on("message", (m: { ok: boolean; value?: unknown; error?: string }) => this.queue.shift()?.(m));
+  }
+
+  call<T>(cmd: WorkerCommand): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.queue.push((m) => (m.ok ? resolve(m.value as T) : reject(new Error(m.error))));
+      this.proc.send(cmd);
+    });
+  }
+
+  get pid(): number {
+    return this.proc.pid ?? 0;
+  }
+
+  kill(): void {
+    if (this.proc.exitCode === null) this.proc.kill("SIGKILL");
+  }
+}
+
+/** Sum of the kernel's counters over every established connection on the hub's MQTT port. */
+function wire(port: number): { conns: number; bytes: number; segs: number } {
+  const out = execFileSync("ss", ["-tinH", "state", "established", `( sport = :${port} )`], {
+    encoding: "utf8",
+    maxBuffer: 64 * MB,
+  });
+  const sum = (re: RegExp) => [...out.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
+  return {
+    conns: (out.match(/bytes_received:/g) ?? []).length,
+    bytes: sum(/bytes_sent:(\d+)/g) + sum(/bytes_received:(\d+)/g),
+    segs: sum(/segs_out:(\d+)/g) + sum(/segs_in:(\d+)/g),
+  };
+}
+
+async function reports(workers: Worker[]): Promise<WorkerReport[]> {
+  return Promise.all(workers.map((w) => w.call<WorkerReport>({ cmd: "report" })));
+}
+
+async function pollUntil(
+  workers: Worker[],
+  done: (r: WorkerReport[]) => boolean,
+  timeoutMs: number,
+): Promise<{ reports: WorkerReport[]; timedOut: boolean; failedAttempts: number }> {
+  const end = Date.now() + timeoutMs;
+  let failedAttempts = 0;
+  for (;;) {
+    const r = await reports(workers);
+    failedAttempts += r.reduce((a, x) => a + x.failedAttempts, 0);
+    if (done(r)) return { reports: r, timedOut: false, failedAttempts };
+    if (Date.now() > end) return { reports: r, timedOut: true, failedAttempts };
+    await sleep(200);
+  }
+}
+
+function nodesWithoutPodCIDR(api: Target): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL("/api/v1/nodes", api.url),
+      { ca: api.ca, headers: { Authorization: `Bearer ${api.token}` } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const list = JSON.parse(Buffer.concat(chunks).toString()) as {
+            items: { spec?: { podCIDR?: string } }[];
+          };
+          resolve(list.items.filter((n) => !n.spec?.podCIDR).length);
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+const sumOf = (r: WorkerReport[], f: (x: WorkerReport) => number) => r.reduce((a, x) => a + f(x), 0);
+
+function hubRss(hub: HubProcess): number {
+  return median([rssBytes(hub.pid), rssBytes(hub.pid), rssBytes(hub.pid)]);
+}
+
+async function main(): Promise<void> {
+  const build = spawnSync(process.execPath, ["scripts/build-dev.mjs"], { stdio: "inherit" });
+  if (build.status !== 0) throw new Error("scripts/build-dev.mjs failed");
+  const dir = mkdtempSync(join(tmpdir(), "ek-bench-sync-"));
+  const hub = new HubProcess(dir, await freePort(), await freePort());
+  const workers: Worker[] = [];
+  const t0 = Date.now();
+  const log = (msg: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+  try {
+    await hub.start();
+    const ca = readFileSync(join(dir, "tls", "ca.crt"));
+    const kc = parseYaml(readFileSync(join(dir, "admin.kubeconfig"), "utf8")) as {
+      users: { user: { token: string } }[];
+    };
+    const api: Target = { url: hub.url, ca, token: kc.users[0]!.user.token };
+    const { id, secret } = generateTokenParts();
+    const made = await runLoad(api, 1, 1, () => ({
+      method: "POST",
+      path: `/api/v1/namespaces/${BOOTSTRAP_NAMESPACE}/secrets`,
+      body: JSON.stringify(bootstrapTokenSecret({ id, secret, description: "bench/sync" })),
+    }));
+    const nsMade = await runLoad(api, 1, 1, () => ({
+      method: "POST",
+      path: "/api/v1/namespaces",
+      body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "bench" } }),
+    }));
+    if (made.errors + nsMade.errors > 0) throw new Error("could not create the join token or namespace");
+    const token = formatJoinToken(caHash(ca.toString("utf8")), id, secret);
+
+    // --- join N nodes through the real endpoint, spread over the workers
+    for (let w = 0; w < WORKERS; w++) workers.push(new Worker());
+    const names = Array.from({ length: NODES }, (_, i) => ({
+      name: `edge-${String(i).padStart(5, "0")}`,
+      ip: `127.${10 + Math.floor(i / 250)}.0.${1 + (i % 250)}`,
+    }));
+    let tj = Date.now();
+    await Promise.all(
+      workers.map((w, k) =>
+        w.call({
+          cmd: "join",
+          hubUrl: hub.url,
+          token,
+          ca: ca.toString("utf8"),
+          nodes: names.filter((_, i) => i % WORKERS === k),
+        }),
+      ),
+    );
+    const joinSeconds = (Date.now() - tj) / 1000;
+    log(`${NODES} nodes joined in ${joinSeconds.toFixed(1)} s`);
+    // every Node must have its podCIDR before the agents connect: each allocation changes the
+    // Node view every agent holds (the overlay needs it), so allocating while 5,000 agents are
+    // connected would ship N² deltas — real fleets join gradually; the bench starts set up
+    const end = Date.now() + 600_000;
+    for (;;) {
+      const missing = await nodesWithoutPodCIDR(api);
+      if (missing === 0) break;
+      if (Date.now() > end) throw new Error(`${missing} nodes still have no podCIDR after 10 min`);
+      await sleep(1000);
+    }
+    log("every node has its podCIDR");
+    await sleep(3000);
+    const idleRss = hubRss(hub);
+
+    // --- first connect (seeded: see sync-agents.ts), informative
+    tj = Date.now();
+    await Promise.all(workers.map((w) => w.call({ cmd: "connect" })));
+    const first = await pollUntil(workers, (r) => sumOf(r, (x) => x.synced) === NODES, 300_000);
+    const firstConnectSeconds = (Date.now() - tj) / 1000;
+    log(`all connected and synced in ${firstConnectSeconds.toFixed(1)} s (timed out: ${first.timedOut})`);
+    await sleep(5000);
+    const connectedRss = hubRss(hub);
+
+    // --- idle wire cost with the production keepalive/heartbeat settings
+    const w0 = wire(hub.mqttPort);
+    const idleStart = Date.now();
+    await sleep(IDLE_S * 1000);
+    const w1 = wire(hub.mqttPort);
+    const idleSeconds = (Date.now() - idleStart) / 1000;
+    const payload = w1.bytes - w0.bytes;
+    const segs = w1.segs - w0.segs;
+    const perNodeHour = (x: number) => (x / NODES) * (3600 / idleSeconds);
+    log(
+      `idle: ${w1.conns} connections, ${payload} B payload, ${segs} segments in ${idleSeconds.toFixed(0)} s`,
+    );
+    // the rarer periodic messages (lease every 5 min, heartbeat envelope every 10 min, status
+    // hourly) do not fit in the window: price one of each on the wire and add them per hour
+    const price = async (kind: "lease" | "status" | "heartbeat") => {
+      const b = wire(hub.mqttPort);
+      await Promise.all(workers.map((w) => w.call({ cmd: "send-one", kind })));
+      await sleep(3000);
+      const e = wire(hub.mqttPort);
+      return (e.bytes - b.bytes + (e.segs - b.segs) * HEADER_BYTES) / NODES;
+    };
+    const perMessage = {
+      lease: await price("lease"),
+      status: await price("status"),
+      heartbeat: await price("heartbeat"),
+    };
+    const periodicPerHour = 12 * perMessage.lease + 1 * perMessage.status + 6 * perMessage.heartbeat;
+    log(`one message per node on the wire (bytes): ${JSON.stringify(perMessage)}`);
+
+    // --- hub restart: connect storm
+    await hub.stop();
+    const restartAt = Date.now();
+    await hub.start();
+    const readyAt = Date.now();
+    const storm = await pollUntil(workers, (r) => r.every((x) => x.lastSyncedAt > 0), 180_000);
+    const lastSynced = Math.max(...storm.reports.map((x) => x.lastSyncedAt));
+    await sleep(2000);
+    const after = await pollUntil(workers, () => true, 0);
+    const stormResult = {
+      allResynced: !storm.timedOut,
+      secondsFromRestart: storm.timedOut ? null : (lastSynced - restartAt) / 1000,
+      secondsFromHubReady: storm.timedOut ? null : (lastSynced - readyAt) / 1000,
+      hubStartSeconds: (readyAt - restartAt) / 1000,
+      failedConnectionAttempts: storm.failedAttempts,
+      leftUnconnected: NODES - sumOf(after.reports, (x) => x.connected),
+      snapshotsReceivedTotal: sumOf(after.reports, (x) => x.snapshots),
+    };
+    log(`restart storm: ${JSON.stringify(stormResult)}`);
+    const rssAfterStorm = hubRss(hub);
+
+    // --- partition with pod changes on the hub, then reconvergence
+    await Promise.all(workers.map((w) => w.call({ cmd: "partition" })));
+    const partitionAt = Date.now();
+    const podLoad = await runLoad(api, NODES * PODS, 16, (i) => {
+      const node = names[i % NODES]!.name;
+      const name = `p${Math.floor(i / NODES)}-${node}`;
+      return {
+        method: "POST",
+        path: "/api/v1/namespaces/bench/pods",
+        body: JSON.stringify({
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name, namespace: "bench" },
+          spec: { nodeName: node, containers: [{ name: "c", image: "busybox" }] },
+        }),
+      };
+    });
+    log(`${NODES * PODS} pods created during the partition (${podLoad.errors} errors)`);
+    await sleep(Math.max(0, partitionAt + PARTITION_S * 1000 - Date.now()));
+    const restoreAt = Date.now();
+    await Promise.all(workers.map((w) => w.call({ cmd: "restore", pods: PODS, namespace: "bench" })));
+    const conv = await pollUntil(workers, (r) => r.every((x) => x.convergedAt > 0), 180_000);
+    const perAgent = conv.reports.flatMap((x) => x.convergeMs).sort((a, b) => a - b);
+    const convResult = {
+      allConverged: !conv.timedOut,
+      converged: sumOf(conv.reports, (x) => x.converged),
+      partitionSeconds: (restoreAt - partitionAt) / 1000,
+      podCreateErrors: podLoad.errors,
+      secondsUntilAllConverged: conv.timedOut
+        ? null
+        : (Math.max(...conv.reports.map((x) => x.convergedAt)) - restoreAt) / 1000,
+      perAgentFromReconnectMs: {
+        p50: percentile(perAgent, 50),
+        p99: percentile(perAgent, 99),
+        max: perAgent[perAgent.length - 1] ?? null,
+      },
+      failedConnectionAttempts: conv.failedAttempts,
+    };
+    log(`reconvergence: ${JSON.stringify(convResult)}`);
+
+    const result = {
+      machine: { cores: cpus().length, node: process.version },
+      settings: { nodes: NODES, workers: WORKERS, podsPerNode: PODS, idleSeconds: IDLE_S, quick },
+      setup: {
+        joinSeconds,
+        firstConnectSeconds,
+        firstConnectAllSynced: !first.timedOut,
+        credentials: "real join endpoint (bootstrap token Secret via the API, CSR per node)",
+      },
+      connectStorm: stormResult,
+      rss: {
+        idleMB: idleRss / MB,
+        connectedMB: connectedRss / MB,
+        afterStormMB: rssAfterStorm / MB,
+        perConnectedNodeKB: (connectedRss - idleRss) / NODES / 1024,
+      },
+      idleWire: {
+        connections: w1.conns,
+        windowSeconds: idleSeconds,
+        payloadBytesPerNodeHour: perNodeHour(payload),
+        segmentsPerNodeHour: perNodeHour(segs),
+        headerBytesPerSegment: HEADER_BYTES,
+        windowBytesPerNodeHour: perNodeHour(payload + segs * HEADER_BYTES),
+        perMessageBytes: perMessage,
+        periodicBytesPerNodeHour: periodicPerHour,
+        totalBytesPerNodeHour: perNodeHour(payload + segs * HEADER_BYTES) + periodicPerHour,
+      },
+      reconvergence: convResult,
+      targets: {
+        stormSeconds: 45,
+        leftFailed: 0,
+        hubRssMBAt5000: 400,
+        bytesPerNodeHour: 50 * 1024,
+        reconvergeSeconds: 2,
+      },
+    };
+    const file = writeResult("sync", result);
+    console.log(JSON.stringify(result, null, 2));
+    console.log(`written to ${file}`);
+  } finally {
+    await Promise.race([
+      Promise.all(workers.map((w) => w.call({ cmd: "stop" }).catch(() => {}))),
+      sleep(10_000),
+    ]);
+    for (const w of workers) w.kill();
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
