@@ -75,7 +75,10 @@ export function agentView(dataDir: string, ns: string, node: string): Map<string
       ...cache.list("core/configmaps", ns),
       ...cache.list("core/nodes").filter((o) => o.key === `core/nodes/${node}`),
     ];
-    for (const o of rows) out.set(o.key, o.object.metadata.resourceVersion ?? "");
+    for (const o of rows) {
+      // Node views carry no resourceVersion: they count by presence (see hubDesired)
+      out.set(o.key, o.key.startsWith("core/nodes/") ? "present" : (o.object.metadata.resourceVersion ?? ""));
+    }
     return out;
   } finally {
     cache.close();

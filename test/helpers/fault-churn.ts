@@ -127,7 +127,9 @@ export async function hubDesired(client: Client, ns: string, node: string): Prom
     if (mounted.has(name)) out.set(`core/configmaps/${ns}/${name}`, cm.metadata.resourceVersion ?? "");
   }
   const n = await client.get(refs.nodes, undefined, node);
-  if (n) out.set(`core/nodes/${node}`, n.metadata.resourceVersion ?? "");
+  // agents hold a view of each Node without a resourceVersion (src/hub/edge/node-view.ts):
+  // the Node counts by presence
+  if (n) out.set(`core/nodes/${node}`, "present");
   return out;
 }
 

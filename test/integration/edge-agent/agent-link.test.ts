@@ -257,7 +257,7 @@ describe("edge agent on a real link", () => {
       expect(r.status.latest.get(`pod/default/k${i}`)).toEqual({ tick: last });
     }
     expect(r.proxy.accepted).toBeGreaterThan(3);
-  });
+  }, 150_000);
 
   it("a black-holed link is noticed by keepalive and recovers when packets flow again", async () => {
     const r = await rig((s, node) => s.put(node, podKey("a"), pod(node, "a")), 1);
