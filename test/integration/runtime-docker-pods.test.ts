@@ -173,7 +173,15 @@ describe.skipIf(!need(hasDocker()))("DockerRuntime pods", () => {
     });
     await rt.runPod(pod);
     const c = await terminated(rt, pod.uid, "hog");
-    expect(c.state).toMatchObject({ terminated: { reason: "OOMKilled", exitCode: 137 } });
+    expect(c.state).toMatchObject({ terminated: { exitCode: 137 } });
+    // the reason is what the engine recorded: dockerd learns of the OOM kill from a cgroup event
+    // that can trail the exit on a loaded machine, and then reports a plain kill (upstream's
+    // kubelet shows the same); when it did record it, we must say OOMKilled
+    const id = c.containerID.replace("docker://", "");
+    const inspect = await fx.docker.getContainer(id).inspect();
+    expect((c.state as { terminated: { reason: string } }).terminated.reason).toBe(
+      inspect.State.OOMKilled ? "OOMKilled" : "Error",
+    );
   });
 
   it("stops gracefully with SIGTERM and runs preStop; SIGKILLs after the grace period", async () => {
