@@ -292,7 +292,12 @@ export class ObjectStore {
         const kv = await this.backend.delete(key, revision);
         return { ...next, metadata: { ...next.metadata, resourceVersion: String(kv.revision) } };
       }
-      const kv = await this.backend.update(key, encodeForStorage(next), revision);
+      const encoded = encodeForStorage(next);
+      // an update that changes nothing is not written (as upstream): no new resourceVersion, no
+      // watch event, and a status resent after a lost acknowledgement leaves no second write
+      if (encoded === encodeForStorage(old))
+        return { ...old, metadata: { ...old.metadata, resourceVersion: String(revision) } };
+      const kv = await this.backend.update(key, encoded, revision);
       next.metadata.resourceVersion = String(kv.revision);
       return next;
     } catch (e) {
