@@ -109,12 +109,29 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("local-path volumes on a dev clus
   }, 150_000);
 
   it("keeps the pod's mount and data with the hub stopped across an agent restart", async () => {
+    const n2 = f.cluster.node("node2");
+    const appContainer = () =>
+      f.cluster
+        .docker(n2, [
+          "ps",
+          "-q",
+          "--no-trunc",
+          "--filter",
+          `label=io.kubernetes.pod.uid=${reader.uid}`,
+          "--filter",
+          "label=edgekube.io/role=app",
+        ])
+        .trim();
+    const before = appContainer();
+    expect(before).not.toBe("");
     await f.cluster.stopHub();
     await f.cluster.stopAgent("node2");
     await f.cluster.startAgent("node2"); // `run` from its cache; the hub is down
     await vi.waitFor(() => {
       expect(f.exec(reader, ["cat", "/data/f"], 10_000).trim()).toBe(secret);
     }, poll);
+    // the same container kept running: the restart adopted it rather than recreating it
+    expect(appContainer()).toBe(before);
     f.exec(reader, ["sh", "-c", "echo after-restart > /data/g"]);
     expect(readFileSync(join(volumeDir("node2"), "g"), "utf8").trim()).toBe("after-restart");
     await f.cluster.startHub();
