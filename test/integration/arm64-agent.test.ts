@@ -9,6 +9,7 @@
  *   QEMU_LD_PREFIX points qemu-user at the cross toolchain's arm64 libc.
  * - Under qemu-user node runs 12–17× slower, so every deadline here is in minutes; nothing
  *   sleeps, everything polls.
+ * - The release is (re)built incrementally first; EDGEKUBE_REUSE_RELEASE=1 uses dist/release as is.
  * - The image comes from the host's Docker (scripts/build-test-images.sh leaves it there or in
  *   images/build/busybox-arm64.tar); the dev cluster saves it and loads it into the node's dockerd,
  *   and the agent's sandbox image is the same arm64 busybox.
@@ -57,7 +58,8 @@ describe.skipIf(
   };
 
   beforeAll(async () => {
-    await buildRelease();
+    // EDGEKUBE_REUSE_RELEASE=1 runs the executables already in dist/release (built elsewhere)
+    if (process.env.EDGEKUBE_REUSE_RELEASE !== "1" || !existsSync(exePath("arm64"))) await buildRelease();
     ensureArm64Image();
     f = new DevClusterFixture({
       image: IMAGE,
