@@ -37,9 +37,23 @@ export class DevClusterFixture {
   readonly cluster: DevCluster;
   private readonly buildDir = join(repo, ".vitest-tmp", `devcluster-${this.tag}`);
   private readonly root = mkdtempSync(join(tmpdir(), "ekt-devcluster-"));
-  readonly image = ensureBusyboxImage();
+  readonly image: string;
 
-  constructor(opts: { agentArgs?: string[] } = {}) {
+  /**
+   * `image` replaces the host busybox (it must be in the host's Docker: it is saved and loaded
+   * into every node's dockerd, and is the sandbox image); `agentCommand`, `agentEnv` and
+   * `agentTimeoutMs` run agents from a release executable (see DevClusterConfig).
+   */
+  constructor(
+    opts: {
+      agentArgs?: string[];
+      image?: string;
+      agentCommand?: string[];
+      agentEnv?: Record<string, string>;
+      agentTimeoutMs?: number;
+    } = {},
+  ) {
+    this.image = opts.image ?? ensureBusyboxImage();
     const slice = 64 + 32 * (randomBytes(1)[0]! % 6);
     const port = 20_000 + (randomBytes(2).readUInt16BE(0) % 20_000);
     this.cluster = new DevCluster({
@@ -51,6 +65,9 @@ export class DevClusterFixture {
       launcher: join(this.buildDir, "run.mjs"),
       image: this.image,
       ...(opts.agentArgs ? { agentArgs: opts.agentArgs } : {}),
+      ...(opts.agentCommand ? { agentCommand: opts.agentCommand } : {}),
+      ...(opts.agentEnv ? { agentEnv: opts.agentEnv } : {}),
+      ...(opts.agentTimeoutMs ? { agentTimeoutMs: opts.agentTimeoutMs } : {}),
     });
   }
 

@@ -40,6 +40,13 @@ export interface DevClusterConfig {
   agentEnv?: Record<string, string>;
   /** extra agent flags (e.g. --log-level debug) */
   agentArgs?: string[];
+  /**
+   * how agents are invoked instead of `node <launcher> agent`, e.g. `[<release exe>, "agent"]`
+   * (the arm64 executable under qemu-user); the hub still runs from the launcher
+   */
+  agentCommand?: string[];
+  /** deadline for an agent to start and register its network (default 60 s; qemu-user is slower) */
+  agentTimeoutMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -222,7 +229,13 @@ export class DevCluster {
     const from = existsSync(log) ? statSync(log).size : 0;
     n.agent = spawnDetached(
       "nsenter",
-      agentArgs(s, n, mode, ["--sandbox-image", this.cfg.image, ...(this.cfg.agentArgs ?? [])]),
+      agentArgs(
+        s,
+        n,
+        mode,
+        ["--sandbox-image", this.cfg.image, ...(this.cfg.agentArgs ?? [])],
+        this.cfg.agentCommand,
+      ),
       {
         log,
         marker: dataDir,
@@ -231,8 +244,11 @@ export class DevCluster {
     );
     this.save();
     // only this start's output counts: the log is appended across restarts
-    await until(`the agent of ${name} to run`, n.agent, async () =>
-      readFileSync(log).subarray(from).toString("utf8").includes(`node "${name}" running`),
+    await until(
+      `the agent of ${name} to run`,
+      n.agent,
+      async () => readFileSync(log).subarray(from).toString("utf8").includes(`node "${name}" running`),
+      this.cfg.agentTimeoutMs,
     );
   }
 
@@ -242,13 +258,18 @@ export class DevCluster {
 
   /** Waits until the hub has the node's podCIDR and overlay annotations (its network is up). */
   async waitNodeReady(name: string): Promise<void> {
-    await until(`${name} to register its overlay`, this.node(name).agent, async () => {
-      const node = await this.client().get<{
-        spec?: { podCIDR?: string };
-        metadata: { annotations?: Record<string, string> };
-      }>(`/api/v1/nodes/${name}`);
-      return !!node.spec?.podCIDR && !!node.metadata.annotations?.["flannel.alpha.coreos.com/backend-data"];
-    });
+    await until(
+      `${name} to register its overlay`,
+      this.node(name).agent,
+      async () => {
+        const node = await this.client().get<{
+          spec?: { podCIDR?: string };
+          metadata: { annotations?: Record<string, string> };
+        }>(`/api/v1/nodes/${name}`);
+        return !!node.spec?.podCIDR && !!node.metadata.annotations?.["flannel.alpha.coreos.com/backend-data"];
+      },
+      this.cfg.agentTimeoutMs,
+    );
   }
 
   /** Removes one node: agent, containers, dockerd, namespace, files, and its Node object. */

@@ -52,7 +52,18 @@ export function dockerdArgs(n: NodeState): string[] {
   ];
 }
 
-export function agentArgs(s: ClusterState, n: NodeState, mode: "join" | "run", extra: string[]): string[] {
+/**
+ * nsenter arguments of a node's agent. `command` is how the agent is invoked: by default
+ * `node <launcher> agent`; a release executable is `[<exe>, "agent"]` (the arm64 one runs
+ * under qemu-user through binfmt, so it needs no wrapper here).
+ */
+export function agentArgs(
+  s: ClusterState,
+  n: NodeState,
+  mode: "join" | "run",
+  extra: string[],
+  command: string[] = ["node", s.launcher, "agent"],
+): string[] {
   const cmd =
     mode === "join"
       ? [
@@ -66,16 +77,7 @@ export function agentArgs(s: ClusterState, n: NodeState, mode: "join" | "run", e
           n.ip,
         ]
       : ["run"];
-  return [
-    `--net=/run/netns/${n.netns}`,
-    "node",
-    s.launcher,
-    "agent",
-    ...cmd,
-    "--data-dir",
-    join(n.dir, "agent"),
-    ...extra,
-  ];
+  return [`--net=/run/netns/${n.netns}`, ...command, ...cmd, "--data-dir", join(n.dir, "agent"), ...extra];
 }
 
 /** Polls `ready` until true; fails at once with the log tail when `proc` died. */
