@@ -85,7 +85,7 @@ export async function until(
   what: string,
   proc: RecordedProc | undefined,
   ready: () => Promise<boolean>,
-  timeoutMs = 60_000,
+  timeoutMs = 120_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";

@@ -27,7 +27,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("kubernetes service on a dev clus
       if (!p) throw new Error("client not running yet");
       return p;
     }, poll);
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     await f.down();

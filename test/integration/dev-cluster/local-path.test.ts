@@ -60,7 +60,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("local-path volumes on a dev clus
 
   beforeAll(async () => {
     await f.up(2);
-  }, 240_000);
+  }, 300_000);
 
   afterAll(async () => {
     await f.down();
