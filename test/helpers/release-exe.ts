@@ -3,7 +3,7 @@
  * build them once, and run a hub from one of them as a child process on a loopback port.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -53,10 +53,32 @@ export function run(
  * Runs the release build (incremental: a warm rebuild re-bundles and re-injects only what
  * changed) and returns how long it took.
  */
+/**
+ * Builds the release once at a time: several test files (in parallel workers) may ask for it,
+ * and two builds in one checkout would share the compile cache. A lock file made with O_EXCL
+ * serialises them; the second build finds everything cached and takes seconds.
+ */
 export async function buildRelease(): Promise<number> {
   const t0 = performance.now();
-  const r = await run(process.execPath, ["scripts/build-release.mjs"], { timeoutMs: 20 * 60_000 });
-  if (r.code !== 0) throw new Error(`scripts/build-release.mjs failed (exit ${r.code}):\n${r.stderr}`);
+  const lock = join(ROOT, "dist", ".build-release.lock");
+  mkdirSync(join(ROOT, "dist"), { recursive: true });
+  for (;;) {
+    try {
+      closeSync(openSync(lock, "wx"));
+      break;
+    } catch {
+      // a lock older than the build's own timeout belongs to a dead run
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 25 * 60_000) rmSync(lock, { force: true });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    const r = await run(process.execPath, ["scripts/build-release.mjs"], { timeoutMs: 20 * 60_000 });
+    if (r.code !== 0) throw new Error(`scripts/build-release.mjs failed (exit ${r.code}):\n${r.stderr}`);
+  } finally {
+    rmSync(lock, { force: true });
+  }
   return performance.now() - t0;
 }
 

@@ -188,8 +188,11 @@ export class DesiredCache implements DesiredSink {
       const resource = resourceOf(k);
       if (c.op === "put") {
         const json = JSON.stringify(c.object);
+        const before = this.stmts.get.get(c.key) as Row | undefined;
         const r = this.stmts.upsertNewer.run(c.key, resource, k.namespace, k.name, c.revision, json);
-        if (r.changes > 0)
+        // the same object re-sent under a newer set revision (it re-entered this node's set) is
+        // recorded, but is not a change: nothing downstream re-applies it
+        if (r.changes > 0 && before?.json !== json)
           out.push({ type: "put", key: c.key, resource, revision: c.revision, object: c.object });
       } else if (this.stmts.deleteUpTo.run(c.key, c.revision).changes > 0) {
         out.push({ type: "delete", key: c.key, resource, revision: c.revision });
@@ -220,7 +223,11 @@ export class DesiredCache implements DesiredSink {
       if (have.get(o.key) === o.revision) continue;
       const k = parseKey(o.key);
       const resource = resourceOf(k);
-      this.stmts.upsert.run(o.key, resource, k.namespace, k.name, o.revision, JSON.stringify(o.object));
+      const json = JSON.stringify(o.object);
+      const before = have.has(o.key) ? (this.stmts.get.get(o.key) as Row | undefined) : undefined;
+      this.stmts.upsert.run(o.key, resource, k.namespace, k.name, o.revision, json);
+      // same object under another set revision (a hub restart rebuilt the sets): not a change
+      if (before?.json === json) continue;
       out.push({ type: "put", key: o.key, resource, revision: o.revision, object: o.object });
     }
     this.stmts.setMeta.run("watermark", String(revision));
