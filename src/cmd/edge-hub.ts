@@ -110,7 +110,13 @@ async function server(argv: string[]): Promise<number> {
     compactionIntervalMs: seconds(values["compaction-interval"], "--compaction-interval", 30) * 1000,
     logger,
   });
-  await hub.start();
+  try {
+    await hub.start();
+  } catch (e) {
+    // release what did start (store, timers), so the process ends with the error
+    await hub.stop().catch(() => undefined);
+    throw e;
+  }
   process.stdout.write(`edge-hub: ready at ${hub.url}; kubeconfig: ${hub.kubeconfigPath}\n`);
   await new Promise<void>((done) => {
     const stop = (sig: string) => {

@@ -119,7 +119,18 @@ export async function startExeHub(arch: Arch): Promise<ExeHub> {
   const port = await freePort();
   const child = spawn(
     link,
-    ["server", "--data-dir", dataDir, "--https-port", String(port), "--bind-address", "127.0.0.1"],
+    // a free MQTT port too: two release hubs (amd64 and arm64) run at once
+    [
+      "server",
+      "--data-dir",
+      dataDir,
+      "--https-port",
+      String(port),
+      "--bind-address",
+      "127.0.0.1",
+      "--mqtt-port",
+      "0",
+    ],
     { env: { ...process.env, ...QEMU_ENV }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
