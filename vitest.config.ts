@@ -7,7 +7,7 @@ export default defineConfig({
   test: {
     // most integration tests wait on timers, sockets and child processes rather than CPU, so
     // more files than cores run at once (vitest's default is cores - 1 = 1 on these machines)
-    maxWorkers: 6,
+    maxWorkers: 4,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     projects: [

@@ -12,7 +12,7 @@ import { refs } from "../../src/client/client.js";
 import { hasDocker, hasKubectl, need } from "../helpers/prereq.js";
 import { StorageRig } from "../helpers/storage-rig.js";
 
-const WAIT = { timeout: 90_000, interval: 200 };
+const WAIT = { timeout: 150_000, interval: 200 };
 
 function claimYaml(name: string, size: string, cls?: string): string {
   return `apiVersion: v1
