@@ -127,10 +127,8 @@ export class KubeletSim {
     const spec = {
       holderIdentity: name,
       leaseDurationSeconds: 40,
-      renewTime: new Date()
-        .toISOString()
-        .replace("Z", "000Z")
-        .replace(/\.(\d{3})000Z$/, ".$1000Z"),
+      // MicroTime: six fractional digits
+      renewTime: new Date().toISOString().replace("Z", "000Z"),
     };
     const existing = await this.client.get(refs.leases, "kube-node-lease", name);
     if (!existing) {
