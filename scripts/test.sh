@@ -12,9 +12,18 @@ set +e
 npx vitest run --reporter=default --reporter=json --outputFile.json=.vitest-tmp/results.json "$@"
 rc=$?
 set -e
-# one plain closing line: N passed, N failed, N skipped
+# one plain closing line: N passed, N failed, N skipped. Tests that never ran because their file
+# failed (a beforeAll hook threw, an import failed) count as failed, not skipped.
 node -e '
   const r = JSON.parse(require("fs").readFileSync(".vitest-tmp/results.json", "utf8"));
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  let failed = r.numFailedTests, skipped = r.numPendingTests + r.numTodoTests;
+  for (const f of r.testResults) {
+    if (f.status !== "failed") continue;
+    const notRun = f.assertionResults.filter((a) => a.status !== "passed" && a.status !== "failed").length;
+    const ran = f.assertionResults.some((a) => a.status === "failed");
+    failed += notRun + (notRun === 0 && !ran ? 1 : 0);
+    skipped -= notRun;
+  }
+  console.log(`${r.numPassedTests} passed, ${failed} failed, ${Math.max(0, skipped)} skipped`);
 ' || true
 exit $rc

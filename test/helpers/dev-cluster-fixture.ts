@@ -3,7 +3,8 @@
  * scripts/dev-cluster uses, with names, addresses and ports of its own so it can run beside a
  * developer's dev cluster and other test files:
  * - prefix `ekt<4 hex>` (netns ekt…-lan, ekt…-n1, host link ekt…0), state in a temp dir;
- * - a random /27 of 198.51.100.64–255 (the developer's dev cluster uses .1–.30);
+ * - a /27 of 198.51.100.64–255 reserved for this process (underlay-slice.ts; the developer's
+ *   dev cluster uses .1–.30);
  * - a bundle of src/cmd built into .vitest-tmp/ (inside the repo, so node_modules resolve).
  * Pods are created through the hub's API and run commands through their node's dockerd.
  */
@@ -16,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { DevCluster } from "../../scripts/lib/dev-cluster/cluster.js";
 import { ensureBusyboxImage } from "./images.js";
+import { reserveUnderlaySlice, type UnderlaySlice } from "./underlay-slice.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -38,6 +40,7 @@ export class DevClusterFixture {
   private readonly buildDir = join(repo, ".vitest-tmp", `devcluster-${this.tag}`);
   private readonly root = mkdtempSync(join(tmpdir(), "ekt-devcluster-"));
   readonly image: string;
+  private readonly slice: UnderlaySlice;
 
   /**
    * `image` replaces the host busybox (it must be in the host's Docker: it is saved and loaded
@@ -54,12 +57,12 @@ export class DevClusterFixture {
     } = {},
   ) {
     this.image = opts.image ?? ensureBusyboxImage();
-    const slice = 64 + 32 * (randomBytes(1)[0]! % 6);
+    this.slice = reserveUnderlaySlice();
     const port = 20_000 + (randomBytes(2).readUInt16BE(0) % 20_000);
     this.cluster = new DevCluster({
       root: join(this.root, "state"),
       prefix: `ekt${this.tag}`,
-      underlay: `198.51.100.${slice}/27`,
+      underlay: this.slice.cidr,
       httpsPort: port,
       mqttPort: port + 1,
       launcher: join(this.buildDir, "run.mjs"),
@@ -96,6 +99,7 @@ export class DevClusterFixture {
     } finally {
       rmSync(this.buildDir, { recursive: true, force: true });
       rmSync(this.root, { recursive: true, force: true });
+      this.slice.release();
     }
   }
 
