@@ -10,13 +10,18 @@
  * - Counting is simplified (no job-tracking finalizer): succeeded/failed are the larger of
  *   the recorded count and the finished pods still present, so deleting a finished pod never
  *   lowers them; uncountedTerminatedPods stays empty.
- * - Failures: failed > backoffLimit → BackoffLimitExceeded; startTime + activeDeadlineSeconds
- *   passed → DeadlineExceeded. Replacement pods are created without upstream's exponential
- *   pod-failure backoff.
+ * - Failures, in upstream's order: a podFailurePolicy FailJob rule → PodFailurePolicy;
+ *   failed > backoffLimit (or, with restartPolicy OnFailure, container restarts of active
+ *   pods reaching it) → BackoffLimitExceeded; startTime + activeDeadlineSeconds passed →
+ *   DeadlineExceeded. Pods an Ignore rule matches are not counted as failed.
+ * - A replacement after a failure waits for the pod-failure backoff (job-backoff.ts);
+ *   requeueAfterMs then says when to try again.
  * - NonIndexed only: pods are generateName `<job>-`; Indexed jobs are run the same way.
  */
 import type { KubeObject } from "../../../api/object.js";
 import { isFinished, isPodReady, isTerminating, podPhase, rfc3339 } from "../workload-common/pods.js";
+import { backoffRecord, remainingBackoffMs } from "./job-backoff.js";
+import { failJobMessage, failureCounts, type PodFailurePolicy } from "./pod-failure-policy.js";
 
 export interface JobCondition {
   type: string;
@@ -34,6 +39,7 @@ export interface JobSpec {
   activeDeadlineSeconds?: number;
   ttlSecondsAfterFinished?: number;
   suspend?: boolean;
+  podFailurePolicy?: PodFailurePolicy;
   template?: unknown;
 }
 
@@ -65,6 +71,25 @@ export const MSG = {
   deadline: "Job was active longer than specified deadline",
 } as const;
 
+/** restartPolicy OnFailure: container restarts of pending/running pods count as failures */
+function pastBackoffLimitOnFailure(spec: JobSpec, pods: readonly KubeObject[]): boolean {
+  const tmpl = (spec.template ?? {}) as { spec?: { restartPolicy?: string } };
+  if (tmpl.spec?.restartPolicy !== "OnFailure") return false;
+  let restarts = 0;
+  for (const p of pods) {
+    const phase = podPhase(p);
+    if (phase !== "Running" && phase !== "Pending") continue;
+    const st = (p.status ?? {}) as {
+      initContainerStatuses?: { restartCount?: number }[];
+      containerStatuses?: { restartCount?: number }[];
+    };
+    for (const cs of [...(st.initContainerStatuses ?? []), ...(st.containerStatuses ?? [])])
+      restarts += cs.restartCount ?? 0;
+  }
+  const limit = spec.backoffLimit ?? 6;
+  return limit === 0 ? restarts > 0 : restarts >= limit;
+}
+
 export function jobCondition(job: KubeObject, type: string): JobCondition | undefined {
   const conds = ((job.status ?? {}) as JobStatus).conditions ?? [];
   return conds.find((c) => c.type === type && c.status === "True");
@@ -85,7 +110,8 @@ export function planJob(job: KubeObject, pods: KubeObject[], now: Date): JobPlan
   const active = pods.filter((p) => !isFinished(p) && !isTerminating(p));
   const terminating = pods.filter((p) => !isFinished(p) && isTerminating(p));
   const succeeded = Math.max(prev.succeeded ?? 0, pods.filter((p) => podPhase(p) === "Succeeded").length);
-  const failed = Math.max(prev.failed ?? 0, pods.filter((p) => podPhase(p) === "Failed").length);
+  const counts = (p: KubeObject) => failureCounts(spec.podFailurePolicy, p);
+  const failed = Math.max(prev.failed ?? 0, pods.filter((p) => podPhase(p) === "Failed" && counts(p)).length);
   let conditions = [...(prev.conditions ?? [])];
   const status: JobStatus = {
     ...prev,
@@ -118,7 +144,10 @@ export function planJob(job: KubeObject, pods: KubeObject[], now: Date): JobPlan
         ? succeeded >= completions
         : succeeded > 0 && active.length === 0;
     const deadline = spec.activeDeadlineSeconds;
-    if (failed > (spec.backoffLimit ?? 6)) {
+    const policyFailure = failJobMessage(spec.podFailurePolicy, pods);
+    if (policyFailure !== undefined) {
+      conditions = withCondition(conditions, cond("FailureTarget", "PodFailurePolicy", policyFailure));
+    } else if (failed > (spec.backoffLimit ?? 6) || pastBackoffLimitOnFailure(spec, pods)) {
       conditions = withCondition(conditions, cond("FailureTarget", "BackoffLimitExceeded", MSG.backoff));
     } else if (deadline !== undefined && deadline !== null && now.getTime() >= startMs + deadline * 1000) {
       conditions = withCondition(conditions, cond("FailureTarget", "DeadlineExceeded", MSG.deadline));
@@ -136,10 +165,13 @@ export function planJob(job: KubeObject, pods: KubeObject[], now: Date): JobPlan
             ? 0
             : parallelism;
       const want = Math.max(0, Math.min(parallelism, remaining));
-      if (active.length < want) create = want - active.length;
-      else if (active.length > want) del = pickExcess(active, active.length - want);
       if (deadline !== undefined && deadline !== null)
         requeueAfterMs = Math.max(0, startMs + deadline * 1000 - now.getTime()) + 50;
+      if (active.length < want) {
+        const wait = remainingBackoffMs(backoffRecord(pods, counts), now.getTime());
+        if (wait > 0) requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, wait);
+        else create = want - active.length;
+      } else if (active.length > want) del = pickExcess(active, active.length - want);
     } else {
       del = active;
     }

@@ -92,6 +92,10 @@ describe("Job reconcile", () => {
     const f = await setup({ backoffLimit: 1 });
     await f.c.reconcile("ns1/pi");
     await finish(f, activePods(f)[0]!.metadata.name!, "Failed");
+    // the replacement waits out the pod-failure backoff (10 s after the first failure)
+    expect(await f.c.reconcile("ns1/pi")).toEqual({ requeueAfterMs: 10_000 });
+    expect(status(f)).toMatchObject({ failed: 1, active: 0 });
+    f.clock.advance(10_000);
     await f.c.reconcile("ns1/pi");
     expect(status(f)).toMatchObject({ failed: 1, active: 1 }); // one retry allowed
     await finish(f, activePods(f)[0]!.metadata.name!, "Failed");
