@@ -18,8 +18,13 @@ export interface SimNodeOptions {
 }
 
 export interface KubeletSimOptions {
-  /** pods whose annotation `sim.edgekube.io/exit` is "0"/"1" finish Succeeded/Failed */
   leaseRenewMs?: number;
+  /**
+   * Pods whose annotation `sim.edgekube.io/exit` is "0"/"1" finish Succeeded/Failed; for pods
+   * without it this decides (e.g. pods made by kubectl, whose template a test cannot annotate).
+   * Return undefined to let the pod run.
+   */
+  exitCode?: (pod: KubeObject) => string | undefined;
 }
 
 function now(): string {
@@ -164,7 +169,7 @@ export class KubeletSim {
       }
       const status = (pod.status ?? {}) as { phase?: string };
       if (status.phase === "Running" || status.phase === "Succeeded" || status.phase === "Failed") return;
-      const exit = pod.metadata.annotations?.["sim.edgekube.io/exit"];
+      const exit = pod.metadata.annotations?.["sim.edgekube.io/exit"] ?? this.opts.exitCode?.(pod);
       const t = now();
       const terminated = exit !== undefined;
       const phase = terminated ? (exit === "0" ? "Succeeded" : "Failed") : "Running";
