@@ -7,17 +7,21 @@
  *   (numFeasibleNodesToFind: adaptive percentage 50% − nodes/125, at least 5% and at least 100
  *   nodes) and the next pod starts where this one stopped, so large clusters are sampled
  *   round-robin and every node gets its turn.
- * - Scores (0–100 each): least-allocated over CPU and memory (non-zero requests), and
- *   spreading of the pods of the same controller (weight 2, as upstream's default
- *   PodTopologySpread). Ties go to the node found first in the rotation.
+ * - Scores (0–100 each): least-allocated over CPU and memory (non-zero requests);
+ *   spreading (weight 2) — the pod's own ScheduleAnyway topologySpreadConstraints when it
+ *   has constraints, else the pods of the same controller (upstream's system-default
+ *   PodTopologySpread); preferred inter-pod (anti-)affinity (weight 2). Ties go to the node
+ *   found first in the rotation.
  * - The message is upstream's FitError: "0/N nodes are available: <count reason>, … ." with
  *   the reasons sorted as strings, then the preemption post-filter's own sentence. There is
  *   no preemption here, so nodes that could only be freed by evicting pods report "No
  *   preemption victims found for incoming pod" and the rest "Preemption is not helpful for
  *   scheduling".
  */
+import { interPodAffinityScores } from "./inter-pod-affinity.js";
 import type { NodeInfo } from "./node-info.js";
-import { type FilterFailure, filterNode, type PodConstraints } from "./predicates.js";
+import { type FilterFailure, filterNode, type PodConstraints, spreadEnv } from "./predicates.js";
+import { spreadScores } from "./topology-spread.js";
 
 export type Decision = { node: string; evaluated: number } | { message: string };
 
@@ -81,7 +85,12 @@ export class Decider {
     this.next = (start + i) % total;
     if (feasible.length === 0) return { message: fitErrorMessage(total, failures) };
     if (feasible.length === 1) return { node: feasible[0]!.name, evaluated: i };
-    const owner = c.info.ownerUid;
+    const explicitSpread = c.spreadConstraints.length > 0;
+    const spread = explicitSpread
+      ? spreadScores(c.info, c.spreadConstraints, feasible, nodes, spreadEnv(c))
+      : undefined;
+    const affinity = interPodAffinityScores(c.info, feasible, nodes, c.nsLabels);
+    const owner = explicitSpread ? undefined : c.info.ownerUid;
     let maxOwned = 0;
     if (owner) for (const n of feasible) maxOwned = Math.max(maxOwned, n.ownerCounts.get(owner) ?? 0);
     let best = feasible[0]!;
@@ -92,6 +101,8 @@ export class Decider {
         const owned = n.ownerCounts.get(owner) ?? 0;
         score += maxOwned === 0 ? 200 : (200 * (maxOwned - owned)) / maxOwned;
       }
+      if (spread) score += 2 * (spread.get(n.name) ?? 0);
+      if (affinity) score += 2 * (affinity.get(n.name) ?? 0);
       if (score > bestScore) {
         bestScore = score;
         best = n;

@@ -9,6 +9,8 @@
  *   written, so the next decision already sees the capacity taken; when the informer later
  *   reports the pod bound, the accounting is simply replaced (same node, no double count).
  *   A failed binding forgets the assumption.
+ * - Each node also keeps its pods (labels, namespace, compiled affinity terms): inter-pod
+ *   affinity and topology spreading count matching pods per topology domain from them.
  * - Not-ready nodes get the taint upstream's node lifecycle would have added
  *   (`node.kubernetes.io/not-ready` or `…/unreachable`, NoSchedule) when they do not carry it
  *   yet, so the TaintToleration check explains them in upstream's words.
@@ -36,6 +38,10 @@ export interface NodeInfo {
   /** "TCP/80" → host IPs in use */
   usedPorts: Map<string, string[]>;
   ownerCounts: Map<string, number>;
+  /** the pods accounted on this node (bound or assumed), by pod key */
+  pods: Map<string, PodInfo>;
+  /** how many of them carry pod (anti-)affinity terms (symmetry checks skip nodes with 0) */
+  affinityPods: number;
 }
 
 function num(v: unknown, conv: (q: string) => number, dflt: number): number {
@@ -79,6 +85,8 @@ export function newNodeInfo(obj: KubeObject): NodeInfo {
     podCount: 0,
     usedPorts: new Map(),
     ownerCounts: new Map(),
+    pods: new Map(),
+    affinityPods: 0,
   };
 }
 
@@ -99,6 +107,9 @@ function account(n: NodeInfo, p: PodInfo, sign: 1 | -1): void {
     if (ips.length > 0) n.usedPorts.set(hp.key, ips);
     else n.usedPorts.delete(hp.key);
   }
+  if (sign > 0) n.pods.set(p.key, p);
+  else n.pods.delete(p.key);
+  if (p.affinity) n.affinityPods += sign;
   if (p.ownerUid) {
     const c = (n.ownerCounts.get(p.ownerUid) ?? 0) + sign;
     if (c > 0) n.ownerCounts.set(p.ownerUid, c);
@@ -131,6 +142,8 @@ export class SchedulerCache {
     fresh.podCount = old.podCount;
     fresh.usedPorts = old.usedPorts;
     fresh.ownerCounts = old.ownerCounts;
+    fresh.pods = old.pods;
+    fresh.affinityPods = old.affinityPods;
     if (this.order) this.order[this.order.indexOf(old)] = fresh;
   }
 

@@ -10,10 +10,13 @@
  *   instead of all landing on the first node.
  * - Host ports are kept as "protocol/port" → host IP (0.0.0.0 for "any"), the shape the
  *   conflict check of upstream's NodePorts plugin needs.
+ * - Labels and compiled affinity terms are kept so that placed pods can be matched by other
+ *   pods' affinity, anti-affinity and topology spread constraints.
  */
 import type { Container, Pod, Toleration } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../api/object.js";
 import { toBytes, toMilli } from "../../api/quantity.js";
+import { compilePodAffinity, type PodAffinityInfo } from "./affinity-terms.js";
 
 export interface Resources {
   milliCpu: number;
@@ -40,6 +43,11 @@ export interface PodInfo {
   tolerations: readonly Toleration[];
   /** PVC names the pod mounts */
   claims: string[];
+  labels: Readonly<Record<string, string>>;
+  /** being deleted: still occupies its node, but topology spreading ignores it */
+  terminating: boolean;
+  /** compiled pod (anti-)affinity terms; undefined for the common pod without any */
+  affinity: PodAffinityInfo | undefined;
 }
 
 export const DEFAULT_MILLI_CPU_REQUEST = 100;
@@ -123,6 +131,9 @@ export function computePodInfo(obj: KubeObject): PodInfo {
     ownerUid: owner?.uid,
     tolerations: spec.tolerations ?? [],
     claims,
+    labels: obj.metadata.labels ?? {},
+    terminating: !!obj.metadata.deletionTimestamp,
+    affinity: compilePodAffinity(pod),
   };
 }
 

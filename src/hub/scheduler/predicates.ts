@@ -10,20 +10,30 @@
  * - Node affinity and the PV affinity share one NodeSelector evaluator: terms are ORed, the
  *   requirements of a term ANDed, an empty term matches nothing; matchFields only knows
  *   metadata.name (as upstream).
+ * - PodTopologySpread and InterPodAffinity look at other pods, so they need a per-pod
+ *   pre-filter pass over the cache (prepareRelations) before the per-node checks; they run
+ *   last, as in upstream's default plugin order.
  */
 
-import type {
-  NodeSelector,
-  NodeSelectorRequirement,
-  NodeSelectorTerm,
-  Pod,
-  Taint,
-  Toleration,
-} from "kubernetes-types/core/v1";
+import type { NodeSelector, NodeSelectorTerm, Pod, Taint, Toleration } from "kubernetes-types/core/v1";
 import { requirementMatches, toleratesTaint } from "../../api/node-selection.js";
+import type { NamespaceLabels } from "./affinity-terms.js";
+import {
+  type InterPodAffinityState,
+  interPodAffinityFilter,
+  interPodAffinityPreFilter,
+} from "./inter-pod-affinity.js";
 import type { NodeInfo } from "./node-info.js";
 import { TAINT_UNSCHEDULABLE } from "./node-info.js";
 import type { PodInfo } from "./pod-info.js";
+import {
+  compileSpreadConstraints,
+  type SpreadConstraint,
+  type SpreadEnv,
+  type SpreadState,
+  spreadFilter,
+  spreadPreFilter,
+} from "./topology-spread.js";
 
 export interface FilterFailure {
   reasons: string[];
@@ -63,15 +73,49 @@ export interface PodConstraints {
   required: NodeSelector | undefined;
   /** node affinity of the bound PVs the pod mounts */
   volumeAffinity: NodeSelector[];
+  /** the pod's own topologySpreadConstraints, compiled */
+  spreadConstraints: SpreadConstraint[];
+  /** namespace labels, for affinity terms with a namespaceSelector */
+  nsLabels: NamespaceLabels;
+  /** pre-filter states over the placed pods (prepareRelations); undefined: nothing to check */
+  interPod?: InterPodAffinityState;
+  spread?: SpreadState;
 }
 
-export function podConstraints(pod: Pod, info: PodInfo, volumeAffinity: NodeSelector[] = []): PodConstraints {
+export function podConstraints(
+  pod: Pod,
+  info: PodInfo,
+  volumeAffinity: NodeSelector[] = [],
+  nsLabels: NamespaceLabels = () => undefined,
+): PodConstraints {
   return {
     info,
     nodeSelector: pod.spec?.nodeSelector ?? {},
     required: pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
     volumeAffinity,
+    spreadConstraints: compileSpreadConstraints(pod),
+    nsLabels,
   };
+}
+
+/** nodeSelector and required node affinity */
+export function matchesNodeAffinity(c: PodConstraints, n: NodeInfo): boolean {
+  for (const k in c.nodeSelector) if (n.labels[k] !== c.nodeSelector[k]) return false;
+  return !c.required || nodeSelectorMatches(c.required, n);
+}
+
+export function spreadEnv(c: PodConstraints): SpreadEnv {
+  return { nodeAffinity: (n) => matchesNodeAffinity(c, n), tolerates };
+}
+
+/** the pre-filter pass of the plugins that count other pods (call before filterNode) */
+export function prepareRelations(c: PodConstraints, nodes: readonly NodeInfo[]): PodConstraints {
+  const interPod = interPodAffinityPreFilter(c.info, nodes, c.nsLabels);
+  const spread =
+    c.spreadConstraints.length > 0
+      ? spreadPreFilter(c.info, c.spreadConstraints, nodes, spreadEnv(c))
+      : undefined;
+  return { ...c, ...(interPod ? { interPod } : {}), ...(spread ? { spread } : {}) };
 }
 
 function fitsResources(c: PodConstraints, n: NodeInfo): string[] {
@@ -115,12 +159,7 @@ export function filterNode(c: PodConstraints, n: NodeInfo): FilterFailure | unde
     }
   }
   // NodeAffinity (nodeSelector and required node affinity)
-  for (const k in c.nodeSelector) {
-    if (n.labels[k] !== c.nodeSelector[k]) return { reasons: [REASON_AFFINITY], unresolvable: true };
-  }
-  if (c.required && !nodeSelectorMatches(c.required, n)) {
-    return { reasons: [REASON_AFFINITY], unresolvable: true };
-  }
+  if (!matchesNodeAffinity(c, n)) return { reasons: [REASON_AFFINITY], unresolvable: true };
   // NodePorts
   if (c.info.hostPorts.length > 0 && portsConflict(c, n))
     return { reasons: [REASON_PORTS], unresolvable: false };
@@ -131,5 +170,11 @@ export function filterNode(c: PodConstraints, n: NodeInfo): FilterFailure | unde
   for (const sel of c.volumeAffinity) {
     if (!nodeSelectorMatches(sel, n)) return { reasons: [REASON_VOLUME_AFFINITY], unresolvable: true };
   }
+  // PodTopologySpread, then InterPodAffinity
+  if (c.spread) {
+    const f = spreadFilter(c.spread, n);
+    if (f) return f;
+  }
+  if (c.interPod) return interPodAffinityFilter(c.interPod, c.info, n, c.nsLabels);
   return undefined;
 }

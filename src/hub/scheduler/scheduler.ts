@@ -13,6 +13,9 @@
  *   retried with backoff (1 s doubling to 60 s) and at once whenever a node or a PVC/PV
  *   changes or a placed pod goes away.
  * - A successful binding records upstream's Normal `Scheduled` event.
+ * - Inter-pod affinity and topology spreading read the placed pods from the cache
+ *   (prepareRelations, once per decision); a newly placed pod wakes the pending ones, since
+ *   it may be what their pod affinity waits for.
  */
 import type { PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../api/object.js";
@@ -26,7 +29,7 @@ import type { PodBinder } from "./binding.js";
 import { Decider } from "./decide.js";
 import { SchedulerCache } from "./node-info.js";
 import { computePodInfo, occupiesNode, podKeyOf } from "./pod-info.js";
-import { type PodConstraints, podConstraints } from "./predicates.js";
+import { type PodConstraints, podConstraints, prepareRelations } from "./predicates.js";
 
 export const SCHEDULER_NAME = "default-scheduler";
 
@@ -66,10 +69,14 @@ export class Scheduler implements Controller {
   private readonly nodes: Informer;
   private readonly pvcs: Informer;
   private readonly pvs: Informer;
+  /** namespace labels, for pod affinity terms with a namespaceSelector */
+  private readonly namespaces: Informer;
   /** keys whose binding is in flight: stale unbound events must not undo their accounting */
   private readonly assumed = new Set<string>();
   /** pending pods → failed attempts */
   private readonly unschedulable = new Map<string, number>();
+  /** pending pods whose decision depended on other pods (affinity, spreading) */
+  private readonly waitsOnPods = new Set<string>();
   private wakeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -77,6 +84,7 @@ export class Scheduler implements Controller {
     this.nodes = new Informer(deps.client, refs.nodes);
     this.pvcs = new Informer(deps.client, refs.persistentvolumeclaims);
     this.pvs = new Informer(deps.client, refs.persistentvolumes);
+    this.namespaces = new Informer(deps.client, refs.namespaces);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
       concurrency: deps.concurrency ?? 16,
       onError: (key, err) => deps.logger.warn({ key, err }, "scheduling failed; retrying"),
@@ -97,13 +105,14 @@ export class Scheduler implements Controller {
     const wake = { onAdd: () => this.wake(), onUpdate: () => this.wake() };
     this.pvcs.addHandlers(wake);
     this.pvs.addHandlers(wake);
-    await Promise.all([this.nodes.start(), this.pvcs.start(), this.pvs.start()]);
+    this.namespaces.addHandlers(wake);
+    await Promise.all([this.nodes.start(), this.pvcs.start(), this.pvs.start(), this.namespaces.start()]);
     await this.pods.start();
   }
 
   stop(): void {
     this.queue.stop();
-    for (const i of [this.pods, this.nodes, this.pvcs, this.pvs]) i.stop();
+    for (const i of [this.pods, this.nodes, this.pvcs, this.pvs, this.namespaces]) i.stop();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
   }
 
@@ -121,9 +130,13 @@ export class Scheduler implements Controller {
     const key = podKeyOf(obj);
     const node = occupiesNode(obj);
     if (node) {
+      const fresh = this.cache.placedOn(key) === undefined;
       this.assumed.delete(key);
       this.unschedulable.delete(key);
+      this.waitsOnPods.delete(key);
       this.cache.place(computePodInfo(obj), node);
+      // a newly placed pod can satisfy a pending pod's pod affinity
+      if (fresh) for (const k of this.waitsOnPods) this.queue.add(k);
       return;
     }
     if (this.assumed.has(key)) return;
@@ -141,6 +154,7 @@ export class Scheduler implements Controller {
   private onPodGone(key: string): void {
     this.assumed.delete(key);
     this.unschedulable.delete(key);
+    this.waitsOnPods.delete(key);
     if (this.cache.placedOn(key) !== undefined) {
       this.cache.forget(key);
       this.wake();
@@ -160,6 +174,7 @@ export class Scheduler implements Controller {
     const obj = this.pods.get(key);
     if (!obj) {
       this.unschedulable.delete(key);
+      this.waitsOnPods.delete(key);
       return;
     }
     const pod = obj as unknown as Pod;
@@ -190,6 +205,7 @@ export class Scheduler implements Controller {
         throw e;
       }
       this.unschedulable.delete(key);
+      this.waitsOnPods.delete(key);
       void this.deps.events.record(
         obj,
         "Normal",
@@ -201,6 +217,7 @@ export class Scheduler implements Controller {
     }
     const attempts = (this.unschedulable.get(key) ?? 0) + 1;
     this.unschedulable.set(key, attempts);
+    if (typeof c !== "string" && (c.interPod || c.spread)) this.waitsOnPods.add(key);
     await this.deps.events.record(obj, "Warning", "FailedScheduling", decision.message, SCHEDULER_NAME);
     await this.markUnschedulable(pod, decision.message);
     const base = this.deps.backoffMs ?? 1000;
@@ -219,7 +236,8 @@ export class Scheduler implements Controller {
       const required = pv?.spec?.nodeAffinity?.required;
       if (required) volumeAffinity.push(required);
     }
-    return podConstraints(pod, info, volumeAffinity);
+    const nsLabels = (ns: string) => this.namespaces.get(ns)?.metadata.labels;
+    return prepareRelations(podConstraints(pod, info, volumeAffinity, nsLabels), this.cache.list());
   }
 
   private async markUnschedulable(pod: Pod, message: string): Promise<void> {
