@@ -14,7 +14,7 @@
  * - Setup errors are VolumeError (FailedMount); the pod waits and is retried.
  */
 import { rmSync } from "node:fs";
-import type { Container, ServiceAccountTokenProjection } from "kubernetes-types/core/v1";
+import type { Container, ServiceAccountTokenProjection, VolumeProjection } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../../api/object.js";
 import { expandVarRefs } from "../../runtime/docker-mapping.js";
 import type { BindMount } from "../../runtime/runtime.js";
@@ -80,9 +80,8 @@ export async function prepareVolumes(
         out.set(name, { path: dir, readOnly: true });
       } else if (v.projected) {
         const dir = volumeDir(dataDir, uid, "projected", name);
-        const token = (p: ServiceAccountTokenProjection) =>
-          deps.source.serviceAccountToken?.(podObj, p.audience ?? "", p.expirationSeconds ?? 3600);
-        const r = projectedPayload(ctx, v.projected, lookup, token);
+        const tokens = await projectedTokens(podObj, name, v.projected.sources ?? [], deps.source);
+        const r = projectedPayload(ctx, v.projected, lookup, (p) => tokens.get(p));
         writeAtomic(dir, r.payload);
         for (const t of r.missingTokens) {
           deps.warn(
@@ -116,6 +115,28 @@ export async function prepareVolumes(
       if (err instanceof PayloadError || err instanceof ConfigError) throw new VolumeError(name, err.message);
       throw new VolumeError(name, (err as Error).message);
     }
+  }
+  return out;
+}
+
+/**
+ * Tokens of a projected volume's serviceAccountToken sources, fetched before the payload is
+ * built (the source may have to ask the hub); an error fails the mount with the reason.
+ */
+async function projectedTokens(
+  pod: KubeObject,
+  volume: string,
+  sources: readonly VolumeProjection[],
+  source: PodSource,
+): Promise<Map<ServiceAccountTokenProjection, string>> {
+  const out = new Map<ServiceAccountTokenProjection, string>();
+  if (!source.serviceAccountToken) return out;
+  for (const s of sources) {
+    const p = s.serviceAccountToken;
+    if (!p) continue;
+    const r = await source.serviceAccountToken(pod, p.audience ?? "", p.expirationSeconds ?? 3600);
+    if ("error" in r) throw new VolumeError(volume, `failed to fetch token: ${r.error}`);
+    out.set(p, r.token);
   }
   return out;
 }
