@@ -82,7 +82,9 @@ export class ServiceAccountTokenManager {
     this.off = undefined;
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      p.resolve({ error: { code: 503, reason: "ServiceUnavailable", message: "the edge agent is stopping" } });
+      p.resolve({
+        error: { code: 503, reason: "ServiceUnavailable", message: "the edge agent is stopping" },
+      });
       this.pending.delete(id);
     }
   }
@@ -94,7 +96,11 @@ export class ServiceAccountTokenManager {
   }
 
   /** The token for one serviceAccountToken projection of `pod` ("" audience = the API's). */
-  async get(pod: KubeObject, audience: string, expirationSeconds: number): Promise<ServiceAccountTokenResult> {
+  async get(
+    pod: KubeObject,
+    audience: string,
+    expirationSeconds: number,
+  ): Promise<ServiceAccountTokenResult> {
     const req: TokenRequest = {
       namespace: pod.metadata.namespace ?? "default",
       pod: pod.metadata.name ?? "",
@@ -188,7 +194,11 @@ export class ServiceAccountTokenManager {
       return have && usable(have, now) ? { token: have.token } : { error: message };
     }
     this.failures.delete(key);
-    const t: CachedToken = { token: res.token, issuedAt: now, expiresAt: Date.parse(res.expirationTimestamp) };
+    const t: CachedToken = {
+      token: res.token,
+      issuedAt: now,
+      expiresAt: Date.parse(res.expirationTimestamp),
+    };
     this.cache.set(key, t, now);
     this.prune();
     this.log.debug({ pod, expires: res.expirationTimestamp }, "service account token issued");

@@ -23,8 +23,8 @@ import {
 } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../lib/fsutil.js";
 import { isObject } from "../../api/object.js";
+import { writeFileAtomic } from "../../lib/fsutil.js";
 import type { UserInfo } from "../apiserver/auth.js";
 
 export const TOKEN_ISSUER = "https://kubernetes.default.svc.cluster.local";

@@ -125,7 +125,8 @@ export class TokenIssuer {
   async issue(node: string, req: TokenRequest): Promise<TokenResponse> {
     const pod = await this.opts.getPod(req.namespace, req.pod);
     const ref = `${req.namespace}/${req.pod}`;
-    if (!pod) throw new Refused(404, "NotFound", `pods "${req.pod}" not found in namespace "${req.namespace}"`);
+    if (!pod)
+      throw new Refused(404, "NotFound", `pods "${req.pod}" not found in namespace "${req.namespace}"`);
     if (pod.metadata.uid !== req.podUID) {
       throw new Refused(
         409,

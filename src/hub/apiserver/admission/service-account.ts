@@ -62,9 +62,8 @@ export function mountServiceAccountToken(
 ): string | undefined {
   const volumes = objects(spec.volumes);
   const names = new Set(volumes.map((v) => v.name));
-  let volumeName = volumes.find(
-    (v) => typeof v.name === "string" && v.name.startsWith(TOKEN_VOLUME_PREFIX),
-  )?.name as string | undefined;
+  let volumeName = volumes.find((v) => typeof v.name === "string" && v.name.startsWith(TOKEN_VOLUME_PREFIX))
+    ?.name as string | undefined;
   const hasVolume = volumeName !== undefined;
   while (volumeName === undefined || (!hasVolume && names.has(volumeName))) {
     let suffix = "";
