@@ -3,8 +3,9 @@
  *
  * - spec.serviceAccountName defaults to `default`; the ServiceAccount must exist, or the create
  *   is Forbidden ("error looking up service account ns/name: …"). The `default` one is made by
- *   the namespace controller right after its namespace, so it is looked up again for up to ~1.5 s
- *   (upstream: 10 attempts) before a pod in a brand-new namespace is refused.
+ *   the namespace controller right after its namespace, so it is looked up again for up to ~4 s
+ *   before a pod in a brand-new namespace is refused (upstream: 10 attempts, ~1.5 s; a loaded
+ *   Pi needs more room than that).
  * - Unless automountServiceAccountToken is false (the pod's setting wins over the
  *   ServiceAccount's), a projected volume `kube-api-access-<5 random chars>` — token (bound,
  *   3607 s), kube-root-ca.crt's ca.crt, the namespace — is mounted read-only at
@@ -123,7 +124,7 @@ export class ServiceAccountAdmission {
   }
 
   private async lookup(ns: string, name: string): Promise<KubeObject | undefined> {
-    const attempts = name === DEFAULT_SERVICE_ACCOUNT ? 10 : 1;
+    const attempts = name === DEFAULT_SERVICE_ACCOUNT ? 27 : 1;
     const sleep = this.opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     const interval = 100 + Math.floor(Math.random() * 100);
     for (let i = 0; i < attempts; i++) {

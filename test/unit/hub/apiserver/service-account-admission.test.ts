@@ -154,7 +154,7 @@ describe("ServiceAccount admission", () => {
 
     const log2: string[] = [];
     await expect(admission({}, log2).admit(pod({ containers: [] }))).rejects.toThrow(/try again/);
-    expect(log2).toHaveLength(10);
+    expect(log2).toHaveLength(27);
   });
 
   it("leaves mirror pods alone", async () => {
