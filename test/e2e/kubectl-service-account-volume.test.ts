@@ -3,10 +3,14 @@
  * kube-api-access projected volume and its read-only mount; automountServiceAccountToken: false
  * leaves it out; a pod naming a missing ServiceAccount is refused with upstream's message; and
  * every namespace keeps its kube-root-ca.crt ConfigMap (re-created when deleted, ca.crt set back
- * when edited).
+ * when edited); `kubectl create token --bound-object-kind Pod` gives a token that works while
+ * the pod exists and is refused once it is deleted.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { startHub, type TestHub } from "../helpers/hub.js";
+import { runKubectl, startHub, type TestHub } from "../helpers/hub.js";
 import { hasKubectl, need } from "../helpers/prereq.js";
 
 const WAIT = { timeout: 30_000, interval: 200 };
@@ -122,5 +126,47 @@ describe.skipIf(!need(hasKubectl()))("kubectl: service account token volume", ()
       '{"data":{"ca.crt":"forged"}}',
     ]);
     await vi.waitFor(async () => expect((await get()).stdout).toBe(ca), WAIT);
+  });
+
+  it("binds `kubectl create token` to a pod: valid while it exists, refused after", async () => {
+    await apply(podManifest("bound"));
+    const missing = await t.kubectl(
+      ["create", "token", "default", "-n", ns, "--bound-object-kind", "Pod", "--bound-object-name", "nope"],
+      { allowFail: true },
+    );
+    expect(missing.stderr).toContain('pods "nope" not found');
+    const token = (
+      await t.kubectl([
+        "create",
+        "token",
+        "default",
+        "-n",
+        ns,
+        "--bound-object-kind",
+        "Pod",
+        "--bound-object-name",
+        "bound",
+      ])
+    ).stdout.trim();
+    const home = mkdtempSync(join(tmpdir(), "ek-sav-"));
+    try {
+      const kc = join(home, "kc");
+      writeFileSync(kc, readFileSync(t.kubeconfig, "utf8").replace(/token: .*/, `token: ${token}`));
+      const whoami = () =>
+        runKubectl(kc, home, ["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"], {
+          allowFail: true,
+        });
+      await vi.waitFor(
+        async () => expect((await whoami()).stdout).toBe(`system:serviceaccount:${ns}:default`),
+        WAIT,
+      );
+      await t.kubectl(["delete", "pod", "bound", "-n", ns, "--grace-period=0", "--force"]);
+      await vi.waitFor(
+        async () => expect((await whoami()).stderr).toContain("You must be logged in to the server"),
+        WAIT,
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
