@@ -11,9 +11,13 @@
  * - subPath / subPathExpr mounts are resolved per container (subPathExpr expands `$(VAR)` from
  *   the container's env) and refused on traversal; such mounts do not see later updates,
  *   exactly like upstream's subPath bind mounts.
- * - Setup errors are VolumeError (FailedMount); the pod waits and is retried.
+ * - Setup errors are VolumeError (FailedMount); the pod waits and is retried. Service account
+ *   tokens come from the PodSource (the hub, over the link): a pod waits for its first token,
+ *   but a failed refresh keeps the files already projected, so a running pod is never held
+ *   back by a hub it cannot reach.
  */
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import type { Container, ServiceAccountTokenProjection, VolumeProjection } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../../api/object.js";
 import { expandVarRefs } from "../../runtime/docker-mapping.js";
@@ -80,7 +84,17 @@ export async function prepareVolumes(
         out.set(name, { path: dir, readOnly: true });
       } else if (v.projected) {
         const dir = volumeDir(dataDir, uid, "projected", name);
-        const tokens = await projectedTokens(podObj, name, v.projected.sources ?? [], deps.source);
+        let tokens: Map<ServiceAccountTokenProjection, string>;
+        try {
+          tokens = await projectedTokens(podObj, name, v.projected.sources ?? [], deps.source);
+        } catch (err) {
+          if (!(err instanceof VolumeError) || !existsSync(join(dir, "..data"))) throw err;
+          // as kubelet: a failed refresh keeps what was projected (the token until it expires,
+          // and after), so a pod offline for hours still runs and restarts its containers
+          deps.warn("FailedMount", `${err.message}; keeping the files projected before`);
+          out.set(name, { path: dir, readOnly: true });
+          continue;
+        }
         const r = projectedPayload(ctx, v.projected, lookup, (p) => tokens.get(p));
         writeAtomic(dir, r.payload);
         for (const t of r.missingTokens) {
