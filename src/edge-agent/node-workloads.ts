@@ -21,6 +21,7 @@
  *   changes nothing that runs. `edge-agent reset` removes them.
  */
 import { randomUUID } from "node:crypto";
+import { join } from "node:path";
 import Docker from "dockerode";
 import type { KubeObject } from "../api/object.js";
 import type { Logger } from "../lib/logger.js";
@@ -33,6 +34,7 @@ import { PodManager, type PodSource, type StatusReporter } from "./pods/index.js
 import { DockerRuntime, scopeToNode } from "./runtime/index.js";
 import { LocalPods, NodeServices, servicesCacheOf } from "./services/index.js";
 import { agentStreamHandlers, MetricsReporter } from "./streams/index.js";
+import { ServiceAccountTokenManager } from "./tokens/index.js";
 
 export interface NodeWorkloadsOptions {
   agent: EdgeAgent;
@@ -57,6 +59,8 @@ export class NodeWorkloads {
   readonly runtime: DockerRuntime;
   readonly network: AgentNetwork;
   readonly pods: PodManager;
+  /** pod-bound service account tokens from the hub (projected volumes) */
+  readonly tokens: ServiceAccountTokenManager;
   private readonly streams: StreamServer;
   private readonly metrics: MetricsReporter;
   readonly services: NodeServices | undefined;
@@ -102,9 +106,15 @@ export class NodeWorkloads {
             localPods: this.localPods,
             logger: log,
           });
+    this.tokens = new ServiceAccountTokenManager({
+      link: agent.channel,
+      file: join(o.dataDir, "sa-tokens.json"),
+      livePods: () => agent.cache.pods().map((p) => p.metadata?.uid ?? ""),
+      logger: log,
+    });
     this.pods = new PodManager({
       runtime: this.runtime,
-      source: podSource(agent),
+      source: agentPodSource(agent, this.tokens),
       reporter: statusReporter(agent, this.localPods),
       // the local-path provisioner validates names and paths: it is the pods' volume host
       volumeHost: agent.storage,
@@ -132,6 +142,7 @@ export class NodeWorkloads {
     await this.runtime.start(signal);
     await this.network.start(signal);
     await this.services?.start(signal);
+    await this.tokens.start(signal);
     await this.pods.start(signal);
     await this.streams.start();
     await this.metrics.start();
@@ -146,12 +157,14 @@ export class NodeWorkloads {
     this.metrics.stop();
     void this.streams.stop();
     this.pods.stop();
+    this.tokens.stop();
     this.network.stop();
     await this.services?.stop();
   }
 }
 
-function podSource(agent: EdgeAgent): PodSource {
+/** The agent's cache (and, when given, its token manager) as the pod manager's PodSource. */
+export function agentPodSource(agent: EdgeAgent, tokens?: ServiceAccountTokenManager): PodSource {
   const c = agent.cache;
   return {
     pods: () => c.pods() as unknown as KubeObject[],
@@ -168,7 +181,15 @@ function podSource(agent: EdgeAgent): PodSource {
                 : undefined;
       return o as unknown as KubeObject | undefined;
     },
-    onChange: (cb) => agent.onCacheChange(() => cb()),
+    onChange: (cb) => {
+      const offs = [agent.onCacheChange(() => cb()), ...(tokens ? [tokens.onChange(cb)] : [])];
+      return () => {
+        for (const off of offs) off();
+      };
+    },
+    ...(tokens
+      ? { serviceAccountToken: (pod, audience, seconds) => tokens.get(pod, audience, seconds) }
+      : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import type { AddressPool } from "../lb/index.js";
 import { writeFileAtomic } from "../lib/fsutil.js";
 import type { Logger } from "../lib/logger.js";
 import { StreamMux } from "../transport/streams/index.js";
+import { ServiceAccountAdmission } from "./apiserver/admission/service-account.js";
 import { ServiceAllocator } from "./apiserver/admission/service-allocator.js";
 import { Authenticator } from "./apiserver/auth.js";
 import { builtinResources } from "./apiserver/builtin-resources.js";
@@ -31,6 +32,7 @@ import { type Controller, createControllers, EventRecorder } from "./controllers
 import { NamespaceController } from "./controllers/namespace/namespace-controller.js";
 import { applyDefaultStorageClass } from "./controllers/volume/index.js";
 import { EdgeService } from "./edge/index.js";
+import { TokenIssuer } from "./edge/token-issuer.js";
 import { kubeconfigYaml, loadOrCreateCredentials } from "./hub-pki.js";
 import { LocalClient } from "./local-client.js";
 import { MetricsStore, metricsApi } from "./metrics/index.js";
@@ -95,6 +97,7 @@ export class Hub {
   private ready = false;
   private controllers: Controller[] = [];
   private streamParts: { stop(): void }[] = [];
+  private tokenIssuer: TokenIssuer | undefined;
   /** the garbage collector runs: deletes with Foreground/Orphan get their finalizers */
   private gcRunning = false;
   client: LocalClient | undefined;
@@ -151,11 +154,16 @@ export class Hub {
       nodePortRange: cfg.nodePortRange,
       reserved: ["10.43.0.1", "10.43.0.10"],
     });
+    const saInfo = registry.byKind("", "ServiceAccount")!;
+    const getServiceAccount = (ns: string, name: string): Promise<KubeObject | undefined> =>
+      store.tryGet(saInfo, ns, name);
+    const saAdmission = new ServiceAccountAdmission({ getServiceAccount });
     const store = new ObjectStore({
       backend: this.backend,
       gcEnabled: () => this.gcRunning,
       admit: async (info, obj, old) => {
         if (info.group === "" && info.kind === "Service") return allocator.admit(obj, old);
+        if (info.group === "" && info.kind === "Pod" && !old) return saAdmission.admit(obj);
         if (info.group === "" && info.kind === "PersistentVolumeClaim" && !old) {
           const sc = registry.byKind("storage.k8s.io", "StorageClass")!;
           const list = await store.backend.list(store.prefix(sc));
@@ -193,7 +201,8 @@ export class Hub {
           user: { username: "admin", groups: ["system:masters", "system:authenticated"] },
         },
       ],
-      (token) => saTokens.verify(token),
+      // bound tokens die with their pod (checked against the desired index's in-memory pods)
+      (token) => saTokens.verify(token, new Date(), (ns, name, uid) => this.podStillBound(ns, name, uid)),
     );
     const backend = this.backend;
     const podsInfo = registry.byKind("", "Pod")!;
@@ -213,6 +222,16 @@ export class Hub {
       ...(cfg.nodeStatusRefreshMs ? { nodeStatusRefreshMs: cfg.nodeStatusRefreshMs } : {}),
     });
     this.edge = edge;
+    // pod-bound service account tokens for projected volumes, asked for over the MQTT link
+    const tokenIssuer = new TokenIssuer({
+      channel: edge.broker,
+      tokens: saTokens,
+      getPod: (ns, name) => store.tryGet(podsInfo, ns, name),
+      getServiceAccount,
+      now,
+      logger: log.child({ component: "edge" }),
+    });
+    this.tokenIssuer = tokenIssuer;
     // logs/exec/attach/port-forward and metrics ride the same MQTT link as the sync protocol
     const mux = new StreamMux({ channel: edge.broker });
     const metrics = new MetricsStore({ source: edge.broker, logger: log.child({ component: "metrics" }) });
@@ -256,6 +275,7 @@ export class Hub {
     });
     await this.bootstrap(store, registry);
     await edge.start();
+    await tokenIssuer.start(this.abort.signal);
     await mux.start(this.abort.signal);
     await metrics.start(this.abort.signal);
     await this.server.start(this.abort.signal);
@@ -292,6 +312,17 @@ export class Hub {
     log.info({ url: this.url, kubeconfig: this.kubeconfigPath }, "hub ready");
   }
 
+  /**
+   * Is the pod a bound token names still there with that uid? Upstream's bound-object check:
+   * a pod deleted more than 60 s ago (or gone, or re-created) invalidates its tokens.
+   */
+  private podStillBound(ns: string, name: string, uid: string): boolean {
+    const pod = this.edge?.index.pod(ns, name);
+    if (!pod || pod.metadata.uid !== uid) return false;
+    const del = pod.metadata.deletionTimestamp;
+    return !del || Date.parse(del) > Date.now() - 60_000;
+  }
+
   /** the address nodes and pods reach the hub at (the `kubernetes` service's endpoint) */
   private nodeAddress(): string | undefined {
     const a = this.cfg.advertiseAddress ?? this.cfg.bindAddress;
@@ -318,6 +349,7 @@ export class Hub {
     this.gcRunning = false;
     for (const c of this.controllers) c.stop();
     for (const p of this.streamParts) p.stop();
+    this.tokenIssuer?.stop();
     this.nsController?.stop();
     await this.edge?.stop();
     await this.server?.stop();

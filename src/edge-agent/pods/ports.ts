@@ -31,11 +31,20 @@ export interface PodSource {
   /** Called after any change of the desired set or a referenced object; returns an unsubscribe. */
   onChange(cb: () => void): () => void;
   /**
-   * A service account token for a projected volume, when the hub has issued one. Optional: until
-   * the hub issues tokens the token file is omitted (with an event) rather than faked.
+   * The pod-bound service account token for a projected `serviceAccountToken` source ("" audience
+   * = the API server's), from the hub over the edge link (src/edge-agent/tokens). An error fails
+   * the mount (FailedMount, retried), as upstream. Optional: a source without it (a rig with no
+   * hub) gets the token file omitted with an event, never a fake credential.
    */
-  serviceAccountToken?(pod: KubeObject, audience: string, expirationSeconds: number): string | undefined;
+  serviceAccountToken?(
+    pod: KubeObject,
+    audience: string,
+    expirationSeconds: number,
+  ): Promise<ServiceAccountTokenResult>;
 }
+
+/** a token, or why there is none (said in the FailedMount event) */
+export type ServiceAccountTokenResult = { token: string } | { error: string };
 
 export type EventType = "Normal" | "Warning";
 

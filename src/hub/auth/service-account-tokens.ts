@@ -7,8 +7,10 @@
  *   made on first start), `iss` https://kubernetes.default.svc.cluster.local, `sub`
  *   system:serviceaccount:<ns>:<name>, the `kubernetes.io` claim with namespace and
  *   service account name/uid (and the pod when bound), `aud`, `exp`, `iat`, `nbf`.
- * - Verification is synchronous (signature, issuer, expiry); it does not re-check that the
- *   ServiceAccount still exists, which upstream does for bound tokens.
+ * - Verification is synchronous (signature, issuer, expiry). A token bound to a pod is also
+ *   checked against the live pod (name and uid, through the injected `BoundPodCheck`, which
+ *   reads an in-memory index): a deleted or re-created pod's token stops working, as upstream's
+ *   bound-object validation does. It does not re-check that the ServiceAccount still exists.
  */
 import {
   createHash,
@@ -21,6 +23,7 @@ import {
 } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { isObject } from "../../api/object.js";
 import { writeFileAtomic } from "../../lib/fsutil.js";
 import type { UserInfo } from "../apiserver/auth.js";
 
@@ -49,6 +52,9 @@ interface Claims {
     pod?: { name: string; uid: string };
   };
 }
+
+/** is the pod a token is bound to still the live one? (upstream: bound object validation) */
+export type BoundPodCheck = (namespace: string, name: string, uid: string) => boolean;
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString("base64url");
 
@@ -104,8 +110,11 @@ export class ServiceAccountTokens {
     };
   }
 
-  /** the user a valid token stands for, or undefined (bad signature, issuer, or expired) */
-  verify(token: string, now = new Date()): UserInfo | undefined {
+  /**
+   * the user a valid token stands for, or undefined (bad signature, issuer, expired, or bound to
+   * a pod that `boundPod` says is gone)
+   */
+  verify(token: string, now = new Date(), boundPod?: BoundPodCheck): UserInfo | undefined {
     const parts = token.split(".");
     if (parts.length !== 3) return undefined;
     const [head, body, sig] = parts as [string, string, string];
@@ -125,6 +134,8 @@ export class ServiceAccountTokens {
     const t = Math.floor(now.getTime() / 1000);
     if (c.iss !== TOKEN_ISSUER || c.exp <= t || c.nbf > t + 60) return undefined;
     const k = c["kubernetes.io"];
+    if (!isObject(k) || !isObject(k.serviceaccount)) return undefined;
+    if (k.pod && boundPod && !boundPod(k.namespace, k.pod.name, k.pod.uid)) return undefined;
     return {
       username: c.sub,
       uid: k.serviceaccount.uid,

@@ -49,8 +49,25 @@ export function tokenRequestHandler(tokens: ServiceAccountTokens): (call: Call) 
     const audiences = Array.isArray(spec.audiences)
       ? spec.audiences.filter((a): a is string => typeof a === "string")
       : [];
-    const bound =
+    const ref =
       isObject(spec.boundObjectRef) && spec.boundObjectRef.kind === "Pod" ? spec.boundObjectRef : undefined;
+    // upstream: the bound pod must exist; its uid is filled in (or must match when given), since
+    // the authenticator refuses a token whose pod uid is not the live pod's
+    let bound: Record<string, unknown> | undefined;
+    if (ref) {
+      const podName = String(ref.name ?? "");
+      const pod = await parts.store.tryGet(parts.registry.byKind("", "Pod")!, rr.namespace, podName);
+      if (!pod) throw ApiError.notFound("pods", podName);
+      if (ref.uid && ref.uid !== pod.metadata.uid) {
+        throw ApiError.conflict(
+          "pods",
+          podName,
+          "",
+          `the UID in the bound object reference (${String(ref.uid)}) does not match the UID in record. The object might have been deleted and then recreated`,
+        );
+      }
+      bound = { ...ref, uid: pod.metadata.uid };
+    }
     const t = tokens.issue({
       namespace: rr.namespace ?? "",
       name: rr.name ?? "",

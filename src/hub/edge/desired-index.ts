@@ -49,6 +49,7 @@ import {
   REGISTRY_PREFIX,
   resourceOf,
   SCOPED_RESOURCES,
+  syncKey,
   volumeNode,
 } from "./desired-refs.js";
 import { nodeView, sameView } from "./node-view.js";
@@ -176,6 +177,14 @@ export class DesiredIndex implements DesiredSource {
     return () => set.delete(onChange);
   }
 
+  /**
+   * A pod as the index holds it (read-only), by name: the API server's check that a bound
+   * service account token's pod still exists, synchronously and without a store read.
+   */
+  pod(namespace: string, name: string): KubeObject | undefined {
+    return this.objects.get(syncKey(POD, namespace, name))?.object;
+  }
+
   /** (Re)builds everything from the store, then follows the watch. */
   private async load(): Promise<void> {
     const backend = this.opts.backend;
@@ -191,19 +200,21 @@ export class DesiredIndex implements DesiredSource {
       },
       onError: (err) => this.lost(err),
     });
-    this.objects = new Map();
+    // built aside and swapped in: pod() keeps answering from the old map while the lists run
+    const objects = new Map<string, Held>();
     let base = from;
     for (const prefix of PREFIXES) {
       const r = await backend.list(prefix);
       base = Math.max(base, r.revision);
       for (const kv of r.items) {
         const key = kv.key.slice(REGISTRY_PREFIX.length);
-        this.objects.set(key, {
+        objects.set(key, {
           revision: kv.revision,
           object: agentView(key, decodeStored(kv.value, kv.revision)),
         });
       }
     }
+    this.objects = objects;
     this.base = base;
     this.processed = base;
     this.podsByNode = new Map();

@@ -3,8 +3,11 @@
  * cluster: the `kubernetes` Endpoints point at the address the node namespaces reach (the hub's
  * advertised host address on the dev LAN) and its bound HTTPS port; a pod resolves the name
  * through the cluster DNS to 10.43.0.1 and talks TLS through that ClusterIP to the hub's
- * /healthz (anonymous, so no token is needed to prove the path).
+ * /healthz (anonymous, so no token is needed to prove the path). The pod's projected service
+ * account volume (admission + the agent process's token manager over MQTT) holds a token that
+ * the hub accepts with the CA from the same volume.
  */
+import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DevClusterFixture, type PodInfo } from "../../helpers/dev-cluster-fixture.js";
 import { hasDocker, hasRoot, need } from "../../helpers/prereq.js";
@@ -69,4 +72,26 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("kubernetes service on a dev clus
     // the control: a ClusterIP port nothing serves does not produce a TLS answer
     expect(tryGet("https://10.43.0.1:444/healthz")).not.toMatch(/TLS error from peer|^ok$/);
   }, 150_000);
+
+  it("projects a service account token, CA and namespace that the hub accepts", async () => {
+    const dir = "/var/run/secrets/kubernetes.io/serviceaccount";
+    const token = f.exec(pod, ["cat", `${dir}/token`]);
+    const ca = f.exec(pod, ["cat", `${dir}/ca.crt`]);
+    expect(f.exec(pod, ["cat", `${dir}/namespace`])).toBe("default");
+    const s = f.cluster.state;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `https://${s.hostIP}:${s.httpsPort}/api/v1/namespaces/default/pods`,
+        { ca, headers: { authorization: `Bearer ${token}` } },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    // authenticated as system:serviceaccount:default:default; authorization decides the rest
+    expect([200, 403]).toContain(status);
+  });
 });

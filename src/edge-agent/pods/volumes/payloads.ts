@@ -6,9 +6,10 @@
  * - Without `items` every key becomes a file; with `items` only the listed keys, each at its
  *   path. A missing object or key fails the mount unless `optional`, with upstream's message.
  * - File mode: item.mode, else the volume's defaultMode, else 0644.
- * - serviceAccountToken: the hub does not issue tokens yet. A token is written only when the
- *   source supplies one; otherwise the file is left out and the caller reports it, so a pod
- *   never runs with a fake credential it might mistake for a real one.
+ * - serviceAccountToken: the caller fetches tokens first (from the hub, src/edge-agent/tokens)
+ *   and hands them in. A token is written only when one is supplied; otherwise the file is left
+ *   out and the caller reports it, so a pod never runs with a fake credential it might mistake
+ *   for a real one.
  */
 import type {
   ConfigMapProjection,

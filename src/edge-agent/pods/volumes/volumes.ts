@@ -11,10 +11,14 @@
  * - subPath / subPathExpr mounts are resolved per container (subPathExpr expands `$(VAR)` from
  *   the container's env) and refused on traversal; such mounts do not see later updates,
  *   exactly like upstream's subPath bind mounts.
- * - Setup errors are VolumeError (FailedMount); the pod waits and is retried.
+ * - Setup errors are VolumeError (FailedMount); the pod waits and is retried. Service account
+ *   tokens come from the PodSource (the hub, over the link): a pod waits for its first token,
+ *   but a failed refresh keeps the files already projected, so a running pod is never held
+ *   back by a hub it cannot reach.
  */
-import { rmSync } from "node:fs";
-import type { Container, ServiceAccountTokenProjection } from "kubernetes-types/core/v1";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Container, ServiceAccountTokenProjection, VolumeProjection } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../../api/object.js";
 import { expandVarRefs } from "../../runtime/docker-mapping.js";
 import type { BindMount } from "../../runtime/runtime.js";
@@ -80,9 +84,18 @@ export async function prepareVolumes(
         out.set(name, { path: dir, readOnly: true });
       } else if (v.projected) {
         const dir = volumeDir(dataDir, uid, "projected", name);
-        const token = (p: ServiceAccountTokenProjection) =>
-          deps.source.serviceAccountToken?.(podObj, p.audience ?? "", p.expirationSeconds ?? 3600);
-        const r = projectedPayload(ctx, v.projected, lookup, token);
+        let tokens: Map<ServiceAccountTokenProjection, string>;
+        try {
+          tokens = await projectedTokens(podObj, name, v.projected.sources ?? [], deps.source);
+        } catch (err) {
+          if (!(err instanceof VolumeError) || !existsSync(join(dir, "..data"))) throw err;
+          // as kubelet: a failed refresh keeps what was projected (the token until it expires,
+          // and after), so a pod offline for hours still runs and restarts its containers
+          deps.warn("FailedMount", `${err.message}; keeping the files projected before`);
+          out.set(name, { path: dir, readOnly: true });
+          continue;
+        }
+        const r = projectedPayload(ctx, v.projected, lookup, (p) => tokens.get(p));
         writeAtomic(dir, r.payload);
         for (const t of r.missingTokens) {
           deps.warn(
@@ -116,6 +129,28 @@ export async function prepareVolumes(
       if (err instanceof PayloadError || err instanceof ConfigError) throw new VolumeError(name, err.message);
       throw new VolumeError(name, (err as Error).message);
     }
+  }
+  return out;
+}
+
+/**
+ * Tokens of a projected volume's serviceAccountToken sources, fetched before the payload is
+ * built (the source may have to ask the hub); an error fails the mount with the reason.
+ */
+async function projectedTokens(
+  pod: KubeObject,
+  volume: string,
+  sources: readonly VolumeProjection[],
+  source: PodSource,
+): Promise<Map<ServiceAccountTokenProjection, string>> {
+  const out = new Map<ServiceAccountTokenProjection, string>();
+  if (!source.serviceAccountToken) return out;
+  for (const s of sources) {
+    const p = s.serviceAccountToken;
+    if (!p) continue;
+    const r = await source.serviceAccountToken(pod, p.audience ?? "", p.expirationSeconds ?? 3600);
+    if ("error" in r) throw new VolumeError(volume, `failed to fetch token: ${r.error}`);
+    out.set(p, r.token);
   }
   return out;
 }

@@ -2,7 +2,10 @@
  * Namespace controller: what every namespace needs and how it goes away.
  *
  * - Defaults (upstream's serviceaccounts controller and root-ca-cert-publisher): each live
- *   namespace gets a `default` ServiceAccount and a `kube-root-ca.crt` ConfigMap.
+ *   namespace gets a `default` ServiceAccount and a `kube-root-ca.crt` ConfigMap. Both are
+ *   kept: watches re-queue the namespace when someone deletes or edits them, and the
+ *   ConfigMap's ca.crt is set back to the hub's CA when it differs (pods' projected service
+ *   account volumes read it to trust https://kubernetes.default.svc).
  * - Lifecycle: a namespace with deletionTimestamp is Terminating; its contents are deleted
  *   (every namespaced resource in the registry), then the `kubernetes` finalizer is removed
  *   from spec.finalizers, which deletes the namespace.
@@ -19,6 +22,8 @@ import type { ResourceRegistry } from "../../apiserver/registry.js";
 import type { ResourceInfo } from "../../apiserver/resource-info.js";
 import type { Watch } from "../../store/backend.js";
 
+const ROOT_CA_CONFIGMAP = "kube-root-ca.crt";
+
 export interface NamespaceControllerDeps {
   store: ObjectStore;
   registry: ResourceRegistry;
@@ -29,6 +34,7 @@ export interface NamespaceControllerDeps {
 export class NamespaceController {
   private readonly queue: WorkQueue;
   private watch: Watch | undefined;
+  private childWatches: Watch[] = [];
 
   constructor(private readonly deps: NamespaceControllerDeps) {
     this.queue = new WorkQueue((k) => this.reconcile(k), {
@@ -54,12 +60,32 @@ export class NamespaceController {
       },
       onError: (err) => this.deps.logger.error({ err }, "namespace watch ended"),
     });
+    this.childWatches = [
+      this.watchNamed(this.res("", "ConfigMap"), ROOT_CA_CONFIGMAP),
+      this.watchNamed(this.res("", "ServiceAccount"), "default"),
+    ];
     // watches on the children: a namespace waiting for its contents is re-checked as they go
     for (const kv of list.items) this.queue.add(kv.key.slice(prefix.length));
   }
 
+  /** re-queues the namespace when its object `name` of this kind is written or deleted */
+  private watchNamed(info: ResourceInfo, name: string): Watch {
+    const prefix = this.deps.store.prefix(info);
+    return this.deps.store.backend.watch(prefix, {
+      fromRevision: this.deps.store.backend.currentRevision(),
+      onEvents: (events) => {
+        for (const e of events) {
+          const [ns, n] = e.kv.key.slice(prefix.length).split("/");
+          if (n === name && ns) this.queue.add(ns);
+        }
+      },
+      onError: (err) => this.deps.logger.error({ err, resource: info.resource }, "watch ended"),
+    });
+  }
+
   stop(): void {
     this.watch?.cancel();
+    for (const w of this.childWatches.splice(0)) w.cancel();
     this.queue.stop();
   }
 
@@ -77,17 +103,37 @@ export class NamespaceController {
       kind: "ServiceAccount",
       metadata: { name: "default" },
     });
-    await this.ensure(this.res("", "ConfigMap"), name, {
+    await this.publishRootCA(name);
+  }
+
+  /** kube-root-ca.crt created when missing, its ca.crt set back to the hub's CA when changed */
+  private async publishRootCA(ns: string): Promise<void> {
+    const info = this.res("", "ConfigMap");
+    const cur = await this.deps.store.tryGet(info, ns, ROOT_CA_CONFIGMAP);
+    const caPem = this.deps.caPem;
+    if (cur) {
+      if ((cur.data as Record<string, unknown> | undefined)?.["ca.crt"] === caPem) return;
+      try {
+        await this.deps.store.guaranteedUpdate(info, ns, ROOT_CA_CONFIGMAP, (o) => ({
+          ...o,
+          data: { ...((o.data as Record<string, string> | undefined) ?? {}), "ca.crt": caPem },
+        }));
+      } catch (e) {
+        if (!(e instanceof ApiError && (e.code === 404 || e.code === 403))) throw e;
+      }
+      return;
+    }
+    await this.ensure(info, ns, {
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: {
-        name: "kube-root-ca.crt",
+        name: ROOT_CA_CONFIGMAP,
         annotations: {
           "kubernetes.io/description":
             "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.",
         },
       },
-      data: { "ca.crt": this.deps.caPem },
+      data: { "ca.crt": caPem },
     });
   }
 
