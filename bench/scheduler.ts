@@ -12,12 +12,14 @@
  *
  * Targets (this 2-core machine): ≥ 500 pods/s bound, all Available < 60 s, RSS < 300 MB.
  * Run: npm run bench -- scheduler [--quick] (quick: 100 nodes, 10 × 100 pods, for development);
- * BENCH_NODES / BENCH_GROUPS / BENCH_PER_GROUP override the sizes.
+ * BENCH_NODES / BENCH_GROUPS / BENCH_PER_GROUP override the sizes; BENCH_HEAP_SNAPSHOT=FILE writes
+ * a heap snapshot once everything is Available.
  * Result: bench/results/scheduler-<date>.json (also printed).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { writeHeapSnapshot } from "node:v8";
 import type { KubeObject } from "../src/api/object.js";
 import { refs } from "../src/client/client.js";
 import type { SharedInformers } from "../src/hub/controllers/shared-informers.js";
@@ -136,6 +138,8 @@ async function main(): Promise<void> {
   const rssEnd = process.memoryUsage().rss;
   rssPeak = Math.max(rssPeak, rssEnd);
   clearInterval(sampler);
+  // BENCH_HEAP_SNAPSHOT=file: what holds the memory at the end (open in Chrome DevTools)
+  if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
   const heap = process.memoryUsage();
   const result = {
     benchmark: "scheduler",
