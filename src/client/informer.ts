@@ -4,6 +4,8 @@
  * only enqueue keys (STYLE.md); reconcilers read from the cache.
  *
  * "NEVER modify objects from the store": objects in the cache are shared; clone before change.
+ * An optional transform (upstream's SetTransform) trims each object once as it enters the cache,
+ * e.g. dropping managedFields nobody here reads.
  */
 import type { KubeObject } from "../api/object.js";
 import type { Client, ClientWatch, ClientWatchEvent, ResourceRef } from "./client.js";
@@ -14,8 +16,26 @@ export interface InformerHandlers {
   onDelete?(obj: KubeObject): void;
 }
 
+/**
+ * What a consumer of a (possibly shared) informer sees: a read-only cache plus handlers.
+ * start() resolves once the cache is synced; stop() detaches this consumer.
+ */
+export interface InformerCache {
+  readonly ref: ResourceRef;
+  get(key: string): KubeObject | undefined;
+  list(filter?: (o: KubeObject) => boolean): KubeObject[];
+  /** handlers added after sync get onAdd for every cached object first; returns a remover */
+  addHandlers(h: InformerHandlers): () => void;
+  hasSynced(): boolean;
+  waitForSync(): Promise<void>;
+  start(): Promise<void>;
+  stop(): void;
+}
+
 export interface InformerOptions {
   namespace?: string;
+  /** applied once to every listed or watched object before it is cached and handed out */
+  transform?: (obj: KubeObject) => KubeObject;
   /** wait before relisting after an error */
   relistDelayMs?: number;
   onError?: (err: Error) => void;
@@ -26,9 +46,10 @@ export function objectKey(obj: KubeObject): string {
   return ns ? `${ns}/${obj.metadata.name}` : (obj.metadata.name ?? "");
 }
 
-export class Informer {
+export class Informer implements InformerCache {
   private readonly cache = new Map<string, KubeObject>();
-  private readonly handlers: InformerHandlers[] = [];
+  /** replaced, never spliced: removing a handler during an emit must not skip another */
+  private handlers: InformerHandlers[] = [];
   private watch: ClientWatch | undefined;
   private synced = false;
   private stopped = false;
@@ -41,9 +62,17 @@ export class Informer {
     private readonly opts: InformerOptions = {},
   ) {}
 
-  addHandlers(h: InformerHandlers): void {
-    this.handlers.push(h);
+  addHandlers(h: InformerHandlers): () => void {
+    this.handlers = [...this.handlers, h];
     if (this.synced) for (const o of this.cache.values()) h.onAdd?.(o);
+    return () => {
+      this.handlers = this.handlers.filter((x) => x !== h);
+    };
+  }
+
+  /** objects cached */
+  get size(): number {
+    return this.cache.size;
   }
 
   async start(): Promise<void> {
@@ -81,7 +110,9 @@ export class Informer {
     try {
       const res = await this.client.list(this.ref, this.opts.namespace);
       const seen = new Set<string>();
-      for (const o of res.items) {
+      const tf = this.opts.transform;
+      for (const item of res.items) {
+        const o = tf ? tf(item) : item;
         const k = objectKey(o);
         seen.add(k);
         const old = this.cache.get(k);
@@ -130,16 +161,18 @@ export class Informer {
   }
 
   private apply(events: ClientWatchEvent[]): void {
+    const tf = this.opts.transform;
     for (const e of events) {
-      const k = objectKey(e.object);
+      const obj = tf ? tf(e.object) : e.object;
+      const k = objectKey(obj);
       const old = this.cache.get(k);
       if (e.type === "DELETED") {
         this.cache.delete(k);
-        this.emit((h) => h.onDelete?.(e.object));
+        this.emit((h) => h.onDelete?.(obj));
       } else {
-        this.cache.set(k, e.object);
-        if (old) this.emit((h) => h.onUpdate?.(e.object, old));
-        else this.emit((h) => h.onAdd?.(e.object));
+        this.cache.set(k, obj);
+        if (old) this.emit((h) => h.onUpdate?.(obj, old));
+        else this.emit((h) => h.onAdd?.(obj));
       }
     }
   }

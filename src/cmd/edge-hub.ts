@@ -8,7 +8,6 @@ import { Hub } from "../hub/hub.js";
 import type { AddressPool } from "../lb/index.js";
 import { parseFlags, parsePort, UsageError } from "../lib/args.js";
 import { createLogger } from "../lib/logger.js";
-import { tokenMain } from "./hub-token.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/edgekube/hub";
 
@@ -44,7 +43,11 @@ export async function hubMain(argv: string[]): Promise<number> {
       case "kubeconfig":
         return kubeconfig(rest);
       case "token":
-        return await tokenMain(rest, (text) => process.stdout.write(text), DEFAULT_DATA_DIR);
+        return await (await import("./hub-token.js")).tokenMain(
+          rest,
+          (text) => process.stdout.write(text),
+          DEFAULT_DATA_DIR,
+        );
       case undefined:
       case "help":
       case "--help":

@@ -2,11 +2,16 @@
  * The one program. `edgekube hub …` and `edgekube agent …`, also reachable as `edge-hub …`
  * and `edge-agent …` (argv[0] dispatch: the launcher passes the name it was invoked as).
  * Only src/cmd reads argv and the environment.
+ *
+ * The hub and agent halves are imported on demand: a hub never loads Docker, systeminformation
+ * or the DNS server (≈38 MB resident), an agent never loads the API server.
  */
 import { basename } from "node:path";
 import { buildCommit, EDGEKUBE_VERSION } from "../lib/version.js";
-import { agentMain } from "./edge-agent.js";
-import { hubMain } from "./edge-hub.js";
+
+const hubMain = async (argv: string[]): Promise<number> => (await import("./edge-hub.js")).hubMain(argv);
+const agentMain = async (argv: string[]): Promise<number> =>
+  (await import("./edge-agent.js")).agentMain(argv);
 
 export const USAGE = `Usage:
   edgekube hub <command> [flags]     (also: edge-hub <command>)

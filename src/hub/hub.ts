@@ -28,7 +28,7 @@ import { ApiServer, type ExtraApi, type ResourceUpgradeHandler } from "./apiserv
 import type { Schema } from "./apiserver/validation/unknown-fields.js";
 import { ServiceAccountTokens } from "./auth/service-account-tokens.js";
 import { tokenRequestHandler } from "./auth/token-request.js";
-import { type Controller, createControllers, EventRecorder } from "./controllers/index.js";
+import { type Controller, createControllers, EventRecorder, SharedInformers } from "./controllers/index.js";
 import { NamespaceController } from "./controllers/namespace/namespace-controller.js";
 import { applyDefaultStorageClass } from "./controllers/volume/index.js";
 import { EdgeService } from "./edge/index.js";
@@ -38,6 +38,7 @@ import { LocalClient } from "./local-client.js";
 import { MetricsStore, metricsApi } from "./metrics/index.js";
 import { podSubresources } from "./pod-subresources.js";
 import { Scheduler, StoreBinder } from "./scheduler/index.js";
+import { SharedObjects } from "./shared-objects.js";
 import { SqliteBackend } from "./store/index.js";
 import { podStreams } from "./streams/index.js";
 
@@ -88,6 +89,17 @@ export interface ApiExtensions {
 
 export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
+/** what the edge desired index holds besides Nodes (held as views): cached once, shared */
+const DESIRED_RESOURCES = [
+  refs.pods,
+  refs.services,
+  refs.endpointslices,
+  refs.configmaps,
+  refs.secrets,
+  refs.persistentvolumeclaims,
+  refs.persistentvolumes,
+];
+
 export class Hub {
   private readonly abort = new AbortController();
   private backend: SqliteBackend | undefined;
@@ -100,6 +112,8 @@ export class Hub {
   private tokenIssuer: TokenIssuer | undefined;
   /** the garbage collector runs: deletes with Foreground/Orphan get their finalizers */
   private gcRunning = false;
+  /** the one informer factory: controllers, scheduler and (through SharedObjects) edge sync */
+  informers: SharedInformers | undefined;
   client: LocalClient | undefined;
   store: ObjectStore | undefined;
   registry: ResourceRegistry | undefined;
@@ -191,6 +205,14 @@ export class Hub {
     };
     const client = new LocalClient(store, registry);
     this.client = client;
+    // one cache per resource for the whole hub; the desired index shares its objects
+    const objects = new SharedObjects();
+    const informers = new SharedInformers(new LocalClient(store, registry, (kv) => objects.decode(kv)), {
+      logger: log.child({ component: "informers" }),
+    });
+    objects.setLookup((group, resource, key) => informers.cached(group, resource, key));
+    informers.register(...DESIRED_RESOURCES);
+    this.informers = informers;
     const now = () => new Date();
     const binder = new StoreBinder(store, registry, now);
     const saTokens = ServiceAccountTokens.loadOrCreate(cfg.dataDir);
@@ -215,6 +237,7 @@ export class Hub {
       mqttPort: cfg.mqttPort ?? 8883,
       clusterCIDR: cfg.clusterCIDR,
       serviceCIDR: cfg.serviceCIDR,
+      objects,
       podCreateRevision: async (ns, name) =>
         (await backend.get(store.key(podsInfo, ns, name)))?.createRevision,
       logger: log.child({ component: "edge" }),
@@ -274,6 +297,8 @@ export class Hub {
       logger: log.child({ component: "apiserver" }),
     });
     await this.bootstrap(store, registry);
+    // synced before the desired index builds, so its first build reuses these objects
+    await informers.start();
     await edge.start();
     await tokenIssuer.start(this.abort.signal);
     await mux.start(this.abort.signal);
@@ -293,7 +318,7 @@ export class Hub {
 
     const events = new EventRecorder(client, log.child({ component: "events" }), now);
     this.controllers = createControllers(
-      { client, events, logger: log, now },
+      { client, events, logger: log, now, informers },
       {
         clusterCIDR: cfg.clusterCIDR,
         nodeMonitorGracePeriodSeconds: cfg.nodeMonitorGracePeriodSeconds,
@@ -304,7 +329,14 @@ export class Hub {
       },
     );
     this.controllers.push(
-      new Scheduler({ client, events, logger: log.child({ component: "scheduler" }), now, binder }),
+      new Scheduler({
+        client,
+        events,
+        logger: log.child({ component: "scheduler" }),
+        now,
+        binder,
+        informers,
+      }),
     );
     for (const c of this.controllers) await c.start(this.abort.signal);
     this.gcRunning = this.controllers.some((c) => c.name === "garbage-collector");
@@ -348,6 +380,7 @@ export class Hub {
     this.abort.abort();
     this.gcRunning = false;
     for (const c of this.controllers) c.stop();
+    this.informers?.stop();
     for (const p of this.streamParts) p.stop();
     this.tokenIssuer?.stop();
     this.nsController?.stop();

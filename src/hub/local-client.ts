@@ -2,6 +2,10 @@
  * LocalClient: the Client contract served in-process from the hub's object store, for the
  * hub's own controllers and scheduler. Same semantics as the HTTP API (defaults, validation,
  * optimistic concurrency, finalizers) without encoding requests.
+ *
+ * Objects from get() and writes are private copies. Listed and watched objects are private
+ * copies too unless a `decode` is given: the hub's shared informers get a client whose lists
+ * and watches decode through SharedObjects (read-only objects shared with the desired index).
  */
 import { ApiError } from "../api/errors.js";
 import type { KubeObject } from "../api/object.js";
@@ -17,12 +21,15 @@ import { decodeStored } from "./apiserver/codec.js";
 import type { ObjectStore } from "./apiserver/object-store.js";
 import type { ResourceRegistry } from "./apiserver/registry.js";
 import type { ResourceInfo } from "./apiserver/resource-info.js";
-import { CompactedError } from "./store/backend.js";
+import { CompactedError, type KeyValue } from "./store/backend.js";
+
+const privateCopy = (kv: KeyValue): KubeObject => decodeStored(kv.value, kv.revision);
 
 export class LocalClient implements Client {
   constructor(
     private readonly store: ObjectStore,
     private readonly registry: ResourceRegistry,
+    private readonly decode: (kv: KeyValue) => KubeObject = privateCopy,
   ) {}
 
   private info(ref: ResourceRef): ResourceInfo {
@@ -38,7 +45,7 @@ export class LocalClient implements Client {
   async list(ref: ResourceRef, namespace?: string): Promise<ListResult> {
     const r = await this.store.backend.list(this.store.prefix(this.info(ref), namespace));
     return {
-      items: r.items.map((kv) => decodeStored(kv.value, kv.revision)),
+      items: r.items.map((kv) => this.decode(kv)),
       resourceVersion: String(r.revision),
     };
   }
@@ -58,7 +65,7 @@ export class LocalClient implements Client {
           onEvents(
             events.map((e) => ({
               type: e.type === "create" ? "ADDED" : e.type === "update" ? "MODIFIED" : "DELETED",
-              object: decodeStored(e.kv.value, e.kv.revision),
+              object: this.decode(e.kv),
             })),
           );
         },

@@ -15,7 +15,7 @@ import type {
   ResourceRef,
 } from "../../src/client/client.js";
 import { EventRecorder } from "../../src/hub/controllers/events.js";
-import { SharedInformers } from "../../src/hub/controllers/workload-common/shared-informers.js";
+import { SharedInformers } from "../../src/hub/controllers/shared-informers.js";
 import { silentLogger } from "../../src/lib/logger.js";
 
 export interface Action {
@@ -236,8 +236,9 @@ export function fakeWorkloadDeps(start = "2024-01-01T00:00:00Z"): {
   const now = () => clock.now;
   const client = new FakeWorkloadClient(now);
   const logger = silentLogger();
-  const deps = { client, events: new EventRecorder(client, logger, now), logger, now };
-  return { client, deps, clock, informers: new SharedInformers(client) };
+  const informers = new SharedInformers(client);
+  const deps = { client, events: new EventRecorder(client, logger, now), logger, now, informers };
+  return { client, deps, clock, informers };
 }
 
 /** the reasons and messages of recorded events, in order */

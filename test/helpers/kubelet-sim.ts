@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from "../../src/api/object.js";
 import { type Client, isNotFound, refs } from "../../src/client/client.js";
-import { Informer } from "../../src/client/informer.js";
+import { Informer, type InformerCache } from "../../src/client/informer.js";
 
 export interface SimNodeOptions {
   name: string;
@@ -25,6 +25,11 @@ export interface KubeletSimOptions {
    * Return undefined to let the pod run.
    */
   exitCode?: (pod: KubeObject) => string | undefined;
+  /**
+   * read pods from this cache (e.g. the hub's shared pod informer) instead of a private one:
+   * benchmarks that measure the hub's memory must not count a second copy of every pod
+   */
+  pods?: InformerCache;
 }
 
 function now(): string {
@@ -33,7 +38,7 @@ function now(): string {
 
 export class KubeletSim {
   private readonly nodes = new Map<string, SimNodeOptions>();
-  private informer: Informer | undefined;
+  private informer: InformerCache | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ipSeq = 2;
   private stopped = false;
@@ -112,7 +117,7 @@ export class KubeletSim {
   }
 
   async start(): Promise<void> {
-    this.informer = new Informer(this.client, refs.pods);
+    this.informer = this.opts.pods ?? new Informer(this.client, refs.pods);
     this.informer.addHandlers({ onAdd: (p) => void this.sync(p), onUpdate: (p) => void this.sync(p) });
     await this.informer.start();
     const renew = async () => {

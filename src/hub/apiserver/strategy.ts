@@ -74,6 +74,11 @@ export function prepareForUpdate(
     creationTimestamp: old.metadata.creationTimestamp,
     generation: old.metadata.generation,
   };
+  // as upstream's field manager: an update without managedFields keeps the live ones (the
+  // hub's controllers write from informer caches, which drop them)
+  if (next.metadata.managedFields === undefined && old.metadata.managedFields !== undefined) {
+    next.metadata.managedFields = old.metadata.managedFields;
+  }
   if (old.metadata.deletionTimestamp) {
     next.metadata.deletionTimestamp = old.metadata.deletionTimestamp;
     if (old.metadata.deletionGracePeriodSeconds !== undefined) {

@@ -2,6 +2,7 @@
 import type { Client } from "../../client/client.js";
 import type { Logger } from "../../lib/logger.js";
 import type { EventRecorder } from "./events.js";
+import type { SharedInformers } from "./shared-informers.js";
 
 export interface Controller {
   readonly name: string;
@@ -14,4 +15,6 @@ export interface ControllerDeps {
   events: EventRecorder;
   logger: Logger;
   now: () => Date;
+  /** the hub's one informer factory: every consumer reads the same read-only caches */
+  informers: SharedInformers;
 }

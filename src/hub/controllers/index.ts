@@ -1,5 +1,6 @@
 /**
- * The controller manager's list: every controller the hub runs, built from shared deps.
+ * The controller manager's list: every controller the hub runs, built from shared deps
+ * (deps.informers is the hub's one informer factory, shared with the scheduler and edge).
  * (The namespace controller predates this list and is started by the hub directly.)
  */
 import type { AddressPool } from "../../lb/index.js";
@@ -18,12 +19,12 @@ import { LoadBalancerController } from "./loadbalancer/index.js";
 import { NodeIpamController } from "./node-lifecycle/node-ipam-controller.js";
 import { NodeLifecycleController } from "./node-lifecycle/node-lifecycle-controller.js";
 import { ReplicaSetController } from "./replicaset/replicaset-controller.js";
-import { SharedInformers } from "./shared-informers.js";
 import { PersistentVolumeController } from "./volume/index.js";
 import { workloadControllers } from "./workload-common/workload-controllers.js";
 
 export type { Controller, ControllerDeps } from "./controller.js";
 export { EventRecorder } from "./events.js";
+export { SharedInformers } from "./shared-informers.js";
 
 export interface ControllerOptions {
   clusterCIDR: string;
@@ -40,11 +41,10 @@ export interface ControllerOptions {
 }
 
 export function createControllers(deps: ControllerDeps, opts: ControllerOptions): Controller[] {
-  const informers = new SharedInformers(deps.client, deps.logger);
   return [
-    new ReplicaSetController(deps, { informers }),
-    new DeploymentController(deps, { informers }),
-    new GarbageCollector(deps, { informers }),
+    new ReplicaSetController(deps),
+    new DeploymentController(deps),
+    new GarbageCollector(deps),
     ...workloadControllers(deps),
     new NodeIpamController(deps, opts.clusterCIDR),
     new NodeLifecycleController(deps, {

@@ -23,6 +23,8 @@
  *   rebuild revision, so agents with an older watermark get a snapshot: nothing is lost, and
  *   since a snapshot replaces the agent's set, nothing is duplicated.
  * - Reverse index (referenced key → nodes) so a Secret change touches only the nodes that use it.
+ * - Objects are decoded through SharedObjects: read-only, without managedFields, and the same
+ *   object the hub's shared informers cache for that write (one copy of each pod, not two).
  * - Nodes are held and sent as their agent view (node-view.ts); a Node write that leaves the
  *   view unchanged (status, heartbeats) changes no set and notifies nobody.
  * - digest(node) (set-digest.ts): the shared part's digest is kept incrementally, a node's
@@ -34,7 +36,7 @@ import type { Logger } from "../../lib/logger.js";
 import type { DesiredChange, DesiredObject } from "../../transport/envelope.js";
 import { entryHash, SetDigest } from "../../transport/set-digest.js";
 import type { DesiredSource } from "../../transport/sync-hub.js";
-import { decodeStored } from "../apiserver/codec.js";
+import { SharedObjects } from "../shared-objects.js";
 import type { Backend, Watch, WatchEvent } from "../store/backend.js";
 import { ChangeLog } from "./change-log.js";
 import {
@@ -59,6 +61,11 @@ export interface DesiredIndexOptions {
   logger: Logger;
   /** per-log bound before old history is dropped (agents behind it get a snapshot) */
   maxLogEntries?: number;
+  /**
+   * decodes stored values; the hub passes the SharedObjects its informers use, so pods,
+   * Services, ConfigMaps … are held once for both (default: a private one)
+   */
+  objects?: SharedObjects;
 }
 
 interface Held {
@@ -99,9 +106,11 @@ export class DesiredIndex implements DesiredSource {
   private buffer: WatchEvent[] | undefined;
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly decoder: SharedObjects;
 
   constructor(private readonly opts: DesiredIndexOptions) {
     this.log = opts.logger.child({ component: "desired-index" });
+    this.decoder = opts.objects ?? new SharedObjects();
   }
 
   async start(signal?: AbortSignal): Promise<void> {
@@ -210,7 +219,7 @@ export class DesiredIndex implements DesiredSource {
         const key = kv.key.slice(REGISTRY_PREFIX.length);
         objects.set(key, {
           revision: kv.revision,
-          object: agentView(key, decodeStored(kv.value, kv.revision)),
+          object: agentView(key, this.decoder.decode(kv)),
         });
       }
     }
@@ -267,7 +276,7 @@ export class DesiredIndex implements DesiredSource {
       let next: KubeObject | undefined;
       if (e.type === "delete") this.objects.delete(key);
       else {
-        next = agentView(key, decodeStored(e.kv.value, rev));
+        next = agentView(key, this.decoder.decode(e.kv));
         if (cur && resourceOf(key) === NODE && sameView(cur.object, next)) {
           // a status-only write: agents keep the view they have (same bytes, same digest)
           this.objects.set(key, { ...cur, revision: rev });

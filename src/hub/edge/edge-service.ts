@@ -21,6 +21,7 @@ import type { KeyPairPem } from "../../lib/pki.js";
 import { MqttBroker } from "../../transport/broker.js";
 import { SyncHub } from "../../transport/sync-hub.js";
 import type { RouteHandler, UpgradeHandler } from "../apiserver/server.js";
+import type { SharedObjects } from "../shared-objects.js";
 import type { Backend } from "../store/backend.js";
 import { DesiredIndex } from "./desired-index.js";
 import { NodeHeartbeats } from "./heartbeats.js";
@@ -46,6 +47,8 @@ export interface EdgeServiceOptions {
   leaseFlushMs?: number;
   nodeStatusRefreshMs?: number;
   now?: () => Date;
+  /** the decoder the hub's shared informers use, so the desired index shares their objects */
+  objects?: SharedObjects;
 }
 
 export class EdgeService {
@@ -64,7 +67,11 @@ export class EdgeService {
       tls: { ca: opts.ca.certPem, cert: opts.serving.certPem, key: opts.serving.keyPem },
       logger,
     });
-    this.index = new DesiredIndex({ backend: opts.backend, logger });
+    this.index = new DesiredIndex({
+      backend: opts.backend,
+      logger,
+      ...(opts.objects ? { objects: opts.objects } : {}),
+    });
     this.heartbeats = new NodeHeartbeats({
       client: opts.client,
       logger,

@@ -26,7 +26,7 @@ import {
 import { type Client, refs } from "../../client/client.js";
 import { parseBearerToken } from "../../lib/join-token.js";
 import type { Logger } from "../../lib/logger.js";
-import { type CsrError, type KeyPairPem, readCSR, signCSR } from "../../lib/pki.js";
+import type { CsrError, KeyPairPem } from "../../lib/pki.js";
 import { NODE_CN_PREFIX, NODES_GROUP } from "../../transport/broker-auth.js";
 import { readBody, sendJson, sendRaw } from "../apiserver/http.js";
 import type { RouteHandler } from "../apiserver/server.js";
@@ -126,6 +126,8 @@ export class JoinHandler {
 
   private async sign(request: JoinRequest): Promise<string> {
     const want = `${NODE_CN_PREFIX}${request.nodeName}`;
+    // @peculiar/x509 (≈19 MB resident) loads on the first join, not with every hub
+    const { readCSR, signCSR } = await import("../../lib/pki.js");
     let subject: { commonName: string; organizations: string[] };
     try {
       subject = await readCSR(request.csr);

@@ -3,7 +3,7 @@
  * default-scheduler) onto nodes and binds them.
  *
  * Design notes
- * - Informers on nodes, pods, PVCs and PVs feed the SchedulerCache; handlers only enqueue pod
+ * - The hub's shared informers on nodes, pods, PVCs and PVs feed the SchedulerCache; handlers only enqueue pod
  *   keys. reconcile(key) re-reads the pod from the informer, decides synchronously (no await
  *   between reading the cache and assuming the pod onto its node, so concurrent reconciles
  *   never double-book capacity) and then awaits the binding. The work queue runs several
@@ -20,11 +20,12 @@
 import type { PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../api/object.js";
 import { type Client, isConflict, isNotFound, refs } from "../../client/client.js";
-import { Informer } from "../../client/informer.js";
+import type { InformerCache } from "../../client/informer.js";
 import type { Logger } from "../../lib/logger.js";
 import { type ReconcileResult, WorkQueue } from "../../lib/workqueue.js";
 import type { Controller } from "../controllers/controller.js";
 import type { EventRecorder } from "../controllers/events.js";
+import type { SharedInformers } from "../controllers/shared-informers.js";
 import type { PodBinder } from "./binding.js";
 import { Decider } from "./decide.js";
 import { SchedulerCache } from "./node-info.js";
@@ -39,6 +40,8 @@ export interface SchedulerDeps {
   logger: Logger;
   now: () => Date;
   binder: PodBinder;
+  /** the hub's informer factory: the scheduler reads the same pod and node caches as everyone */
+  informers: SharedInformers;
   /** bindings in flight at once (default 16) */
   concurrency?: number;
   /** first retry delay of an unschedulable pod (default 1000 ms, doubling to 60 s) */
@@ -65,12 +68,12 @@ export class Scheduler implements Controller {
   readonly cache = new SchedulerCache();
   private readonly queue: WorkQueue;
   private readonly decider = new Decider();
-  private readonly pods: Informer;
-  private readonly nodes: Informer;
-  private readonly pvcs: Informer;
-  private readonly pvs: Informer;
+  private readonly pods: InformerCache;
+  private readonly nodes: InformerCache;
+  private readonly pvcs: InformerCache;
+  private readonly pvs: InformerCache;
   /** namespace labels, for pod affinity terms with a namespaceSelector */
-  private readonly namespaces: Informer;
+  private readonly namespaces: InformerCache;
   /** keys whose binding is in flight: stale unbound events must not undo their accounting */
   private readonly assumed = new Set<string>();
   /** pending pods → failed attempts */
@@ -80,11 +83,11 @@ export class Scheduler implements Controller {
   private wakeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: SchedulerDeps) {
-    this.pods = new Informer(deps.client, refs.pods);
-    this.nodes = new Informer(deps.client, refs.nodes);
-    this.pvcs = new Informer(deps.client, refs.persistentvolumeclaims);
-    this.pvs = new Informer(deps.client, refs.persistentvolumes);
-    this.namespaces = new Informer(deps.client, refs.namespaces);
+    this.pods = deps.informers.informer(refs.pods);
+    this.nodes = deps.informers.informer(refs.nodes);
+    this.pvcs = deps.informers.informer(refs.persistentvolumeclaims);
+    this.pvs = deps.informers.informer(refs.persistentvolumes);
+    this.namespaces = deps.informers.informer(refs.namespaces);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
       concurrency: deps.concurrency ?? 16,
       onError: (key, err) => deps.logger.warn({ key, err }, "scheduling failed; retrying"),

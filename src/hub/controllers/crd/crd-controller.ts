@@ -19,7 +19,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { CustomResourceDefinition } from "kubernetes-types/apiextensions/v1";
 import type { KubeObject } from "../../../api/object.js";
 import { isNotFound, refs } from "../../../client/client.js";
-import { Informer } from "../../../client/informer.js";
+import type { InformerCache } from "../../../client/informer.js";
 import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
 import type { CustomResourceCatalog } from "../../apiserver/custom-resources/catalog.js";
 import { timestamp } from "../../apiserver/object-store.js";
@@ -32,14 +32,14 @@ const asCrd = (o: KubeObject) => o as unknown as CustomResourceDefinition;
 
 export class CrdController implements Controller {
   readonly name = "crd-controller";
-  readonly crds: Informer;
+  readonly crds: InformerCache;
   private readonly queue: WorkQueue;
 
   constructor(
     private readonly deps: ControllerDeps,
     private readonly catalog: CustomResourceCatalog,
   ) {
-    this.crds = new Informer(deps.client, refs.customresourcedefinitions);
+    this.crds = deps.informers.informer(refs.customresourcedefinitions);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
       concurrency: 2,
       onError: (key, err) =>

@@ -16,12 +16,12 @@
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../../api/object.js";
 import { isConflict, isNotFound, refs } from "../../../client/client.js";
-import type { Informer } from "../../../client/informer.js";
+import type { InformerCache } from "../../../client/informer.js";
 import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
 import { isJobFinished } from "../job/job-plan.js";
+import { keyOf, type SharedInformers, splitKey } from "../shared-informers.js";
 import { controllerRefOf, isControlledBy, rfc3339 } from "../workload-common/pods.js";
-import { keyOf, type SharedInformers, splitKey } from "../workload-common/shared-informers.js";
 import {
   type CronJobSpec,
   type CronJobStatus,
@@ -39,8 +39,8 @@ const COMPONENT = "cronjob-controller";
 export class CronJobController implements Controller {
   readonly name = COMPONENT;
   readonly queue: WorkQueue;
-  private readonly cronjobs: Informer;
-  private readonly jobs: Informer;
+  private readonly cronjobs: InformerCache;
+  private readonly jobs: InformerCache;
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -63,12 +63,12 @@ export class CronJobController implements Controller {
       if (r?.kind === "CronJob") this.queue.add(`${j.metadata.namespace}/${r.name}`);
     };
     this.jobs.addHandlers({ onAdd: byOwner, onUpdate: byOwner, onDelete: byOwner });
-    await this.informers.start();
+    await Promise.all([this.cronjobs, this.jobs].map((i) => i.start()));
   }
 
   stop(): void {
     this.queue.stop();
-    this.informers.stop();
+    for (const i of [this.cronjobs, this.jobs]) i.stop();
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {

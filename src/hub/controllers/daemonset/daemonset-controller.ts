@@ -15,9 +15,10 @@
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../../api/object.js";
 import { isConflict, isNotFound, refs } from "../../../client/client.js";
-import type { Informer } from "../../../client/informer.js";
+import type { InformerCache } from "../../../client/informer.js";
 import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
+import { keyOf, type SharedInformers, splitKey } from "../shared-informers.js";
 import {
   ensureRevision,
   HashCollisionError,
@@ -25,7 +26,6 @@ import {
   truncateHistory,
 } from "../workload-common/controller-history.js";
 import { controllerRefOf, isControlledBy } from "../workload-common/pods.js";
-import { keyOf, type SharedInformers, splitKey } from "../workload-common/shared-informers.js";
 import { newDaemonPod } from "./daemon-pod.js";
 import { planDaemonSet } from "./daemonset-plan.js";
 
@@ -34,10 +34,10 @@ const COMPONENT = "daemonset-controller";
 export class DaemonSetController implements Controller {
   readonly name = COMPONENT;
   readonly queue: WorkQueue;
-  private readonly dsets: Informer;
-  private readonly pods: Informer;
-  private readonly nodes: Informer;
-  private readonly revisions: Informer;
+  private readonly dsets: InformerCache;
+  private readonly pods: InformerCache;
+  private readonly nodes: InformerCache;
+  private readonly revisions: InformerCache;
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -72,12 +72,12 @@ export class DaemonSetController implements Controller {
         if (eligibilityView(n) !== eligibilityView(old)) all();
       },
     });
-    await this.informers.start();
+    await Promise.all([this.dsets, this.pods, this.nodes, this.revisions].map((i) => i.start()));
   }
 
   stop(): void {
     this.queue.stop();
-    this.informers.stop();
+    for (const i of [this.dsets, this.pods, this.nodes, this.revisions]) i.stop();
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {

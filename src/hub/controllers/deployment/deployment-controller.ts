@@ -22,7 +22,6 @@ import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
 import { controllerRef, OwnerIndex } from "../owner-index.js";
 import { PodControl } from "../replicaset/pod-control.js";
-import type { SharedInformers } from "../shared-informers.js";
 import type { DeploymentStatus } from "./deployment-status.js";
 import { HashCollisionError, syncNewReplicaSet } from "./new-replicaset.js";
 import { checkPausedConditions, plainStatus, rolloutStatus } from "./progress.js";
@@ -37,7 +36,6 @@ import {
 import { COMPONENT, SyncContext } from "./sync-context.js";
 
 export interface DeploymentControllerOptions {
-  informers: SharedInformers;
   concurrency?: number;
 }
 
@@ -57,7 +55,7 @@ export class DeploymentController implements Controller {
 
   constructor(
     private readonly deps: ControllerDeps,
-    private readonly opts: DeploymentControllerOptions,
+    opts: DeploymentControllerOptions = {},
   ) {
     this.control = new PodControl(deps.client, deps.events);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
@@ -68,7 +66,7 @@ export class DeploymentController implements Controller {
   }
 
   async start(_signal: AbortSignal): Promise<void> {
-    const inf = this.opts.informers;
+    const inf = this.deps.informers;
     this.dInformer = await inf.acquire(refs.deployments);
     this.rsInformer = await inf.acquire(refs.replicasets);
     this.podInformer = await inf.acquire(refs.pods);
@@ -100,7 +98,7 @@ export class DeploymentController implements Controller {
       [this.rsInformer, refs.replicasets],
       [this.podInformer, refs.pods],
     ] as const) {
-      if (i) this.opts.informers.release(ref);
+      if (i) this.deps.informers.release(ref);
     }
     this.dInformer = this.rsInformer = this.podInformer = undefined;
   }

@@ -19,7 +19,7 @@ import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from "kubernetes-
 import type { KubeObject } from "../../../api/object.js";
 import { labelSelectorMatcher } from "../../../api/selectors.js";
 import { isNotFound, refs } from "../../../client/client.js";
-import { Informer, objectKey } from "../../../client/informer.js";
+import { type InformerCache, objectKey } from "../../../client/informer.js";
 import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
 import {
@@ -38,19 +38,19 @@ type Condition = NonNullable<PodDisruptionBudgetStatus["conditions"]>[number];
 
 export class DisruptionController implements Controller {
   readonly name = "disruption";
-  readonly pdbs: Informer;
-  readonly pods: Informer;
-  private readonly rs: Informer;
-  private readonly deploys: Informer;
-  private readonly sts: Informer;
+  readonly pdbs: InformerCache;
+  readonly pods: InformerCache;
+  private readonly rs: InformerCache;
+  private readonly deploys: InformerCache;
+  private readonly sts: InformerCache;
   private readonly queue: WorkQueue;
 
   constructor(private readonly deps: ControllerDeps) {
-    this.pdbs = new Informer(deps.client, refs.poddisruptionbudgets);
-    this.pods = new Informer(deps.client, refs.pods);
-    this.rs = new Informer(deps.client, refs.replicasets);
-    this.deploys = new Informer(deps.client, refs.deployments);
-    this.sts = new Informer(deps.client, refs.statefulsets);
+    this.pdbs = deps.informers.informer(refs.poddisruptionbudgets);
+    this.pods = deps.informers.informer(refs.pods);
+    this.rs = deps.informers.informer(refs.replicasets);
+    this.deploys = deps.informers.informer(refs.deployments);
+    this.sts = deps.informers.informer(refs.statefulsets);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
       concurrency: 2,
       onError: (key, err) => deps.logger.warn({ key, err }, "pdb reconcile failed; retrying"),
@@ -85,7 +85,7 @@ export class DisruptionController implements Controller {
     const ns = pod.metadata?.namespace ?? "";
     const ref = (pod.metadata?.ownerReferences ?? []).find((o) => o.controller);
     if (!ref) return undefined;
-    const lookup = (inf: Informer, name: string) => {
+    const lookup = (inf: InformerCache, name: string) => {
       const o = inf.get(`${ns}/${name}`);
       if (!o) return undefined;
       return {

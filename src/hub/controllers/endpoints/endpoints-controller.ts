@@ -12,7 +12,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../../api/object.js";
 import { isNotFound, refs } from "../../../client/client.js";
-import { Informer } from "../../../client/informer.js";
+import type { InformerCache } from "../../../client/informer.js";
 import { WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
 import { desiredEndpoints } from "./endpoints-subsets.js";
@@ -21,15 +21,15 @@ import { wireServiceEvents } from "./service-watch.js";
 
 export class EndpointsController implements Controller {
   readonly name = "endpoints-controller";
-  readonly services: Informer;
-  readonly pods: Informer;
-  readonly endpoints: Informer;
+  readonly services: InformerCache;
+  readonly pods: InformerCache;
+  readonly endpoints: InformerCache;
   private readonly queue: WorkQueue;
 
   constructor(private readonly deps: ControllerDeps) {
-    this.services = new Informer(deps.client, refs.services);
-    this.pods = new Informer(deps.client, refs.pods);
-    this.endpoints = new Informer(deps.client, refs.endpoints);
+    this.services = deps.informers.informer(refs.services);
+    this.pods = deps.informers.informer(refs.pods);
+    this.endpoints = deps.informers.informer(refs.endpoints);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
       concurrency: 2,
       onError: (key, err) =>

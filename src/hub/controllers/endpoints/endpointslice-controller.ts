@@ -13,7 +13,7 @@
  */
 import type { KubeObject } from "../../../api/object.js";
 import { refs } from "../../../client/client.js";
-import { Informer } from "../../../client/informer.js";
+import type { InformerCache } from "../../../client/informer.js";
 import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
 import { ignoreNotFound } from "./endpoints-controller.js";
@@ -30,16 +30,16 @@ function managedServiceKey(slice: KubeObject): string | undefined {
 
 export class EndpointSliceController implements Controller {
   readonly name = "endpointslice-controller";
-  readonly services: Informer;
-  readonly pods: Informer;
-  readonly slices: Informer;
+  readonly services: InformerCache;
+  readonly pods: InformerCache;
+  readonly slices: InformerCache;
   private readonly queue: WorkQueue;
   private readonly expected = new Map<string, Map<string, number>>();
 
   constructor(private readonly deps: ControllerDeps) {
-    this.services = new Informer(deps.client, refs.services);
-    this.pods = new Informer(deps.client, refs.pods);
-    this.slices = new Informer(deps.client, refs.endpointslices);
+    this.services = deps.informers.informer(refs.services);
+    this.pods = deps.informers.informer(refs.pods);
+    this.slices = deps.informers.informer(refs.endpointslices);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
       concurrency: 2,
       onError: (key, err) =>

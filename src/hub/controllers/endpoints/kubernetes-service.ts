@@ -16,7 +16,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../../api/object.js";
 import { isConflict, refs } from "../../../client/client.js";
-import { Informer } from "../../../client/informer.js";
+import type { InformerCache } from "../../../client/informer.js";
 import { WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
 import { SERVICE_NAME_LABEL } from "./slice-plan.js";
@@ -34,15 +34,15 @@ export interface ApiserverEndpoint {
 
 export class KubernetesServiceController implements Controller {
   readonly name = "kubernetes-service-controller";
-  private readonly informers: Informer[];
+  private readonly informers: InformerCache[];
   private readonly queue: WorkQueue;
 
   constructor(
     private readonly deps: ControllerDeps,
     private readonly endpoint: ApiserverEndpoint,
   ) {
-    this.informers = [refs.services, refs.endpoints, refs.endpointslices].map(
-      (r) => new Informer(deps.client, r, { namespace: NS }),
+    this.informers = [refs.services, refs.endpoints, refs.endpointslices].map((r) =>
+      deps.informers.informer(r),
     );
     this.queue = new WorkQueue(() => this.reconcile(), {
       onError: (_k, err) => deps.logger.warn({ component: this.name, err }, "reconcile failed; retrying"),
@@ -51,7 +51,7 @@ export class KubernetesServiceController implements Controller {
 
   async start(_signal: AbortSignal): Promise<void> {
     const onChange = (o: KubeObject) => {
-      if (o.metadata.name === NAME) this.queue.add(NAME);
+      if (o.metadata.name === NAME && o.metadata.namespace === NS) this.queue.add(NAME);
     };
     for (const inf of this.informers)
       inf.addHandlers({ onAdd: onChange, onUpdate: onChange, onDelete: onChange });

@@ -12,7 +12,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../../api/object.js";
-import { type Informer, objectKey } from "../../../client/informer.js";
+import { type InformerCache, objectKey } from "../../../client/informer.js";
 import { hasSelector, podIsReady, selectsPod } from "./pod-endpoints.js";
 
 function endpointRelevant(pod: KubeObject): unknown {
@@ -31,7 +31,7 @@ function endpointRelevant(pod: KubeObject): unknown {
   ];
 }
 
-export function servicesForPod(services: Informer, pod: KubeObject): string[] {
+export function servicesForPod(services: InformerCache, pod: KubeObject): string[] {
   const ns = pod.metadata.namespace;
   return services
     .list((s) => s.metadata.namespace === ns && hasSelector(s) && selectsPod(s, pod))
@@ -40,9 +40,9 @@ export function servicesForPod(services: Informer, pod: KubeObject): string[] {
 
 /** Wire services, pods and owned objects (keyed by `keyOfOwned`) to `enqueue`. */
 export function wireServiceEvents(
-  services: Informer,
-  pods: Informer,
-  owned: Informer,
+  services: InformerCache,
+  pods: InformerCache,
+  owned: InformerCache,
   keyOfOwned: (o: KubeObject) => string | undefined,
   enqueue: (key: string) => void,
 ): void {

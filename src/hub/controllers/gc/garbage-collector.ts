@@ -23,12 +23,10 @@ import type { Informer } from "../../../client/informer.js";
 import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
 import { ownerRefs } from "../owner-index.js";
-import type { SharedInformers } from "../shared-informers.js";
 import { DependencyGraph, type GraphNode, waitingForDependents } from "./graph.js";
 import { defaultGcResources, type GcResource, KindTable } from "./resources.js";
 
 export interface GarbageCollectorOptions {
-  informers: SharedInformers;
   resources?: GcResource[];
   concurrency?: number;
 }
@@ -49,7 +47,7 @@ export class GarbageCollector implements Controller {
 
   constructor(
     private readonly deps: ControllerDeps,
-    private readonly opts: GarbageCollectorOptions,
+    opts: GarbageCollectorOptions = {},
   ) {
     this.resources = opts.resources ?? defaultGcResources();
     this.kinds = new KindTable(this.resources);
@@ -73,7 +71,7 @@ export class GarbageCollector implements Controller {
   }
 
   async start(_signal: AbortSignal): Promise<void> {
-    for (const res of this.resources) this.informers.set(res, await this.opts.informers.acquire(res.ref));
+    for (const res of this.resources) this.informers.set(res, await this.deps.informers.acquire(res.ref));
     for (const [res, inf] of this.informers) for (const o of inf.list()) this.graph.put(res, o);
     for (const [res, inf] of this.informers) {
       inf.addHandlers({
@@ -89,7 +87,7 @@ export class GarbageCollector implements Controller {
     this.running = false;
     this.deleteQueue.stop();
     this.ownerQueue.stop();
-    for (const res of this.informers.keys()) this.opts.informers.release(res.ref);
+    for (const res of this.informers.keys()) this.deps.informers.release(res.ref);
     this.informers.clear();
   }
 

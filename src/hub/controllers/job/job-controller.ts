@@ -16,11 +16,11 @@
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../../api/object.js";
 import { isConflict, isNotFound, refs } from "../../../client/client.js";
-import type { Informer } from "../../../client/informer.js";
+import type { InformerCache } from "../../../client/informer.js";
 import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
+import { keyOf, type SharedInformers, splitKey } from "../shared-informers.js";
 import { controllerRefOf, isControlledBy, podFromTemplate } from "../workload-common/pods.js";
-import { keyOf, type SharedInformers, splitKey } from "../workload-common/shared-informers.js";
 import { finishTime, isJobFinished, type JobSpec, planJob, ttlRequeue } from "./job-plan.js";
 
 const COMPONENT = "job-controller";
@@ -28,8 +28,8 @@ const COMPONENT = "job-controller";
 export class JobController implements Controller {
   readonly name = COMPONENT;
   readonly queue: WorkQueue;
-  private readonly jobs: Informer;
-  private readonly pods: Informer;
+  private readonly jobs: InformerCache;
+  private readonly pods: InformerCache;
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -52,12 +52,12 @@ export class JobController implements Controller {
       if (r?.kind === "Job") this.queue.add(`${p.metadata.namespace}/${r.name}`);
     };
     this.pods.addHandlers({ onAdd: byOwner, onUpdate: byOwner, onDelete: byOwner });
-    await this.informers.start();
+    await Promise.all([this.jobs, this.pods].map((i) => i.start()));
   }
 
   stop(): void {
     this.queue.stop();
-    this.informers.stop();
+    for (const i of [this.jobs, this.pods]) i.stop();
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {

@@ -23,7 +23,7 @@
 import type { Node, Service } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../../api/object.js";
 import { isNotFound, refs } from "../../../client/client.js";
-import { Informer } from "../../../client/informer.js";
+import type { InformerCache } from "../../../client/informer.js";
 import type { AddressPool } from "../../../lb/index.js";
 import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
@@ -39,8 +39,8 @@ export interface LoadBalancerControllerOptions {
 
 export class LoadBalancerController implements Controller {
   readonly name = "loadbalancer-controller";
-  readonly services: Informer;
-  readonly nodes: Informer;
+  readonly services: InformerCache;
+  readonly nodes: InformerCache;
   private readonly queue: WorkQueue;
   private readonly pools: readonly AddressPool[];
   /** service key → "reason/message" of the last pending event recorded */
@@ -51,8 +51,8 @@ export class LoadBalancerController implements Controller {
     opts: LoadBalancerControllerOptions = {},
   ) {
     this.pools = opts.pools ?? [];
-    this.services = new Informer(deps.client, refs.services);
-    this.nodes = new Informer(deps.client, refs.nodes);
+    this.services = deps.informers.informer(refs.services);
+    this.nodes = deps.informers.informer(refs.nodes);
     this.queue = new WorkQueue(() => this.reconcile(), {
       concurrency: 1,
       onError: (key, err) =>

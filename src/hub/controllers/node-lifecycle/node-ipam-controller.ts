@@ -12,7 +12,7 @@
  */
 import type { KubeObject } from "../../../api/object.js";
 import { isNotFound, refs } from "../../../client/client.js";
-import { Informer } from "../../../client/informer.js";
+import type { InformerCache } from "../../../client/informer.js";
 import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
 import { CidrAllocator, CidrExhaustedError } from "./cidr-allocator.js";
@@ -22,7 +22,7 @@ const COMPONENT = "cidrAllocator";
 export class NodeIpamController implements Controller {
   readonly name = "node-ipam";
   readonly allocator: CidrAllocator;
-  private readonly nodes: Informer;
+  private readonly nodes: InformerCache;
   private readonly queue: WorkQueue;
 
   constructor(
@@ -30,7 +30,7 @@ export class NodeIpamController implements Controller {
     clusterCIDR: string,
   ) {
     this.allocator = new CidrAllocator(clusterCIDR);
-    this.nodes = new Informer(deps.client, refs.nodes);
+    this.nodes = deps.informers.informer(refs.nodes);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
       concurrency: 1,
       onError: (key, err) => deps.logger.warn({ key, err }, "pod CIDR allocation failed; retrying"),

@@ -20,7 +20,7 @@
 import type { Node, NodeCondition, Pod, Taint } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../../api/object.js";
 import { isNotFound, refs } from "../../../client/client.js";
-import { Informer } from "../../../client/informer.js";
+import type { InformerCache } from "../../../client/informer.js";
 import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
 
@@ -72,8 +72,8 @@ function ts(d: Date): string {
 
 export class NodeLifecycleController implements Controller {
   readonly name = "node-lifecycle";
-  private readonly nodes: Informer;
-  private readonly leases: Informer;
+  private readonly nodes: InformerCache;
+  private readonly leases: InformerCache;
   private readonly queue: WorkQueue;
   /** node → last renewTime seen and when (hub clock, ms) */
   private readonly observed = new Map<string, { renew: string; at: number }>();
@@ -82,8 +82,8 @@ export class NodeLifecycleController implements Controller {
     private readonly deps: ControllerDeps,
     private readonly opts: NodeLifecycleOptions = {},
   ) {
-    this.nodes = new Informer(deps.client, refs.nodes);
-    this.leases = new Informer(deps.client, refs.leases, { namespace: LEASE_NS });
+    this.nodes = deps.informers.informer(refs.nodes);
+    this.leases = deps.informers.informer(refs.leases);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
       concurrency: 4,
       onError: (key, err) => deps.logger.warn({ key, err }, "node lifecycle reconcile failed; retrying"),
@@ -101,7 +101,11 @@ export class NodeLifecycleController implements Controller {
       onUpdate: byName,
       onDelete: (n) => this.observed.delete(n.metadata.name ?? ""),
     });
-    this.leases.addHandlers({ onAdd: byName, onUpdate: byName });
+    // the shared lease cache spans namespaces: only node leases name a node
+    const byLease = (o: KubeObject) => {
+      if (o.metadata.namespace === LEASE_NS) byName(o);
+    };
+    this.leases.addHandlers({ onAdd: byLease, onUpdate: byLease });
     await this.leases.start();
     await this.nodes.start();
   }

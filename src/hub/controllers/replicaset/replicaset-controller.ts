@@ -22,14 +22,12 @@ import type { ReconcileResult } from "../../../lib/workqueue.js";
 import { WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
 import { controllerRef, OwnerIndex } from "../owner-index.js";
-import type { SharedInformers } from "../shared-informers.js";
 import { Expectations } from "./expectations.js";
 import { PodControl } from "./pod-control.js";
 import { isPodActive, msUntilAvailable, podsToDelete } from "./pod-state.js";
 import { computeReplicaSetStatus, type ManageFailure, statusDiffers } from "./replicaset-status.js";
 
 export interface ReplicaSetControllerOptions {
-  informers: SharedInformers;
   /** most pods created or deleted by one reconcile (upstream BurstReplicas = 500) */
   burstReplicas?: number;
   concurrency?: number;
@@ -46,7 +44,7 @@ export class ReplicaSetController implements Controller {
 
   constructor(
     private readonly deps: ControllerDeps,
-    private readonly opts: ReplicaSetControllerOptions,
+    private readonly opts: ReplicaSetControllerOptions = {},
   ) {
     this.podControl = new PodControl(deps.client, deps.events);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
@@ -59,8 +57,8 @@ export class ReplicaSetController implements Controller {
   }
 
   async start(_signal: AbortSignal): Promise<void> {
-    this.rsInformer = await this.opts.informers.acquire(refs.replicasets);
-    this.podInformer = await this.opts.informers.acquire(refs.pods);
+    this.rsInformer = await this.deps.informers.acquire(refs.replicasets);
+    this.podInformer = await this.deps.informers.acquire(refs.pods);
     this.podInformer.addHandlers(
       this.pods.handlers({
         onAdd: (p) => {
@@ -95,8 +93,8 @@ export class ReplicaSetController implements Controller {
 
   stop(): void {
     this.queue.stop();
-    if (this.rsInformer) this.opts.informers.release(refs.replicasets);
-    if (this.podInformer) this.opts.informers.release(refs.pods);
+    if (this.rsInformer) this.deps.informers.release(refs.replicasets);
+    if (this.podInformer) this.deps.informers.release(refs.pods);
     this.rsInformer = undefined;
     this.podInformer = undefined;
   }

@@ -15,12 +15,12 @@
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../../api/object.js";
 import { isConflict, isNotFound, refs } from "../../../client/client.js";
-import type { Informer } from "../../../client/informer.js";
+import type { InformerCache } from "../../../client/informer.js";
 import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
 import type { Controller, ControllerDeps } from "../controller.js";
+import { keyOf, type SharedInformers, splitKey } from "../shared-informers.js";
 import { ensureRevision, revisionTemplate, truncateHistory } from "../workload-common/controller-history.js";
 import { controllerRefOf, isControlledBy } from "../workload-common/pods.js";
-import { keyOf, type SharedInformers, splitKey } from "../workload-common/shared-informers.js";
 import { claimsFor, newStatefulPod, ordinalOf, podRevision, stsSpec } from "./stateful-identity.js";
 import { computeStatus, planStatefulSet, type StsAction } from "./statefulset-plan.js";
 
@@ -29,10 +29,10 @@ const COMPONENT = "statefulset-controller";
 export class StatefulSetController implements Controller {
   readonly name = COMPONENT;
   readonly queue: WorkQueue;
-  private readonly sets: Informer;
-  private readonly pods: Informer;
-  private readonly claims: Informer;
-  private readonly revisions: Informer;
+  private readonly sets: InformerCache;
+  private readonly pods: InformerCache;
+  private readonly claims: InformerCache;
+  private readonly revisions: InformerCache;
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -57,12 +57,12 @@ export class StatefulSetController implements Controller {
       if (r?.kind === "StatefulSet") this.queue.add(`${p.metadata.namespace}/${r.name}`);
     };
     this.pods.addHandlers({ onAdd: byOwner, onUpdate: byOwner, onDelete: byOwner });
-    await this.informers.start();
+    await Promise.all([this.sets, this.pods, this.claims, this.revisions].map((i) => i.start()));
   }
 
   stop(): void {
     this.queue.stop();
-    this.informers.stop();
+    for (const i of [this.sets, this.pods, this.claims, this.revisions]) i.stop();
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {

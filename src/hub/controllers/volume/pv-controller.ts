@@ -19,7 +19,7 @@
  */
 import type { KubeObject } from "../../../api/object.js";
 import { isConflict, isNotFound, refs } from "../../../client/client.js";
-import { Informer, objectKey } from "../../../client/informer.js";
+import { type InformerCache, objectKey } from "../../../client/informer.js";
 import { WorkQueue } from "../../../lib/workqueue.js";
 import {
   LOCAL_PATH_FINALIZER,
@@ -60,20 +60,19 @@ function claimsOfPod(pod: KubeObject): string[] {
 
 export class PersistentVolumeController implements Controller {
   readonly name = COMPONENT;
-  readonly claims: Informer;
-  readonly volumes: Informer;
-  readonly pods: Informer;
-  readonly classes: Informer;
-  readonly nodes: Informer;
+  readonly claims: InformerCache;
+  readonly volumes: InformerCache;
+  readonly pods: InformerCache;
+  readonly classes: InformerCache;
+  readonly nodes: InformerCache;
   private readonly queue: WorkQueue;
 
   constructor(private readonly deps: ControllerDeps) {
-    const c = deps.client;
-    this.claims = new Informer(c, refs.persistentvolumeclaims);
-    this.volumes = new Informer(c, refs.persistentvolumes);
-    this.pods = new Informer(c, refs.pods);
-    this.classes = new Informer(c, refs.storageclasses);
-    this.nodes = new Informer(c, refs.nodes);
+    this.claims = deps.informers.informer(refs.persistentvolumeclaims);
+    this.volumes = deps.informers.informer(refs.persistentvolumes);
+    this.pods = deps.informers.informer(refs.pods);
+    this.classes = deps.informers.informer(refs.storageclasses);
+    this.nodes = deps.informers.informer(refs.nodes);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
       concurrency: 2,
       onError: (key, err) =>

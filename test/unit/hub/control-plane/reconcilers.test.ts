@@ -9,6 +9,7 @@ import { refs } from "../../../../src/client/client.js";
 import { DisruptionController } from "../../../../src/hub/controllers/disruption/disruption-controller.js";
 import { EventRecorder } from "../../../../src/hub/controllers/events.js";
 import { NodeLifecycleController } from "../../../../src/hub/controllers/node-lifecycle/node-lifecycle-controller.js";
+import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
 import type { BindRequest, PodBinder } from "../../../../src/hub/scheduler/binding.js";
 import { applyBinding } from "../../../../src/hub/scheduler/binding.js";
 import { Scheduler } from "../../../../src/hub/scheduler/scheduler.js";
@@ -51,7 +52,13 @@ class FakeBinder implements PodBinder {
 }
 
 function deps(client: FakeSchedClient, now = () => new Date()) {
-  return { client, events: new EventRecorder(client, silentLogger(), now), logger: silentLogger(), now };
+  return {
+    client,
+    events: new EventRecorder(client, silentLogger(), now),
+    logger: silentLogger(),
+    now,
+    informers: new SharedInformers(client),
+  };
 }
 
 describe("scheduler reconcile", () => {

@@ -10,6 +10,7 @@ import { CustomResourceCatalog } from "../../../../src/hub/apiserver/custom-reso
 import { ResourceRegistry } from "../../../../src/hub/apiserver/registry.js";
 import { CLEANUP_FINALIZER, CrdController } from "../../../../src/hub/controllers/crd/index.js";
 import { EventRecorder } from "../../../../src/hub/controllers/events.js";
+import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
 import { silentLogger } from "../../../../src/lib/logger.js";
 import { FakeClient } from "../../../helpers/fake-client-net.js";
 
@@ -64,7 +65,13 @@ function setup() {
   const logger = silentLogger();
   const now = () => new Date("2024-01-01T00:00:00Z");
   const ctl = new CrdController(
-    { client, logger, now, events: new EventRecorder(client, logger, now) },
+    {
+      client,
+      logger,
+      now,
+      events: new EventRecorder(client, logger, now),
+      informers: new SharedInformers(client),
+    },
     catalog,
   );
   return { client, registry, catalog, ctl };

@@ -38,8 +38,14 @@ async function setup(d: KubeObject) {
   const dep = client.seed(refs.deployments, d);
   const logger = silentLogger();
   const ctrl = new DeploymentController(
-    { client, events: new EventRecorder(client, logger, () => NOW), logger, now: () => NOW },
-    { informers: new SharedInformers(client), concurrency: 0 },
+    {
+      client,
+      events: new EventRecorder(client, logger, () => NOW),
+      logger,
+      now: () => NOW,
+      informers: new SharedInformers(client),
+    },
+    { concurrency: 0 },
   );
   await ctrl.start(new AbortController().signal);
   return { client, dep, ctrl };

@@ -10,8 +10,14 @@ import { FakeClientDeploy } from "../../../helpers/fake-client-deploy.js";
 async function setup(client: FakeClientDeploy) {
   const logger = silentLogger();
   const gc = new GarbageCollector(
-    { client, events: new EventRecorder(client, logger), logger, now: () => new Date() },
-    { informers: new SharedInformers(client), concurrency: 0 },
+    {
+      client,
+      events: new EventRecorder(client, logger),
+      logger,
+      now: () => new Date(),
+      informers: new SharedInformers(client),
+    },
+    { concurrency: 0 },
   );
   await gc.start(new AbortController().signal);
   return gc;

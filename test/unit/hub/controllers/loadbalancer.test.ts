@@ -12,6 +12,7 @@ import {
   LoadBalancerController,
   parseAddressPool,
 } from "../../../../src/hub/controllers/loadbalancer/index.js";
+import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
 import type { AddressPool } from "../../../../src/lb/index.js";
 import { silentLogger } from "../../../../src/lib/logger.js";
 import { FakeClient } from "../../../helpers/fake-client-net.js";
@@ -59,7 +60,13 @@ async function setup(objs: { nodes?: KubeObject[]; services?: KubeObject[]; pool
   const logger = silentLogger();
   const now = () => new Date("2024-01-01T00:00:00Z");
   const c = new LoadBalancerController(
-    { client, logger, now, events: new EventRecorder(client, logger, now) },
+    {
+      client,
+      logger,
+      now,
+      events: new EventRecorder(client, logger, now),
+      informers: new SharedInformers(client),
+    },
     { pools: objs.pools ?? [] },
   );
   stops.push(() => c.stop());

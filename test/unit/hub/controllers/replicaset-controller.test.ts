@@ -28,9 +28,15 @@ async function setup(replicas: number, minReadySeconds = 0) {
   });
   const logger = silentLogger();
   const ctrl = new ReplicaSetController(
-    { client, events: new EventRecorder(client, logger, () => NOW), logger, now: () => NOW },
+    {
+      client,
+      events: new EventRecorder(client, logger, () => NOW),
+      logger,
+      now: () => NOW,
+      informers: new SharedInformers(client),
+    },
     // no workers: the test drives reconcile(key) itself
-    { informers: new SharedInformers(client), concurrency: 0 },
+    { concurrency: 0 },
   );
   await ctrl.start(new AbortController().signal);
   return { client, rs, ctrl };

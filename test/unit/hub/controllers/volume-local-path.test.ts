@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { EventRecorder } from "../../../../src/hub/controllers/events.js";
+import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
 import {
   defaultStorageClassObject,
   PersistentVolumeController,
@@ -28,6 +29,7 @@ function setup(nodeAnnotations: Record<string, string> = {}) {
     logger,
     now,
     events: new EventRecorder(client, logger, now),
+    informers: new SharedInformers(client),
   });
   client.seed(refs.storageclasses, defaultStorageClassObject());
   client.seed(refs.nodes, {

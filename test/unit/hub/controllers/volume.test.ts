@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { EventRecorder } from "../../../../src/hub/controllers/events.js";
+import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
 import {
   applyDefaultStorageClass,
   defaultStorageClassObject,
@@ -24,6 +25,7 @@ function setup() {
     logger,
     now,
     events: new EventRecorder(client, logger, now),
+    informers: new SharedInformers(client),
   });
   return { client, ctl };
 }
