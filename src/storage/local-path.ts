@@ -7,7 +7,7 @@
  *   provisions PV + finalizer ──sync──►  persistentVolumePath(): mkdir 0777 before the pod starts
  *   PVC deleted → PV Released → delete ─►  reconcile(): unused? rm -r (Delete) / keep (Retain)
  *   StatusWriter drops the finalizer ◄──  report pv/<name> {"result":"Deleted"|"Retained"}
- *   Node annotations storage-free    ◄──  report storage/<node> {capacity, free}
+ *   Node annotations storage-*       ◄──  report storage/<node> {capacity, free, paths}
  *
  * Design notes (docs/storage.md)
  * - Level-triggered: every cache change and a periodic resync run one reconcile over the whole
@@ -23,10 +23,17 @@ import { dirname } from "node:path";
 import type { PersistentVolume, Pod } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../api/object.js";
 import { type Logger, silentLogger } from "../lib/logger.js";
-import { type DiskSpace, readDiskSpace, type StorageReport, storageReport } from "./capacity.js";
+import {
+  type DiskSpace,
+  readDiskSpace,
+  type SpaceByBase,
+  type StorageReport,
+  significantChange,
+  storageReport,
+} from "./capacity.js";
 import { StoragePathError } from "./names.js";
 import { reclaimPlan } from "./reclaim.js";
-import { defaultStorageDir, volumeLocation } from "./volume-path.js";
+import { defaultStorageDir, isProvisioned, volumeLocation, volumeNode } from "./volume-path.js";
 
 /** What the storage component reads from the agent's cache (DesiredView fits). */
 export interface StorageCache {
@@ -48,7 +55,7 @@ export interface LocalPathOptions {
   /** periodic reconcile (default 30 s) and capacity check (default 60 s) */
   resyncMs?: number;
   capacityMs?: number;
-  /** injected in tests; default statfs of DATA_DIR/storage */
+  /** injected in tests; default statfs (of DATA_DIR/storage and of each nodePath base) */
   diskSpace?: (dir: string) => DiskSpace;
   logger?: Logger;
 }
@@ -59,7 +66,8 @@ export class LocalPathStorage {
   readonly dataDir: string;
   private readonly log: Logger;
   private readonly reported = new Map<string, string>();
-  private lastCapacity = "";
+  /** the figures of the last capacity report sent (capacity.ts: send only on a real change) */
+  private lastSpace: SpaceByBase | undefined;
   private waiting = new Map<string, string>();
   private running: Promise<void> | undefined;
   private again = false;
@@ -163,7 +171,6 @@ export class LocalPathStorage {
     const runtimePods = this.opts.runtimePods ? await this.opts.runtimePods() : undefined;
     const plan = reclaimPlan({ node: this.opts.node, pvs, pods, ...(runtimePods ? { runtimePods } : {}) });
     const waiting = new Map<string, string>();
-    let freed = false;
     for (const step of plan) {
       const name = step.pv.metadata?.name ?? "";
       if (step.action === "wait") {
@@ -178,7 +185,6 @@ export class LocalPathStorage {
         if (existsSync(dir)) {
           rmSync(dir, { recursive: true, force: true });
           this.log.info({ pv: name, dir }, "released volume's directory removed");
-          freed = true;
         }
         result = "Deleted";
       }
@@ -187,7 +193,9 @@ export class LocalPathStorage {
     this.waiting = waiting;
     const present = new Set(pvs.map((pv) => pv.metadata?.name ?? ""));
     for (const name of this.reported.keys()) if (!present.has(name)) this.reported.delete(name);
-    if (freed) this.reportCapacity();
+    // cheap (a statfs per base) and sends only on a real change: picks up a freed directory and
+    // a volume on a new nodePath base as soon as the cache shows it
+    this.reportCapacity();
   }
 
   private reportReclaim(pv: PersistentVolume, result: ReclaimResult): void {
@@ -198,21 +206,48 @@ export class LocalPathStorage {
     this.opts.report(`pv/${name}`, { result, uid: pv.metadata?.uid });
   }
 
-  /** Reports capacity and free space when the rounded figures changed. */
+  /**
+   * Measures the default base and every other base a volume of this node lives under, and
+   * reports them when they changed enough (capacity.ts). Returns the report that would be sent.
+   */
   reportCapacity(): StorageReport | undefined {
     if (!this.started) return undefined;
+    const measure = this.opts.diskSpace ?? readDiskSpace;
+    const space = new Map<string, DiskSpace>();
     try {
-      const dir = defaultStorageDir(this.dataDir);
-      const r = storageReport((this.opts.diskSpace ?? readDiskSpace)(dir));
-      const fp = JSON.stringify(r);
-      if (fp !== this.lastCapacity) {
-        this.lastCapacity = fp;
-        this.opts.report(`storage/${this.opts.node}`, r);
-      }
-      return r;
+      space.set("", measure(defaultStorageDir(this.dataDir)));
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, "cannot read the storage dir's free space");
       return undefined;
     }
+    for (const base of this.otherBases()) {
+      try {
+        space.set(base, measure(base));
+      } catch {
+        // not mounted (yet): nothing to report for it; the pod that needs it says so
+      }
+    }
+    const report = storageReport(space);
+    if (report && significantChange(this.lastSpace, space)) {
+      this.lastSpace = space;
+      this.opts.report(`storage/${this.opts.node}`, report);
+    }
+    return report;
+  }
+
+  /** nodePath bases (not the default) of the provisioned volumes of this node in the cache */
+  private otherBases(): string[] {
+    const out = new Set<string>();
+    const def = defaultStorageDir(this.dataDir);
+    for (const pv of this.opts.cache.persistentVolumes()) {
+      if (!isProvisioned(pv) || volumeNode(pv) !== this.opts.node) continue;
+      try {
+        const base = dirname(volumeLocation(this.dataDir, pv).dir);
+        if (base !== def) out.add(base);
+      } catch {
+        // a PV with a suspicious path is refused elsewhere; it has no base to measure
+      }
+    }
+    return [...out].sort();
   }
 }

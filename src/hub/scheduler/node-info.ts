@@ -36,6 +36,8 @@ export interface NodeInfo {
   /** "TCP/80" → host IPs in use */
   usedPorts: Map<string, string[]>;
   ownerCounts: Map<string, number>;
+  /** claim (ns/name) → space it will take: unbound claims of pods placed here (volume-capacity.ts) */
+  pendingStorage: Map<string, { base: string | undefined; bytes: number }>;
 }
 
 function num(v: unknown, conv: (q: string) => number, dflt: number): number {
@@ -79,6 +81,7 @@ export function newNodeInfo(obj: KubeObject): NodeInfo {
     podCount: 0,
     usedPorts: new Map(),
     ownerCounts: new Map(),
+    pendingStorage: new Map(),
   };
 }
 
@@ -98,6 +101,10 @@ function account(n: NodeInfo, p: PodInfo, sign: 1 | -1): void {
     }
     if (ips.length > 0) n.usedPorts.set(hp.key, ips);
     else n.usedPorts.delete(hp.key);
+  }
+  for (const x of p.storage ?? []) {
+    if (sign > 0) n.pendingStorage.set(x.claim, { base: x.base, bytes: x.bytes });
+    else n.pendingStorage.delete(x.claim);
   }
   if (p.ownerUid) {
     const c = (n.ownerCounts.get(p.ownerUid) ?? 0) + sign;
@@ -131,6 +138,7 @@ export class SchedulerCache {
     fresh.podCount = old.podCount;
     fresh.usedPorts = old.usedPorts;
     fresh.ownerCounts = old.ownerCounts;
+    fresh.pendingStorage = old.pendingStorage;
     if (this.order) this.order[this.order.indexOf(old)] = fresh;
   }
 
@@ -152,6 +160,15 @@ export class SchedulerCache {
     this.placed.delete(podKey);
     const n = this.nodes.get(prev.node);
     if (n) account(n, prev.info, -1);
+  }
+
+  /** a claim got its volume: it no longer takes space in flight on any node */
+  claimBound(claim: string): void {
+    for (const { node, info } of this.placed.values()) {
+      if (!info.storage?.some((x) => x.claim === claim)) continue;
+      info.storage = info.storage.filter((x) => x.claim !== claim);
+      this.nodes.get(node)?.pendingStorage.delete(claim);
+    }
   }
 
   placedOn(podKey: string): string | undefined {

@@ -11,9 +11,11 @@
  * - Host ports are kept as "protocol/port" → host IP (0.0.0.0 for "any"), the shape the
  *   conflict check of upstream's NodePorts plugin needs.
  */
+
 import type { Container, Pod, Toleration } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../api/object.js";
 import { toBytes, toMilli } from "../../api/quantity.js";
+import type { StorageNeed } from "./volume-capacity.js";
 
 export interface Resources {
   milliCpu: number;
@@ -40,6 +42,8 @@ export interface PodInfo {
   tolerations: readonly Toleration[];
   /** PVC names the pod mounts */
   claims: string[];
+  /** unbound claims to be provisioned on the pod's node (set by the scheduler; volume-capacity.ts) */
+  storage?: StorageNeed[];
 }
 
 export const DEFAULT_MILLI_CPU_REQUEST = 100;

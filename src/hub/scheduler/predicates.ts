@@ -24,6 +24,7 @@ import { requirementMatches, toleratesTaint } from "../../api/node-selection.js"
 import type { NodeInfo } from "./node-info.js";
 import { TAINT_UNSCHEDULABLE } from "./node-info.js";
 import type { PodInfo } from "./pod-info.js";
+import { REASON_NOT_ENOUGH_SPACE, type StorageNeed, storageFits } from "./volume-capacity.js";
 
 export interface FilterFailure {
   reasons: string[];
@@ -63,14 +64,22 @@ export interface PodConstraints {
   required: NodeSelector | undefined;
   /** node affinity of the bound PVs the pod mounts */
   volumeAffinity: NodeSelector[];
+  /** unbound claims to be provisioned on the chosen node (volume-capacity.ts) */
+  storage: StorageNeed[];
 }
 
-export function podConstraints(pod: Pod, info: PodInfo, volumeAffinity: NodeSelector[] = []): PodConstraints {
+export function podConstraints(
+  pod: Pod,
+  info: PodInfo,
+  volumeAffinity: NodeSelector[] = [],
+  storage: StorageNeed[] = [],
+): PodConstraints {
   return {
     info,
     nodeSelector: pod.spec?.nodeSelector ?? {},
     required: pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
     volumeAffinity,
+    storage,
   };
 }
 
@@ -131,5 +140,8 @@ export function filterNode(c: PodConstraints, n: NodeInfo): FilterFailure | unde
   for (const sel of c.volumeAffinity) {
     if (!nodeSelectorMatches(sel, n)) return { reasons: [REASON_VOLUME_AFFINITY], unresolvable: true };
   }
+  // VolumeBinding: claims to be provisioned must fit the node's free storage (upstream returns
+  // UnschedulableAndUnresolvable for every VolumeBinding reason)
+  if (!storageFits(c.storage, n)) return { reasons: [REASON_NOT_ENOUGH_SPACE], unresolvable: true };
   return undefined;
 }

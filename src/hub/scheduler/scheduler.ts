@@ -13,6 +13,9 @@
  *   retried with backoff (1 s doubling to 60 s) and at once whenever a node or a PVC/PV
  *   changes or a placed pod goes away.
  * - A successful binding records upstream's Normal `Scheduled` event.
+ * - Volumes: bound PVs' node affinity restricts the nodes; unbound local-path claims must fit a
+ *   node's reported free storage, less claims already in flight there (volume-capacity.ts). The
+ *   PVC informer drops a claim from the in-flight accounting once it is bound.
  */
 import type { PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../api/object.js";
@@ -27,6 +30,7 @@ import { Decider } from "./decide.js";
 import { SchedulerCache } from "./node-info.js";
 import { computePodInfo, occupiesNode, podKeyOf } from "./pod-info.js";
 import { type PodConstraints, podConstraints } from "./predicates.js";
+import { type StorageNeed, storageNeeds } from "./volume-capacity.js";
 
 export const SCHEDULER_NAME = "default-scheduler";
 
@@ -66,6 +70,7 @@ export class Scheduler implements Controller {
   private readonly nodes: Informer;
   private readonly pvcs: Informer;
   private readonly pvs: Informer;
+  private readonly classes: Informer;
   /** keys whose binding is in flight: stale unbound events must not undo their accounting */
   private readonly assumed = new Set<string>();
   /** pending pods → failed attempts */
@@ -77,6 +82,7 @@ export class Scheduler implements Controller {
     this.nodes = new Informer(deps.client, refs.nodes);
     this.pvcs = new Informer(deps.client, refs.persistentvolumeclaims);
     this.pvs = new Informer(deps.client, refs.persistentvolumes);
+    this.classes = new Informer(deps.client, refs.storageclasses);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
       concurrency: deps.concurrency ?? 16,
       onError: (key, err) => deps.logger.warn({ key, err }, "scheduling failed; retrying"),
@@ -95,15 +101,24 @@ export class Scheduler implements Controller {
       onDelete: (p) => this.onPodGone(podKeyOf(p)),
     });
     const wake = { onAdd: () => this.wake(), onUpdate: () => this.wake() };
-    this.pvcs.addHandlers(wake);
+    const claimDone = (c: KubeObject) => this.cache.claimBound(`${c.metadata.namespace}/${c.metadata.name}`);
+    this.pvcs.addHandlers({
+      onAdd: () => this.wake(),
+      onUpdate: (c) => {
+        if ((c.spec as { volumeName?: string } | undefined)?.volumeName) claimDone(c);
+        this.wake();
+      },
+      onDelete: claimDone,
+    });
     this.pvs.addHandlers(wake);
-    await Promise.all([this.nodes.start(), this.pvcs.start(), this.pvs.start()]);
+    this.classes.addHandlers(wake);
+    await Promise.all([this.nodes.start(), this.pvcs.start(), this.pvs.start(), this.classes.start()]);
     await this.pods.start();
   }
 
   stop(): void {
     this.queue.stop();
-    for (const i of [this.pods, this.nodes, this.pvcs, this.pvs]) i.stop();
+    for (const i of [this.pods, this.nodes, this.pvcs, this.pvs, this.classes]) i.stop();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
   }
 
@@ -123,7 +138,10 @@ export class Scheduler implements Controller {
     if (node) {
       this.assumed.delete(key);
       this.unschedulable.delete(key);
-      this.cache.place(computePodInfo(obj), node);
+      const info = computePodInfo(obj);
+      // a bound pod's claims stay in flight on its node until they are bound themselves
+      info.storage = this.storageNeeds(info);
+      this.cache.place(info, node);
       return;
     }
     if (this.assumed.has(key)) return;
@@ -174,6 +192,7 @@ export class Scheduler implements Controller {
           }
         : this.decider.decide(c, this.cache.list());
     if ("node" in decision) {
+      if (typeof c !== "string") info.storage = c.storage;
       this.assumed.add(key);
       this.cache.place(info, decision.node);
       try {
@@ -219,7 +238,17 @@ export class Scheduler implements Controller {
       const required = pv?.spec?.nodeAffinity?.required;
       if (required) volumeAffinity.push(required);
     }
-    return podConstraints(pod, info, volumeAffinity);
+    return podConstraints(pod, info, volumeAffinity, this.storageNeeds(info));
+  }
+
+  /** the pod's unbound local-path claims and what each will take on the node's disk */
+  private storageNeeds(info: ReturnType<typeof computePodInfo>): StorageNeed[] {
+    if (info.claims.length === 0) return [];
+    const claims = info.claims
+      .map((name) => this.pvcs.get(`${info.namespace}/${name}`))
+      .filter((c): c is KubeObject => !!c && !(c.spec as { volumeName?: string } | undefined)?.volumeName);
+    if (claims.length === 0) return [];
+    return storageNeeds(info.namespace, claims, (name) => this.classes.get(name), this.pvs.list());
   }
 
   private async markUnschedulable(pod: Pod, message: string): Promise<void> {

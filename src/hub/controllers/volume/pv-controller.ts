@@ -13,9 +13,10 @@
  *   the directory (no pod of its uses it any more) and reported `pv/<name>`, which the hub's
  *   StatusWriter turns into the finalizer's removal. Retain keeps it Released. Volumes provisioned
  *   before the finalizer existed get it (and the node annotation) on their next sync.
- * - Capacity: a claim is provisioned on a node only when its request fits the free space the
- *   node's agent reports (annotation `edgekube.io/storage-free`); otherwise a ProvisioningFailed
- *   event says so and the claim is retried when the node's figures change.
+ * - Capacity: the scheduler already filters nodes without room (scheduler/volume-capacity.ts);
+ *   as a guard, a claim is provisioned on a node only when its request fits the free space the
+ *   node's agent reports for the class's base (`edgekube.io/storage-free`, `…/storage-paths`);
+ *   otherwise a ProvisioningFailed event says so and the claim is retried when the figures change.
  */
 import type { KubeObject } from "../../../api/object.js";
 import { isConflict, isNotFound, refs } from "../../../client/client.js";
@@ -25,6 +26,7 @@ import {
   LOCAL_PATH_FINALIZER,
   LOCAL_PATH_NODE_ANNOTATION,
   STORAGE_FREE_ANNOTATION,
+  STORAGE_PATHS_ANNOTATION,
   StoragePathError,
 } from "../../../storage/names.js";
 import type { Controller, ControllerDeps } from "../controller.js";
@@ -108,7 +110,8 @@ export class PersistentVolumeController implements Controller {
     // a node's free space changed: claims waiting for room on it may fit now
     this.nodes.addHandlers({
       onUpdate: (n, old) => {
-        const free = (o: KubeObject) => o.metadata.annotations?.[STORAGE_FREE_ANNOTATION];
+        const free = (o: KubeObject) =>
+          `${o.metadata.annotations?.[STORAGE_FREE_ANNOTATION]} ${o.metadata.annotations?.[STORAGE_PATHS_ANNOTATION]}`;
         if (free(n) === free(old)) return;
         for (const c of this.claims.list((c) => !pvcSpec(c).volumeName)) q(`claim:${objectKey(c)}`);
       },
