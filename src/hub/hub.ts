@@ -29,7 +29,7 @@ import { ServiceAccountTokens } from "./auth/service-account-tokens.js";
 import { tokenRequestHandler } from "./auth/token-request.js";
 import { type Controller, createControllers, EventRecorder } from "./controllers/index.js";
 import { NamespaceController } from "./controllers/namespace/namespace-controller.js";
-import { applyDefaultStorageClass } from "./controllers/volume/index.js";
+import { applyDefaultStorageClass, protectionAdmit } from "./controllers/volume/index.js";
 import { EdgeService } from "./edge/index.js";
 import { kubeconfigYaml, loadOrCreateCredentials } from "./hub-pki.js";
 import { LocalClient } from "./local-client.js";
@@ -156,6 +156,8 @@ export class Hub {
       gcEnabled: () => this.gcRunning,
       admit: async (info, obj, old) => {
         if (info.group === "" && info.kind === "Service") return allocator.admit(obj, old);
+        // StorageObjectInUseProtection: a claim or volume in use outlives its deletion
+        if (info.group === "" && !old) protectionAdmit(info.kind, obj);
         if (info.group === "" && info.kind === "PersistentVolumeClaim" && !old) {
           const sc = registry.byKind("storage.k8s.io", "StorageClass")!;
           const list = await store.backend.list(store.prefix(sc));

@@ -232,6 +232,8 @@ export class Scheduler implements Controller {
     for (const claim of info.claims) {
       const pvc = this.pvcs.get(`${info.namespace}/${claim}`) as unknown as PersistentVolumeClaim | undefined;
       if (!pvc) return `persistentvolumeclaim "${claim}" not found`;
+      // upstream VolumeBinding PreFilter: pvc-protection lets the claim go once no scheduled pod uses it
+      if (pvc.metadata?.deletionTimestamp) return `persistentvolumeclaim "${claim}" is being deleted`;
       const volume = pvc.spec?.volumeName;
       if (!volume) continue; // unbound: the volume binder follows the scheduler's choice
       const pv = this.pvs.get(volume) as unknown as PersistentVolume | undefined;

@@ -354,8 +354,12 @@ export class PersistentVolumeController implements Controller {
 
   private async syncVolume(name: string): Promise<void> {
     let pv = this.volumes.get(name);
-    if (!pv || pv.metadata.deletionTimestamp) return;
+    if (!pv) return;
+    // a volume deleted while bound (pv-protection holds it) still goes Released when its claim
+    // is gone, which is what lets that finalizer go; nothing else is done to it
+    const deleting = !!pv.metadata.deletionTimestamp;
     if (
+      !deleting &&
       pv.metadata.annotations?.[ANN_PROVISIONED_BY] === LOCAL_PATH_PROVISIONER &&
       !pv.metadata.finalizers?.includes(LOCAL_PATH_FINALIZER)
     ) {
@@ -363,6 +367,7 @@ export class PersistentVolumeController implements Controller {
     }
     const ref = pvSpec(pv).claimRef;
     if (!ref?.name) {
+      if (deleting) return;
       if (phaseOf(pv) !== "Available")
         await this.setPhase(refs.persistentvolumes, undefined, pv, "Available");
       // a new free volume may serve a waiting claim
@@ -374,6 +379,7 @@ export class PersistentVolumeController implements Controller {
     }
     const claim = this.claims.get(`${ref.namespace}/${ref.name}`);
     if (claim && (!ref.uid || claim.metadata.uid === ref.uid)) {
+      if (deleting) return;
       if (pvcSpec(claim).volumeName === name && phaseOf(pv) !== "Bound")
         await this.setPhase(refs.persistentvolumes, undefined, pv, "Bound");
       else if (pvcSpec(claim).volumeName !== name) this.queue.add(`claim:${objectKey(claim)}`);
@@ -385,7 +391,11 @@ export class PersistentVolumeController implements Controller {
       await this.setPhase(refs.persistentvolumes, undefined, pv, "Released");
     }
     const policy = pvSpec(pv).persistentVolumeReclaimPolicy ?? "Retain";
-    if (policy === "Delete" && pv.metadata.annotations?.[ANN_PROVISIONED_BY] === LOCAL_PATH_PROVISIONER) {
+    if (
+      !deleting &&
+      policy === "Delete" &&
+      pv.metadata.annotations?.[ANN_PROVISIONED_BY] === LOCAL_PATH_PROVISIONER
+    ) {
       await this.deps.client.delete(refs.persistentvolumes, undefined, name).catch((e) => {
         if (!isNotFound(e)) throw e;
       });
