@@ -17,6 +17,14 @@
  *   still due (deleting a missing directory is a no-op; the hub ignores a repeated report).
  * - A volume marked for deletion is refused to new pods, so a directory is never re-created
  *   behind the reclaimer's back.
+ * - Waiting on the runtime is event-driven, not left to the resync. With pvc-protection the PV
+ *   is released exactly when its last pod leaves, so the pass that sees the release nearly always
+ *   finds that pod's containers still being removed. Waiting for the next resync (30 s) made the
+ *   directory outlive its pod by up to a whole period — longer under load, when removal itself is
+ *   slow and a pass can miss it again (the "not removed within 90 s" flake). Now the pod manager
+ *   calls podRemoved() when it has removed a pod, and while a removal is pending a follow-up pass
+ *   runs after 1 s, doubling up to the resync period, for removals nobody reports (an operator's
+ *   `docker rm`, a restart that adopted an orphan).
  */
 import { chmodSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
@@ -62,6 +70,8 @@ export interface LocalPathOptions {
 
 export type ReclaimResult = "Deleted" | "Retained";
 
+const RETRY_FIRST_MS = 1000;
+
 export class LocalPathStorage {
   readonly dataDir: string;
   private readonly log: Logger;
@@ -72,6 +82,9 @@ export class LocalPathStorage {
   private running: Promise<void> | undefined;
   private again = false;
   private timers: NodeJS.Timeout[] = [];
+  /** follow-up pass while a released volume waits on the runtime, and its next delay */
+  private retry: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_FIRST_MS;
   private off: (() => void) | undefined;
   private started = false;
 
@@ -100,6 +113,13 @@ export class LocalPathStorage {
     this.off?.();
     this.off = undefined;
     for (const t of this.timers.splice(0)) clearInterval(t);
+    clearTimeout(this.retry);
+    this.retry = undefined;
+  }
+
+  /** The pod manager removed a pod's containers: volumes waiting on it may go now. */
+  podRemoved(): void {
+    this.kick();
   }
 
   /**
@@ -141,9 +161,10 @@ export class LocalPathStorage {
   /** Schedules a reconcile; coalesces bursts of cache changes into one extra run. */
   kick(): void {
     if (!this.started) return;
-    void this.reconcile().catch((err: Error) =>
-      this.log.warn({ err: err.message }, "volume reclaim failed; retrying at the next change or resync"),
-    );
+    void this.reconcile().catch((err: Error) => {
+      this.log.warn({ err: err.message }, "volume reclaim failed; retrying");
+      this.scheduleRetry(true);
+    });
   }
 
   /** One pass over the cache (resolves when this and any pass it absorbed are done). */
@@ -171,10 +192,12 @@ export class LocalPathStorage {
     const runtimePods = this.opts.runtimePods ? await this.opts.runtimePods() : undefined;
     const plan = reclaimPlan({ node: this.opts.node, pvs, pods, ...(runtimePods ? { runtimePods } : {}) });
     const waiting = new Map<string, string>();
+    let onRuntime = false;
     for (const step of plan) {
       const name = step.pv.metadata?.name ?? "";
       if (step.action === "wait") {
         waiting.set(name, step.reason);
+        if (step.until === "runtime") onRuntime = true;
         if (this.waiting.get(name) !== step.reason)
           this.log.info({ pv: name, reason: step.reason }, "released volume kept until unused");
         continue;
@@ -191,11 +214,28 @@ export class LocalPathStorage {
       if (step.report) this.reportReclaim(step.pv, result);
     }
     this.waiting = waiting;
+    this.scheduleRetry(onRuntime);
     const present = new Set(pvs.map((pv) => pv.metadata?.name ?? ""));
     for (const name of this.reported.keys()) if (!present.has(name)) this.reported.delete(name);
     // cheap (a statfs per base) and sends only on a real change: picks up a freed directory and
     // a volume on a new nodePath base as soon as the cache shows it
     this.reportCapacity();
+  }
+
+  /** while a volume waits on the runtime: one more pass soon (1 s doubling to the resync period) */
+  private scheduleRetry(needed: boolean): void {
+    if (!needed) {
+      this.retryMs = RETRY_FIRST_MS;
+      return;
+    }
+    if (this.retry || !this.started) return;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, this.opts.resyncMs ?? 30_000);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.kick();
+    }, delay);
+    this.retry.unref();
   }
 
   private reportReclaim(pv: PersistentVolume, result: ReclaimResult): void {
