@@ -104,7 +104,11 @@ export class LocalPathStorage {
     this.timers.push(setInterval(() => this.reportCapacity(), this.opts.capacityMs ?? 60_000));
     for (const t of this.timers) t.unref();
     this.reportCapacity();
-    await this.reconcile();
+    // a first pass that cannot run yet (the runtime starts after us) must not fail the agent
+    await this.reconcile().catch((err: Error) => {
+      this.log.info({ err: err.message }, "first volume reclaim pass deferred");
+      this.scheduleRetry(true);
+    });
   }
 
   /** Idempotent; a reconcile in flight finishes its current step. */

@@ -44,7 +44,7 @@ describe("local-path reclaim wake-up", () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  function setup(runtime: { uids: string[] }) {
+  function setup(runtime: { uids: string[] | undefined }) {
     const dataDir = mkdtempSync(join(tmpdir(), "ek-reclaim-"));
     dirs.push(dataDir);
     const dir = join(dataDir, "storage", "pvc-1_ns_data");
@@ -57,7 +57,10 @@ describe("local-path reclaim wake-up", () => {
       cache: { pods: (): Pod[] => [], persistentVolumes: () => [releasedPv()] },
       onChange: () => () => {},
       report: (key, status) => reports.push([key, status]),
-      runtimePods: async () => runtime.uids,
+      runtimePods: async () => {
+        if (!runtime.uids) throw new Error("the container runtime is not started yet");
+        return runtime.uids;
+      },
       resyncMs: HOUR,
       capacityMs: HOUR,
       diskSpace: () => ({ capacityBytes: 1000 * MI, freeBytes: free }),
@@ -79,6 +82,15 @@ describe("local-path reclaim wake-up", () => {
 
   it("removes it by itself once the runtime lets go, without any event", async () => {
     const runtime = { uids: ["leaving-pod"] };
+    const { storage, dir } = setup(runtime);
+    await storage.start();
+    expect(existsSync(dir)).toBe(true);
+    runtime.uids = [];
+    await vi.waitFor(() => expect(existsSync(dir)).toBe(false), { timeout: 10_000, interval: 50 });
+  });
+
+  it("starts while the runtime is not up yet, and reclaims once it is (never taking it for empty)", async () => {
+    const runtime: { uids: string[] | undefined } = { uids: undefined };
     const { storage, dir } = setup(runtime);
     await storage.start();
     expect(existsSync(dir)).toBe(true);
