@@ -264,9 +264,15 @@ async function runAgent(dataDir: string, logger: Logger, choice: WorkloadChoice)
     facts,
     agentVersion: EDGEKUBE_VERSION,
     logger,
-    // volumes of pods that still have containers are never reclaimed
+    // volumes of pods that still have containers are never reclaimed; until the runtime is up
+    // nobody can say which pods it holds, so reclaim waits (the pass is retried) rather than
+    // taking "no runtime yet" for "no pods"
     storage: {
-      runtimePods: async () => (workloads ? (await workloads.runtime.listPods()).map((p) => p.uid) : []),
+      runtimePods: async () => {
+        if (workloads) return (await workloads.runtime.listPods()).map((p) => p.uid);
+        if (choice.pods) throw new Error("the container runtime is not started yet");
+        return [];
+      },
     },
   });
   let workloads: NodeWorkloads | undefined;

@@ -118,6 +118,8 @@ export class NodeWorkloads {
       reporter: statusReporter(agent, this.localPods),
       // the local-path provisioner validates names and paths: it is the pods' volume host
       volumeHost: agent.storage,
+      // a released volume waiting for this pod's containers to go is reclaimed at once
+      onPodRemoved: () => agent.storage.podRemoved(),
       network: this.network.hook,
       nodeName: config.nodeName,
       hostIP: config.nodeIP,

@@ -30,7 +30,7 @@ import { ServiceAccountTokens } from "./auth/service-account-tokens.js";
 import { tokenRequestHandler } from "./auth/token-request.js";
 import { type Controller, createControllers, EventRecorder, SharedInformers } from "./controllers/index.js";
 import { NamespaceController } from "./controllers/namespace/namespace-controller.js";
-import { applyDefaultStorageClass } from "./controllers/volume/index.js";
+import { applyDefaultStorageClass, protectionAdmit } from "./controllers/volume/index.js";
 import { EdgeService } from "./edge/index.js";
 import { TokenIssuer } from "./edge/token-issuer.js";
 import { kubeconfigYaml, loadOrCreateCredentials } from "./hub-pki.js";
@@ -177,6 +177,8 @@ export class Hub {
       gcEnabled: () => this.gcRunning,
       admit: async (info, obj, old) => {
         if (info.group === "" && info.kind === "Service") return allocator.admit(obj, old);
+        // StorageObjectInUseProtection: a claim or volume in use outlives its deletion
+        if (info.group === "" && !old) protectionAdmit(info.kind, obj);
         if (info.group === "" && info.kind === "Pod" && !old) return saAdmission.admit(obj);
         if (info.group === "" && info.kind === "PersistentVolumeClaim" && !old) {
           const sc = registry.byKind("storage.k8s.io", "StorageClass")!;

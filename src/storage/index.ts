@@ -1,5 +1,16 @@
 /** local-path volumes: shared names and path rules (hub and agent), the agent's provisioner. See docs/storage.md. */
-export { type DiskSpace, readDiskSpace, type StorageReport, storageReport } from "./capacity.js";
+export {
+  type DiskSpace,
+  readDiskSpace,
+  reportedFreeBytes,
+  reportThreshold,
+  type SpaceByBase,
+  type SpaceFigures,
+  type StorageReport,
+  significantChange,
+  spaceFigures,
+  storageReport,
+} from "./capacity.js";
 export {
   type LocalPathOptions,
   LocalPathStorage,

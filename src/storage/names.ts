@@ -26,6 +26,8 @@ export const LOCAL_PATH_NODE_ANNOTATION = "edgekube.io/local-path-node";
 /** on Nodes: size and free space of the agent's storage dir (quantities, from `storage/<node>`) */
 export const STORAGE_CAPACITY_ANNOTATION = "edgekube.io/storage-capacity";
 export const STORAGE_FREE_ANNOTATION = "edgekube.io/storage-free";
+/** on Nodes: JSON {"<base>": {capacity, free}} for the other bases it serves (StorageClass nodePath) */
+export const STORAGE_PATHS_ANNOTATION = "edgekube.io/storage-paths";
 export const ANN_PROVISIONED_BY = "pv.kubernetes.io/provisioned-by";
 
 /** A name or path that must not be used for a volume directory; the message says what to do. */

@@ -18,7 +18,8 @@ import { isProvisioned, volumeNode } from "./volume-path.js";
 export type ReclaimAction =
   | { pv: PersistentVolume; action: "delete"; report: boolean }
   | { pv: PersistentVolume; action: "retain"; report: true }
-  | { pv: PersistentVolume; action: "wait"; reason: string };
+  /** `until`: what ends the wait — a cache change (a desired pod goes) or the runtime letting go */
+  | { pv: PersistentVolume; action: "wait"; reason: string; until: "pod" | "runtime" };
 
 export interface ReclaimInput {
   node: string;
@@ -64,9 +65,14 @@ export function reclaimPlan(input: ReclaimInput): ReclaimAction[] {
     }
     const users = volumeUsers(pv, input.pods);
     if (users.length > 0) {
-      out.push({ pv, action: "wait", reason: `still used by pod ${users.join(", ")}` });
+      out.push({ pv, action: "wait", reason: `still used by pod ${users.join(", ")}`, until: "pod" });
     } else if (leaving.length > 0) {
-      out.push({ pv, action: "wait", reason: `pod ${leaving.join(", ")} is still being removed` });
+      out.push({
+        pv,
+        action: "wait",
+        reason: `pod ${leaving.join(", ")} is still being removed`,
+        until: "runtime",
+      });
     } else {
       out.push({ pv, action: "delete", report: deleting });
     }

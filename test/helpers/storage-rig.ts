@@ -129,8 +129,9 @@ export class StorageRig {
       link: { keepaliveSeconds: 2, backoff: { baseMs: 50, maxMs: 500 }, connectTimeoutMs: 2000 },
       replyTimeoutMs: 2000,
       heartbeat: { leaseMs: 500, statusMs: 2000 },
+      // the production resync (30 s): reclaim must follow events (cache changes, the pod manager's
+      // podRemoved), not a short test-only timer that would hide a missed wake-up
       storage: {
-        resyncMs: 500,
         capacityMs: 1000,
         ...(runtime ? { runtimePods: async () => (await runtime.listPods()).map((p) => p.uid) } : {}),
       },
@@ -167,6 +168,7 @@ export class StorageRig {
           }),
       },
       volumeHost: agent.storage,
+      onPodRemoved: () => agent.storage.podRemoved(),
       nodeName: this.node,
       hostIP: "127.0.0.1",
       resyncMs: 500,

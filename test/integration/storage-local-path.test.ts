@@ -147,16 +147,25 @@ describe.skipIf(!need(hasDocker(), hasKubectl()))("local-path volumes on a real 
     await running("reader");
     expect(readFileSync(join(dir, "offline"), "utf8")).toBe("offline\n");
 
-    // the claim goes while "reader" still mounts it: the PV is released and marked for
-    // deletion, but the directory stays (and the finalizer holds the PV) until the pod is gone
+    // the claim is deleted while "reader" still mounts it: pvc-protection keeps it Terminating,
+    // so the PV stays Bound and the directory stays, until the pod is gone
     await kubectl("delete", "pvc", "data", "--wait=false");
-    await vi.waitFor(() => {
-      expect(rig.agent.cache.persistentVolume(pv)?.metadata?.deletionTimestamp).toBeTruthy();
+    await vi.waitFor(async () => {
+      const row = (await kubectl("get", "pvc", "data", "--no-headers")).stdout;
+      expect(row.split(/\s+/)[1]).toBe("Terminating");
     }, WAIT);
+    const held = await client().get(refs.persistentvolumeclaims, rig.ns, "data");
+    expect(held?.metadata.finalizers).toContain("kubernetes.io/pvc-protection");
+    const boundPv = await client().get(refs.persistentvolumes, undefined, pv);
+    expect((boundPv?.status as { phase?: string } | undefined)?.phase).toBe("Bound");
+    expect(boundPv?.metadata.finalizers).toContain("kubernetes.io/pv-protection");
     await rig.agent.storage.reconcile();
     expect(existsSync(join(dir, "f"))).toBe(true);
-    expect(await client().get(refs.persistentvolumes, undefined, pv)).toBeDefined();
     await kubectl("delete", "pod", "reader", "--wait=true", "--timeout=60s");
+    await vi.waitFor(
+      async () => expect(await client().get(refs.persistentvolumeclaims, rig.ns, "data")).toBeUndefined(),
+      WAIT,
+    );
     await vi.waitFor(() => expect(existsSync(dir)).toBe(false), WAIT);
     await vi.waitFor(
       async () => expect(await client().get(refs.persistentvolumes, undefined, pv)).toBeUndefined(),

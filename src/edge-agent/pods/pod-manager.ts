@@ -70,6 +70,8 @@ export interface PodManagerOptions {
    * several agents (or test suites) sharing one dockerd; a device's agent owns its Docker.
    */
   ownsPod?: (pod: RuntimePod) => boolean;
+  /** called once a pod's containers are removed (local-path reclaim waits for that) */
+  onPodRemoved?: (uid: string) => void;
   logger?: Logger;
 }
 
@@ -246,6 +248,7 @@ export class PodManager {
     st?.stopProbes();
     await this.opts.runtime.stopPod(uid);
     await this.opts.runtime.removePod(uid);
+    this.opts.onPodRemoved?.(uid);
     const obj = st?.obj ?? { metadata: { uid } };
     await (this.opts.network ?? noNetwork).teardown(obj);
     const stuck = await removePodVolumes(this.opts.volumeHost.dataDir, uid);

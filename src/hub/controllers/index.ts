@@ -19,7 +19,7 @@ import { LoadBalancerController } from "./loadbalancer/index.js";
 import { NodeIpamController } from "./node-lifecycle/node-ipam-controller.js";
 import { NodeLifecycleController } from "./node-lifecycle/node-lifecycle-controller.js";
 import { ReplicaSetController } from "./replicaset/replicaset-controller.js";
-import { PersistentVolumeController } from "./volume/index.js";
+import { PersistentVolumeController, ProtectionController } from "./volume/index.js";
 import { workloadControllers } from "./workload-common/workload-controllers.js";
 
 export type { Controller, ControllerDeps } from "./controller.js";
@@ -56,6 +56,7 @@ export function createControllers(deps: ControllerDeps, opts: ControllerOptions)
     new EndpointSliceController(deps),
     ...(opts.apiserver ? [new KubernetesServiceController(deps, opts.apiserver)] : []),
     new PersistentVolumeController(deps),
+    new ProtectionController(deps),
     new LoadBalancerController(deps, { pools: opts.loadBalancerPools ?? [] }),
     ...(opts.customResources ? [new CrdController(deps, opts.customResources)] : []),
   ];

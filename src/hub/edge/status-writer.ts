@@ -7,7 +7,8 @@
  *   event/<uid>        an Event     → created (or its count bumped) in the store
  *   pv/<name>          {result}     → local-path volume reclaimed on the node: drop the PV's
  *                                     cleanup finalizer (Deleted: directory gone; Retained: kept)
- *   storage/<name>     {capacity, free} → the Node's storage annotations (provisioning reads them)
+ *   storage/<name>     {capacity, free, paths?} → the Node's storage annotations (the scheduler's
+ *                      free-space filter and the provisioner read them; see storage/capacity.ts)
  *   node-annotations/<name>  {annotations} → merged into the Node's metadata.annotations, only
  *                      keys under flannel.alpha.coreos.com/ (the overlay's VTEP MAC, public IP)
  *
@@ -29,10 +30,12 @@ import { quantityError } from "../../api/quantity.js";
 import { type Client, isNotFound, refs } from "../../client/client.js";
 import type { Logger } from "../../lib/logger.js";
 import {
+  checkBasePath,
   LOCAL_PATH_FINALIZER,
   LOCAL_PATH_NODE_ANNOTATION,
   STORAGE_CAPACITY_ANNOTATION,
   STORAGE_FREE_ANNOTATION,
+  STORAGE_PATHS_ANNOTATION,
 } from "../../storage/names.js";
 import type { StatusUpdate } from "../../transport/envelope.js";
 import type { StatusSink } from "../../transport/sync-hub.js";
@@ -208,23 +211,52 @@ export class StatusWriter implements StatusSink {
     }
   }
 
-  /** Capacity and free space of the node's storage dir, as Node annotations (written on change). */
+  /**
+   * Capacity and free space of the node's volume bases, as Node annotations (written on change):
+   * the default base as storage-capacity/-free, other (nodePath) bases as JSON in storage-paths.
+   */
   private async storage(node: string, st: Record<string, unknown>): Promise<void> {
     const capacity = str(st.capacity);
     const free = str(st.free);
     if (!capacity || !free || quantityError(capacity) || quantityError(free))
       return this.refuse(node, `storage/${node}`, "capacity and free must be quantities");
-    const want = { [STORAGE_CAPACITY_ANNOTATION]: capacity, [STORAGE_FREE_ANNOTATION]: free };
+    const paths: Record<string, { capacity: string; free: string }> = {};
+    const raw = isObject(st.paths) ? st.paths : {};
+    for (const base of Object.keys(raw).sort()) {
+      const e = raw[base];
+      const c = isObject(e) ? str(e.capacity) : undefined;
+      const f = isObject(e) ? str(e.free) : undefined;
+      try {
+        checkBasePath(base);
+      } catch {
+        return this.refuse(
+          node,
+          `storage/${node}`,
+          `paths: ${JSON.stringify(base)} is not a usable base path`,
+        );
+      }
+      if (!c || !f || quantityError(c) || quantityError(f))
+        return this.refuse(node, `storage/${node}`, `paths["${base}"]: capacity and free must be quantities`);
+      paths[base] = { capacity: c, free: f };
+    }
+    const pathsJson = Object.keys(paths).length > 0 ? JSON.stringify(paths) : undefined;
     const same = (o: KubeObject | undefined) =>
       o?.metadata.annotations?.[STORAGE_CAPACITY_ANNOTATION] === capacity &&
-      o.metadata.annotations[STORAGE_FREE_ANNOTATION] === free;
+      o.metadata.annotations[STORAGE_FREE_ANNOTATION] === free &&
+      o.metadata.annotations[STORAGE_PATHS_ANNOTATION] === pathsJson;
     const current = await this.opts.client.get(refs.nodes, undefined, node);
     if (!current || same(current)) return;
     try {
-      await this.opts.client.mutate(refs.nodes, undefined, node, (cur) => ({
-        ...cur,
-        metadata: { ...cur.metadata, annotations: { ...cur.metadata.annotations, ...want } },
-      }));
+      await this.opts.client.mutate(refs.nodes, undefined, node, (cur) => {
+        const annotations: Record<string, string> = {
+          ...cur.metadata.annotations,
+          [STORAGE_CAPACITY_ANNOTATION]: capacity,
+          [STORAGE_FREE_ANNOTATION]: free,
+        };
+        if (pathsJson) annotations[STORAGE_PATHS_ANNOTATION] = pathsJson;
+        else delete annotations[STORAGE_PATHS_ANNOTATION];
+        return { ...cur, metadata: { ...cur.metadata, annotations } };
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -42,6 +42,8 @@ export interface NodeInfo {
   pods: Map<string, PodInfo>;
   /** how many of them carry pod (anti-)affinity terms (symmetry checks skip nodes with 0) */
   affinityPods: number;
+  /** claim (ns/name) → space it will take: unbound claims of pods placed here (volume-capacity.ts) */
+  pendingStorage: Map<string, { base: string | undefined; bytes: number }>;
 }
 
 function num(v: unknown, conv: (q: string) => number, dflt: number): number {
@@ -87,6 +89,7 @@ export function newNodeInfo(obj: KubeObject): NodeInfo {
     ownerCounts: new Map(),
     pods: new Map(),
     affinityPods: 0,
+    pendingStorage: new Map(),
   };
 }
 
@@ -110,6 +113,10 @@ function account(n: NodeInfo, p: PodInfo, sign: 1 | -1): void {
   if (sign > 0) n.pods.set(p.key, p);
   else n.pods.delete(p.key);
   if (p.affinity) n.affinityPods += sign;
+  for (const x of p.storage ?? []) {
+    if (sign > 0) n.pendingStorage.set(x.claim, { base: x.base, bytes: x.bytes });
+    else n.pendingStorage.delete(x.claim);
+  }
   if (p.ownerUid) {
     const c = (n.ownerCounts.get(p.ownerUid) ?? 0) + sign;
     if (c > 0) n.ownerCounts.set(p.ownerUid, c);
@@ -144,6 +151,7 @@ export class SchedulerCache {
     fresh.ownerCounts = old.ownerCounts;
     fresh.pods = old.pods;
     fresh.affinityPods = old.affinityPods;
+    fresh.pendingStorage = old.pendingStorage;
     if (this.order) this.order[this.order.indexOf(old)] = fresh;
   }
 
@@ -165,6 +173,15 @@ export class SchedulerCache {
     this.placed.delete(podKey);
     const n = this.nodes.get(prev.node);
     if (n) account(n, prev.info, -1);
+  }
+
+  /** a claim got its volume: it no longer takes space in flight on any node */
+  claimBound(claim: string): void {
+    for (const { node, info } of this.placed.values()) {
+      if (!info.storage?.some((x) => x.claim === claim)) continue;
+      info.storage = info.storage.filter((x) => x.claim !== claim);
+      this.nodes.get(node)?.pendingStorage.delete(claim);
+    }
   }
 
   placedOn(podKey: string): string | undefined {

@@ -13,10 +13,12 @@
  * - Labels and compiled affinity terms are kept so that placed pods can be matched by other
  *   pods' affinity, anti-affinity and topology spread constraints.
  */
+
 import type { Container, Pod, Toleration } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../api/object.js";
 import { toBytes, toMilli } from "../../api/quantity.js";
 import { compilePodAffinity, type PodAffinityInfo } from "./affinity-terms.js";
+import type { StorageNeed } from "./volume-capacity.js";
 
 export interface Resources {
   milliCpu: number;
@@ -48,6 +50,8 @@ export interface PodInfo {
   terminating: boolean;
   /** compiled pod (anti-)affinity terms; undefined for the common pod without any */
   affinity: PodAffinityInfo | undefined;
+  /** unbound claims to be provisioned on the pod's node (set by the scheduler; volume-capacity.ts) */
+  storage?: StorageNeed[];
 }
 
 export const DEFAULT_MILLI_CPU_REQUEST = 100;

@@ -34,6 +34,7 @@ import {
   spreadFilter,
   spreadPreFilter,
 } from "./topology-spread.js";
+import { REASON_NOT_ENOUGH_SPACE, type StorageNeed, storageFits } from "./volume-capacity.js";
 
 export interface FilterFailure {
   reasons: string[];
@@ -80,6 +81,8 @@ export interface PodConstraints {
   /** pre-filter states over the placed pods (prepareRelations); undefined: nothing to check */
   interPod?: InterPodAffinityState;
   spread?: SpreadState;
+  /** unbound claims to be provisioned on the chosen node (volume-capacity.ts) */
+  storage: StorageNeed[];
 }
 
 export function podConstraints(
@@ -87,6 +90,7 @@ export function podConstraints(
   info: PodInfo,
   volumeAffinity: NodeSelector[] = [],
   nsLabels: NamespaceLabels = () => undefined,
+  storage: StorageNeed[] = [],
 ): PodConstraints {
   return {
     info,
@@ -95,6 +99,7 @@ export function podConstraints(
     volumeAffinity,
     spreadConstraints: compileSpreadConstraints(pod),
     nsLabels,
+    storage,
   };
 }
 
@@ -170,6 +175,9 @@ export function filterNode(c: PodConstraints, n: NodeInfo): FilterFailure | unde
   for (const sel of c.volumeAffinity) {
     if (!nodeSelectorMatches(sel, n)) return { reasons: [REASON_VOLUME_AFFINITY], unresolvable: true };
   }
+  // VolumeBinding: claims to be provisioned must fit the node's free storage (upstream returns
+  // UnschedulableAndUnresolvable for every VolumeBinding reason)
+  if (!storageFits(c.storage, n)) return { reasons: [REASON_NOT_ENOUGH_SPACE], unresolvable: true };
   // PodTopologySpread, then InterPodAffinity
   if (c.spread) {
     const f = spreadFilter(c.spread, n);

@@ -16,6 +16,9 @@
  * - Inter-pod affinity and topology spreading read the placed pods from the cache
  *   (prepareRelations, once per decision); a newly placed pod wakes the pending ones, since
  *   it may be what their pod affinity waits for.
+ * - Volumes: bound PVs' node affinity restricts the nodes; unbound local-path claims must fit a
+ *   node's reported free storage, less claims already in flight there (volume-capacity.ts). The
+ *   PVC informer drops a claim from the in-flight accounting once it is bound.
  */
 import type { PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../api/object.js";
@@ -31,6 +34,7 @@ import { Decider } from "./decide.js";
 import { SchedulerCache } from "./node-info.js";
 import { computePodInfo, occupiesNode, podKeyOf } from "./pod-info.js";
 import { type PodConstraints, podConstraints, prepareRelations } from "./predicates.js";
+import { type StorageNeed, storageNeeds } from "./volume-capacity.js";
 
 export const SCHEDULER_NAME = "default-scheduler";
 
@@ -74,6 +78,7 @@ export class Scheduler implements Controller {
   private readonly pvs: InformerCache;
   /** namespace labels, for pod affinity terms with a namespaceSelector */
   private readonly namespaces: InformerCache;
+  private readonly classes: InformerCache;
   /** keys whose binding is in flight: stale unbound events must not undo their accounting */
   private readonly assumed = new Set<string>();
   /** pending pods → failed attempts */
@@ -88,6 +93,7 @@ export class Scheduler implements Controller {
     this.pvcs = deps.informers.informer(refs.persistentvolumeclaims);
     this.pvs = deps.informers.informer(refs.persistentvolumes);
     this.namespaces = deps.informers.informer(refs.namespaces);
+    this.classes = deps.informers.informer(refs.storageclasses);
     this.queue = new WorkQueue((k) => this.reconcile(k), {
       concurrency: deps.concurrency ?? 16,
       onError: (key, err) => deps.logger.warn({ key, err }, "scheduling failed; retrying"),
@@ -106,16 +112,31 @@ export class Scheduler implements Controller {
       onDelete: (p) => this.onPodGone(podKeyOf(p)),
     });
     const wake = { onAdd: () => this.wake(), onUpdate: () => this.wake() };
-    this.pvcs.addHandlers(wake);
+    const claimDone = (c: KubeObject) => this.cache.claimBound(`${c.metadata.namespace}/${c.metadata.name}`);
+    this.pvcs.addHandlers({
+      onAdd: () => this.wake(),
+      onUpdate: (c) => {
+        if ((c.spec as { volumeName?: string } | undefined)?.volumeName) claimDone(c);
+        this.wake();
+      },
+      onDelete: claimDone,
+    });
     this.pvs.addHandlers(wake);
     this.namespaces.addHandlers(wake);
-    await Promise.all([this.nodes.start(), this.pvcs.start(), this.pvs.start(), this.namespaces.start()]);
+    this.classes.addHandlers(wake);
+    await Promise.all([
+      this.nodes.start(),
+      this.pvcs.start(),
+      this.pvs.start(),
+      this.namespaces.start(),
+      this.classes.start(),
+    ]);
     await this.pods.start();
   }
 
   stop(): void {
     this.queue.stop();
-    for (const i of [this.pods, this.nodes, this.pvcs, this.pvs, this.namespaces]) i.stop();
+    for (const i of [this.pods, this.nodes, this.pvcs, this.pvs, this.namespaces, this.classes]) i.stop();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
   }
 
@@ -137,7 +158,10 @@ export class Scheduler implements Controller {
       this.assumed.delete(key);
       this.unschedulable.delete(key);
       this.waitsOnPods.delete(key);
-      this.cache.place(computePodInfo(obj), node);
+      const info = computePodInfo(obj);
+      // a bound pod's claims stay in flight on its node until they are bound themselves
+      info.storage = this.storageNeeds(info);
+      this.cache.place(info, node);
       // a newly placed pod can satisfy a pending pod's pod affinity
       if (fresh) for (const k of this.waitsOnPods) this.queue.add(k);
       return;
@@ -192,6 +216,7 @@ export class Scheduler implements Controller {
           }
         : this.decider.decide(c, this.cache.list());
     if ("node" in decision) {
+      if (typeof c !== "string") info.storage = c.storage;
       this.assumed.add(key);
       this.cache.place(info, decision.node);
       try {
@@ -233,6 +258,8 @@ export class Scheduler implements Controller {
     for (const claim of info.claims) {
       const pvc = this.pvcs.get(`${info.namespace}/${claim}`) as unknown as PersistentVolumeClaim | undefined;
       if (!pvc) return `persistentvolumeclaim "${claim}" not found`;
+      // upstream VolumeBinding PreFilter: pvc-protection lets the claim go once no scheduled pod uses it
+      if (pvc.metadata?.deletionTimestamp) return `persistentvolumeclaim "${claim}" is being deleted`;
       const volume = pvc.spec?.volumeName;
       if (!volume) continue; // unbound: the volume binder follows the scheduler's choice
       const pv = this.pvs.get(volume) as unknown as PersistentVolume | undefined;
@@ -240,7 +267,20 @@ export class Scheduler implements Controller {
       if (required) volumeAffinity.push(required);
     }
     const nsLabels = (ns: string) => this.namespaces.get(ns)?.metadata.labels;
-    return prepareRelations(podConstraints(pod, info, volumeAffinity, nsLabels), this.cache.list());
+    return prepareRelations(
+      podConstraints(pod, info, volumeAffinity, nsLabels, this.storageNeeds(info)),
+      this.cache.list(),
+    );
+  }
+
+  /** the pod's unbound local-path claims and what each will take on the node's disk */
+  private storageNeeds(info: ReturnType<typeof computePodInfo>): StorageNeed[] {
+    if (info.claims.length === 0) return [];
+    const claims = info.claims
+      .map((name) => this.pvcs.get(`${info.namespace}/${name}`))
+      .filter((c): c is KubeObject => !!c && !(c.spec as { volumeName?: string } | undefined)?.volumeName);
+    if (claims.length === 0) return [];
+    return storageNeeds(info.namespace, claims, (name) => this.classes.get(name), this.pvs.list());
   }
 
   private async markUnschedulable(pod: Pod, message: string): Promise<void> {

@@ -9,7 +9,10 @@ import {
   checkBasePath,
   classBasePath,
   reclaimPlan,
+  reportedFreeBytes,
+  reportThreshold,
   StoragePathError,
+  significantChange,
   storageReport,
   volumeDirName,
   volumeLocation,
@@ -201,16 +204,51 @@ describe("reclaimPlan", () => {
   });
 });
 
-describe("storageReport", () => {
-  it("reports capacity in Mi and free space rounded down to max(64Mi, 1%)", () => {
-    const MI = 1024 * 1024;
-    expect(storageReport({ capacityBytes: 1000 * MI, freeBytes: 300 * MI + 5 })).toEqual({
+describe("storage capacity reports", () => {
+  const MI = 1024 * 1024;
+  const GI = 1024 * MI;
+  const one = (capacityBytes: number, freeBytes: number) => new Map([["", { capacityBytes, freeBytes }]]);
+
+  it("reports the default base at the top and other bases under paths, exact to the MiB", () => {
+    const space = new Map([
+      ["", { capacityBytes: 1000 * MI, freeBytes: 300 * MI + 5 }],
+      ["/mnt/usb/ek", { capacityBytes: 64 * GI, freeBytes: 10 * GI }],
+    ]);
+    expect(storageReport(space)).toEqual({
       capacity: "1000Mi",
-      free: "256Mi",
+      free: "300Mi",
+      paths: { "/mnt/usb/ek": { capacity: "65536Mi", free: "10240Mi" } },
     });
-    // 1% of 100 GiB is 1024 MiB: small changes do not change the report
-    const big = 100 * 1024 * MI;
-    expect(storageReport({ capacityBytes: big, freeBytes: 50 * 1024 * MI + 700 * MI }).free).toBe("51200Mi");
-    expect(storageReport({ capacityBytes: big, freeBytes: -1 }).free).toBe("0Mi");
+    expect(storageReport(one(1000 * MI, -1))).toEqual({ capacity: "1000Mi", free: "0Mi" });
+    expect(storageReport(new Map())).toBeUndefined();
+  });
+
+  it("sends a new report only when free space moved by max(64Mi, 1%) since the last one sent", () => {
+    expect(reportThreshold(1000 * MI)).toBe(64 * MI);
+    expect(reportThreshold(100 * GI)).toBe(1024 * MI);
+    const sent = one(100 * GI, 50 * GI);
+    expect(significantChange(undefined, sent)).toBe(true);
+    expect(significantChange(sent, one(100 * GI, 50 * GI - 1023 * MI))).toBe(false);
+    expect(significantChange(sent, one(100 * GI, 50 * GI + 1024 * MI))).toBe(true);
+    // hovering around any boundary sends nothing: the reference is the last figure sent
+    for (const d of [-5, 5, -5, 5])
+      expect(significantChange(sent, one(100 * GI, 50 * GI + d * MI))).toBe(false);
+    expect(significantChange(sent, one(101 * GI, 50 * GI))).toBe(true);
+    const usb = new Map([...sent, ["/mnt/usb", { capacityBytes: GI, freeBytes: GI }]]);
+    expect(significantChange(sent, usb)).toBe(true);
+    expect(significantChange(usb, sent)).toBe(true);
+  });
+
+  it("reads a node's free bytes for the default base and for a nodePath base", () => {
+    const ann = {
+      "edgekube.io/storage-free": "512Mi",
+      "edgekube.io/storage-paths": JSON.stringify({ "/mnt/usb": { capacity: "2Gi", free: "1Gi" } }),
+    };
+    expect(reportedFreeBytes(ann, undefined)).toBe(512 * MI);
+    expect(reportedFreeBytes(ann, "/mnt/usb")).toBe(GI);
+    expect(reportedFreeBytes(ann, "/mnt/other")).toBeUndefined();
+    expect(reportedFreeBytes({ "edgekube.io/storage-paths": "{not json" }, "/mnt/usb")).toBeUndefined();
+    expect(reportedFreeBytes({ "edgekube.io/storage-free": "lots" }, undefined)).toBeUndefined();
+    expect(reportedFreeBytes(undefined, undefined)).toBeUndefined();
   });
 });

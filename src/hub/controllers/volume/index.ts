@@ -1,4 +1,11 @@
 /** Persistent volumes: the default local-path class, binding and provisioning. */
+export {
+  claimUsers,
+  ProtectionController,
+  PV_PROTECTION_FINALIZER,
+  PVC_PROTECTION_FINALIZER,
+  protectionAdmit,
+} from "./protection-controller.js";
 export { PersistentVolumeController } from "./pv-controller.js";
 export {
   applyDefaultStorageClass,

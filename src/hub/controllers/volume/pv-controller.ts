@@ -13,9 +13,10 @@
  *   the directory (no pod of its uses it any more) and reported `pv/<name>`, which the hub's
  *   StatusWriter turns into the finalizer's removal. Retain keeps it Released. Volumes provisioned
  *   before the finalizer existed get it (and the node annotation) on their next sync.
- * - Capacity: a claim is provisioned on a node only when its request fits the free space the
- *   node's agent reports (annotation `edgekube.io/storage-free`); otherwise a ProvisioningFailed
- *   event says so and the claim is retried when the node's figures change.
+ * - Capacity: the scheduler already filters nodes without room (scheduler/volume-capacity.ts);
+ *   as a guard, a claim is provisioned on a node only when its request fits the free space the
+ *   node's agent reports for the class's base (`edgekube.io/storage-free`, `…/storage-paths`);
+ *   otherwise a ProvisioningFailed event says so and the claim is retried when the figures change.
  */
 import type { KubeObject } from "../../../api/object.js";
 import { isConflict, isNotFound, refs } from "../../../client/client.js";
@@ -25,6 +26,7 @@ import {
   LOCAL_PATH_FINALIZER,
   LOCAL_PATH_NODE_ANNOTATION,
   STORAGE_FREE_ANNOTATION,
+  STORAGE_PATHS_ANNOTATION,
   StoragePathError,
 } from "../../../storage/names.js";
 import type { Controller, ControllerDeps } from "../controller.js";
@@ -107,7 +109,8 @@ export class PersistentVolumeController implements Controller {
     // a node's free space changed: claims waiting for room on it may fit now
     this.nodes.addHandlers({
       onUpdate: (n, old) => {
-        const free = (o: KubeObject) => o.metadata.annotations?.[STORAGE_FREE_ANNOTATION];
+        const free = (o: KubeObject) =>
+          `${o.metadata.annotations?.[STORAGE_FREE_ANNOTATION]} ${o.metadata.annotations?.[STORAGE_PATHS_ANNOTATION]}`;
         if (free(n) === free(old)) return;
         for (const c of this.claims.list((c) => !pvcSpec(c).volumeName)) q(`claim:${objectKey(c)}`);
       },
@@ -350,8 +353,12 @@ export class PersistentVolumeController implements Controller {
 
   private async syncVolume(name: string): Promise<void> {
     let pv = this.volumes.get(name);
-    if (!pv || pv.metadata.deletionTimestamp) return;
+    if (!pv) return;
+    // a volume deleted while bound (pv-protection holds it) still goes Released when its claim
+    // is gone, which is what lets that finalizer go; nothing else is done to it
+    const deleting = !!pv.metadata.deletionTimestamp;
     if (
+      !deleting &&
       pv.metadata.annotations?.[ANN_PROVISIONED_BY] === LOCAL_PATH_PROVISIONER &&
       !pv.metadata.finalizers?.includes(LOCAL_PATH_FINALIZER)
     ) {
@@ -359,6 +366,7 @@ export class PersistentVolumeController implements Controller {
     }
     const ref = pvSpec(pv).claimRef;
     if (!ref?.name) {
+      if (deleting) return;
       if (phaseOf(pv) !== "Available")
         await this.setPhase(refs.persistentvolumes, undefined, pv, "Available");
       // a new free volume may serve a waiting claim
@@ -370,6 +378,7 @@ export class PersistentVolumeController implements Controller {
     }
     const claim = this.claims.get(`${ref.namespace}/${ref.name}`);
     if (claim && (!ref.uid || claim.metadata.uid === ref.uid)) {
+      if (deleting) return;
       if (pvcSpec(claim).volumeName === name && phaseOf(pv) !== "Bound")
         await this.setPhase(refs.persistentvolumes, undefined, pv, "Bound");
       else if (pvcSpec(claim).volumeName !== name) this.queue.add(`claim:${objectKey(claim)}`);
@@ -381,7 +390,11 @@ export class PersistentVolumeController implements Controller {
       await this.setPhase(refs.persistentvolumes, undefined, pv, "Released");
     }
     const policy = pvSpec(pv).persistentVolumeReclaimPolicy ?? "Retain";
-    if (policy === "Delete" && pv.metadata.annotations?.[ANN_PROVISIONED_BY] === LOCAL_PATH_PROVISIONER) {
+    if (
+      !deleting &&
+      policy === "Delete" &&
+      pv.metadata.annotations?.[ANN_PROVISIONED_BY] === LOCAL_PATH_PROVISIONER
+    ) {
       await this.deps.client.delete(refs.persistentvolumes, undefined, name).catch((e) => {
         if (!isNotFound(e)) throw e;
       });

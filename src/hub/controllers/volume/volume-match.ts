@@ -16,8 +16,9 @@
  */
 import { requirementMatches } from "../../../api/node-selection.js";
 import type { KubeObject } from "../../../api/object.js";
-import { compareQuantity } from "../../../api/quantity.js";
+import { compareQuantity, toBytes } from "../../../api/quantity.js";
 import { selectorMatches } from "../../../api/selectors.js";
+import { reportedFreeBytes } from "../../../storage/capacity.js";
 import {
   ANN_PROVISIONED_BY,
   classBasePath,
@@ -25,7 +26,6 @@ import {
   LOCAL_PATH_NODE_ANNOTATION,
   LOCAL_PATH_PROVISIONER,
   LOCAL_PATH_ROOT,
-  STORAGE_FREE_ANNOTATION,
   volumeDirName,
 } from "../../../storage/names.js";
 
@@ -188,9 +188,10 @@ export function provisionedVolume(
 }
 
 /**
- * Why the claim does not fit on the node's default storage dir, or undefined. Only checked when
- * the node reports its free space and the class uses the default base (a nodePath disk is not
- * measured).
+ * Why the claim does not fit on the node's disk for its class (the default storage dir, or the
+ * class's nodePath), or undefined. Only checked when the node reports that base's free space
+ * (storage/capacity.ts); the scheduler filters such nodes first, this is the provisioner's own
+ * guard for claims placed by hand (spec.nodeName) or before a report changed.
  */
 export function insufficientSpace(
   pvc: KubeObject,
@@ -198,18 +199,17 @@ export function insufficientSpace(
   nodeName: string,
   node: KubeObject | undefined,
 ): string | undefined {
-  const free = node?.metadata.annotations?.[STORAGE_FREE_ANNOTATION];
-  if (!free || classBasePath(sc) !== undefined) return undefined;
-  const want = requestOf(pvc);
-  let cmp: number;
+  let free: number | undefined;
+  let want: number;
   try {
-    cmp = compareQuantity(want, free);
+    free = reportedFreeBytes(node?.metadata.annotations, classBasePath(sc));
+    want = toBytes(requestOf(pvc));
   } catch {
-    return undefined; // an unreadable annotation does not block provisioning
+    return undefined; // an unusable class or request is reported elsewhere
   }
-  if (cmp <= 0) return undefined;
+  if (free === undefined || want <= free) return undefined;
   return (
     `node "${nodeName}" has insufficient free space for claim "${pvc.metadata.namespace}/${pvc.metadata.name}": ` +
-    `requested ${want}, ${free} free; free up space on the node or request less storage`
+    `requested ${requestOf(pvc)}, ${Math.floor(free / (1024 * 1024))}Mi free; free up space on the node or request less storage`
   );
 }

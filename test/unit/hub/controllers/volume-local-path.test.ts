@@ -207,4 +207,28 @@ describe("StatusWriter: pv/ and storage/ reports", () => {
     });
     expect(client.verbs().filter((v) => v.startsWith("update"))).toHaveLength(1);
   });
+
+  it("keeps other bases' figures as JSON in storage-paths, refusing unusable paths", async () => {
+    const client = new FakeClient();
+    client.seed(refs.nodes, { apiVersion: "v1", kind: "Node", metadata: { name: "n1" } });
+    const w = writer(client);
+    const usb = { "/mnt/usb/ek": { capacity: "8Gi", free: "3Gi" } };
+    await w.apply("n1", {
+      key: "storage/n1",
+      seq: 1,
+      status: { capacity: "1000Mi", free: "256Mi", paths: usb },
+    });
+    await w.apply("n1", {
+      key: "storage/n1",
+      seq: 2,
+      status: { capacity: "1000Mi", free: "1Mi", paths: { "/etc": { capacity: "1Gi", free: "1Gi" } } },
+    });
+    let n = (await client.get(refs.nodes, undefined, "n1"))!;
+    expect(n.metadata.annotations?.["edgekube.io/storage-paths"]).toBe(JSON.stringify(usb));
+    expect(n.metadata.annotations?.["edgekube.io/storage-free"]).toBe("256Mi");
+    // the disk is gone from the report (its last volume was removed): the annotation goes too
+    await w.apply("n1", { key: "storage/n1", seq: 3, status: { capacity: "1000Mi", free: "256Mi" } });
+    n = (await client.get(refs.nodes, undefined, "n1"))!;
+    expect(n.metadata.annotations?.["edgekube.io/storage-paths"]).toBeUndefined();
+  });
 });
