@@ -132,7 +132,7 @@ async function rig(
         agentVersion: "test",
         link: { keepaliveSeconds, backoff: { baseMs: 50, maxMs: 400 }, connectTimeoutMs: 2000 },
         replyTimeoutMs: 2000,
-        heartbeat: { leaseMs: 300 },
+        heartbeat: { checkMs: 300 },
         statusFile: { minIntervalMs: 50, sampleMs: 100 },
       };
       const agent = new EdgeAgent(opts);
