@@ -15,16 +15,18 @@
  *     and segment counts of every agent connection from the kernel (`ss -ti` on the hub's
  *     MQTT port: bytes_sent/bytes_received, segs_out/segs_in), plus 52 bytes of IPv4 + TCP
  *     header per segment (20 IP + 20 TCP + 12 timestamp option; link-layer framing excluded),
- *     over an idle window (keepalives), scaled to an hour, plus the rarer periodic messages
- *     (12 lease reports, 6 heartbeat envelopes, 1 status report per hour) each priced by
- *     sending one from every agent and reading the same counters. Node's TLSSocket bytesRead/bytesWritten count
+ *     over an idle window (keepalives only: a whole number of keepalive periods, so every agent
+ *     pings the same number of times whatever its phase), scaled to an hour, plus the rarer
+ *     periodic messages (per hour: 1 lease + node status report, 1 heartbeat envelope; see
+ *     docs/sync-protocol.md "Idle budget") each priced by sending one from every agent and
+ *     reading the same counters. Node's TLSSocket bytesRead/bytesWritten count
  *     plaintext, so they would miss the TLS record overhead; the kernel's counters do not.
  *   reconvergence after a partition (every agent's link down for --partition-seconds) during
  *     which --pods-per-node pods per node are created on the hub: time from the links being
  *     restored until every agent holds all its pods, and per agent from its reconnect [< 2 s]
  *
  *   npm run bench -- sync [--nodes 5000] [--workers 4] [--partition-seconds 60] [--idle-seconds 60]
- *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 20)
+ *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
  */
 import { type ChildProcess, execFileSync, fork, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -48,7 +50,9 @@ const arg = (name: string, d: number) => {
 const NODES = arg("nodes", quick ? 200 : 5000);
 const WORKERS = arg("workers", 4);
 const PARTITION_S = arg("partition-seconds", quick ? 5 : 60);
-const IDLE_S = arg("idle-seconds", quick ? 20 : 60);
+/** the agents' MQTT keepalive (EdgeLink's default); the idle window is a multiple of it */
+const KEEPALIVE_S = 30;
+const IDLE_S = Math.max(1, Math.ceil(arg("idle-seconds", quick ? 30 : 60) / KEEPALIVE_S)) * KEEPALIVE_S;
 const PODS = arg("pods-per-node", 10);
 const HEADER_BYTES = 52;
 const MB = 1024 * 1024;
@@ -305,9 +309,9 @@ async function main(): Promise<void> {
     log(
       `idle: ${w1.conns} connections, ${payload} B payload, ${segs} segments in ${idleSeconds.toFixed(0)} s`,
     );
-    // the rarer periodic messages (lease every 5 min, heartbeat envelope every 10 min, status
-    // hourly) do not fit in the window: price one of each on the wire and add them per hour
-    const price = async (kind: "lease" | "status" | "heartbeat") => {
+    // the rarer periodic messages (lease + node status together about hourly, a heartbeat
+    // envelope about hourly) do not fit in the window: price one of each and add them per hour
+    const price = async (kind: "report" | "heartbeat") => {
       const b = wire(hub.mqttPort);
       await Promise.all(workers.map((w) => w.call({ cmd: "send-one", kind })));
       await sleep(3000);
@@ -315,11 +319,10 @@ async function main(): Promise<void> {
       return (e.bytes - b.bytes + (e.segs - b.segs) * HEADER_BYTES) / NODES;
     };
     const perMessage = {
-      lease: await price("lease"),
-      status: await price("status"),
+      report: await price("report"),
       heartbeat: await price("heartbeat"),
     };
-    const periodicPerHour = 12 * perMessage.lease + 1 * perMessage.status + 6 * perMessage.heartbeat;
+    const periodicPerHour = 1 * perMessage.report + 1 * perMessage.heartbeat;
     log(`one message per node on the wire (bytes): ${JSON.stringify(perMessage)}`);
 
     // --- hub restart: connect storm

@@ -38,7 +38,7 @@ export type WorkerCommand =
   | { cmd: "connect" }
   | { cmd: "report" }
   /** one message of a periodic kind from every agent, to price it on the wire */
-  | { cmd: "send-one"; kind: "lease" | "status" | "heartbeat" }
+  | { cmd: "send-one"; kind: "report" | "heartbeat" }
   | { cmd: "partition" }
   | { cmd: "restore"; pods: number; namespace: string }
   | { cmd: "stop" };
@@ -375,9 +375,10 @@ process.on("message", (m: WorkerCommand) => {
     case "send-one": {
       const now = new Date();
       for (const s of sims) {
-        if (m.kind === "lease") s.sync?.reportStatus(`lease/${s.name}`, leaseReport(s.name, now));
-        else if (m.kind === "status") {
+        if (m.kind === "report") {
+          // what NodeHeartbeat queues at a refresh: lease and status in one tick, one envelope
           const facts = { ...FACTS, hostname: s.name };
+          s.sync?.reportStatus(`lease/${s.name}`, leaseReport(s.name, now));
           s.sync?.reportStatus(
             `node/${s.name}`,
             nodeStatus(facts, { nodeIP: s.ip, hostname: s.name, readySince: now, now }),

@@ -18,7 +18,7 @@
  * - `stats` counts how the hub answered (snapshots vs deltas, and which of the answers to a
  *   hello were snapshots): the cheap way for an operator or a test to see that a reconnect
  *   resumed instead of refetching everything.
- * - The outbox is drained one status message at a time: the next batch goes when the hub acked the
+ * - The outbox is drained one status message at a time, reports of one tick together: the next batch goes when the hub acked the
  *   previous (or after a timeout, harmless because the hub drops what it already applied).
  */
 import { type Logger, silentLogger } from "../lib/logger.js";
@@ -96,6 +96,7 @@ export class SyncAgent {
   private inflight: { upTo: number; timer: NodeJS.Timeout } | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private running = false;
+  private drainQueued = false;
   private readonly counters: SyncStats = { hellos: 0, snapshots: 0, deltas: 0, resumed: 0, refetched: 0 };
 
   constructor(private readonly opts: SyncAgentOptions) {
@@ -129,7 +130,14 @@ export class SyncAgent {
   /** Records the newest status of an object; it reaches the hub when the link allows. */
   reportStatus(key: string, status: unknown, observedRevision?: number): void {
     this.opts.outbox.put(key, status, observedRevision);
-    this.drain();
+    // reports made in one tick (lease + node status, a pod's status + its event) share one
+    // envelope: each message costs its own status-ack, PUBACKs, TLS records and TCP segments
+    if (this.drainQueued) return;
+    this.drainQueued = true;
+    queueMicrotask(() => {
+      this.drainQueued = false;
+      this.drain();
+    });
   }
 
   private onConnected(): void {
