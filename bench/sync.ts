@@ -186,14 +186,21 @@ async function pollUntil(
   workers: Worker[],
   done: (r: WorkerReport[]) => boolean,
   timeoutMs: number,
-): Promise<{ reports: WorkerReport[]; timedOut: boolean; failedAttempts: number }> {
+): Promise<{
+  reports: WorkerReport[];
+  timedOut: boolean;
+  failedAttempts: number;
+  errors: Record<string, number>;
+}> {
   const end = Date.now() + timeoutMs;
   let failedAttempts = 0;
+  const errors: Record<string, number> = {};
   for (;;) {
     const r = await reports(workers);
     failedAttempts += r.reduce((a, x) => a + x.failedAttempts, 0);
-    if (done(r)) return { reports: r, timedOut: false, failedAttempts };
-    if (Date.now() > end) return { reports: r, timedOut: true, failedAttempts };
+    for (const x of r) for (const [k, n] of Object.entries(x.errors)) errors[k] = (errors[k] ?? 0) + n;
+    if (done(r)) return { reports: r, timedOut: false, failedAttempts, errors };
+    if (Date.now() > end) return { reports: r, timedOut: true, failedAttempts, errors };
     await sleep(200);
   }
 }
@@ -293,7 +300,9 @@ async function main(): Promise<void> {
     await Promise.all(workers.map((w) => w.call({ cmd: "connect" })));
     const first = await pollUntil(workers, (r) => sumOf(r, (x) => x.synced) === NODES, 300_000);
     const firstConnectSeconds = (Date.now() - tj) / 1000;
-    log(`all connected and synced in ${firstConnectSeconds.toFixed(1)} s (timed out: ${first.timedOut})`);
+    log(
+      `all connected and synced in ${firstConnectSeconds.toFixed(1)} s (timed out: ${first.timedOut}; failures: ${JSON.stringify(first.errors)})`,
+    );
     await sleep(5000);
     const connectedRss = hubRss(hub);
 
@@ -340,6 +349,7 @@ async function main(): Promise<void> {
       secondsFromHubReady: storm.timedOut ? null : (lastSynced - readyAt) / 1000,
       hubStartSeconds: (readyAt - restartAt) / 1000,
       failedConnectionAttempts: storm.failedAttempts,
+      failuresByError: storm.errors,
       leftUnconnected: NODES - sumOf(after.reports, (x) => x.connected),
       snapshotsReceivedTotal: sumOf(after.reports, (x) => x.snapshots),
     };
@@ -383,6 +393,7 @@ async function main(): Promise<void> {
         max: perAgent[perAgent.length - 1] ?? null,
       },
       failedConnectionAttempts: conv.failedAttempts,
+      failuresByError: conv.errors,
     };
     log(`reconvergence: ${JSON.stringify(convResult)}`);
 

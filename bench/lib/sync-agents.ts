@@ -50,6 +50,8 @@ export interface WorkerReport {
   synced: number;
   /** connection attempts that ended in an error, since the last report reset */
   failedAttempts: number;
+  /** those failures by error message (digits masked), since the last report reset */
+  errors: Record<string, number>;
   /** ms epoch when the last agent synced (0 = not all yet) */
   lastSyncedAt: number;
   snapshots: number;
@@ -206,6 +208,7 @@ interface Sim {
 
 const sims: Sim[] = [];
 let failedAttempts = 0;
+let errors: Record<string, number> = {};
 let lastSyncedAt = 0;
 let expect: { pods: number; namespace: string } | undefined;
 let restoreAt = 0;
@@ -299,7 +302,11 @@ function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): v
       return;
     }
     s.synced = false;
-    if (st.error) failedAttempts++;
+    if (st.error) {
+      failedAttempts++;
+      const kind = st.error.message.replace(/\d+/g, "N").slice(0, 120);
+      errors[kind] = (errors[kind] ?? 0) + 1;
+    }
   });
   const sync = new SyncAgent({
     node: s.name,
@@ -344,6 +351,7 @@ function report(): WorkerReport {
     connected: sims.filter((s) => s.link?.connected).length,
     synced: sims.filter((s) => s.synced).length,
     failedAttempts,
+    errors,
     lastSyncedAt: sims.every((s) => s.synced) ? lastSyncedAt : 0,
     snapshots: sims.reduce((a, s) => a + (s.sink?.snapshots ?? 0), 0),
     deltas: sims.reduce((a, s) => a + (s.sink?.deltas ?? 0), 0),
@@ -370,6 +378,7 @@ process.on("message", (m: WorkerCommand) => {
     case "report": {
       reply(report());
       failedAttempts = 0;
+      errors = {};
       return;
     }
     case "send-one": {
