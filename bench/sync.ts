@@ -303,7 +303,13 @@ async function main(): Promise<void> {
     log(
       `all connected and synced in ${firstConnectSeconds.toFixed(1)} s (timed out: ${first.timedOut}; failures: ${JSON.stringify(first.errors)})`,
     );
-    await sleep(5000);
+    // settle: the idle window must not hold the tail of the connect (retries after timeouts)
+    const settleEnd = Date.now() + 60_000;
+    for (let quiet = 0; quiet < 5 && Date.now() < settleEnd; ) {
+      await sleep(2000);
+      const r = await pollUntil(workers, () => true, 0);
+      quiet = r.failedAttempts === 0 ? quiet + 1 : 0;
+    }
     const connectedRss = hubRss(hub);
 
     // --- idle wire cost with the production keepalive/heartbeat settings
@@ -312,6 +318,7 @@ async function main(): Promise<void> {
     await sleep(IDLE_S * 1000);
     const w1 = wire(hub.mqttPort);
     const idleSeconds = (Date.now() - idleStart) / 1000;
+    const idleFailures = (await pollUntil(workers, () => true, 0)).failedAttempts;
     const payload = w1.bytes - w0.bytes;
     const segs = w1.segs - w0.segs;
     const perNodeHour = (x: number) => (x / NODES) * (3600 / idleSeconds);
@@ -416,6 +423,8 @@ async function main(): Promise<void> {
       idleWire: {
         connections: w1.conns,
         windowSeconds: idleSeconds,
+        /** reconnects inside the window (should be 0: otherwise the window is not idle) */
+        failedConnectionAttemptsInWindow: idleFailures,
         payloadBytesPerNodeHour: perNodeHour(payload),
         segmentsPerNodeHour: perNodeHour(segs),
         headerBytesPerSegment: HEADER_BYTES,
