@@ -24,7 +24,7 @@ import { type Logger, silentLogger } from "../lib/logger.js";
 import { LocalPathStorage } from "../storage/local-path.js";
 import { EdgeLink, type EdgeLinkOptions, type LinkStatus } from "../transport/client.js";
 import { Outbox } from "../transport/outbox.js";
-import { SyncAgent } from "../transport/sync-agent.js";
+import { SyncAgent, type SyncStats } from "../transport/sync-agent.js";
 import { type ChangeHandler, DesiredCache } from "./cache/desired-cache.js";
 import { DesiredView } from "./cache/desired-view.js";
 import { type AgentConfig, agentPaths, type Credentials } from "./config.js";
@@ -43,7 +43,7 @@ export interface EdgeAgentOptions {
   link?: Pick<EdgeLinkOptions, "keepaliveSeconds" | "backoff" | "stableMs" | "connectTimeoutMs">;
   /** resend hello/status after this long without an answer (default 30 s) */
   replyTimeoutMs?: number;
-  heartbeat?: { leaseMs?: number; statusMs?: number };
+  heartbeat?: { checkMs?: number; statusMs?: number };
   /** status.json: minimum interval between writes, and how often watermark/outbox are sampled */
   statusFile?: { minIntervalMs?: number; sampleMs?: number };
   /**
@@ -199,6 +199,11 @@ export class EdgeAgent {
     return this.store.watermark();
   }
 
+  /** How the hub answered this run's hellos (snapshots vs deltas). */
+  syncStats(): SyncStats {
+    return this.sync.stats;
+  }
+
   /** Status updates waiting for the hub. */
   pendingStatus(): number {
     return this.outbox.size();
@@ -239,7 +244,11 @@ export class EdgeAgent {
   }
 
   private sample(): void {
-    this.status.update({ watermark: this.store.watermark(), outbox: this.outbox.size() });
+    this.status.update({
+      watermark: this.store.watermark(),
+      outbox: this.outbox.size(),
+      sync: this.sync.stats,
+    });
   }
 
   private closeFiles(): void {

@@ -1,20 +1,25 @@
 /**
- * NodeHeartbeat: reports the node's Lease (`lease/<node>`) every 5 min and the Node status
- * (`node/<node>`) when it changed or at least every hour — kubelet's split between cheap lease
- * renewals and rare full status updates (KEP-589), carried over the edge link.
+ * NodeHeartbeat: reports the node's status (`node/<node>`) and Lease (`lease/<node>`) when the
+ * status changed, and otherwise once an hour — kubelet's split between cheap liveness and rare
+ * full status updates (KEP-589), carried over the edge link where every byte counts.
  *
- * Why so rarely (bench/sync, ≤ 50 KB per node per idle hour over cellular): while the link is
- * up the hub renews the Lease and refreshes the status heartbeat time itself, because the MQTT
- * connection is the liveness signal (keepalive notices a dead link within 1.5× its interval and
- * the last-will reports it). Kubelet's 10 s lease / 60 s status cadence cost ≈800 KB per node
- * per hour on the wire; the keepalive alone costs ≈25 KB. These reports carry what only the
- * node knows (a status change goes out at once via updateFacts) and keep the outbox holding
- * the freshest lease for the moment an offline device reconnects.
+ * Why so rarely (bench/sync, budget ≤ 50 KB per node per idle hour over cellular; see
+ * docs/sync-protocol.md "Idle budget"): while the link is up the hub renews the Lease and
+ * refreshes the status heartbeat time itself, because the MQTT connection is the liveness
+ * signal (keepalive notices a dead link within 1.5× its interval and the last-will reports it).
+ * A periodic lease report while connected would only repeat what the connection says (≈1.3 KB
+ * on the wire each: envelope, status-ack, PUBACKs, TLS records, TCP headers). So the lease rides
+ * along with each status report: at start, on change, hourly. KubeEdge's edged reports status
+ * every 10 s and kubelet renews its lease every 10 s: ≈800 KB per node-hour on this link.
  *
  * Design notes
+ * - The status is recomputed every `checkMs` (default 5 min; local work, no bytes unless it
+ *   changed); a change (and `updateFacts`) goes out at once.
  * - Reports go into the status outbox, never straight onto the wire: while the hub is away each
  *   key holds one row (newest wins), so an offline week costs two rows, and the freshest lease
  *   and status reach the hub right after the link returns.
+ * - The hourly refresh is jittered (next one after 75–100 % of `statusMs`): a fleet that boots
+ *   together after a power cut would otherwise report in lock-step, hour after hour.
  * - The heartbeat keeps running while offline. It never decides anything about pods: the hub's
  *   node-lifecycle controller judges staleness, the agent just keeps reporting the truth.
  * - Ready=True means "the agent runs and reports"; its transition time is the agent's start, so
@@ -24,10 +29,12 @@ import type { Logger } from "../lib/logger.js";
 import type { NodeFacts } from "./node-facts.js";
 import { leaseReport, nodeStatus, statusFingerprint } from "./node-status.js";
 
-/** default interval of lease reports (and of the check for a changed status) */
-export const LEASE_REPORT_MS = 300_000;
-/** default interval after which an unchanged status is reported again */
+/** default interval of the (local, silent) check for a changed status */
+export const STATUS_CHECK_MS = 300_000;
+/** default interval after which an unchanged status (and the lease) is reported again */
 export const STATUS_REFRESH_MS = 3_600_000;
+/** the refresh comes after STATUS_REFRESH_MS × (1 − JITTER × random) */
+const REFRESH_JITTER = 0.25;
 
 export type StatusReporter = (key: string, status: unknown) => void;
 
@@ -37,15 +44,20 @@ export interface HeartbeatOptions {
   facts: NodeFacts;
   report: StatusReporter;
   logger: Logger;
-  leaseMs?: number;
+  /** how often the status is recomputed and compared (default 5 min) */
+  checkMs?: number;
+  /** an unchanged status (with the lease) is reported again after this long (default 1 h) */
   statusMs?: number;
   now?: () => Date;
+  /** [0, 1) source for the refresh jitter (tests pin it) */
+  random?: () => number;
 }
 
 export class NodeHeartbeat {
   private timer: NodeJS.Timeout | undefined;
   private lastFingerprint = "";
-  private lastStatusAt = 0;
+  /** when an unchanged status is reported again (ms since epoch) */
+  private refreshAt = 0;
   private readySince: Date;
   private facts: NodeFacts;
 
@@ -54,12 +66,12 @@ export class NodeHeartbeat {
     this.readySince = this.now();
   }
 
-  /** Reports at once, then on the lease interval; stops with the signal. */
+  /** Reports at once, then checks every `checkMs`; stops with the signal. */
   async start(signal?: AbortSignal): Promise<void> {
     if (this.timer) return;
     this.readySince = this.now();
     this.beat();
-    this.timer = setInterval(() => this.beat(), this.opts.leaseMs ?? LEASE_REPORT_MS);
+    this.timer = setInterval(() => this.beat(), this.opts.checkMs ?? STATUS_CHECK_MS);
     this.timer.unref();
     signal?.addEventListener("abort", () => this.stop(), { once: true });
   }
@@ -79,7 +91,6 @@ export class NodeHeartbeat {
     const now = this.now();
     const node = this.opts.node;
     try {
-      this.opts.report(`lease/${node}`, leaseReport(node, now));
       const status = nodeStatus(this.facts, {
         nodeIP: this.opts.nodeIP,
         hostname: this.facts.hostname,
@@ -87,14 +98,12 @@ export class NodeHeartbeat {
         now,
       });
       const fp = statusFingerprint(status);
-      if (
-        fp !== this.lastFingerprint ||
-        now.getTime() - this.lastStatusAt >= (this.opts.statusMs ?? STATUS_REFRESH_MS)
-      ) {
-        this.opts.report(`node/${node}`, status);
-        this.lastFingerprint = fp;
-        this.lastStatusAt = now.getTime();
-      }
+      if (fp === this.lastFingerprint && now.getTime() < this.refreshAt) return;
+      this.opts.report(`lease/${node}`, leaseReport(node, now));
+      this.opts.report(`node/${node}`, status);
+      this.lastFingerprint = fp;
+      const jitter = 1 - REFRESH_JITTER * (this.opts.random ?? Math.random)();
+      this.refreshAt = now.getTime() + (this.opts.statusMs ?? STATUS_REFRESH_MS) * jitter;
     } catch (err) {
       // a full disk must not kill the agent: the pods keep running, the next beat retries
       this.opts.logger.error(

@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { isObject } from "../api/object.js";
 import { writeFileAtomic } from "../lib/fsutil.js";
+import type { SyncStats } from "../transport/sync-agent.js";
 
 export interface AgentStatus {
   pid: number;
@@ -30,6 +31,8 @@ export interface AgentStatus {
   retryInMs?: number;
   watermark: number;
   outbox: number;
+  /** how the hub answered this run's hellos (resumed = delta, refetched = snapshot) */
+  sync?: SyncStats;
 }
 
 export class StatusFile {
@@ -52,7 +55,9 @@ export class StatusFile {
   /** Merges `patch`; the file follows within `minIntervalMs` (nothing is written if nothing changed). */
   update(patch: Partial<AgentStatus>): void {
     const before = this.state as unknown as Record<string, unknown>;
-    if (Object.entries(patch).every(([k, v]) => before[k] === v)) return;
+    const same = (a: unknown, b: unknown) =>
+      a === b || (typeof a === "object" && JSON.stringify(a) === JSON.stringify(b));
+    if (Object.entries(patch).every(([k, v]) => same(before[k], v))) return;
     this.state = { ...this.state, ...patch };
     if (patch.lastError === undefined && "lastError" in patch) delete this.state.lastError;
     if (this.timer) return;

@@ -79,5 +79,11 @@ export function formatStatus(r: StatusReport): string {
     `cached:      ${kinds.length === 0 ? "nothing yet" : kinds.map(([k, n]) => `${k}=${n}`).join(" ")}`,
   );
   lines.push(`outbox:      ${r.outbox} status update(s) waiting for the hub`);
+  if (r.running && s?.sync) {
+    const y = s.sync;
+    lines.push(
+      `resyncs:     ${y.resumed} resumed from the watermark, ${y.refetched} full snapshot(s) since start`,
+    );
+  }
   return `${lines.join("\n")}\n`;
 }

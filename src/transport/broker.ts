@@ -16,6 +16,10 @@
  *   on their presence topic, which is what an external broker would give us.
  * - The TLS server asks for client certificates but does not require them, so nodes that join with
  *   a per-node password can still connect; a certificate that fails verification is refused.
+ * - Listen backlog 4096 (the kernel caps it at net.core.somaxconn), not Node's 511: after a hub
+ *   restart a fleet's first reconnect attempts land within about a second (full-jitter backoff,
+ *   1 s base), faster than one event loop completes TLS handshakes; SYNs that overflow the
+ *   accept queue are dropped and retried only after 1, 3, 7 s, which stretches the storm.
  */
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
@@ -36,6 +40,8 @@ import { decodeEnvelope, type Envelope, encodeEnvelope, MAX_PACKET_BYTES } from 
 import { PacketSizeGuard } from "./packet-guard.js";
 import { downTopic, HUB_PRESENCE_FILTER, HUB_UP_FILTER, parseTopic, SYNC_STREAM } from "./topics.js";
 
+/** accept queue for connect storms (see the design notes) */
+const LISTEN_BACKLOG = 4096;
 export interface MqttBrokerOptions {
   host: string;
   /** 0 picks a free port (see address()) */
@@ -128,7 +134,7 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.maxPacketBytes });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen({ host: this.opts.host, port: this.opts.port, backlog: 511 }, () => {
+      server.listen({ host: this.opts.host, port: this.opts.port, backlog: LISTEN_BACKLOG }, () => {
         server.off("error", reject);
         resolve();
       });

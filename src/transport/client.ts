@@ -12,6 +12,11 @@
  * - Half-open links: mqtt.js pings after `keepalive` seconds of silence and gives up after 1.5×,
  *   so a black-holed link is noticed within 2× keepalive. The broker uses the same keepalive to
  *   drop us and publish our last-will (`presence {online:false}`).
+ * - Connect timeout 30 s (mqtt.js' default), not less: in a reconnect storm the hub answers
+ *   late because it works through thousands of handshakes; giving up at 10 s threw away the
+ *   handshake the hub had already paid for and queued the agent again behind everyone else, so
+ *   the storm fed itself (bench/sync: 544 "connack timeout"s for 500 agents on a loaded host).
+ *   A dead hub is noticed sooner anyway: the TCP connect fails at once or the keepalive ends it.
  * - Clean sessions: after CONNACK we subscribe to our `down` topics and only then report
  *   "connected", so the sync engine's hello can never race ahead of the subscription.
  * - `send` is QoS 1 and rejects when the link is down; reliability (outbox, watermarks) lives in
@@ -47,6 +52,7 @@ export interface EdgeLinkOptions {
   backoff?: { baseMs?: number; maxMs?: number };
   /** reset the backoff after a connection stayed up this long (default 10 s) */
   stableMs?: number;
+  /** TLS handshake through CONNACK (default 30 s, see the design notes) */
   connectTimeoutMs?: number;
   maxPacketBytes?: number;
   logger?: Logger;
@@ -199,7 +205,7 @@ export class EdgeLink {
       reconnectPeriod: 0,
       resubscribe: false,
       keepalive: this.opts.keepaliveSeconds ?? 30,
-      connectTimeout: this.opts.connectTimeoutMs ?? 10_000,
+      connectTimeout: this.opts.connectTimeoutMs ?? 30_000,
       ca: this.opts.ca,
       rejectUnauthorized: true,
       will: { topic: presenceTopic(node), payload: will, qos: 1, retain: false },

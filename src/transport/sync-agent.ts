@@ -11,10 +11,14 @@
  *   applied (skipped, so nothing is applied twice), and per object the newest revision wins.
  * - A snapshot replaces the whole set once all its chunks are in; a broken chunk sequence is
  *   dropped and re-requested with a hello.
- * - The `heartbeat` envelope (watermark, outbox size: observability) goes every 10 min by
- *   default: the hub takes liveness from the connection itself, and every message costs a
- *   cellular device bytes (bench/sync).
- * - The outbox is drained one status message at a time: the next batch goes when the hub acked the
+ * - The `heartbeat` envelope (watermark, outbox size: observability) goes about hourly by
+ *   default (jittered, 75–100 % of `heartbeatMs`, so a fleet that reconnected together after a
+ *   hub restart does not beat in lock-step): the hub takes liveness from the connection itself,
+ *   and every message costs a cellular device ≈0.7 KB on the wire (bench/sync).
+ * - `stats` counts how the hub answered (snapshots vs deltas, and which of the answers to a
+ *   hello were snapshots): the cheap way for an operator or a test to see that a reconnect
+ *   resumed instead of refetching everything.
+ * - The outbox is drained one status message at a time, reports of one tick together: the next batch goes when the hub acked the
  *   previous (or after a timeout, harmless because the hub drops what it already applied).
  */
 import { type Logger, silentLogger } from "../lib/logger.js";
@@ -62,6 +66,21 @@ export interface SyncAgentOptions {
   replyTimeoutMs?: number;
 }
 
+/** Sync counters since the agent started (`edge-agent status`, tests). */
+export interface SyncStats {
+  hellos: number;
+  /** complete snapshots applied */
+  snapshots: number;
+  /** deltas applied */
+  deltas: number;
+  /** hellos answered by a delta (resumed, incl. the digest shortcut) vs by a snapshot */
+  resumed: number;
+  refetched: number;
+}
+
+/** default interval of the heartbeat envelope */
+export const HEARTBEAT_MS = 3_600_000;
+
 interface Assembly {
   id: string;
   next: number;
@@ -77,6 +96,8 @@ export class SyncAgent {
   private inflight: { upTo: number; timer: NodeJS.Timeout } | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private running = false;
+  private drainQueued = false;
+  private readonly counters: SyncStats = { hellos: 0, snapshots: 0, deltas: 0, resumed: 0, refetched: 0 };
 
   constructor(private readonly opts: SyncAgentOptions) {
     this.log = (opts.logger ?? silentLogger()).child({ component: "sync-agent", node: opts.node });
@@ -102,20 +123,37 @@ export class SyncAgent {
     this.onDisconnected();
   }
 
+  get stats(): Readonly<SyncStats> {
+    return { ...this.counters };
+  }
+
   /** Records the newest status of an object; it reaches the hub when the link allows. */
   reportStatus(key: string, status: unknown, observedRevision?: number): void {
     this.opts.outbox.put(key, status, observedRevision);
-    this.drain();
+    // reports made in one tick (lease + node status, a pod's status + its event) share one
+    // envelope: each message costs its own status-ack, PUBACKs, TLS records and TCP segments
+    if (this.drainQueued) return;
+    this.drainQueued = true;
+    queueMicrotask(() => {
+      this.drainQueued = false;
+      this.drain();
+    });
   }
 
   private onConnected(): void {
     this.sendHello();
     this.drain();
-    clearInterval(this.heartbeat);
-    this.heartbeat = setInterval(() => {
+    this.scheduleHeartbeat();
+  }
+
+  private scheduleHeartbeat(): void {
+    clearTimeout(this.heartbeat);
+    const every = (this.opts.heartbeatMs ?? HEARTBEAT_MS) * (1 - 0.25 * Math.random());
+    this.heartbeat = setTimeout(() => {
       const body = { watermark: this.opts.sink.watermark(), pending: this.opts.outbox.size() };
       this.send(envelope({ type: "heartbeat", ...body }));
-    }, this.opts.heartbeatMs ?? 600_000);
+      this.scheduleHeartbeat();
+    }, every);
     this.heartbeat.unref();
   }
 
@@ -125,7 +163,8 @@ export class SyncAgent {
     clearTimeout(this.helloTimer);
     clearTimeout(this.inflight?.timer);
     this.inflight = undefined;
-    clearInterval(this.heartbeat);
+    clearTimeout(this.heartbeat);
+    this.heartbeat = undefined;
   }
 
   private send(env: Envelope): void {
@@ -146,6 +185,7 @@ export class SyncAgent {
     this.assembly = undefined;
     clearTimeout(this.helloTimer);
     this.helloTimer = setTimeout(() => this.sendHello(), this.opts.replyTimeoutMs ?? 30_000);
+    this.counters.hellos++;
     this.send(hello);
   }
 
@@ -156,6 +196,7 @@ export class SyncAgent {
 
   private onDelta(env: EnvelopeOf<"delta">): void {
     if (!this.answers(env.replyTo)) return;
+    const answer = this.pendingHello !== undefined;
     this.pendingHello = undefined;
     clearTimeout(this.helloTimer);
     this.assembly = undefined;
@@ -175,6 +216,8 @@ export class SyncAgent {
     });
     const watermark = Math.max(w, env.to);
     sink.apply(fresh, watermark);
+    this.counters.deltas++;
+    if (answer) this.counters.resumed++;
     this.send(envelope({ type: "ack", watermark }));
   }
 
@@ -191,9 +234,12 @@ export class SyncAgent {
     a.next++;
     if (a.next < env.chunks) return;
     this.assembly = undefined;
+    const answer = this.pendingHello !== undefined;
     this.pendingHello = undefined;
     clearTimeout(this.helloTimer);
     this.opts.sink.replace(a.objects, env.revision);
+    this.counters.snapshots++;
+    if (answer) this.counters.refetched++;
     this.send(envelope({ type: "ack", watermark: env.revision }));
   }
 

@@ -123,7 +123,7 @@ export class FaultAgent {
         stableMs: 1500,
       },
       replyTimeoutMs: 3000,
-      heartbeat: { leaseMs: 1000 },
+      heartbeat: { checkMs: 1000 },
       statusFile: { minIntervalMs: 200, sampleMs: 500 },
     });
     agent.onCacheChange((cs) => {

@@ -128,7 +128,7 @@ export class StorageRig {
       agentVersion: "test",
       link: { keepaliveSeconds: 2, backoff: { baseMs: 50, maxMs: 500 }, connectTimeoutMs: 2000 },
       replyTimeoutMs: 2000,
-      heartbeat: { leaseMs: 500, statusMs: 2000 },
+      heartbeat: { checkMs: 500, statusMs: 2000 },
       // the production resync (30 s): reclaim must follow events (cache changes, the pod manager's
       // podRemoved), not a short test-only timer that would hide a missed wake-up
       storage: {

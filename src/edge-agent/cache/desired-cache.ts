@@ -19,6 +19,12 @@
  *   enqueue keys (STYLE.md), and a reader never sees a change the file does not hold yet.
  * - Objects are stored as the hub's JSON text and parsed on every read, so callers get their own
  *   copy and can never corrupt the cache by mutating a result.
+ * - The set digest (set-digest.ts) is kept with the set: XOR of one hash per row over the JSON
+ *   text the row holds, updated in the same transaction as the rows and persisted in cache_meta.
+ *   The agent sends it with every hello, so after a hub restart (the hub's change history is in
+ *   memory and starts over) an unchanged set is confirmed with an empty delta instead of being
+ *   refetched as a snapshot. A cache written before the digest existed gets it computed once at
+ *   open. If it were ever wrong, the only cost is the old path: a snapshot.
  * - WAL + synchronous=NORMAL: a power cut may lose the last transaction (the hub resends it from
  *   the older watermark), never corrupt the file. The watermark write rides in the same
  *   transaction, so there is no extra write per delta on the SD card.
@@ -27,6 +33,7 @@ import type Database from "better-sqlite3";
 import type { KubeObject } from "../../api/object.js";
 import { openDatabase } from "../../lib/sqlite.js";
 import type { DesiredChange, DesiredObject } from "../../transport/envelope.js";
+import { entryHash, SetDigest } from "../../transport/set-digest.js";
 import type { DesiredSink } from "../../transport/sync-agent.js";
 import { parseKey, resourceOf } from "./keys.js";
 
@@ -68,8 +75,10 @@ export class DesiredCache implements DesiredSink {
   private readonly db: Database;
   private readonly handlers = new Set<ChangeHandler>();
   private readonly stmts: ReturnType<DesiredCache["prepare"]>;
-  private readonly applyTx: (changes: DesiredChange[], watermark: number) => CacheChange[];
-  private readonly replaceTx: (objects: DesiredObject[], revision: number) => CacheChange[];
+  private readonly applyTx: (changes: DesiredChange[], watermark: number, sum: SetDigest) => CacheChange[];
+  private readonly replaceTx: (objects: DesiredObject[], revision: number, sum: SetDigest) => CacheChange[];
+  /** SetDigest of the rows, as committed (a failed transaction leaves it untouched) */
+  private sum = new SetDigest();
 
   /** Opens (creating if needed) the cache at `path`; `readonly` for `edge-agent status`. */
   constructor(
@@ -88,12 +97,25 @@ export class DesiredCache implements DesiredSink {
     } catch (err) {
       throw new CacheFileError(path, err);
     }
-    this.applyTx = this.db.transaction((changes: DesiredChange[], watermark: number) =>
-      this.applyRows(changes, watermark),
+    this.applyTx = this.db.transaction((changes: DesiredChange[], watermark: number, sum: SetDigest) =>
+      this.applyRows(changes, watermark, sum),
     );
-    this.replaceTx = this.db.transaction((objects: DesiredObject[], revision: number) =>
-      this.replaceRows(objects, revision),
+    this.replaceTx = this.db.transaction((objects: DesiredObject[], revision: number, sum: SetDigest) =>
+      this.replaceRows(objects, revision, sum),
     );
+    if (!opts.readonly) this.sum = this.loadDigest();
+  }
+
+  /** The persisted digest, or (a cache from before digests) one computed from every row. */
+  private loadDigest(): SetDigest {
+    const stored = this.stmts.getMeta.get("digest");
+    if (typeof stored === "string" && /^[0-9a-f]{32}$/.test(stored))
+      return new SetDigest().toggle(Buffer.from(stored, "hex"));
+    const sum = new SetDigest();
+    for (const r of this.stmts.allRows.iterate() as IterableIterator<Row>)
+      sum.toggle(entryHash(r.key, r.json));
+    this.stmts.setMeta.run("digest", sum.hex());
+    return sum;
   }
 
   private prepare() {
@@ -116,6 +138,7 @@ export class DesiredCache implements DesiredSink {
       deleteUpTo: db.prepare("DELETE FROM objects WHERE key = ? AND revision <= ?"),
       delete: db.prepare("DELETE FROM objects WHERE key = ?"),
       allVersions: db.prepare("SELECT key, revision FROM objects"),
+      allRows: db.prepare("SELECT key, revision, json FROM objects"),
       get: db.prepare("SELECT key, revision, json FROM objects WHERE key = ?"),
       list: db.prepare("SELECT key, revision, json FROM objects WHERE resource = ? ORDER BY namespace, name"),
       listNs: db.prepare(
@@ -138,11 +161,22 @@ export class DesiredCache implements DesiredSink {
   }
 
   apply(changes: DesiredChange[], watermark: number): void {
-    this.emit(this.applyTx(changes, watermark));
+    const sum = this.sum.clone();
+    const out = this.applyTx(changes, watermark, sum);
+    this.sum = sum;
+    this.emit(out);
   }
 
   replace(objects: DesiredObject[], revision: number): void {
-    this.emit(this.replaceTx(objects, revision));
+    const sum = new SetDigest();
+    const out = this.replaceTx(objects, revision, sum);
+    this.sum = sum;
+    this.emit(out);
+  }
+
+  /** SetDigest (hex) of the whole set, for the hello (see set-digest.ts). */
+  digest(): string {
+    return this.sum.hex();
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -181,7 +215,7 @@ export class DesiredCache implements DesiredSink {
 
   // ---- transactions ------------------------------------------------------------------------
 
-  private applyRows(changes: DesiredChange[], watermark: number): CacheChange[] {
+  private applyRows(changes: DesiredChange[], watermark: number, sum: SetDigest): CacheChange[] {
     const out: CacheChange[] = [];
     for (const c of changes) {
       const k = parseKey(c.key);
@@ -192,17 +226,25 @@ export class DesiredCache implements DesiredSink {
         const r = this.stmts.upsertNewer.run(c.key, resource, k.namespace, k.name, c.revision, json);
         // the same object re-sent under a newer set revision (it re-entered this node's set) is
         // recorded, but is not a change: nothing downstream re-applies it
-        if (r.changes > 0 && before?.json !== json)
+        if (r.changes > 0 && before?.json !== json) {
+          if (before) sum.toggle(entryHash(c.key, before.json));
+          sum.toggle(entryHash(c.key, json));
           out.push({ type: "put", key: c.key, resource, revision: c.revision, object: c.object });
-      } else if (this.stmts.deleteUpTo.run(c.key, c.revision).changes > 0) {
-        out.push({ type: "delete", key: c.key, resource, revision: c.revision });
+        }
+      } else {
+        const before = this.stmts.get.get(c.key) as Row | undefined;
+        if (before && this.stmts.deleteUpTo.run(c.key, c.revision).changes > 0) {
+          sum.toggle(entryHash(c.key, before.json));
+          out.push({ type: "delete", key: c.key, resource, revision: c.revision });
+        }
       }
     }
     this.stmts.setMeta.run("watermark", String(watermark));
+    this.stmts.setMeta.run("digest", sum.hex());
     return out;
   }
 
-  private replaceRows(objects: DesiredObject[], revision: number): CacheChange[] {
+  private replaceRows(objects: DesiredObject[], revision: number, sum: SetDigest): CacheChange[] {
     // newest per key inside the snapshot itself (chunks may repeat a key)
     const incoming = new Map<string, DesiredObject>();
     for (const o of objects) {
@@ -220,10 +262,11 @@ export class DesiredCache implements DesiredSink {
       out.push({ type: "delete", key, resource: resourceOf(parseKey(key)), revision });
     }
     for (const o of incoming.values()) {
+      const json = JSON.stringify(o.object);
+      sum.toggle(entryHash(o.key, json));
       if (have.get(o.key) === o.revision) continue;
       const k = parseKey(o.key);
       const resource = resourceOf(k);
-      const json = JSON.stringify(o.object);
       const before = have.has(o.key) ? (this.stmts.get.get(o.key) as Row | undefined) : undefined;
       this.stmts.upsert.run(o.key, resource, k.namespace, k.name, o.revision, json);
       // same object under another set revision (a hub restart rebuilt the sets): not a change
@@ -231,6 +274,7 @@ export class DesiredCache implements DesiredSink {
       out.push({ type: "put", key: o.key, resource, revision: o.revision, object: o.object });
     }
     this.stmts.setMeta.run("watermark", String(revision));
+    this.stmts.setMeta.run("digest", sum.hex());
     return out;
   }
 

@@ -132,7 +132,7 @@ async function rig(
         agentVersion: "test",
         link: { keepaliveSeconds, backoff: { baseMs: 50, maxMs: 400 }, connectTimeoutMs: 2000 },
         replyTimeoutMs: 2000,
-        heartbeat: { leaseMs: 300 },
+        heartbeat: { checkMs: 300 },
         statusFile: { minIntervalMs: 50, sampleMs: 100 },
       };
       const agent = new EdgeAgent(opts);
@@ -201,6 +201,13 @@ describe("edge agent on a real link", () => {
     await converged(r);
     expect(agent2.cache.pod("default", "b")?.metadata?.labels).toEqual({ v: "2" });
     await vi.waitFor(() => expect(r.status.latest.get("pod/default/b")).toEqual({ phase: "Running" }));
+    // this run's hello was answered by a delta from the watermark (no compaction in between)
+    expect(agent2.syncStats()).toMatchObject({ resumed: 1, refetched: 0, snapshots: 0 });
+    await vi.waitFor(() =>
+      expect(formatStatus(collectStatus(agentPaths(r.dataDir)))).toMatch(
+        /resyncs: +1 resumed from the watermark, 0 full snapshot\(s\)/,
+      ),
+    );
     await vi.waitFor(() =>
       expect(formatStatus(collectStatus(agentPaths(r.dataDir)))).toMatch(/connection: +connected since/),
     );

@@ -27,7 +27,7 @@ afterEach(() => {
 });
 
 describe("NodeHeartbeat", () => {
-  it("renews the lease every 5 min and sends node status only on change or after an hour", async () => {
+  it("reports status and lease at start, on change and about hourly, nothing in between", async () => {
     const sent: string[] = [];
     const last = new Map<string, unknown>();
     const hb = new NodeHeartbeat({
@@ -39,6 +39,7 @@ describe("NodeHeartbeat", () => {
         last.set(key, status);
       },
       logger: silentLogger(),
+      random: () => 0, // no jitter: the refresh comes after exactly an hour
     });
     await hb.start();
     expect(sent).toEqual(["lease/pi", "node/pi"]);
@@ -57,11 +58,11 @@ describe("NodeHeartbeat", () => {
       renewTime: "2026-01-01T00:00:00.000000Z",
     });
     sent.length = 0;
-    vi.advanceTimersByTime(3_300_000); // 11 beats, nothing changed
-    expect(sent).toEqual(Array(11).fill("lease/pi"));
-    sent.length = 0;
-    vi.advanceTimersByTime(300_000); // an hour since the last status
+    vi.advanceTimersByTime(3_300_000); // 11 checks, nothing changed: nothing on the wire
+    expect(sent).toEqual([]);
+    vi.advanceTimersByTime(300_000); // an hour since the last report
     expect(sent).toEqual(["lease/pi", "node/pi"]);
+    expect(last.get("lease/pi")).toMatchObject({ renewTime: "2026-01-01T01:00:00.000000Z" });
     sent.length = 0;
     hb.updateFacts({ ...FACTS, containerRuntimeVersion: "docker://24.0.7" });
     expect(sent).toEqual(["lease/pi", "node/pi"]);
@@ -69,6 +70,23 @@ describe("NodeHeartbeat", () => {
     sent.length = 0;
     vi.advanceTimersByTime(3_600_000);
     expect(sent).toEqual([]);
+  });
+
+  it("jitters the hourly refresh so a fleet booted together drifts apart", async () => {
+    const at: number[] = [];
+    const hb = new NodeHeartbeat({
+      node: "pi",
+      nodeIP: "192.168.1.20",
+      facts: FACTS,
+      report: (key) => key.startsWith("node/") && at.push(Date.now()),
+      logger: silentLogger(),
+      random: () => 0.99, // refresh due after 1 h × (1 − 0.25 × 0.99) ≈ 45.2 min → the 50-min check
+    });
+    await hb.start();
+    vi.advanceTimersByTime(3_600_000);
+    hb.stop();
+    const start = new Date("2026-01-01T00:00:00Z").getTime();
+    expect(at.map((t) => (t - start) / 60_000)).toEqual([0, 50]);
   });
 
   it("maps Node's architecture names to Go's", () => {

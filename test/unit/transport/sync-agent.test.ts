@@ -145,16 +145,22 @@ describe("SyncAgent", () => {
     expect(ch.types().filter((t) => t === "hello")).toHaveLength(2);
   });
 
-  it("sends one status batch at a time and deletes it from the outbox on the hub's ack", () => {
+  it("sends one status batch at a time and deletes it from the outbox on the hub's ack", async () => {
     agent.reportStatus("pod/a", { phase: "Running" });
     agent.reportStatus("pod/b", { phase: "Pending" });
+    await Promise.resolve(); // reports of one tick share a batch
     const batches = ch.sent.filter((e): e is EnvelopeOf<"status"> => e.type === "status");
-    expect(batches).toHaveLength(1); // the second waits for the ack of the first
+    expect(batches).toHaveLength(1);
     const first = batches[0];
-    expect(first?.updates.map((u) => u.key)).toEqual(["pod/a"]);
-    ch.deliver(envelope({ type: "status-ack", epoch: outbox.epoch, upTo: first?.updates[0]?.seq ?? 0 }));
+    expect(first?.updates.map((u) => u.key)).toEqual(["pod/a", "pod/b"]);
+    agent.reportStatus("pod/c", { phase: "Running" });
+    await Promise.resolve();
+    // the next waits for the ack of the first
+    expect(ch.sent.filter((e) => e.type === "status")).toHaveLength(1);
+    ch.deliver(envelope({ type: "status-ack", epoch: outbox.epoch, upTo: first?.updates[1]?.seq ?? 0 }));
     const next = ch.sent.filter((e): e is EnvelopeOf<"status"> => e.type === "status");
-    expect(next.at(-1)?.updates.map((u) => u.key)).toEqual(["pod/b"]);
+    expect(next).toHaveLength(2);
+    expect(next.at(-1)?.updates.map((u) => u.key)).toEqual(["pod/c"]);
     expect(outbox.size()).toBe(1);
     ch.deliver(envelope({ type: "status-ack", epoch: "someone-else", upTo: 1e9 }));
     expect(outbox.size()).toBe(1);
