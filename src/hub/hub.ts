@@ -14,6 +14,7 @@ import type { Logger } from "../lib/logger.js";
 import { StreamMux } from "../transport/streams/index.js";
 import { ServiceAllocator } from "./apiserver/admission/service-allocator.js";
 import { Authenticator } from "./apiserver/auth.js";
+import { ensureBootstrapPolicy, RbacAuthorizer, RbacPolicyCache } from "./apiserver/authz/index.js";
 import { builtinResources } from "./apiserver/builtin-resources.js";
 import { decodeStored } from "./apiserver/codec.js";
 import { CustomResourceCatalog } from "./apiserver/custom-resources/index.js";
@@ -92,6 +93,7 @@ export class Hub {
   private server: ApiServer | undefined;
   private nsController: NamespaceController | undefined;
   private edge: EdgeService | undefined;
+  private rbac: RbacPolicyCache | undefined;
   private ready = false;
   private controllers: Controller[] = [];
   private streamParts: { stop(): void }[] = [];
@@ -170,7 +172,13 @@ export class Hub {
     this.store = store;
     const openapi = new OpenApiCache(registry.all(), crds.schemas());
     registry.onChange(() => openapi.update(registry.all(), crds.schemas()));
+    const client = new LocalClient(store, registry);
+    this.client = client;
+    // RBAC reads its own watch-fed cache; the hub's in-process clients bypass HTTP authorization
+    const rbac = new RbacPolicyCache({ client, logger: log.child({ component: "rbac" }) });
+    this.rbac = rbac;
     const parts: ServerParts = {
+      authorizer: new RbacAuthorizer(rbac),
       store,
       registry,
       printerFor: (info) => crds.printer(info) ?? printerFor(info.group, info.resource),
@@ -181,8 +189,6 @@ export class Hub {
       bookmarkIntervalMs: cfg.bookmarkIntervalMs ?? 60_000,
       watchBufferLimit: 16 * 1024 * 1024,
     };
-    const client = new LocalClient(store, registry);
-    this.client = client;
     const now = () => new Date();
     const binder = new StoreBinder(store, registry, now);
     const saTokens = ServiceAccountTokens.loadOrCreate(cfg.dataDir);
@@ -255,6 +261,8 @@ export class Hub {
       logger: log.child({ component: "apiserver" }),
     });
     await this.bootstrap(store, registry);
+    await ensureBootstrapPolicy(client);
+    await rbac.start(this.abort.signal);
     await edge.start();
     await mux.start(this.abort.signal);
     await metrics.start(this.abort.signal);
@@ -319,6 +327,7 @@ export class Hub {
     for (const c of this.controllers) c.stop();
     for (const p of this.streamParts) p.stop();
     this.nsController?.stop();
+    this.rbac?.stop();
     await this.edge?.stop();
     await this.server?.stop();
     await this.backend?.stop();

@@ -11,10 +11,11 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
-import { ApiError } from "../../api/errors.js";
+import { ApiError, isApiError } from "../../api/errors.js";
 import type { Logger } from "../../lib/logger.js";
 import { KUBE_VERSION } from "../../lib/version.js";
 import type { Authenticator, UserInfo } from "./auth.js";
+import { authorizeRequest } from "./authz/request-authz.js";
 import { parseAccept } from "./codec.js";
 import { AGGREGATED_CONTENT_TYPE, Discovery } from "./discovery.js";
 import type { Call, ServerParts } from "./handlers/context.js";
@@ -120,7 +121,15 @@ export class ApiServer {
           writeUpgradeError(socket, ApiError.unauthorized());
           return;
         }
-        this.opts.onResourceUpgrade(req, socket, head, rr, user);
+        let acting: UserInfo;
+        try {
+          const url = new URL(req.url ?? "/", "https://hub");
+          acting = authorizeRequest(this.opts.parts.authorizer, req, user, url, { upgrade: true });
+        } catch (e) {
+          writeUpgradeError(socket, isApiError(e) ? e : ApiError.internal("authorization failed"));
+          return;
+        }
+        this.opts.onResourceUpgrade(req, socket, head, rr, acting);
         return;
       }
       this.handleUpgradeAsRequest(req, socket);
@@ -168,11 +177,13 @@ export class ApiServer {
     }
     const route = this.opts.routes?.get(path);
     if (route) return route(req, res);
-    const user = this.opts.auth.authenticate(req);
-    if (!user) {
+    const authenticated = this.opts.auth.authenticate(req);
+    if (!authenticated) {
       sendError(res, ApiError.unauthorized());
       return;
     }
+    // RBAC before routing, as upstream's filter chain: refused requests learn nothing (403, not 404)
+    const user = authorizeRequest(this.opts.parts.authorizer, req, authenticated, url);
     const accept = parseAccept(req.headers.accept);
     if (path === "/api") {
       return accept.aggregatedDiscovery
