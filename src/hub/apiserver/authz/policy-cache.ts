@@ -197,11 +197,12 @@ function rulesOf(obj: KubeObject): PolicyRule[] {
 
 function toBinding(kind: Binding["kind"], obj: KubeObject): Binding {
   const ref = isObject(obj.roleRef) ? obj.roleRef : {};
+  const namespace = kind === "RoleBinding" ? (obj.metadata.namespace ?? "") : "";
   return {
     kind,
     name: obj.metadata.name ?? "",
-    namespace: kind === "RoleBinding" ? (obj.metadata.namespace ?? "") : "",
-    subjects: toSubjects(obj.subjects),
+    namespace,
+    subjects: toSubjects(obj.subjects, namespace),
     roleRef: { kind: ref.kind === "Role" ? "Role" : "ClusterRole", name: String(ref.name ?? "") },
   };
 }

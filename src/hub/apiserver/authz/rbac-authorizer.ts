@@ -92,7 +92,13 @@ export class RbacAuthorizer implements Authorizer {
   ): void {
     const walk = (bindings: Iterable<Binding>): boolean => {
       for (const b of bindings) {
-        const subject = b.subjects.find((s) => subjectMatches(user, s, b.namespace));
+        let subject: Subject | undefined;
+        for (const s of b.subjects) {
+          if (subjectMatches(user, s, b.namespace)) {
+            subject = s;
+            break;
+          }
+        }
         if (!subject) continue;
         if (b.kind === "ClusterRoleBinding" && b.roleRef.kind !== "ClusterRole") {
           errors.push(`clusterrolebinding ${JSON.stringify(b.name)} refers to a Role, which is not allowed`);

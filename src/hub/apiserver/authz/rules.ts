@@ -25,6 +25,8 @@ export interface Subject {
   kind: "User" | "Group" | "ServiceAccount";
   name: string;
   namespace?: string;
+  /** ServiceAccount subjects: the username, precomputed once (a request compares many) */
+  username?: string;
 }
 
 export interface RoleRef {
@@ -69,26 +71,35 @@ export function toPolicyRule(v: unknown): PolicyRule {
   };
 }
 
-export function toSubjects(v: unknown): Subject[] {
+/** stored subjects; a ServiceAccount without namespace takes `bindingNamespace` ("" = none) */
+export function toSubjects(v: unknown, bindingNamespace = ""): Subject[] {
   const out: Subject[] = [];
   for (const s of Array.isArray(v) ? v : []) {
     if (!isObject(s) || typeof s.name !== "string") continue;
     if (s.kind !== "User" && s.kind !== "Group" && s.kind !== "ServiceAccount") continue;
+    const ns = typeof s.namespace === "string" && s.namespace !== "" ? s.namespace : undefined;
+    const saNs = ns ?? bindingNamespace;
     out.push({
       kind: s.kind,
       name: s.name,
-      ...(typeof s.namespace === "string" && s.namespace !== "" ? { namespace: s.namespace } : {}),
+      ...(ns !== undefined ? { namespace: ns } : {}),
+      ...(s.kind === "ServiceAccount" && saNs !== ""
+        ? { username: serviceAccountUsername(saNs, s.name) }
+        : {}),
     });
   }
   return out;
 }
 
+// plain loops: these run for every rule of every matching binding on every request
 export function verbMatches(rule: PolicyRule, verb: string): boolean {
-  return rule.verbs.some((v) => v === "*" || v === verb);
+  for (const v of rule.verbs) if (v === "*" || v === verb) return true;
+  return false;
 }
 
 export function apiGroupMatches(rule: PolicyRule, group: string): boolean {
-  return rule.apiGroups.some((g) => g === "*" || g === group);
+  for (const g of rule.apiGroups) if (g === "*" || g === group) return true;
+  return false;
 }
 
 export function resourceMatches(rule: PolicyRule, resource: string, subresource: string): boolean {
@@ -133,6 +144,7 @@ export function subjectMatches(user: UserInfo, subject: Subject, bindingNamespac
     case "Group":
       return user.groups.includes(subject.name);
     case "ServiceAccount": {
+      if (subject.username !== undefined) return user.username === subject.username;
       const ns = subject.namespace ?? bindingNamespace;
       if (ns === "") return false;
       return user.username === serviceAccountUsername(ns, subject.name);

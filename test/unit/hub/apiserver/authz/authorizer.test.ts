@@ -81,6 +81,12 @@ describe("RbacAuthorizer", () => {
     expect(can(authz, u, "GET", "/api/v1/namespaces/ns1")).toBe(true);
   });
 
+  it("gives a namespace-less ServiceAccount subject its RoleBinding's namespace", () => {
+    const { authz } = policy([rb("ns3", "short", "view", [{ kind: "ServiceAccount", name: "robot" }])]);
+    expect(can(authz, sa("ns3", "robot"), "GET", "/api/v1/namespaces/ns3/pods")).toBe(true);
+    expect(can(authz, sa("ns4", "robot"), "GET", "/api/v1/namespaces/ns3/pods")).toBe(false);
+  });
+
   it("aggregates edit into admin, and picks up a new aggregate-to-view role", () => {
     const { cache, authz } = policy([rb("a", "alice-admin", "admin", [{ kind: "User", name: "alice" }])]);
     const alice = { username: "alice", groups: ["system:authenticated"] };
