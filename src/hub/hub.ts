@@ -3,6 +3,7 @@
  * credentials, store, registry, edge link (MQTT broker, node sync, join endpoints), API
  * server, bootstrap objects, controllers — and the reverse on stop. Owns the AbortController and readiness.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { KubeObject } from "../api/object.js";
@@ -13,8 +14,13 @@ import { writeFileAtomic } from "../lib/fsutil.js";
 import type { Logger } from "../lib/logger.js";
 import { StreamMux } from "../transport/streams/index.js";
 import { ServiceAllocator } from "./apiserver/admission/service-allocator.js";
-import { Authenticator } from "./apiserver/auth.js";
-import { ensureBootstrapPolicy, RbacAuthorizer, RbacPolicyCache } from "./apiserver/authz/index.js";
+import { Authenticator, type UserInfo } from "./apiserver/auth.js";
+import {
+  EscalationCheck,
+  ensureBootstrapPolicy,
+  RbacAuthorizer,
+  RbacPolicyCache,
+} from "./apiserver/authz/index.js";
 import { builtinResources } from "./apiserver/builtin-resources.js";
 import { decodeStored } from "./apiserver/codec.js";
 import { CustomResourceCatalog } from "./apiserver/custom-resources/index.js";
@@ -153,10 +159,15 @@ export class Hub {
       nodePortRange: cfg.nodePortRange,
       reserved: ["10.43.0.1", "10.43.0.10"],
     });
+    // who is writing, for RBAC's escalation check (set by the API server; empty in-process)
+    const requestUser = new AsyncLocalStorage<UserInfo>();
+    let escalation: EscalationCheck | undefined;
     const store = new ObjectStore({
       backend: this.backend,
       gcEnabled: () => this.gcRunning,
       admit: async (info, obj, old) => {
+        if (info.group === "rbac.authorization.k8s.io")
+          escalation?.check(info.kind, obj, requestUser.getStore());
         if (info.group === "" && info.kind === "Service") return allocator.admit(obj, old);
         if (info.group === "" && info.kind === "PersistentVolumeClaim" && !old) {
           const sc = registry.byKind("storage.k8s.io", "StorageClass")!;
@@ -177,8 +188,10 @@ export class Hub {
     // RBAC reads its own watch-fed cache; the hub's in-process clients bypass HTTP authorization
     const rbac = new RbacPolicyCache({ client, logger: log.child({ component: "rbac" }) });
     this.rbac = rbac;
+    const authorizer = new RbacAuthorizer(rbac);
+    escalation = new EscalationCheck(authorizer, rbac);
     const parts: ServerParts = {
-      authorizer: new RbacAuthorizer(rbac),
+      authorizer,
       store,
       registry,
       printerFor: (info) => crds.printer(info) ?? printerFor(info.group, info.resource),
@@ -255,6 +268,7 @@ export class Hub {
       },
       onResourceUpgrade: ext.onResourceUpgrade ?? streams.onResourceUpgrade,
       extraApis: ext.extraApis ?? [metricsApi(metrics, labelsOf)],
+      requestUser,
       ready: () => this.ready,
       routes: edge.routes(),
       upgrades: edge.upgrades(),

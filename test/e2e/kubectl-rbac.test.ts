@@ -114,6 +114,59 @@ describe.skipIf(!need(hasKubectl()))("kubectl with RBAC", () => {
     ]);
   });
 
+  it("lets a namespace admin bind what it holds but not cluster-admin (escalation check)", async () => {
+    await t.kubectl(["create", "namespace", "rb2"]);
+    await t.kubectl([
+      "create",
+      "rolebinding",
+      "robot-admin",
+      "--clusterrole=admin",
+      "--serviceaccount=rb1:robot",
+      "-n",
+      "rb2",
+    ]);
+    await vi.waitFor(
+      async () =>
+        expect((await asRobot(["auth", "can-i", "create", "rolebindings", "-n", "rb2"])).stdout.trim()).toBe(
+          "yes",
+        ),
+      { timeout: 15_000, interval: 200 },
+    );
+    const ok = await asRobot([
+      "create",
+      "rolebinding",
+      "bob-view",
+      "--clusterrole=view",
+      "--user=bob",
+      "-n",
+      "rb2",
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const esc = await asRobot([
+      "create",
+      "rolebinding",
+      "bob-root",
+      "--clusterrole=cluster-admin",
+      "--user=bob",
+      "-n",
+      "rb2",
+    ]);
+    expect(esc.code).not.toBe(0);
+    expect(esc.stderr).toContain(
+      `rolebindings.rbac.authorization.k8s.io "bob-root" is forbidden: user "${SA}" (groups=["system:serviceaccounts" "system:serviceaccounts:rb1" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:`,
+    );
+    const role = await asRobot([
+      "create",
+      "role",
+      "node-reader",
+      "--verb=get",
+      "--resource=nodes",
+      "-n",
+      "rb2",
+    ]);
+    expect(role.stderr).toContain('{APIGroups:[""], Resources:["nodes"], Verbs:["get"]}');
+  });
+
   it("keeps edits to the default policy across restarts and re-creates deleted defaults", async () => {
     const view = JSON.parse((await t.kubectl(["get", "clusterrole", "view", "-o", "json"])).stdout) as {
       metadata: { annotations: Record<string, string> };

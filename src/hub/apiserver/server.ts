@@ -8,6 +8,7 @@
  *   not required, so bearer tokens work on the same port.
  * - stop() closes idle and watch connections so a restart never hangs on long-lived watches.
  */
+import type { AsyncLocalStorage } from "node:async_hooks";
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
@@ -65,6 +66,11 @@ export interface ApiServerOptions {
   /** upgrades on resource paths that no `upgrades` entry claimed */
   onResourceUpgrade?: ResourceUpgradeHandler;
   extraApis?: ExtraApi[];
+  /**
+   * holds the acting user while a resource request is routed, so store admission can see who
+   * writes (RBAC escalation checks); in-process writes run outside it
+   */
+  requestUser?: AsyncLocalStorage<UserInfo>;
   /** readiness beyond "listening" (store open, bootstrap done) */
   ready?: () => boolean;
   logger: Logger;
@@ -246,7 +252,8 @@ export class ApiServer {
         );
       return origWriteHead(...args);
     }) as typeof res.writeHead;
-    await routeResource(call, this.ext);
+    const scope = this.opts.requestUser;
+    await (scope ? scope.run(user, () => routeResource(call, this.ext)) : routeResource(call, this.ext));
   }
 }
 
