@@ -3,6 +3,7 @@
  * credentials, store, registry, edge link (MQTT broker, node sync, join endpoints), API
  * server, bootstrap objects, controllers — and the reverse on stop. Owns the AbortController and readiness.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { KubeObject } from "../api/object.js";
@@ -14,7 +15,13 @@ import type { Logger } from "../lib/logger.js";
 import { StreamMux } from "../transport/streams/index.js";
 import { ServiceAccountAdmission } from "./apiserver/admission/service-account.js";
 import { ServiceAllocator } from "./apiserver/admission/service-allocator.js";
-import { Authenticator } from "./apiserver/auth.js";
+import { Authenticator, type UserInfo } from "./apiserver/auth.js";
+import {
+  EscalationCheck,
+  ensureBootstrapPolicy,
+  RbacAuthorizer,
+  RbacPolicyCache,
+} from "./apiserver/authz/index.js";
 import { builtinResources } from "./apiserver/builtin-resources.js";
 import { decodeStored } from "./apiserver/codec.js";
 import { CustomResourceCatalog } from "./apiserver/custom-resources/index.js";
@@ -106,6 +113,7 @@ export class Hub {
   private server: ApiServer | undefined;
   private nsController: NamespaceController | undefined;
   private edge: EdgeService | undefined;
+  private rbac: RbacPolicyCache | undefined;
   private ready = false;
   private controllers: Controller[] = [];
   private streamParts: { stop(): void }[] = [];
@@ -172,10 +180,15 @@ export class Hub {
     const getServiceAccount = (ns: string, name: string): Promise<KubeObject | undefined> =>
       store.tryGet(saInfo, ns, name);
     const saAdmission = new ServiceAccountAdmission({ getServiceAccount });
+    // who is writing, for RBAC's escalation check (set by the API server; empty in-process)
+    const requestUser = new AsyncLocalStorage<UserInfo>();
+    let escalation: EscalationCheck | undefined;
     const store = new ObjectStore({
       backend: this.backend,
       gcEnabled: () => this.gcRunning,
       admit: async (info, obj, old) => {
+        if (info.group === "rbac.authorization.k8s.io")
+          escalation?.check(info.kind, obj, requestUser.getStore());
         if (info.group === "" && info.kind === "Service") return allocator.admit(obj, old);
         // StorageObjectInUseProtection: a claim or volume in use outlives its deletion
         if (info.group === "" && !old) protectionAdmit(info.kind, obj);
@@ -194,7 +207,15 @@ export class Hub {
     this.store = store;
     const openapi = new OpenApiCache(registry.all(), crds.schemas());
     registry.onChange(() => openapi.update(registry.all(), crds.schemas()));
+    const client = new LocalClient(store, registry);
+    this.client = client;
+    // RBAC reads its own watch-fed cache; the hub's in-process clients bypass HTTP authorization
+    const rbac = new RbacPolicyCache({ client, logger: log.child({ component: "rbac" }) });
+    this.rbac = rbac;
+    const authorizer = new RbacAuthorizer(rbac);
+    escalation = new EscalationCheck(authorizer, rbac);
     const parts: ServerParts = {
+      authorizer,
       store,
       registry,
       printerFor: (info) => crds.printer(info) ?? printerFor(info.group, info.resource),
@@ -205,8 +226,6 @@ export class Hub {
       bookmarkIntervalMs: cfg.bookmarkIntervalMs ?? 60_000,
       watchBufferLimit: 16 * 1024 * 1024,
     };
-    const client = new LocalClient(store, registry);
-    this.client = client;
     // one cache per resource for the whole hub; the desired index shares its objects
     const objects = new SharedObjects();
     const informers = new SharedInformers(new LocalClient(store, registry, (kv) => objects.decode(kv)), {
@@ -293,12 +312,15 @@ export class Hub {
       },
       onResourceUpgrade: ext.onResourceUpgrade ?? streams.onResourceUpgrade,
       extraApis: ext.extraApis ?? [metricsApi(metrics, labelsOf)],
+      requestUser,
       ready: () => this.ready,
       routes: edge.routes(),
       upgrades: edge.upgrades(),
       logger: log.child({ component: "apiserver" }),
     });
     await this.bootstrap(store, registry);
+    await ensureBootstrapPolicy(client);
+    await rbac.start(this.abort.signal);
     // synced before the desired index builds, so its first build reuses these objects
     await informers.start();
     await edge.start();
@@ -386,6 +408,7 @@ export class Hub {
     for (const p of this.streamParts) p.stop();
     this.tokenIssuer?.stop();
     this.nsController?.stop();
+    this.rbac?.stop();
     await this.edge?.stop();
     await this.server?.stop();
     await this.backend?.stop();

@@ -1,8 +1,7 @@
 /**
  * Authentication: bearer tokens (the admin kubeconfig's, and later service-account tokens)
  * and client certificates signed by the cluster CA (CN = user, O = groups). Anything else is
- * 401. Authorization is deliberately simple for now: authenticated users in `system:masters`
- * may do everything; SelfSubjectAccessReview answers from the same rule.
+ * 401. Authorization (RBAC, impersonation) happens afterwards, in ./authz/.
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -56,8 +55,4 @@ export class Authenticator {
     }
     return undefined;
   }
-}
-
-export function isAdmin(user: UserInfo): boolean {
-  return user.groups.includes("system:masters");
 }

@@ -8,13 +8,15 @@
  *   not required, so bearer tokens work on the same port.
  * - stop() closes idle and watch connections so a restart never hangs on long-lived watches.
  */
+import type { AsyncLocalStorage } from "node:async_hooks";
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
-import { ApiError } from "../../api/errors.js";
+import { ApiError, isApiError } from "../../api/errors.js";
 import type { Logger } from "../../lib/logger.js";
 import { KUBE_VERSION } from "../../lib/version.js";
 import type { Authenticator, UserInfo } from "./auth.js";
+import { authorizeRequest } from "./authz/request-authz.js";
 import { parseAccept } from "./codec.js";
 import { AGGREGATED_CONTENT_TYPE, Discovery } from "./discovery.js";
 import type { Call, ServerParts } from "./handlers/context.js";
@@ -64,6 +66,11 @@ export interface ApiServerOptions {
   /** upgrades on resource paths that no `upgrades` entry claimed */
   onResourceUpgrade?: ResourceUpgradeHandler;
   extraApis?: ExtraApi[];
+  /**
+   * holds the acting user while a resource request is routed, so store admission can see who
+   * writes (RBAC escalation checks); in-process writes run outside it
+   */
+  requestUser?: AsyncLocalStorage<UserInfo>;
   /** readiness beyond "listening" (store open, bootstrap done) */
   ready?: () => boolean;
   logger: Logger;
@@ -120,7 +127,15 @@ export class ApiServer {
           writeUpgradeError(socket, ApiError.unauthorized());
           return;
         }
-        this.opts.onResourceUpgrade(req, socket, head, rr, user);
+        let acting: UserInfo;
+        try {
+          const url = new URL(req.url ?? "/", "https://hub");
+          acting = authorizeRequest(this.opts.parts.authorizer, req, user, url, { upgrade: true });
+        } catch (e) {
+          writeUpgradeError(socket, isApiError(e) ? e : ApiError.internal("authorization failed"));
+          return;
+        }
+        this.opts.onResourceUpgrade(req, socket, head, rr, acting);
         return;
       }
       this.handleUpgradeAsRequest(req, socket);
@@ -168,11 +183,13 @@ export class ApiServer {
     }
     const route = this.opts.routes?.get(path);
     if (route) return route(req, res);
-    const user = this.opts.auth.authenticate(req);
-    if (!user) {
+    const authenticated = this.opts.auth.authenticate(req);
+    if (!authenticated) {
       sendError(res, ApiError.unauthorized());
       return;
     }
+    // RBAC before routing, as upstream's filter chain: refused requests learn nothing (403, not 404)
+    const user = authorizeRequest(this.opts.parts.authorizer, req, authenticated, url);
     const accept = parseAccept(req.headers.accept);
     if (path === "/api") {
       return accept.aggregatedDiscovery
@@ -235,7 +252,8 @@ export class ApiServer {
         );
       return origWriteHead(...args);
     }) as typeof res.writeHead;
-    await routeResource(call, this.ext);
+    const scope = this.opts.requestUser;
+    await (scope ? scope.run(user, () => routeResource(call, this.ext)) : routeResource(call, this.ext));
   }
 }
 

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { KubeObject } from "../../../api/object.js";
 import type { Logger } from "../../../lib/logger.js";
 import type { UserInfo } from "../auth.js";
+import type { Authorizer } from "../authz/rbac-authorizer.js";
 import type { Accept, DecodeOptions } from "../codec.js";
 import type { Query } from "../http.js";
 import type { ObjectStore } from "../object-store.js";
@@ -20,6 +21,8 @@ export interface ServerParts {
   decode: DecodeOptions;
   now: () => Date;
   logger: Logger;
+  /** RBAC decisions for requests and the review APIs (SelfSubjectAccessReview …) */
+  authorizer: Authorizer;
   /** watch keep-alive bookmarks interval */
   bookmarkIntervalMs: number;
   /** a slow watcher is ended once this many bytes are queued for it */

@@ -1,9 +1,14 @@
 /**
  * The create-only review APIs kubectl uses: SelfSubjectAccessReview (`auth can-i`),
  * SelfSubjectRulesReview (`auth can-i --list`) and SelfSubjectReview (`auth whoami`).
+ * Access and rules reviews answer from the same RBAC authorizer that guards requests, for the
+ * user the request acts as (so `--as` works through impersonation).
  */
 import { ApiError } from "../../../api/errors.js";
-import { isAdmin } from "../auth.js";
+import { isObject, type JsonObject } from "../../../api/object.js";
+import type { UserInfo } from "../auth.js";
+import { type Attributes, nonResourceAttributes } from "../authz/attributes.js";
+import type { PolicyRule } from "../authz/rules.js";
 import { decodeObjectBody } from "../codec.js";
 import { readBody, sendJson } from "../http.js";
 import type { Call } from "./context.js";
@@ -17,43 +22,91 @@ export async function handleReview(call: Call): Promise<void> {
   const { kind, group, version } = call.info;
   const apiVersion = `${group}/${version}`;
   const user = call.user;
-  const allowed = isAdmin(user);
+  const spec = isObject(body.spec) ? body.spec : {};
+  const reply = (status: unknown, withSpec = true) =>
+    sendJson(call.res, 201, {
+      kind,
+      apiVersion,
+      metadata: { creationTimestamp: null },
+      ...(withSpec ? { spec } : {}),
+      status,
+    });
   switch (kind) {
-    case "SelfSubjectAccessReview":
-      sendJson(call.res, 201, {
-        kind,
-        apiVersion,
-        metadata: { creationTimestamp: null },
-        spec: body.spec ?? {},
-        status: allowed
-          ? { allowed: true, reason: "the user is in the system:masters group" }
-          : { allowed: false },
+    case "SelfSubjectAccessReview": {
+      const d = call.parts.authorizer.authorize(accessAttributes(user, spec));
+      reply({ allowed: d.allowed, ...(d.reason ? { reason: d.reason } : {}) });
+      return;
+    }
+    case "SelfSubjectRulesReview": {
+      const ns = typeof spec.namespace === "string" ? spec.namespace : "";
+      const rules = call.parts.authorizer.rulesFor(user, ns);
+      reply({
+        resourceRules: rules.resourceRules.map(resourceRule),
+        nonResourceRules: rules.nonResourceRules.map((r) => ({
+          verbs: r.verbs,
+          nonResourceURLs: r.nonResourceURLs,
+        })),
+        incomplete: rules.errors.length > 0,
+        ...(rules.errors.length > 0 ? { evaluationError: rules.errors.join(", ") } : {}),
       });
       return;
-    case "SelfSubjectRulesReview":
-      sendJson(call.res, 201, {
-        kind,
-        apiVersion,
-        metadata: { creationTimestamp: null },
-        spec: body.spec ?? {},
-        status: {
-          resourceRules: allowed ? [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }] : [],
-          nonResourceRules: allowed ? [{ verbs: ["*"], nonResourceURLs: ["*"] }] : [],
-          incomplete: false,
-        },
-      });
-      return;
+    }
     case "SelfSubjectReview":
-      sendJson(call.res, 201, {
-        kind,
-        apiVersion,
-        metadata: { creationTimestamp: null },
-        status: {
+      reply(
+        {
           userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups },
         },
-      });
+        false,
+      );
       return;
     default:
       throw ApiError.methodNotAllowed(`${kind} cannot be created here`);
   }
+}
+
+const str = (o: JsonObject, k: string): string => (typeof o[k] === "string" ? (o[k] as string) : "");
+
+/** spec.resourceAttributes or spec.nonResourceAttributes as authorizer attributes */
+function accessAttributes(user: UserInfo, spec: JsonObject): Attributes {
+  if (isObject(spec.resourceAttributes)) {
+    const ra = spec.resourceAttributes;
+    return {
+      user,
+      verb: str(ra, "verb"),
+      resourceRequest: true,
+      apiGroup: str(ra, "group"),
+      apiVersion: str(ra, "version"),
+      resource: str(ra, "resource"),
+      subresource: str(ra, "subresource"),
+      namespace: str(ra, "namespace"),
+      name: str(ra, "name"),
+      path: "",
+    };
+  }
+  if (isObject(spec.nonResourceAttributes)) {
+    const nra = spec.nonResourceAttributes;
+    return nonResourceAttributes(user, str(nra, "verb"), str(nra, "path"));
+  }
+  throw ApiError.invalid(
+    "SelfSubjectAccessReview",
+    "",
+    [
+      {
+        reason: "FieldValueRequired",
+        field: "spec.resourceAttributes",
+        message:
+          "Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified",
+      },
+    ],
+    "authorization.k8s.io",
+  );
+}
+
+function resourceRule(r: PolicyRule): Record<string, string[]> {
+  return {
+    verbs: r.verbs,
+    ...(r.apiGroups.length > 0 ? { apiGroups: r.apiGroups } : {}),
+    ...(r.resources.length > 0 ? { resources: r.resources } : {}),
+    ...(r.resourceNames.length > 0 ? { resourceNames: r.resourceNames } : {}),
+  };
 }
