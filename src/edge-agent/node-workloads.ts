@@ -151,6 +151,14 @@ export class NodeWorkloads {
   }
 }
 
+/** Resources a pod's sync reads besides the pod itself (env, volumes, pull secrets, claims). */
+const POD_INPUTS: ReadonlySet<string> = new Set([
+  R.configMaps,
+  R.secrets,
+  R.persistentVolumeClaims,
+  R.persistentVolumes,
+]);
+
 function podSource(agent: EdgeAgent): PodSource {
   const c = agent.cache;
   return {
@@ -168,7 +176,22 @@ function podSource(agent: EdgeAgent): PodSource {
                 : undefined;
       return o as unknown as KubeObject | undefined;
     },
-    onChange: (cb) => agent.onCacheChange(() => cb()),
+    onChange: (cb) =>
+      agent.onCacheChange((changes) => {
+        // pods depend on their own objects and on what they reference; Nodes, Services and
+        // EndpointSlices (and the Node's own heartbeat status) never need a pod sync
+        let uids: string[] | undefined = [];
+        let podsChanged = false;
+        for (const ch of changes) {
+          if (ch.resource === R.pods) {
+            podsChanged = true;
+            const uid = ch.type === "put" ? ch.object.metadata.uid : undefined;
+            if (uid) uids?.push(uid);
+          } else if (POD_INPUTS.has(ch.resource)) uids = undefined;
+        }
+        if (uids === undefined) cb();
+        else if (podsChanged) cb(uids);
+      }),
   };
 }
 
