@@ -1,24 +1,26 @@
 // Builds the development entry point that package.json "bin" links run:
-// one ESM bundle of src/cmd/main.ts with every npm package left external, so that
+// an ESM bundle of src/cmd/main.ts with every npm package left external, so that
 // `npm ci && npx edge-hub server` works in a checkout without a release build.
 //
-// Outputs are written to a temporary name and renamed into place, so a test file that builds
-// while another one is starting `bin/edge-agent.mjs` never lets it load half a bundle.
-// Code splitting: the hub and agent halves (dynamic imports in src/cmd/main.ts) become chunks
-// with their own package imports, so a hub never loads dockerode and an agent never loads the
-// API server. Chunks (content-hashed names) are written before the entry that imports them.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+// Design notes
+// - Split at the dynamic imports of src/cmd/main.ts (dist/chunks/): the hub's and the agent's
+//   code and npm packages load only in the role that runs (the agent's RSS target is < 60 MB).
+//   Chunk names carry a content hash, so a build never rewrites a chunk a running process
+//   may still import; chunks of older builds are removed once they are an hour old.
+// - Outputs are written to a temporary name and renamed into place, entry point last, so a test
+//   file that builds while another one is starting `bin/edge-agent.mjs` never lets it load half
+//   a bundle.
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { build } from "esbuild";
 
 const result = await build({
-  entryPoints: ["src/cmd/main.ts"],
+  entryPoints: { edgekube: "src/cmd/main.ts" },
   outdir: "dist",
-  entryNames: "edgekube",
   chunkNames: "chunks/[name]-[hash]",
   outExtension: { ".js": ".mjs" },
-  splitting: true,
   bundle: true,
+  splitting: true,
   platform: "node",
   format: "esm",
   target: "node20",
@@ -29,11 +31,17 @@ const result = await build({
   define: { "process.env.EDGEKUBE_BUILD_COMMIT": JSON.stringify(process.env.EDGEKUBE_BUILD_COMMIT ?? "") },
 });
 
-const ENTRY = /[/\\]edgekube\.mjs(\.map)?$/;
-const files = [...result.outputFiles].sort((a, b) => Number(ENTRY.test(a.path)) - Number(ENTRY.test(b.path)));
-for (const file of files) {
+const entry = (f) => !f.path.includes("/chunks/");
+for (const file of [...result.outputFiles.filter((f) => !entry(f)), ...result.outputFiles.filter(entry)]) {
   mkdirSync(dirname(file.path), { recursive: true });
   const tmp = `${file.path}.${process.pid}.tmp`;
   writeFileSync(tmp, file.contents);
   renameSync(tmp, file.path);
+}
+
+const fresh = new Set(result.outputFiles.map((f) => basename(f.path)));
+const chunks = join("dist", "chunks");
+for (const name of readdirSync(chunks)) {
+  const p = join(chunks, name);
+  if (!fresh.has(name) && Date.now() - statSync(p).mtimeMs > 3600_000) rmSync(p, { force: true });
 }

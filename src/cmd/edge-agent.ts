@@ -15,7 +15,6 @@ import {
   EdgeAgent,
   formatStatus,
   gatherNodeFacts,
-  joinHub,
   loadAgentConfig,
   loadCredentials,
   nodeNameFromHostname,
@@ -213,6 +212,8 @@ async function join(argv: string[]): Promise<number> {
   const logger = createLogger({ level: values["log-level"] ?? "info" });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const facts = await gatherNodeFacts(dataDir);
+  // loaded only to join: its X.509 library (@peculiar/x509) stays out of `edge-agent run`
+  const { joinHub } = await import("../edge-agent/join/join.js");
   await joinHub({
     hubUrl,
     token,

@@ -165,6 +165,14 @@ export class NodeWorkloads {
   }
 }
 
+/** Resources a pod's sync reads besides the pod itself (env, volumes, pull secrets, claims). */
+const POD_INPUTS: ReadonlySet<string> = new Set([
+  R.configMaps,
+  R.secrets,
+  R.persistentVolumeClaims,
+  R.persistentVolumes,
+]);
+
 /** The agent's cache (and, when given, its token manager) as the pod manager's PodSource. */
 export function agentPodSource(agent: EdgeAgent, tokens?: ServiceAccountTokenManager): PodSource {
   const c = agent.cache;
@@ -184,9 +192,26 @@ export function agentPodSource(agent: EdgeAgent, tokens?: ServiceAccountTokenMan
       return o as unknown as KubeObject | undefined;
     },
     onChange: (cb) => {
-      const offs = [agent.onCacheChange(() => cb()), ...(tokens ? [tokens.onChange(cb)] : [])];
+      const offCache = agent.onCacheChange((changes) => {
+        // pods depend on their own objects and on what they reference; Nodes, Services and
+        // EndpointSlices (and the Node's own heartbeat status) never need a pod sync
+        let uids: string[] | undefined = [];
+        let podsChanged = false;
+        for (const ch of changes) {
+          if (ch.resource === R.pods) {
+            podsChanged = true;
+            const uid = ch.type === "put" ? ch.object.metadata.uid : undefined;
+            if (uid) uids?.push(uid);
+          } else if (POD_INPUTS.has(ch.resource)) uids = undefined;
+        }
+        if (uids === undefined) cb();
+        else if (podsChanged) cb(uids);
+      });
+      // a refreshed token is written by the pods' next sync
+      const offTokens = tokens?.onChange(() => cb());
       return () => {
-        for (const off of offs) off();
+        offCache();
+        offTokens?.();
       };
     },
     ...(tokens

@@ -76,9 +76,12 @@ export class DevClusterFixture {
 
   async up(agents: number): Promise<void> {
     mkdirSync(this.buildDir, { recursive: true });
+    // split like scripts/build-dev.mjs: an agent loads only the agent's code and packages
     await build({
-      entryPoints: [join(repo, "src/cmd/main.ts")],
-      outfile: join(this.buildDir, "edgekube.mjs"),
+      entryPoints: { edgekube: join(repo, "src/cmd/main.ts") },
+      outdir: this.buildDir,
+      outExtension: { ".js": ".mjs" },
+      splitting: true,
       bundle: true,
       platform: "node",
       format: "esm",

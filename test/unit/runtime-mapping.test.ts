@@ -325,6 +325,27 @@ describe("FrameDemuxer", () => {
     expect(chunks.join("")).toBe("hello world");
     expect(errs.join("")).toBe("oops");
   });
+
+  it("hands consecutive frames of one stream over as one write, keeping stdout/stderr order", async () => {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    const d = new FrameDemuxer(out, err);
+    const frame = (kind: number, s: string) => {
+      const h = Buffer.alloc(8);
+      h[0] = kind;
+      h.writeUInt32BE(Buffer.byteLength(s), 4);
+      return Buffer.concat([h, Buffer.from(s)]);
+    };
+    const seen: string[] = [];
+    out.on("data", (c: Buffer) => seen.push(`out:${c.toString()}`));
+    err.on("data", (c: Buffer) => seen.push(`err:${c.toString()}`));
+    const lines = Array.from({ length: 100 }, (_, i) => frame(1, `line ${i}\n`));
+    d.write(Buffer.concat([...lines, frame(2, "E\n"), frame(1, "after\n")]));
+    d.end();
+    await new Promise((r) => out.once("end", r));
+    const expected = Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join("");
+    expect(seen).toEqual([`out:${expected}`, "err:E\n", "out:after\n"]);
+  });
 });
 
 describe("image references", () => {

@@ -87,6 +87,7 @@ export class PodManager {
   private unsubscribe?: () => void;
   private resyncTimer: unknown;
   private running = false;
+  private desiredMemo: Map<string, KubeObject> | undefined;
 
   constructor(private readonly opts: PodManagerOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -151,7 +152,11 @@ export class PodManager {
       await this.remove(p.uid, undefined);
     }
     await this.removeOrphanDirs(desired);
-    this.unsubscribe = this.opts.source.onChange(() => this.enqueueAll());
+    this.unsubscribe = this.opts.source.onChange((uids) => {
+      this.desiredMemo = undefined;
+      if (uids === undefined) this.enqueueAll();
+      else this.enqueueChanged(uids);
+    });
     this.enqueueAll();
     this.scheduleResync();
   }
@@ -188,15 +193,29 @@ export class PodManager {
     }, this.opts.resyncMs ?? 10_000);
   }
 
+  /**
+   * The desired pods by uid, built once per source change: every reconcile looks its pod up
+   * here, and re-reading (and parsing) all pods per reconcile made a batch O(pods²).
+   */
   private desired(): Map<string, KubeObject> {
+    if (this.desiredMemo) return this.desiredMemo;
     const m = new Map<string, KubeObject>();
     for (const p of this.opts.source.pods()) if (p.metadata.uid) m.set(p.metadata.uid, p);
+    this.desiredMemo = m;
     return m;
   }
 
   private enqueueAll(): void {
+    this.desiredMemo = undefined;
     for (const uid of this.desired().keys()) this.queue.add(uid);
     for (const uid of this.states.keys()) this.queue.add(uid);
+  }
+
+  /** Only the pods that changed, plus those no longer desired (a delete names no uid). */
+  private enqueueChanged(uids: readonly string[]): void {
+    const desired = this.desired();
+    for (const uid of uids) this.queue.add(uid);
+    for (const uid of this.states.keys()) if (!desired.has(uid)) this.queue.add(uid);
   }
 
   private async removeOrphanDirs(desired: ReadonlySet<string>): Promise<void> {

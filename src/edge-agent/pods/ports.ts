@@ -28,8 +28,14 @@ export interface PodSource {
   pods(): KubeObject[];
   /** A referenced object from the cache; `ns` is "" for cluster-scoped kinds (PersistentVolume). */
   get(kind: ReferencedKind, ns: string, name: string): KubeObject | undefined;
-  /** Called after any change of the desired set or a referenced object; returns an unsubscribe. */
-  onChange(cb: () => void): () => void;
+  /**
+   * Called after a change of the desired pods or of an object pods reference; returns an
+   * unsubscribe. `podUids` narrows the change: only these pods' objects changed (or pods were
+   * removed: an empty list), so only they need a sync. Without it, any pod may be affected (a
+   * ConfigMap, Secret or claim changed). With 50 pods, syncing every pod on every status echo
+   * from the hub cost O(pods²) Docker calls and made a batch of pods start in tens of seconds.
+   */
+  onChange(cb: (podUids?: readonly string[]) => void): () => void;
   /**
    * The pod-bound service account token for a projected `serviceAccountToken` source ("" audience
    * = the API server's), from the hub over the edge link (src/edge-agent/tokens). An error fails

@@ -6,8 +6,8 @@
  *   ([stream, 0, 0, 0, size uint32 BE] then the payload). `FrameDemuxer` splits them into two
  *   PassThroughs, keeping partial frames across chunks; it is pure and unit-tested. With a tty
  *   the connection is the raw terminal, all on stdout.
- * - Non-follow logs arrive as one buffer and follow logs as a stream; both go through the same
- *   demuxer so callers see one shape.
+ * - Logs are always read as a stream (follow or not) through the same demuxer, so a long log is
+ *   never held whole in the agent and back-pressure reaches Docker.
  * - Exec stdin rides the hijacked connection: ending our stdin half-closes it, which is how the
  *   process inside sees EOF (as `docker exec -i` does). The exit code is read from exec inspect
  *   after the output ended; Docker may need a moment to record it, hence the short poll.
@@ -34,21 +34,36 @@ export class FrameDemuxer extends Writable {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     let wait = 0;
     let pendingWrites = 0;
-    while (this.pending.length >= HEADER) {
-      const size = this.pending.readUInt32BE(4);
-      if (this.pending.length < HEADER + size) break;
-      const kind = this.pending[0];
-      const payload = this.pending.subarray(HEADER, HEADER + size);
-      this.pending = this.pending.subarray(HEADER + size);
-      const target = kind === 2 ? this.stderr : this.stdout;
-      if (payload.length > 0 && !target.write(payload)) {
+    // consecutive frames of one stream go out as one write: Docker frames every log line, and
+    // a write per 100-byte line through three stream layers was the agent's main cost of a
+    // fast log (bench/pods); order across stdout/stderr is kept since a run ends at a switch
+    let run: Buffer[] = [];
+    let runKind = 1;
+    const flush = () => {
+      if (run.length === 0) return;
+      const target = runKind === 2 ? this.stderr : this.stdout;
+      const data = run.length === 1 ? run[0]! : Buffer.concat(run);
+      run = [];
+      if (!target.write(data)) {
         pendingWrites++;
         target.once("drain", () => {
           wait++;
           if (wait === pendingWrites) done();
         });
       }
+    };
+    while (this.pending.length >= HEADER) {
+      const size = this.pending.readUInt32BE(4);
+      if (this.pending.length < HEADER + size) break;
+      const kind = this.pending[0] === 2 ? 2 : 1;
+      const payload = this.pending.subarray(HEADER, HEADER + size);
+      this.pending = this.pending.subarray(HEADER + size);
+      if (payload.length === 0) continue;
+      if (kind !== runKind) flush();
+      runKind = kind;
+      run.push(payload);
     }
+    flush();
     if (pendingWrites === 0) done();
   }
 
@@ -100,13 +115,46 @@ export async function containerLogs(
     tail: opts.tail === undefined || opts.tail < 0 ? ("all" as unknown as number) : opts.tail,
     since: opts.since ?? 0,
   };
-  if (opts.follow) {
-    const raw = await c.logs({ ...base, follow: true });
-    const streams = split(raw, tty);
-    return { ...streams, close: () => (raw as Readable).destroy() };
-  }
-  const buf = await c.logs({ ...base, follow: false });
-  return { ...split(buf, tty), close: () => {} };
+  // Always a stream, also without follow: dockerode buffers a non-follow log whole, so a 64 MB
+  // log was held in the agent's memory and only then accepted (the hub's open timed out).
+  const raw = opts.follow
+    ? ((await c.logs({ ...base, follow: true })) as Readable)
+    : await logStream(c as unknown as Dialable, { ...base, follow: false });
+  const streams = split(raw, tty);
+  return { ...streams, close: () => raw.destroy() };
+}
+
+/** The part of dockerode's modem used to ask for a log as a stream. */
+interface Dialable {
+  id: string;
+  modem: {
+    dial(
+      o: {
+        path: string;
+        method: string;
+        isStream: boolean;
+        statusCodes: Record<number, string | boolean>;
+        options: object;
+      },
+      cb: (err: Error | null, data: unknown) => void,
+    ): void;
+  };
+}
+
+/** GET /containers/{id}/logs as a stream (what Container.logs does with follow, minus follow). */
+function logStream(c: Dialable, options: object): Promise<Readable> {
+  return new Promise((resolve, reject) =>
+    c.modem.dial(
+      {
+        path: `/containers/${c.id}/logs?`,
+        method: "GET",
+        isStream: true,
+        statusCodes: { 200: true, 404: "no such container", 500: "server error" },
+        options,
+      },
+      (err, data) => (err ? reject(err) : resolve(data as Readable)),
+    ),
+  );
 }
 
 async function waitExitCode(exec: Docker.Exec): Promise<number> {

@@ -28,6 +28,8 @@ import { announce, electedAddresses } from "./lb-announce.js";
 import { endpointLiveness, type LocalPods } from "./local-pods.js";
 import { dnsSourceOf, type NodeFacts, type ServicesCache, serviceStateOf } from "./service-state.js";
 
+const ANNOUNCE_RECHECK_MS = 60_000;
+
 export interface NodeServicesOptions extends NodeFacts {
   cache: ServicesCache;
   localPods: LocalPods;
@@ -56,6 +58,9 @@ export class NodeServices {
   private failures = 0;
   private running = false;
   private syncs = 0;
+  /** the claim last made true on lo (comma-joined), and when */
+  private announced: string | undefined;
+  private announcedAt = 0;
 
   constructor(private readonly o: NodeServicesOptions) {
     this.exec = o.exec ?? hostExec();
@@ -129,9 +134,17 @@ export class NodeServices {
         this.o.cache.nodes(),
         this.o.nodeName,
       );
-      const moved = await announce(this.exec, claim);
-      if (moved.added.length + moved.removed.length > 0)
-        this.log.info(moved, "LoadBalancer pool addresses this node answers for");
+      // an unchanged claim is re-checked against lo only once a minute: every sync used to
+      // spawn `ip addr show`, and syncs follow every pod status echo (bench/pods: ≈1 s of the
+      // agent's CPU while 50 pods start)
+      const claimKey = claim.join(",");
+      if (claimKey !== this.announced || Date.now() - this.announcedAt > ANNOUNCE_RECHECK_MS) {
+        const moved = await announce(this.exec, claim);
+        this.announced = claimKey;
+        this.announcedAt = Date.now();
+        if (moved.added.length + moved.removed.length > 0)
+          this.log.info(moved, "LoadBalancer pool addresses this node answers for");
+      }
       this.failures = 0;
       this.syncs++;
       if (r.mode !== "unchanged")

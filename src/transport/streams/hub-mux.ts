@@ -34,16 +34,25 @@ export interface HubStreamChannel {
 export interface StreamMuxOptions {
   channel: HubStreamChannel;
   logger?: Logger;
-  /** receive window per stream in bytes (default 256 KiB) */
+  /** receive window per stream in bytes (default 1 MiB: HUB_WINDOW) */
   window?: number;
-  /** largest data frame payload (default 32 KiB) */
+  /** largest data frame payload (default 64 KiB) */
   chunkBytes?: number;
   /** how long an agent may take to accept an open (default 10 s) */
   openTimeoutMs?: number;
 }
 
+/** receive window of an agent (exec stdin, port-forward uploads): small, a device has little RAM */
 export const DEFAULT_WINDOW = 256 * 1024;
-export const DEFAULT_CHUNK = 32 * 1024;
+/**
+ * The hub's receive window per stream (logs, exec output, downloads). A sender can move one
+ * window per credit round trip (agent → broker → hub → broker → agent), which on a loaded
+ * link is tens of ms: 256 KiB capped a log near 3 MB/s under load (bench/pods); the hub has
+ * the memory for 1 MiB per stream.
+ */
+export const HUB_WINDOW = 1024 * 1024;
+/** 64 KiB per frame (≈87 KB of base64 in its envelope): half the per-frame costs of 32 KiB */
+export const DEFAULT_CHUNK = 64 * 1024;
 
 export class StreamOpenError extends Error {
   constructor(
@@ -73,7 +82,7 @@ export class StreamMux {
 
   constructor(private readonly opts: StreamMuxOptions) {
     this.log = (opts.logger ?? silentLogger()).child({ component: "stream-mux" });
-    this.window = opts.window ?? DEFAULT_WINDOW;
+    this.window = opts.window ?? HUB_WINDOW;
     this.chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK;
   }
 

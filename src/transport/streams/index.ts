@@ -16,6 +16,7 @@ export {
 export {
   DEFAULT_CHUNK,
   DEFAULT_WINDOW,
+  HUB_WINDOW,
   type HubStreamChannel,
   StreamMux,
   type StreamMuxOptions,

@@ -1,0 +1,354 @@
+/**
+ * bench/pods (`npm run bench -- pods`): pods on Docker through the whole product — a hub process
+ * and ONE edge agent process (`edgekube agent join`, in its own network namespace with its own
+ * dockerd: a dev cluster of one node, test/helpers/dev-cluster-fixture.ts), local busybox image,
+ * imagePullPolicy Never. Measured:
+ *   1. apply→Running: from each pod's create request to status.phase Running seen on a watch on
+ *      the hub; p50/p99 for batches of 1, 10 and 50 pods (created concurrently); several runs
+ *      per size, the run's percentiles and their medians reported. Targets (50 pods): p50 < 1 s,
+ *      p99 < 3 s.
+ *   2. agent RSS (/proc/<pid>/status VmRSS) idle after join, and with 50 pods running; target
+ *      < 60 MB idle.
+ *   3. log throughput through the hub: a container writes --log-mb MB, then the log is read to
+ *      its end over HTTPS (pods/log) and with `kubectl logs`; `docker logs` on the node's dockerd
+ *      is the baseline. Target ≥ 5 MB/s.
+ *   4. exec round trip: one `cat` session over WebSocket v5.channel.k8s.io (hub ⇄ MQTT ⇄ agent ⇄
+ *      Docker), one line echoed per round; and `kubectl exec -- true` wall time.
+ * Results: bench/results/pods-<date>.json. Needs root and Docker (like the integration tests).
+ *
+ *   npm run bench -- pods [--quick] [--runs-1 5] [--runs-10 3] [--runs-50 3] [--log-mb 64]
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { HttpClient } from "../src/client/http-client.js";
+import { DevClusterFixture } from "../test/helpers/dev-cluster-fixture.js";
+import { openExec, type PodEvent, readLog, watchPods } from "./lib/hub-streams.js";
+import { median, percentile, rssBytes, writeResult } from "./lib/stats.js";
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    "runs-1": { type: "string" },
+    "runs-10": { type: "string" },
+    "runs-50": { type: "string" },
+    "log-mb": { type: "string" },
+    "exec-rounds": { type: "string" },
+    "idle-only": { type: "boolean", default: false },
+    "skip-streams": { type: "boolean", default: false },
+    "agent-node-options": { type: "string" },
+  },
+});
+const quick = values.quick === true;
+const num = (v: string | undefined, full: number, q: number) =>
+  v !== undefined ? Number(v) : quick ? q : full;
+const RUNS: Record<number, number> = {
+  1: num(values["runs-1"], 5, 2),
+  10: num(values["runs-10"], 3, 1),
+  50: num(values["runs-50"], 3, 1),
+};
+const LOG_MB = num(values["log-mb"], 64, 16);
+const EXEC_ROUNDS = num(values["exec-rounds"], 200, 50);
+const NS = "default";
+const NODE = "node1";
+const log = (m: string) => process.stderr.write(`pods: ${m}\n`);
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const load = () => os.loadavg().map((l) => round(l, 2));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 180_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function podManifest(name: string, image: string, script: string) {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, labels: { bench: "pods" } },
+    spec: {
+      nodeName: NODE,
+      terminationGracePeriodSeconds: 0,
+      containers: [{ name: "c", image, imagePullPolicy: "Never", command: ["sh", "-c", script] }],
+    },
+  };
+}
+
+/** Deletes every pod of the namespace and waits until the hub lists none. */
+async function deleteAll(api: HttpClient): Promise<void> {
+  const list = await api.get<{ items: { metadata: { name: string } }[] }>(`/api/v1/namespaces/${NS}/pods`);
+  await Promise.all(list.items.map((p) => api.delete(`/api/v1/namespaces/${NS}/pods/${p.metadata.name}`)));
+  await until("every pod to be gone", async () => {
+    const l = await api.get<{ items: unknown[] }>(`/api/v1/namespaces/${NS}/pods`);
+    return l.items.length === 0 ? true : undefined;
+  });
+}
+
+/** Creates `n` pods at once; resolves with each pod's create → Running latency (ms), sorted. */
+async function batch(api: HttpClient, running: Map<string, number>, image: string, n: number, run: number) {
+  const names = Array.from({ length: n }, (_, i) => `b${n}-r${run}-${i}`);
+  const sent = new Map<string, number>();
+  await Promise.all(
+    names.map((name) => {
+      sent.set(name, performance.now());
+      return api.post(`/api/v1/namespaces/${NS}/pods`, podManifest(name, image, "exec sleep 3600"));
+    }),
+  );
+  await until(`${n} pods to run`, async () => (names.every((x) => running.has(x)) ? true : undefined));
+  return names.map((x) => (running.get(x) ?? 0) - (sent.get(x) ?? 0)).sort((a, b) => a - b);
+}
+
+/** Median of a few RSS samples of the agent, MiB. */
+async function agentRss(pid: number, samples = 5): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    xs.push(rssBytes(pid) / 1024 / 1024);
+    if (i < samples - 1) await sleep(1000);
+  }
+  return round(median(xs));
+}
+
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+
+/** CPU time (user + system, ms) a process used so far: robust to other load on shared cores. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK);
+}
+
+/** Runs a command, discarding its output but counting it; resolves with bytes and seconds. */
+function timedRun(
+  cmd: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ bytes: number; seconds: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env });
+    let bytes = 0;
+    let err = "";
+    p.stdout.on("data", (c: Buffer) => {
+      bytes += c.length;
+    });
+    p.stderr.on("data", (c: Buffer) => {
+      err += c.toString();
+    });
+    p.once("error", reject);
+    p.once("exit", (code) =>
+      code === 0
+        ? resolve({ bytes, seconds: (performance.now() - t0) / 1000 })
+        : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${err.slice(-500)}`)),
+    );
+  });
+}
+
+async function main(): Promise<void> {
+  const loadAtStart = load();
+  const nodeOptions = values["agent-node-options"];
+  const fx = new DevClusterFixture(nodeOptions ? { agentEnv: { NODE_OPTIONS: nodeOptions } } : {});
+  const result: Record<string, unknown> = {
+    bench: "pods",
+    date: new Date().toISOString(),
+    commit: execFileSync("git", ["rev-parse", "--short=12", "HEAD"]).toString().trim(),
+    node: process.version,
+    host: { cpus: os.cpus().length, loadavgAtStart: loadAtStart },
+    quick,
+  };
+  let stopWatch: (() => void) | undefined;
+  const home = mkdtempSync(join(os.tmpdir(), "ek-bench-pods-kubectl-"));
+  try {
+    log("starting a hub and one agent (dev cluster of one node)");
+    await fx.up(1);
+    const c = fx.cluster;
+    const api = c.client();
+    const cfg = api.config;
+    let agentPid = c.node(NODE).agent?.pid ?? 0;
+    const cmdline = execFileSync("cat", [`/proc/${agentPid}/cmdline`])
+      .toString()
+      .replace(/\0/g, " ");
+    log(`agent pid ${agentPid}: ${cmdline}`);
+
+    await sleep(3000); // let start-up garbage be collected before the idle sample
+    const afterJoin = await agentRss(agentPid);
+    log(`agent RSS idle after join ${afterJoin} MiB (pid ${agentPid})`);
+    // what a device runs from then on: \`edge-agent run\` (the systemd unit) from the data dir
+    await c.stopAgent(NODE);
+    await c.startAgent(NODE, "run");
+    await c.waitNodeReady(NODE);
+    agentPid = c.node(NODE).agent?.pid ?? 0;
+    await sleep(3000);
+    const idleMiB = await agentRss(agentPid);
+    log(`agent RSS idle after restart (edge-agent run) ${idleMiB} MiB (pid ${agentPid})`);
+    result.agentRssMiB = { idleAfterJoin: afterJoin, idle: idleMiB };
+    if (values["idle-only"]) {
+      log(
+        `agent log tail:\n${readFileSync(c.node(NODE).agent?.log ?? "", "utf8")
+          .split("\n")
+          .slice(-8)
+          .join("\n")}`,
+      );
+      return;
+    }
+
+    const running = new Map<string, number>();
+    const w = await watchPods(cfg, NS, (e: PodEvent) => {
+      if (e.phase === "Running" && !running.has(e.name)) running.set(e.name, performance.now());
+    });
+    stopWatch = w.stop;
+
+    const latency: Record<string, unknown> = {};
+    let rss50 = 0;
+    for (const n of [1, 10, 50]) {
+      const runs: { agentCpuMs: number; p50: number; p99: number; max: number }[] = [];
+      for (let r = 0; r < (RUNS[n] ?? 1); r++) {
+        const cpu0 = cpuMs(agentPid);
+        const ms = await batch(api, running, fx.image, n, r);
+        const agentCpuMs = cpuMs(agentPid) - cpu0;
+        runs.push({
+          agentCpuMs,
+          p50: Math.round(percentile(ms, 50)),
+          p99: Math.round(percentile(ms, 99)),
+          max: Math.round(ms.at(-1) ?? 0),
+        });
+        log(
+          `${n} pods, run ${r + 1}: p50 ${runs.at(-1)?.p50} ms, p99 ${runs.at(-1)?.p99} ms, agent CPU ${agentCpuMs} ms (load ${load().join(" ")})`,
+        );
+        if (n === 50 && r === 0) {
+          rss50 = await agentRss(agentPid);
+          log(`agent RSS with 50 pods ${rss50} MiB`);
+        }
+        await deleteAll(api);
+      }
+      latency[`pods${n}`] = {
+        runs,
+        p50Ms: median(runs.map((x) => x.p50)),
+        p99Ms: median(runs.map((x) => x.p99)),
+        agentCpuMs: median(runs.map((x) => x.agentCpuMs)),
+      };
+    }
+    result.applyToRunning = latency;
+    result.agentRssMiB = {
+      ...(result.agentRssMiB as object),
+      with50Pods: rss50,
+      afterDeleting: await agentRss(agentPid, 3),
+    };
+
+    if (values["skip-streams"]) return;
+
+    // log throughput: a container that writes LOG_MB MB of 100-byte lines, then a marker
+    const line = "0123456789".repeat(10).slice(0, 99);
+    const bytes = LOG_MB * 1024 * 1024;
+    await api.post(
+      `/api/v1/namespaces/${NS}/pods`,
+      podManifest("logger", fx.image, `yes ${line} | head -c ${bytes}; echo; echo LOG-DONE; exec sleep 3600`),
+    );
+    await until("the logger to write its log", async () => {
+      const tail = await readLog(cfg, NS, "logger", "?tailLines=1");
+      return tail.bytes > 0 && tail.bytes < 20 ? true : undefined;
+    });
+    const viaApi: number[] = [];
+    const viaKubectl: number[] = [];
+    const viaDocker: number[] = [];
+    const node = c.node(NODE);
+    const cid = c
+      .docker(node, [
+        "ps",
+        "-q",
+        "--filter",
+        "label=edgekube.io/role=app",
+        "--filter",
+        "label=io.kubernetes.pod.name=logger",
+      ])
+      .trim();
+    for (let i = 0; i < (quick ? 1 : 3); i++) {
+      const a = await readLog(cfg, NS, "logger");
+      viaApi.push(a.bytes / 1e6 / a.seconds);
+      const k = await timedRun("/usr/bin/kubectl", ["--kubeconfig", c.kubeconfig, "logs", "logger"], {
+        ...process.env,
+        HOME: home,
+      });
+      viaKubectl.push(k.bytes / 1e6 / k.seconds);
+      const d = await timedRun("docker", ["-H", `unix://${node.dockerSock}`, "logs", cid]);
+      viaDocker.push(d.bytes / 1e6 / d.seconds);
+      log(
+        `log ${round(a.bytes / 1e6)} MB: API ${round(viaApi.at(-1) ?? 0)} MB/s, kubectl ${round(viaKubectl.at(-1) ?? 0)} MB/s, docker logs ${round(viaDocker.at(-1) ?? 0)} MB/s`,
+      );
+    }
+    result.logThroughputMBps = {
+      bytes,
+      api: round(median(viaApi), 2),
+      kubectl: round(median(viaKubectl), 2),
+      dockerLogsBaseline: round(median(viaDocker), 2),
+      runs: {
+        api: viaApi.map((x) => round(x, 2)),
+        kubectl: viaKubectl.map((x) => round(x, 2)),
+        docker: viaDocker.map((x) => round(x, 2)),
+      },
+    };
+
+    // exec: one cat session, one line per round trip; then whole `kubectl exec -- true` runs
+    const s = await openExec(cfg, NS, "logger", ["cat"]);
+    const rtts: number[] = [];
+    for (let i = 0; i < EXEC_ROUNDS; i++) rtts.push(await s.roundTrip(`ping ${i}\n`, `ping ${i}\n`));
+    await s.close();
+    rtts.sort((a, b) => a - b);
+    const whole: number[] = [];
+    for (let i = 0; i < (quick ? 3 : 10); i++) {
+      const k = await timedRun(
+        "/usr/bin/kubectl",
+        ["--kubeconfig", c.kubeconfig, "exec", "logger", "--", "true"],
+        { ...process.env, HOME: home },
+      );
+      whole.push(k.seconds * 1000);
+    }
+    whole.sort((a, b) => a - b);
+    result.execRoundTripMs = {
+      session: {
+        rounds: EXEC_ROUNDS,
+        p50: round(percentile(rtts, 50), 2),
+        p99: round(percentile(rtts, 99), 2),
+      },
+      kubectlExecTrue: {
+        runs: whole.length,
+        p50: Math.round(percentile(whole, 50)),
+        p99: Math.round(percentile(whole, 99)),
+      },
+    };
+    log(`exec round trip p50 ${round(percentile(rtts, 50), 2)} ms, p99 ${round(percentile(rtts, 99), 2)} ms`);
+    await deleteAll(api);
+
+    const p50 = (latency.pods50 as { p50Ms: number }).p50Ms;
+    const p99 = (latency.pods50 as { p99Ms: number }).p99Ms;
+    result.targets = {
+      pods50P50Ms: 1000,
+      pods50P99Ms: 3000,
+      agentRssIdleMiB: 60,
+      logMBps: 5,
+      met: { p50: p50 < 1000, p99: p99 < 3000, rssIdle: idleMiB < 60, log: median(viaApi) >= 5 },
+    };
+  } finally {
+    stopWatch?.();
+    (result.host as Record<string, unknown>).loadavgAtEnd = load();
+    log("tearing the cluster down");
+    await fx.down();
+    rmSync(home, { recursive: true, force: true });
+  }
+  if (values["idle-only"] || values["skip-streams"]) {
+    console.log(JSON.stringify(result, null, 2));
+    return;
+  }
+  console.log(JSON.stringify(result, null, 2));
+  log(`written ${writeResult("pods", result)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
