@@ -6,13 +6,19 @@
  * of 10,000 (JSON and Table, first byte and total), 100 watchers receiving every event while
  * creates run, idle RSS, and the database size under a churn of updates.
  *
- *   npm run bench -- api [--creates 10000] [--watchers 100]
+ *   npm run bench -- api [--creates 10000] [--watchers 100] [--churn 30000] [--compaction-interval 5]
+ *
+ * The churn phase rewrites 50 objects `--churn` times in total while the hub compacts every
+ * `--compaction-interval` seconds (shorter than the hub's 30 s default so that a bench-length
+ * churn spans several compactions; the mechanism is the same), sampling the database file
+ * (main + WAL) as it goes: bounded means the size stops growing once the retained window of
+ * 10,000 revisions is full, instead of growing with every update.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { request } from "node:https";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { parse as parseYaml } from "yaml";
@@ -25,6 +31,8 @@ const arg = (name: string, d: number) => {
 };
 const CREATES = arg("creates", 10_000);
 const WATCHERS = arg("watchers", 100);
+const CHURN = arg("churn", 30_000);
+const COMPACT_S = arg("compaction-interval", 5);
 const CONC = 32;
 const PAYLOAD = "x".repeat(900);
 
@@ -130,22 +138,24 @@ function watch(t: Target, path: string): { stat: WatchStat; close: () => void } 
       res.setEncoding("utf8");
       res.on("data", (c: string) => {
         buf += c;
+        let start = 0;
         let i = buf.indexOf("\n");
         while (i >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          const m = /"resourceVersion":"(\d+)"/.exec(line);
-          if (m && line.startsWith('{"type":"ADDED"')) {
-            const rv = Number(m[1]);
-            if (rv <= last) stat.inOrder = false;
+          // the hub splices resourceVersion first into metadata: the first match is the object's
+          if (buf.startsWith('{"type":"ADDED"', start)) {
+            const at = buf.indexOf('"resourceVersion":"', start);
+            const rv = at >= 0 && at < i ? Number.parseInt(buf.slice(at + 19, at + 40), 10) : Number.NaN;
+            if (!(rv > last)) stat.inOrder = false;
             last = rv;
             const now = performance.now();
             if (!stat.firstAt) stat.firstAt = now;
             stat.lastAt = now;
             stat.events++;
           }
-          i = buf.indexOf("\n");
+          start = i + 1;
+          i = buf.indexOf("\n", start);
         }
+        buf = buf.slice(start);
       });
     },
   );
@@ -155,6 +165,7 @@ function watch(t: Target, path: string): { stat: WatchStat; close: () => void } 
 }
 
 async function main(): Promise<void> {
+  const loadavgAtStart = loadavg();
   const dir = mkdtempSync(join(tmpdir(), "ek-bench-api-"));
   const port = await freePort();
   const hub = spawn(
@@ -170,6 +181,8 @@ async function main(): Promise<void> {
       "127.0.0.1",
       "--log-level",
       "warn",
+      "--compaction-interval",
+      String(COMPACT_S),
     ],
     {
       stdio: ["ignore", "ignore", "inherit"],
@@ -270,29 +283,47 @@ async function main(): Promise<void> {
     );
     const complete = watchers.filter((w) => w.stat.events === CREATES && w.stat.inOrder).length;
 
-    // churn: 20,000 updates to 50 objects; the file must stay bounded
+    // churn: CHURN updates to 50 objects while compaction runs; the file must stay bounded
     const dbSize = () =>
       ["state.db", "state.db-wal"].reduce(
         (a, f) => a + (statSync(join(dir, f), { throwIfNoEntry: false })?.size ?? 0),
         0,
       );
     const sizeBeforeChurn = dbSize();
-    await runLoad(t, 20_000, CONC, (i) => ({
-      method: "PUT",
-      path: `/api/v1/namespaces/bench/configmaps/cm-${i % 50}`,
-      body: JSON.stringify({
-        apiVersion: "v1",
-        kind: "ConfigMap",
-        metadata: { name: `cm-${i % 50}` },
-        data: { p: PAYLOAD, i: String(i) },
-      }),
-    }));
+    const samples: { updates: number; mb: number }[] = [];
+    let churned = 0;
+    const sampler = setInterval(() => samples.push({ updates: churned, mb: dbSize() / 1048576 }), 1000);
+    const churn = await runLoad(t, CHURN, CONC, (i) => {
+      churned = i;
+      return {
+        method: "PUT",
+        path: `/api/v1/namespaces/bench/configmaps/cm-${i % 50}`,
+        body: JSON.stringify({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: `cm-${i % 50}` },
+          data: { p: PAYLOAD, i: String(i) },
+        }),
+      };
+    });
+    clearInterval(sampler);
     const sizeAfterChurn = dbSize();
-    await new Promise((r) => setTimeout(r, 35_000)); // one compaction + checkpoint period
+    // one compaction period, then a quiet one for the idle TRUNCATE checkpoint
+    await new Promise((r) => setTimeout(r, (2 * COMPACT_S + 1) * 1000));
     const sizeAfterCompaction = dbSize();
+    // bounded: the second half of the churn does not grow the file beyond the first half's peak
+    const half = samples.filter((x) => x.updates < CHURN / 2);
+    const peakFirstHalf = Math.max(0, ...half.map((x) => x.mb));
+    const peak = Math.max(0, ...samples.map((x) => x.mb));
 
     const result = {
-      machine: { cores: (await import("node:os")).cpus().length, node: process.version },
+      machine: {
+        cores: (await import("node:os")).cpus().length,
+        node: process.version,
+        loadavgAtStart,
+        loadavgAtEnd: loadavg(),
+      },
+      args: { creates: CREATES, watchers: WATCHERS, churn: CHURN, concurrency: CONC },
       baseline: { httpsEchoPerSec: echoRes.opsPerSec, echoP99ms: echoRes.p99ms, sqlite: raw },
       creates: { ...creates, ratioToEcho: creates.opsPerSec / echoRes.opsPerSec },
       list10k: {
@@ -310,6 +341,8 @@ async function main(): Promise<void> {
         watchers: WATCHERS,
         createsPerSec: wCreates.opsPerSec,
         watchersComplete: complete,
+        watchersInOrder: watchers.filter((w) => w.stat.inOrder).length,
+        minEventsReceived: Math.min(...watchers.map((w) => w.stat.events)),
         minEventsPerSecPerWatcher: Math.min(...perWatcher),
         medianEventsPerSecPerWatcher: median(perWatcher),
       },
@@ -319,9 +352,17 @@ async function main(): Promise<void> {
         underWatchLoadMB: rssUnderLoad / 1048576,
       },
       db: {
+        churnUpdates: CHURN,
+        churnUpdatesPerSec: churn.opsPerSec,
+        churnErrors: churn.errors,
+        compactionIntervalS: COMPACT_S,
         beforeChurnMB: sizeBeforeChurn / 1048576,
+        peakFirstHalfMB: peakFirstHalf,
+        peakMB: peak,
         afterChurnMB: sizeAfterChurn / 1048576,
         afterCompactionMB: sizeAfterCompaction / 1048576,
+        bounded: peak <= peakFirstHalf * 1.1 + 1,
+        samples,
       },
       targets: {
         createsPerSec: 8000,
