@@ -120,6 +120,13 @@ function withoutManagedFields(obj: JsonObject): JsonObject {
   return c;
 }
 
+/** `obj` without metadata.managedFields, sharing everything else with it */
+function withoutManagedFieldsShallow(obj: JsonObject): JsonObject {
+  if (!isObject(obj.metadata)) return { ...obj };
+  const { managedFields: _mf, ...meta } = obj.metadata;
+  return { ...obj, metadata: meta };
+}
+
 function dropNulls(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(dropNulls);
   if (!isObject(v)) return v;
@@ -217,8 +224,9 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): JsonObjec
   const schema = schemaFor(opts.gk ?? { group: gv.group, kind: String(opts.updated.kind ?? "") });
   const md = opts.updated.metadata;
   if (!opts.old && !(isObject(md) && md.managedFields !== undefined)) return recordCreate(opts, schema);
-  const updated = withoutManagedFields(opts.updated);
-  const old = opts.old ? withoutManagedFields(opts.old) : undefined;
+  // shallow copies: nothing below mutates either object, only the copy's metadata is replaced
+  const updated = withoutManagedFieldsShallow(opts.updated);
+  const old = opts.old ? withoutManagedFieldsShallow(opts.old) : undefined;
 
   // A client may set managedFields itself (e.g. to reset them); otherwise keep the live ones.
   const requested = decodeEntries(opts.updated);
