@@ -80,8 +80,11 @@ export interface ObjectStoreDeps {
 
 const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
 
+/** RFC 3339 in whole seconds, as upstream's metav1.Time serializes ("…T12:00:00Z") */
 export function timestamp(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const iso = d.toISOString();
+  // years 0000–9999 always print as "YYYY-MM-DDTHH:MM:SS.sssZ": cut the milliseconds
+  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, "Z");
 }
 
 export class ObjectStore {

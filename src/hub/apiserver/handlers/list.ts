@@ -177,6 +177,9 @@ class ChunkedReply {
     this.#started = true;
     this.res.writeHead(200, { "Content-Type": "application/json" });
     this.res.write(head);
+    // node corks the socket for a chunked write until the next tick, which would hold the
+    // head back until the (synchronous) read of the rows is over: send it now
+    this.res.socket?.uncork();
   }
 
   add(s: string): void {
