@@ -141,7 +141,8 @@ export async function handlePatch(call: Call, sub: Subresource = ""): Promise<vo
   const patch = decodeBody(raw, call.req.headers["content-type"], parts.decode);
   const gk = { group: info.group, kind: info.kind };
   const manager = fieldManager(call);
-  const opts = { dryRun: dryRun(call), subresource: sub };
+  let json: string | undefined;
+  const opts = { dryRun: dryRun(call), subresource: sub, onStored: (j: string) => (json = j) };
   if (ct === "application/apply-patch+yaml") {
     if (!isObject(patch)) throw ApiError.badRequest("an apply patch must be an object");
     if (call.query.str("fieldManager") === undefined) {
@@ -162,8 +163,12 @@ export async function handlePatch(call: Call, sub: Subresource = ""): Promise<vo
       obj.metadata.name ??= rr.name;
       if (obj.metadata.name !== rr.name)
         throw ApiError.badRequest("the name of the object does not match the name on the URL");
-      const created = await parts.store.create(info, rr.namespace, obj, { dryRun: opts.dryRun });
-      reply(call, 201, created);
+      const created = await parts.store.create(info, rr.namespace, obj, {
+        dryRun: opts.dryRun,
+        owned: true,
+        onStored: opts.onStored,
+      });
+      reply(call, 201, created, json);
       return;
     }
     const out = await parts.store.guaranteedUpdate(
@@ -173,7 +178,7 @@ export async function handlePatch(call: Call, sub: Subresource = ""): Promise<vo
       (cur) => serverSideApply({ live: cur, applied, manager, force, gk, now, apiVersion }) as KubeObject,
       opts,
     );
-    reply(call, 200, out);
+    reply(call, 200, out, json);
     return;
   }
   let apply: (cur: KubeObject) => KubeObject;
@@ -221,7 +226,7 @@ export async function handlePatch(call: Call, sub: Subresource = ""): Promise<vo
     },
     { ...opts, transform: managed(call, sub, manager) },
   );
-  reply(call, 200, out);
+  reply(call, 200, out, json);
 }
 
 /** `$setElementOrder/x`, `$patch`, … are directives, not fields */
