@@ -25,6 +25,8 @@ export async function runLoad(
   total: number,
   concurrency: number,
   make: (i: number) => { method: string; path: string; body?: string },
+  /** also collect every latency (ms) here, to merge several runs' percentiles */
+  latencies?: number[],
 ): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca: target.ca });
   const lat: number[] = [];
@@ -67,6 +69,7 @@ export async function runLoad(
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - t0) / 1000;
   agent.destroy();
+  latencies?.push(...lat);
   lat.sort((a, b) => a - b);
   const pick = (p: number) =>
     lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)] ?? Number.NaN;

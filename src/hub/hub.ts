@@ -26,6 +26,7 @@ import { builtinResources } from "./apiserver/builtin-resources.js";
 import { decodeStored } from "./apiserver/codec.js";
 import { CustomResourceCatalog } from "./apiserver/custom-resources/index.js";
 import type { ServerParts } from "./apiserver/handlers/context.js";
+import { WatchFrames } from "./apiserver/handlers/watch-frames.js";
 import { ObjectStore } from "./apiserver/object-store.js";
 import { builtInSchema, OpenApiCache } from "./apiserver/openapi/index.js";
 import { printerFor } from "./apiserver/printers/index.js";
@@ -225,6 +226,7 @@ export class Hub {
       logger: log.child({ component: "apiserver" }),
       bookmarkIntervalMs: cfg.bookmarkIntervalMs ?? 60_000,
       watchBufferLimit: 16 * 1024 * 1024,
+      watchFrames: new WatchFrames(),
     };
     // one cache per resource for the whole hub; the desired index shares its objects
     const objects = new SharedObjects();

@@ -150,6 +150,24 @@ export function registerStoreContract(name: string, factory: BackendFactory): vo
       expect(await s.count("/zz/")).toBe(0);
     });
 
+    it("tells a list's revision before its items, consistent with them under concurrent writes", async () => {
+      const s = await store();
+      for (let i = 0; i < 5; i++) await s.create(`/r/${i}`, `v${i}`);
+      const seen: number[] = [];
+      const r = await s.list("/r/", { onRevision: (rev) => seen.push(rev) });
+      expect(seen).toEqual([r.revision]);
+      expect(r.revision).toBe(5);
+      // writes issued before the list settles are either wholly in it (and its revision) or not
+      const w1 = s.create("/r/5", "v5");
+      const listed = s.list("/r/", { onRevision: (rev) => seen.push(rev) });
+      const w2 = s.create("/r/6", "v6");
+      const [l] = await Promise.all([listed, w1, w2]);
+      expect(seen[1]).toBe(l.revision);
+      const newest = Math.max(...l.items.map((i) => i.revision));
+      expect(newest).toBeLessThanOrEqual(l.revision);
+      expect(l.items).toHaveLength(l.revision);
+    });
+
     it("watch from a revision replays the log then continues live without gaps or duplicates", async () => {
       const s = await store({ replayPageSize: 3 });
       for (let i = 0; i < 10; i++) await s.create(`/w/${i}`, `v${i}`);

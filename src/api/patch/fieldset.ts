@@ -92,31 +92,58 @@ function compareKeys(a: string, b: string): number {
   return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-export function encodeFieldsV1(set: FieldSet): JsonObject {
-  interface Node {
-    member: boolean;
-    children: Map<string, Node>;
+/**
+ * A FieldsV1 tree under construction: `member` marks a path that is itself in the set. Built
+ * from a FieldSet, or directly by a walk that knows its paths (created-fields.ts) so that the
+ * common case never joins path strings.
+ */
+export interface FieldNode {
+  member: boolean;
+  readonly children: Map<string, FieldNode>;
+}
+
+export function fieldNode(): FieldNode {
+  return { member: false, children: new Map() };
+}
+
+/** The child of `n` for path element `e`, created on first use. */
+export function fieldChild(n: FieldNode, e: string): FieldNode {
+  let c = n.children.get(e);
+  if (!c) {
+    c = fieldNode();
+    n.children.set(e, c);
   }
-  const root: Node = { member: false, children: new Map() };
-  for (const p of set.values()) {
-    let n = root;
-    for (const e of p) {
-      let c = n.children.get(e);
-      if (!c) {
-        c = { member: false, children: new Map() };
-        n.children.set(e, c);
-      }
-      n = c;
-    }
-    n.member = true;
-  }
-  const out = (n: Node): JsonObject => {
+  return c;
+}
+
+/**
+ * FieldsV1 JSON of a tree. A node that is neither a member nor above one renders nothing, so a
+ * walk may unmark paths (server-owned fields) after building.
+ */
+export function renderFieldsV1(root: FieldNode): JsonObject | undefined {
+  const out = (n: FieldNode): JsonObject | undefined => {
     const o: JsonObject = {};
-    if (n.member && n.children.size > 0) o["."] = {};
-    for (const k of [...n.children.keys()].sort(compareKeys)) o[k] = out(n.children.get(k) as Node);
-    return o;
+    let any = false;
+    for (const k of [...n.children.keys()].sort(compareKeys)) {
+      const c = out(n.children.get(k) as FieldNode);
+      if (c === undefined) continue;
+      if (!any && n.member) o["."] = {};
+      any = true;
+      o[k] = c;
+    }
+    return any || n.member ? o : undefined;
   };
   return out(root);
+}
+
+export function encodeFieldsV1(set: FieldSet): JsonObject {
+  const root = fieldNode();
+  for (const p of set.values()) {
+    let n = root;
+    for (const e of p) n = fieldChild(n, e);
+    n.member = true;
+  }
+  return renderFieldsV1(root) ?? {};
 }
 
 /** `.spec.containers[name="c"].image`, as upstream prints a path in conflicts. */

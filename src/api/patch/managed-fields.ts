@@ -20,9 +20,10 @@
  */
 import { ApiError, type StatusCause } from "../errors.js";
 import { cloneJson, isObject, type JsonObject, parseApiVersion } from "../object.js";
+import { createdFieldsV1 } from "./created-fields.js";
 import { appliedFields, compareObjects, mergeApplied, removePath, valueAt } from "./field-walk.js";
 import { decodeFieldsV1, encodeFieldsV1, type FieldPath, FieldSet, renderPath } from "./fieldset.js";
-import type { GroupKind } from "./schema.js";
+import type { GroupKind, PatchSchema } from "./schema.js";
 import { schemaFor } from "./schema-builtin.js";
 
 interface Entry {
@@ -117,6 +118,13 @@ function withoutManagedFields(obj: JsonObject): JsonObject {
   const c = cloneJson(obj);
   if (isObject(c.metadata)) delete c.metadata.managedFields;
   return c;
+}
+
+/** `obj` without metadata.managedFields, sharing everything else with it */
+function withoutManagedFieldsShallow(obj: JsonObject): JsonObject {
+  if (!isObject(obj.metadata)) return { ...obj };
+  const { managedFields: _mf, ...meta } = obj.metadata;
+  return { ...obj, metadata: meta };
 }
 
 function dropNulls(v: unknown): unknown {
@@ -214,8 +222,11 @@ export function serverSideApply(opts: ServerSideApplyOptions): JsonObject {
 export function updateManagedFields(opts: UpdateManagedFieldsOptions): JsonObject {
   const gv = parseApiVersion(String(opts.updated.apiVersion ?? opts.apiVersion));
   const schema = schemaFor(opts.gk ?? { group: gv.group, kind: String(opts.updated.kind ?? "") });
-  const updated = withoutManagedFields(opts.updated);
-  const old = opts.old ? withoutManagedFields(opts.old) : undefined;
+  const md = opts.updated.metadata;
+  if (!opts.old && !(isObject(md) && md.managedFields !== undefined)) return recordCreate(opts, schema);
+  // shallow copies: nothing below mutates either object, only the copy's metadata is replaced
+  const updated = withoutManagedFieldsShallow(opts.updated);
+  const old = opts.old ? withoutManagedFieldsShallow(opts.old) : undefined;
 
   // A client may set managedFields itself (e.g. to reset them); otherwise keep the live ones.
   const requested = decodeEntries(opts.updated);
@@ -244,4 +255,27 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): JsonObjec
     self.time = opts.now;
   }
   return withManagedFields(updated, entries);
+}
+
+/**
+ * A create without client-supplied managedFields: the manager owns every field (see
+ * created-fields.ts); same result as the general path, a fraction of its work.
+ */
+function recordCreate(opts: UpdateManagedFieldsOptions, schema: PatchSchema | undefined): JsonObject {
+  const fieldsV1 = createdFieldsV1(opts.updated, schema);
+  const meta: JsonObject = isObject(opts.updated.metadata) ? { ...opts.updated.metadata } : {};
+  delete meta.managedFields;
+  if (fieldsV1 !== undefined) {
+    const entry: JsonObject = {
+      manager: opts.manager,
+      operation: opts.operation,
+      apiVersion: opts.apiVersion,
+    };
+    if (opts.now) entry.time = opts.now;
+    entry.fieldsType = "FieldsV1";
+    entry.fieldsV1 = fieldsV1;
+    if (opts.subresource) entry.subresource = opts.subresource;
+    meta.managedFields = [entry];
+  }
+  return { ...opts.updated, metadata: meta };
 }

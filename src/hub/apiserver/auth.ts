@@ -20,26 +20,30 @@ export interface TokenEntry {
 
 export class Authenticator {
   private readonly tokens: TokenEntry[];
+  /** the tokens' bytes, made once rather than on every request */
+  private readonly tokenBytes: Buffer[];
 
   /** `verify` checks bearer tokens that are not static ones (service account JWTs) */
   constructor(
     tokens: TokenEntry[],
     private readonly verify?: (token: string) => UserInfo | undefined,
   ) {
-    this.tokens = tokens;
+    this.tokens = [...tokens];
+    this.tokenBytes = tokens.map((t) => Buffer.from(t.token));
   }
 
   addToken(entry: TokenEntry): void {
     this.tokens.push(entry);
+    this.tokenBytes.push(Buffer.from(entry.token));
   }
 
   authenticate(req: IncomingMessage): UserInfo | undefined {
     const h = req.headers.authorization;
     if (h?.startsWith("Bearer ")) {
       const presented = Buffer.from(h.slice(7).trim());
-      for (const t of this.tokens) {
-        const want = Buffer.from(t.token);
-        if (want.length === presented.length && timingSafeEqual(want, presented)) return t.user;
+      for (let i = 0; i < this.tokens.length; i++) {
+        const want = this.tokenBytes[i]!;
+        if (want.length === presented.length && timingSafeEqual(want, presented)) return this.tokens[i]!.user;
       }
       return this.verify?.(presented.toString());
     }

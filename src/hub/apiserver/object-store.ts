@@ -25,7 +25,7 @@ import {
   type KeyValue,
   NotFoundError,
 } from "../store/backend.js";
-import { decodeStored, encodeForStorage } from "./codec.js";
+import { decodeStored, encodeForStorage, spliceResourceVersion } from "./codec.js";
 import { checkPreconditions, namespaceFinalizers, planDeletion } from "./deletion.js";
 import { listPrefix, objectKey, storageRef } from "./keys.js";
 import { groupVersion, qualifiedResource, type ResourceInfo } from "./resource-info.js";
@@ -36,6 +36,16 @@ export interface WriteOptions {
   subresource?: Subresource;
   /** last step before validation (managedFields bookkeeping) */
   transform?: (next: KubeObject, old: KubeObject | undefined) => KubeObject;
+  /**
+   * the caller hands `input` over (a request body decoded for this call): it is changed in
+   * place instead of cloned first
+   */
+  owned?: boolean;
+  /**
+   * called with the object's JSON as written (stored bytes with resourceVersion spliced in),
+   * so a handler replies with those bytes instead of serializing the object again
+   */
+  onStored?: (json: string) => void;
 }
 
 /** conflicts from the backend (a concurrent write) may be retried; precondition failures not */
@@ -70,8 +80,11 @@ export interface ObjectStoreDeps {
 
 const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
 
+/** RFC 3339 in whole seconds, as upstream's metav1.Time serializes ("…T12:00:00Z") */
 export function timestamp(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const iso = d.toISOString();
+  // years 0000–9999 always print as "YYYY-MM-DDTHH:MM:SS.sssZ": cut the milliseconds
+  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, "Z");
 }
 
 export class ObjectStore {
@@ -176,7 +189,7 @@ export class ObjectStore {
     input: KubeObject,
     opts: WriteOptions = {},
   ): Promise<KubeObject> {
-    const obj = structuredClone(input);
+    const obj = opts.owned ? input : structuredClone(input);
     this.normalize(info, ns, obj);
     const m = obj.metadata;
     if (!m.name && m.generateName) {
@@ -202,8 +215,10 @@ export class ObjectStore {
       return obj;
     }
     try {
-      const kv = await this.backend.create(this.key(info, ns, m.name!), encodeForStorage(obj));
+      const stored = encodeForStorage(obj);
+      const kv = await this.backend.create(this.key(info, ns, m.name!), stored);
       m.resourceVersion = String(kv.revision);
+      opts.onStored?.(spliceResourceVersion(stored, kv.revision));
       return obj;
     } catch (e) {
       if (e instanceof KeyExistsError) throw ApiError.alreadyExists(info.resource, m.name!, info.group);
@@ -222,7 +237,7 @@ export class ObjectStore {
     input: KubeObject,
     opts: WriteOptions = {},
   ): Promise<KubeObject> {
-    const obj = structuredClone(input);
+    const obj = opts.owned ? input : structuredClone(input);
     this.normalize(info, ns, obj);
     if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
       throw ApiError.badRequest(
@@ -236,7 +251,7 @@ export class ObjectStore {
       throw ApiError.conflict(info.resource, name, info.group);
     }
     const old = decodeStored(kv.value, kv.revision);
-    return this.write(info, ns, name, obj, old, kv.revision, opts);
+    return this.write(info, ns, name, obj, old, kv, opts);
   }
 
   /**
@@ -257,7 +272,7 @@ export class ObjectStore {
       this.normalize(info, ns, next);
       next.metadata.name = name;
       try {
-        return await this.write(info, ns, name, next, old, kv.revision, opts);
+        return await this.write(info, ns, name, next, old, kv, opts);
       } catch (e) {
         if (e instanceof ApiError && retryable.has(e) && attempt < 8 && !opts.dryRun) continue;
         throw e;
@@ -271,9 +286,10 @@ export class ObjectStore {
     name: string,
     incoming: KubeObject,
     old: KubeObject,
-    revision: number,
+    current: KeyValue,
     opts: WriteOptions,
   ): Promise<KubeObject> {
+    const revision = current.revision;
     let next = prepareForUpdate(info, incoming, old, opts.subresource ?? "");
     delete next.metadata.resourceVersion;
     if (opts.subresource !== "status") setDefaults(info.group, info.kind, next);
@@ -294,11 +310,16 @@ export class ObjectStore {
       }
       const encoded = encodeForStorage(next);
       // an update that changes nothing is not written (as upstream): no new resourceVersion, no
-      // watch event, and a status resent after a lost acknowledgement leaves no second write
-      if (encoded === encodeForStorage(old))
+      // watch event, and a status resent after a lost acknowledgement leaves no second write.
+      // Stored values are encodeForStorage output and JSON.parse→stringify is the identity on
+      // them, so the stored string stands for encodeForStorage(old).
+      if (encoded === current.value) {
+        opts.onStored?.(spliceResourceVersion(current.value, revision));
         return { ...old, metadata: { ...old.metadata, resourceVersion: String(revision) } };
+      }
       const kv = await this.backend.update(key, encoded, revision);
       next.metadata.resourceVersion = String(kv.revision);
+      opts.onStored?.(spliceResourceVersion(encoded, kv.revision));
       return next;
     } catch (e) {
       if (e instanceof ConflictError) {

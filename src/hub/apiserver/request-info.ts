@@ -22,7 +22,7 @@ export function parseResourcePath(pathname: string): ResourceRequest | undefined
   const parts = pathname
     .split("/")
     .filter((p) => p !== "")
-    .map(decodeURIComponent);
+    .map((p) => (p.includes("%") ? decodeURIComponent(p) : p));
   let group: string;
   let version: string;
   let i: number;

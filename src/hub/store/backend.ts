@@ -38,6 +38,12 @@ export interface ListOptions {
   readonly limit?: number;
   /** exclusive start key, for continue tokens */
   readonly startAfter?: string;
+  /**
+   * called once, before any item is read, with the revision the result will carry: a
+   * consumer can start its reply (a list's metadata.resourceVersion comes first) while the
+   * items are still being read
+   */
+  readonly onRevision?: (revision: number) => void;
 }
 
 export interface ListResult {

@@ -86,6 +86,7 @@ export class MemoryBackend implements Backend {
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     this.#ready();
+    opts.onRevision?.(this.#revision);
     const keys: string[] = [];
     for (const [k, l] of this.#latest) {
       if (!l.deleted && k.startsWith(prefix) && (opts.startAfter === undefined || k > opts.startAfter))

@@ -141,6 +141,9 @@ export class SqliteLog {
       )
       .raw();
     this.#listTx = r.transaction((prefix: string, opts: ListOptions): ListResult => {
+      // the first read fixes the snapshot: the revision read here is the one the rows match
+      const revision = num(this.#seqR.get() ?? 0);
+      opts.onRevision?.(revision);
       const end = prefixEnd(prefix);
       const after = opts.startAfter ?? "";
       const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
@@ -157,7 +160,7 @@ export class SqliteLog {
       if (!sorted) items.sort((x, y) => (x.key < y.key ? -1 : 1));
       const last = items[items.length - 1];
       const remaining = more && last ? num(this.#listCount.get({ lo: prefix, hi: end, after: last.key })) : 0;
-      return { items, revision: num(this.#seqR.get() ?? 0), more, remaining };
+      return { items, revision, more, remaining };
     });
   }
 

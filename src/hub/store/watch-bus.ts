@@ -9,6 +9,8 @@
  *   becomes one onEvents call. Commit and publish run in the same synchronous step, so
  *   "everything committed" and "everything published" never differ when a watcher switches:
  *   no gap, no duplicate.
+ * - A watcher whose prefix takes a whole published batch is handed that same array (not a
+ *   copy), so consumers can encode a batch once for all such watchers (watch-frames.ts).
  * - Backpressure: onEvents returning false (a congested socket) pauses the watcher. A paused
  *   replayer simply stops reading the log; a paused live watcher queues whole batches, up to
  *   `maxBacklogBytes`, then is ended with WatchOverflowError (the client re-lists) rather
@@ -45,7 +47,7 @@ class Watcher implements Watch {
   live = false;
   paused = false;
   ended = false;
-  queue: WatchEvent[][] = [];
+  queue: (readonly WatchEvent[])[] = [];
   queuedBytes = 0;
   replayTimer: NodeJS.Immediate | undefined;
 
@@ -74,6 +76,13 @@ class Watcher implements Watch {
       this.bus.deliver(this, batch);
     }
   }
+}
+
+function takesAll(w: Watcher, events: readonly WatchEvent[]): boolean {
+  if (events[0]!.kv.revision <= w.position) return false;
+  if (w.prefix === "") return true;
+  for (const e of events) if (!e.kv.key.startsWith(w.prefix)) return false;
+  return true;
 }
 
 export class WatchBus {
@@ -112,7 +121,11 @@ export class WatchBus {
     if (events.length === 0) return;
     for (const w of this.#watchers) {
       if (!w.live || w.ended) continue;
-      const mine = events.filter((e) => e.kv.revision > w.position && e.kv.key.startsWith(w.prefix));
+      // a watcher that takes the whole batch gets the batch array itself: consumers may share
+      // work per batch across watchers by its identity (the API server encodes it once)
+      const mine = takesAll(w, events)
+        ? events
+        : events.filter((e) => e.kv.revision > w.position && e.kv.key.startsWith(w.prefix));
       if (mine.length === 0) continue;
       w.position = mine[mine.length - 1]!.kv.revision;
       if (!w.paused) {

@@ -12,6 +12,7 @@ import type { ResourceRegistry } from "../registry.js";
 import type { ResourceRequest } from "../request-info.js";
 import type { ResourceInfo } from "../resource-info.js";
 import type { SchemaCatalog } from "../validation/unknown-fields.js";
+import type { WatchFrames } from "./watch-frames.js";
 
 export interface ServerParts {
   store: ObjectStore;
@@ -27,6 +28,8 @@ export interface ServerParts {
   bookmarkIntervalMs: number;
   /** a slow watcher is ended once this many bytes are queued for it */
   watchBufferLimit: number;
+  /** watch lines encoded once per event and shared by every watcher */
+  watchFrames: WatchFrames;
 }
 
 export interface Call {

@@ -1,12 +1,22 @@
 /**
  * GET on a collection: a JSON list streamed from stored strings (no parse unless a selector
  * or a Table needs the fields), or a meta.k8s.io Table. Supports limit/continue.
+ *
+ * Design notes
+ * - First byte early: an unpaged list writes its head (kind, apiVersion, metadata with the
+ *   store's revision, `"items":[` or the Table's columns and `"rows":[`) from the store's
+ *   onRevision callback, before the rows are read, then the items in ~64 KiB chunks. Upstream
+ *   streams the same order, so clients see nothing different but the timing.
+ * - Tables are built row by row into the stream (the same rows buildTable makes), so a
+ *   10,000-row Table never exists as one object.
  */
+
+import type { ServerResponse } from "node:http";
 import { ApiError } from "../../../api/errors.js";
 import type { KubeObject } from "../../../api/object.js";
 import type { KeyValue } from "../../store/backend.js";
 import { decodeStored, spliceResourceVersion } from "../codec.js";
-import { buildTable } from "../printers/index.js";
+import { buildTable, type TablePrinter } from "../printers/index.js";
 import { groupVersion } from "../resource-info.js";
 import { compileSelection } from "../selection.js";
 import type { Call } from "./context.js";
@@ -45,7 +55,8 @@ export interface ListPage {
   parsed?: KubeObject[];
 }
 
-export async function readPage(call: Call): Promise<ListPage> {
+/** `onRevision`: see ListOptions.onRevision (only used for unpaged reads, whose metadata it completes) */
+export async function readPage(call: Call, onRevision?: (revision: number) => void): Promise<ListPage> {
   const { parts, info, rr, query } = call;
   const prefix = parts.store.prefix(info, rr.namespace);
   const limit = Math.max(0, query.int("limit") ?? 0);
@@ -53,7 +64,11 @@ export async function readPage(call: Call): Promise<ListPage> {
   const startAfter = cont ? decodeContinue(cont, parts.store.backend.compactRevision()).start : undefined;
   const pred = compileSelection(info, query.str("labelSelector"), query.str("fieldSelector"));
   if (!pred) {
-    const r = await parts.store.backend.list(prefix, { limit, ...(startAfter ? { startAfter } : {}) });
+    const r = await parts.store.backend.list(prefix, {
+      limit,
+      ...(startAfter ? { startAfter } : {}),
+      ...(onRevision ? { onRevision } : {}),
+    });
     const last = r.items[r.items.length - 1];
     return {
       items: r.items,
@@ -63,7 +78,10 @@ export async function readPage(call: Call): Promise<ListPage> {
         : {}),
     };
   }
-  const r = await parts.store.backend.list(prefix, startAfter ? { startAfter } : {});
+  const r = await parts.store.backend.list(prefix, {
+    ...(startAfter ? { startAfter } : {}),
+    ...(onRevision ? { onRevision } : {}),
+  });
   const items: KeyValue[] = [];
   const parsed: KubeObject[] = [];
   let i = 0;
@@ -87,35 +105,93 @@ export async function readPage(call: Call): Promise<ListPage> {
 
 export async function handleList(call: Call): Promise<void> {
   const { res, info, parts, accept, query } = call;
-  const page = await readPage(call);
+  const includeObject = accept.table
+    ? ((query.str("includeObject") ?? "Metadata") as "None" | "Metadata" | "Object")
+    : "None";
+  const out = new ChunkedReply(res);
+  // An unpaged list's metadata is just its resourceVersion, known before the rows are read:
+  // the head goes out first so the client sees bytes while the store is still reading.
+  // A paged list's metadata needs the continue token, known only after its rows.
+  const unpaged = (query.int("limit") ?? 0) <= 0 && !query.str("continue");
+  const head = (meta: Record<string, unknown>): string =>
+    accept.table
+      ? tableHead(parts.printerFor(info), meta)
+      : `{"kind":"${info.listKind}","apiVersion":"${groupVersion(info)}","metadata":${JSON.stringify(meta)},"items":[`;
+  const page = await readPage(
+    call,
+    unpaged ? (rev) => out.start(head({ resourceVersion: String(rev) })) : undefined,
+  );
+  if (!unpaged) {
+    const meta: Record<string, unknown> = { resourceVersion: String(page.revision) };
+    if (page.continueToken) meta.continue = page.continueToken;
+    if (page.remaining !== undefined) meta.remainingItemCount = page.remaining;
+    out.start(head(meta));
+  }
   if (accept.table) {
-    const objects = page.parsed ?? page.items.map((kv) => decodeStored(kv.value, kv.revision));
-    const includeObject = (query.str("includeObject") ?? "Metadata") as "None" | "Metadata" | "Object";
-    const table = buildTable(parts.printerFor(info), objects, {
-      includeObject,
-      resourceVersion: String(page.revision),
-      now: parts.now(),
-      ...(page.continueToken ? { continueToken: page.continueToken } : {}),
-      ...(page.remaining !== undefined ? { remainingItemCount: page.remaining } : {}),
-    });
-    const body = JSON.stringify(table);
-    res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
-    res.end(body);
+    const printer = parts.printerFor(info);
+    const now = parts.now();
+    const opts = { includeObject, resourceVersion: "", now, noHeaders: true };
+    const objects = page.parsed;
+    let first = true;
+    for (let i = 0; i < page.items.length; i++) {
+      const kv = page.items[i]!;
+      const obj = objects?.[i] ?? decodeStored(kv.value, kv.revision);
+      for (const row of buildTable(printer, [obj], opts).rows as unknown[]) {
+        out.add((first ? "" : ",") + JSON.stringify(row));
+        first = false;
+      }
+    }
+    out.end("]}");
     return;
   }
-  const meta: Record<string, unknown> = { resourceVersion: String(page.revision) };
-  if (page.continueToken) meta.continue = page.continueToken;
-  if (page.remaining !== undefined) meta.remainingItemCount = page.remaining;
-  res.writeHead(200, { "Content-Type": "application/json" });
-  // stored values are spliced, not parsed; written in ~64 KiB chunks
-  let chunk = `{"kind":"${info.listKind}","apiVersion":"${groupVersion(info)}","metadata":${JSON.stringify(meta)},"items":[`;
+  // stored values are spliced, not parsed
   for (let i = 0; i < page.items.length; i++) {
     const kv = page.items[i]!;
-    chunk += (i === 0 ? "" : ",") + spliceResourceVersion(kv.value, kv.revision);
-    if (chunk.length > 65536) {
-      res.write(chunk);
-      chunk = "";
+    out.add((i === 0 ? "" : ",") + spliceResourceVersion(kv.value, kv.revision));
+  }
+  out.end("]}");
+}
+
+/** A Table's JSON up to its rows array: kind, apiVersion, metadata, columnDefinitions, `"rows":[`. */
+function tableHead(printer: TablePrinter, meta: Record<string, unknown>): string {
+  const t = buildTable(printer, [], {
+    includeObject: "None",
+    resourceVersion: "",
+    now: new Date(0),
+  });
+  t.metadata = meta;
+  const json = JSON.stringify(t);
+  // the empty table ends in `"rows":[]}`: keep everything up to the open bracket
+  return json.slice(0, -2);
+}
+
+/** Writes the head as soon as it is known, then the body in ~64 KiB chunks. */
+class ChunkedReply {
+  #buf = "";
+  #started = false;
+
+  constructor(private readonly res: ServerResponse) {}
+
+  start(head: string): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.res.writeHead(200, { "Content-Type": "application/json" });
+    this.res.write(head);
+    // node corks the socket for a chunked write until the next tick, which would hold the
+    // head back until the (synchronous) read of the rows is over: send it now
+    this.res.socket?.uncork();
+  }
+
+  add(s: string): void {
+    this.#buf += s;
+    if (this.#buf.length > 65536) {
+      this.res.write(this.#buf);
+      this.#buf = "";
     }
   }
-  res.end(`${chunk}]}`);
+
+  end(tail: string): void {
+    this.res.end(this.#buf + tail);
+    this.#buf = "";
+  }
 }

@@ -8,21 +8,23 @@
  *   A compacted resourceVersion: an ERROR event with a 410 Expired Status, so informers relist.
  * - Selector transitions follow upstream: an object that stops matching is sent as DELETED,
  *   one that starts matching as ADDED.
- * - Each batch of events becomes one write. When the socket stops draining, the store pauses
+ * - Each batch of events becomes one write; plain JSON watches write the batch's shared,
+ *   once-encoded bytes (watch-frames.ts) rather than encoding per watcher. When the socket stops draining, the store pauses
  *   this watcher (returning false from onEvents) and resumes it on 'drain'; a watcher whose
  *   backlog passes the store's cap is ended (the client re-lists) instead of growing memory.
  */
 import { ApiError } from "../../../api/errors.js";
 import type { KubeObject } from "../../../api/object.js";
 import { CompactedError, type WatchEvent } from "../../store/backend.js";
-import { decodeStored, spliceResourceVersion } from "../codec.js";
+import { decodeStored } from "../codec.js";
 import { buildTable } from "../printers/index.js";
 import { groupVersion } from "../resource-info.js";
 import { compileSelection } from "../selection.js";
 import type { Call } from "./context.js";
 import { readPage } from "./list.js";
+import { type WatchType, watchLine, watchType } from "./watch-frames.js";
 
-type EventType = "ADDED" | "MODIFIED" | "DELETED";
+type EventType = WatchType;
 
 export async function handleWatch(call: Call): Promise<void> {
   const { req, res, info, parts, query, accept, rr } = call;
@@ -75,7 +77,8 @@ export async function handleWatch(call: Call): Promise<void> {
       });
       return `{"type":"${type}","object":${JSON.stringify(t)}}\n`;
     }
-    return `{"type":"${type}","object":${type === "ERROR" || type === "BOOKMARK" ? value : spliceResourceVersion(value, revision)}}\n`;
+    if (type === "ERROR" || type === "BOOKMARK") return `{"type":"${type}","object":${value}}\n`;
+    return watchLine(type, value, revision);
   };
 
   let closed = false;
@@ -92,10 +95,10 @@ export async function handleWatch(call: Call): Promise<void> {
   req.on("close", finish);
   res.on("error", finish);
 
-  const send = (text: string): boolean => {
+  const send = (data: string | Buffer): boolean => {
     if (closed) return false;
-    if (text === "") return true;
-    const ok = res.write(text);
+    if (data.length === 0) return true;
+    const ok = res.write(data);
     if (!ok && res.writableLength > parts.watchBufferLimit) {
       parts.logger.warn(
         { resource: info.resource, queued: res.writableLength },
@@ -113,12 +116,26 @@ export async function handleWatch(call: Call): Promise<void> {
     send(text);
   }
 
+  // plain JSON watches send the shared, once-encoded lines (watch-frames.ts)
+  const shared = !table && !pred;
   const onEvents = (events: readonly WatchEvent[]): boolean => {
+    if (shared && singleName === undefined) {
+      lastRevision = events[events.length - 1]!.kv.revision;
+      return send(parts.watchFrames.batch(events));
+    }
+    if (shared) {
+      const lines: Buffer[] = [];
+      for (const ev of events) {
+        lastRevision = ev.kv.revision;
+        if (ev.kv.key.endsWith(`/${singleName}`)) lines.push(parts.watchFrames.event(ev));
+      }
+      return send(lines.length === 1 ? lines[0]! : Buffer.concat(lines));
+    }
     let text = "";
     for (const ev of events) {
       lastRevision = ev.kv.revision;
       if (singleName !== undefined && !ev.kv.key.endsWith(`/${singleName}`)) continue;
-      let type: EventType = ev.type === "create" ? "ADDED" : ev.type === "update" ? "MODIFIED" : "DELETED";
+      let type: EventType = watchType(ev.type);
       let obj: KubeObject | undefined;
       if (pred) {
         obj = decodeStored(ev.kv.value, ev.kv.revision);

@@ -14,7 +14,7 @@ import {
   updateManagedFields,
 } from "../../../api/patch/index.js";
 import { decodeBody, decodeObjectBody, mediaType } from "../codec.js";
-import { readBody, sendJson } from "../http.js";
+import { readBody, sendJson, sendRaw } from "../http.js";
 import { timestamp } from "../object-store.js";
 import { buildTable } from "../printers/index.js";
 import { groupVersion, type ResourceInfo } from "../resource-info.js";
@@ -76,7 +76,11 @@ function managed(call: Call, sub: Subresource, manager: string) {
     }) as KubeObject;
 }
 
-function reply(call: Call, code: number, obj: KubeObject): void {
+/**
+ * `json`, when given, is the object as the store wrote it (resourceVersion spliced in): sent
+ * as is, so a write serializes its object once for the store and the reply alike.
+ */
+function reply(call: Call, code: number, obj: KubeObject, json?: string): void {
   if (call.accept.table) {
     const t = buildTable(call.parts.printerFor(call.info), [obj], {
       includeObject: "Metadata",
@@ -86,7 +90,8 @@ function reply(call: Call, code: number, obj: KubeObject): void {
     sendJson(call.res, code, t);
     return;
   }
-  sendJson(call.res, code, obj);
+  if (json !== undefined) sendRaw(call.res, code, json);
+  else sendJson(call.res, code, obj);
 }
 
 export async function handleGet(call: Call): Promise<void> {
@@ -101,11 +106,14 @@ export async function handleCreate(call: Call): Promise<void> {
     call.parts.decode,
   );
   checkFields(call, body, "create");
+  let json: string | undefined;
   const created = await call.parts.store.create(call.info, call.rr.namespace, body, {
     dryRun: dryRun(call),
     transform: managed(call, "", fieldManager(call)),
+    owned: true,
+    onStored: (j) => (json = j),
   });
-  reply(call, 201, created);
+  reply(call, 201, created, json);
 }
 
 export async function handleUpdate(call: Call, sub: Subresource = ""): Promise<void> {
@@ -115,12 +123,15 @@ export async function handleUpdate(call: Call, sub: Subresource = ""): Promise<v
     call.parts.decode,
   );
   checkFields(call, body, "update");
+  let json: string | undefined;
   const updated = await call.parts.store.update(call.info, call.rr.namespace, call.rr.name!, body, {
     dryRun: dryRun(call),
     subresource: sub,
     transform: managed(call, sub, fieldManager(call)),
+    owned: true,
+    onStored: (j) => (json = j),
   });
-  reply(call, 200, updated);
+  reply(call, 200, updated, json);
 }
 
 export async function handlePatch(call: Call, sub: Subresource = ""): Promise<void> {
@@ -130,7 +141,8 @@ export async function handlePatch(call: Call, sub: Subresource = ""): Promise<vo
   const patch = decodeBody(raw, call.req.headers["content-type"], parts.decode);
   const gk = { group: info.group, kind: info.kind };
   const manager = fieldManager(call);
-  const opts = { dryRun: dryRun(call), subresource: sub };
+  let json: string | undefined;
+  const opts = { dryRun: dryRun(call), subresource: sub, onStored: (j: string) => (json = j) };
   if (ct === "application/apply-patch+yaml") {
     if (!isObject(patch)) throw ApiError.badRequest("an apply patch must be an object");
     if (call.query.str("fieldManager") === undefined) {
@@ -151,8 +163,12 @@ export async function handlePatch(call: Call, sub: Subresource = ""): Promise<vo
       obj.metadata.name ??= rr.name;
       if (obj.metadata.name !== rr.name)
         throw ApiError.badRequest("the name of the object does not match the name on the URL");
-      const created = await parts.store.create(info, rr.namespace, obj, { dryRun: opts.dryRun });
-      reply(call, 201, created);
+      const created = await parts.store.create(info, rr.namespace, obj, {
+        dryRun: opts.dryRun,
+        owned: true,
+        onStored: opts.onStored,
+      });
+      reply(call, 201, created, json);
       return;
     }
     const out = await parts.store.guaranteedUpdate(
@@ -162,7 +178,7 @@ export async function handlePatch(call: Call, sub: Subresource = ""): Promise<vo
       (cur) => serverSideApply({ live: cur, applied, manager, force, gk, now, apiVersion }) as KubeObject,
       opts,
     );
-    reply(call, 200, out);
+    reply(call, 200, out, json);
     return;
   }
   let apply: (cur: KubeObject) => KubeObject;
@@ -210,7 +226,7 @@ export async function handlePatch(call: Call, sub: Subresource = ""): Promise<vo
     },
     { ...opts, transform: managed(call, sub, manager) },
   );
-  reply(call, 200, out);
+  reply(call, 200, out, json);
 }
 
 /** `$setElementOrder/x`, `$patch`, … are directives, not fields */
