@@ -191,8 +191,15 @@ export interface ExeAgent {
  * Starts `edgekube agent join … --no-pods` from a release executable against an exe hub on
  * loopback: link and cache only, so it creates no links, routes, rules or containers on the
  * host. Connection state comes from `edge-agent status` (the agent's own status file).
+ * mqttWebSocket: MQTT over wss on the hub's HTTPS port (/mqtt) instead of mqtts.
  */
-export function startExeAgent(arch: Arch, hub: ExeHub, token: string, nodeName: string): ExeAgent {
+export function startExeAgent(
+  arch: Arch,
+  hub: ExeHub,
+  token: string,
+  nodeName: string,
+  opts: { mqttWebSocket?: boolean } = {},
+): ExeAgent {
   const dataDir = mkdtempSync(join(tmpdir(), `ek-agent-${arch}-`));
   const child = spawn(
     exePath(arch),
@@ -207,6 +214,7 @@ export function startExeAgent(arch: Arch, hub: ExeHub, token: string, nodeName: 
       "--data-dir",
       dataDir,
       "--no-pods",
+      ...(opts.mqttWebSocket ? ["--mqtt-websocket"] : []),
     ],
     { env: { ...process.env, ...QEMU_ENV }, stdio: ["ignore", "pipe", "pipe"] },
   );
