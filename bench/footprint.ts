@@ -1,22 +1,47 @@
 /**
- * Footprint of the release executables: size raw and xz -6, and for a hub started from each
- * (arm64 under qemu-user) the time from exec to the first 200 from /readyz and the resident
- * memory at that moment. Medians of 5 runs. Targets: ≤ 95 MB and ≤ 25 MB xz per executable,
- * hub ready < 1 s native on x64.
+ * Footprint of the release executables and the Pi image:
+ * - executables: size raw and xz -6;
+ * - hub (started from each executable, arm64 under qemu-user): time from exec to the first 200
+ *   from /readyz, CPU time and resident memory at that moment;
+ * - agent (each executable, joined to an x64 hub on loopback with --no-pods: link and cache
+ *   only, idle): time from exec to the MQTT link connected, RSS then and after --idle-seconds;
+ * - the hub image: raw (nominal and allocated) and xz, from images/build/pi and dist/release,
+ *   or "not built" (scripts/build-image takes ≈40 min, so it is never built from here).
+ * Medians of --runs (default 5). Targets: ≤ 95 MB and ≤ 25 MB xz per executable, hub ready
+ * < 1 s native on x64.
  *
  * Under qemu-user the RSS is the emulator's, guest memory plus translation cache, so it says
- * more about qemu than about a Pi; ready time there is dominated by emulation (≈12–17× slower).
- * Run: npm run bench -- footprint [--runs N]
+ * more about qemu than about a Pi; times there are dominated by emulation (≈12–17× slower).
+ * Run: npm run bench -- footprint [--runs N] [--idle-seconds S] [--reuse (no release rebuild)]
+ * Result: bench/results/footprint-<date>.json (also printed).
  */
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { get } from "node:https";
 import os, { cpus } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ARCHES, type Arch, buildRelease, exePath, ROOT, startExeHub } from "../test/helpers/release-exe.js";
+import {
+  ARCHES,
+  type Arch,
+  buildRelease,
+  createExeToken,
+  exePath,
+  ROOT,
+  startExeAgent,
+  startExeHub,
+} from "../test/helpers/release-exe.js";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "5" },
+    "idle-seconds": { type: "string", default: "10" },
+    reuse: { type: "boolean", default: false },
+  },
+});
 const RUNS = Math.max(1, Number(values.runs));
+const IDLE_MS = Math.max(0, Number(values["idle-seconds"])) * 1000;
+const START_LOADAVG = os.loadavg().map((l) => +l.toFixed(1));
 const log = (m: string) => process.stderr.write(`footprint: ${m}\n`);
 
 function median(xs: number[]): number {
@@ -84,8 +109,63 @@ async function hubRun(arch: Arch): Promise<{ readyMs: number; cpuMs: number; rss
   }
 }
 
-const buildMs = await buildRelease();
-log(`release build (incremental) ${(buildMs / 1000).toFixed(1)} s`);
+/**
+ * One agent start: an x64 hub, a token, then `agent join --no-pods` from the arch's executable.
+ * RSS when the link first connects, and again after IDLE_MS of doing nothing (what a device
+ * settles at: caches loaded, first sync done, GC had its chance).
+ */
+async function agentRun(
+  arch: Arch,
+  i: number,
+): Promise<{ connectedMs: number; rssAtConnectedMiB: number; rssIdleMiB: number }> {
+  const hub = await startExeHub("amd64");
+  try {
+    await hub.ready;
+    const token = await createExeToken(hub);
+    const t0 = performance.now();
+    const agent = startExeAgent(arch, hub, token, `fp-${arch}-${process.pid}-${i}`);
+    try {
+      await agent.connected(arch === "amd64" ? 60_000 : 300_000);
+      const connectedMs = Math.round(performance.now() - t0);
+      const pid = agent.child.pid ?? 0;
+      const rssAtConnectedMiB = Math.round(rssMiB(pid) * 10) / 10;
+      await new Promise((r) => setTimeout(r, IDLE_MS));
+      if (agent.child.exitCode !== null) throw new Error(`agent exited while idle:\n${agent.output()}`);
+      return { connectedMs, rssAtConnectedMiB, rssIdleMiB: Math.round(rssMiB(pid) * 10) / 10 };
+    } finally {
+      await agent.stop();
+    }
+  } finally {
+    await hub.stop();
+  }
+}
+
+type FileSize = { file: string; bytes: number; mb: number } | "not built";
+function fileSize(rel: string, allocated = false): FileSize {
+  const file = join(ROOT, rel);
+  if (!existsSync(file)) return "not built";
+  const st = statSync(file);
+  const bytes = allocated ? st.blocks * 512 : st.size;
+  return { file: rel, bytes, mb: +(bytes / 1e6).toFixed(1) };
+}
+
+/** The hub image as scripts/build-image leaves it; the release name first, else the test image. */
+function imageSizes(): { raw: FileSize; rawAllocated: FileSize; xz: FileSize; note: string } {
+  const raw = "images/build/pi/edgekube-hub-arm64.img";
+  const rel = "dist/release/edgekube-hub-rpi-arm64.img.xz";
+  const xz = existsSync(join(ROOT, rel)) ? rel : "dist/release/edgekube-hub-rpi-arm64-test.img.xz";
+  return {
+    raw: fileSize(raw),
+    rawAllocated: fileSize(raw, true),
+    xz: fileSize(xz),
+    note:
+      "raw is the disk's nominal size (what dd writes; first boot grows root to the card), rawAllocated " +
+      "its blocks on disk (sparse), xz what users download. Build with scripts/build-image (≈40 min).",
+  };
+}
+
+const buildMs = values.reuse ? 0 : await buildRelease();
+if (!values.reuse) log(`release build (incremental) ${(buildMs / 1000).toFixed(1)} s`);
 const executables: Record<string, { bytes: number; mb: number; xzBytes: number; xzMb: number }> = {};
 type Stat = { median: number; runs: number[] };
 const hub: Record<string, { readyMs: Stat; cpuMsAtReady: Stat; rssMiB: Stat }> = {};
@@ -107,33 +187,65 @@ for (const arch of ARCHES) {
     rssMiB: stat(runs.map((r) => r.rssMiB)),
   };
 }
+const agent: Record<string, { connectedMs: Stat; rssAtConnectedMiB: Stat; rssIdleMiB: Stat }> = {};
+for (const arch of ARCHES) {
+  const runs: Array<{ connectedMs: number; rssAtConnectedMiB: number; rssIdleMiB: number }> = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = await agentRun(arch, i);
+    runs.push(r);
+    log(
+      `${arch} agent: run ${i + 1}/${RUNS}: connected ${r.connectedMs} ms, rss ${r.rssAtConnectedMiB} MiB, ` +
+        `${r.rssIdleMiB} MiB after ${IDLE_MS / 1000} s idle`,
+    );
+  }
+  agent[arch] = {
+    connectedMs: stat(runs.map((r) => r.connectedMs)),
+    rssAtConnectedMiB: stat(runs.map((r) => r.rssAtConnectedMiB)),
+    rssIdleMiB: stat(runs.map((r) => r.rssIdleMiB)),
+  };
+}
+const image = imageSizes();
 const loadavg = os.loadavg().map((l) => +l.toFixed(1));
 
 const commit = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { cwd: ROOT }).toString().trim();
-process.stdout.write(
-  JSON.stringify({
-    bench: "footprint",
-    date: new Date().toISOString(),
-    commit,
-    node: process.version,
-    host: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown", loadavgAtEnd: loadavg },
-    runs: RUNS,
-    executables,
-    hub: {
-      ...hub,
-      note:
-        "readyMs is wall time from spawn to the first 200 from /readyz; cpuMsAtReady is the process's CPU " +
-        "time by then (robust to other load on the shared cores). arm64 runs under qemu-user on this x86 " +
-        "host: its RSS is the emulator's and its times are emulated.",
-    },
-    targets: {
-      executableMaxMb: 95,
-      xzMaxMb: 25,
-      readyMaxMsNativeX64: 1000,
-      met:
-        Object.values(executables).every((e) => e.mb <= 95 && e.xzMb <= 25) &&
-        (hub.amd64?.readyMs.median ?? Number.POSITIVE_INFINITY) < 1000,
-    },
-    buildIncrementalSeconds: +(buildMs / 1000).toFixed(1),
-  }),
-);
+const loadavgAtStart = START_LOADAVG;
+const result = {
+  bench: "footprint",
+  date: new Date().toISOString(),
+  commit,
+  node: process.version,
+  host: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown", loadavgAtStart, loadavgAtEnd: loadavg },
+  runs: RUNS,
+  executables,
+  hub: {
+    ...hub,
+    note:
+      "readyMs is wall time from spawn to the first 200 from /readyz; cpuMsAtReady is the process's CPU " +
+      "time by then (robust to other load on the shared cores). arm64 runs under qemu-user on this x86 " +
+      "host: its RSS is the emulator's and its times are emulated.",
+  },
+  agent: {
+    ...agent,
+    idleSeconds: IDLE_MS / 1000,
+    note:
+      "edgekube agent join --no-pods (link and cache, no Docker) to an x64 hub on loopback; connectedMs is " +
+      "wall time from spawn to `edge-agent status` reporting the MQTT link connected (includes the join: " +
+      "CA fetch, CSR, node registration). rssIdleMiB is measured idleSeconds later. arm64 under qemu-user: " +
+      "the emulator's RSS and emulated times.",
+  },
+  image,
+  targets: {
+    executableMaxMb: 95,
+    xzMaxMb: 25,
+    readyMaxMsNativeX64: 1000,
+    met:
+      Object.values(executables).every((e) => e.mb <= 95 && e.xzMb <= 25) &&
+      (hub.amd64?.readyMs.median ?? Number.POSITIVE_INFINITY) < 1000,
+  },
+  buildIncrementalSeconds: values.reuse ? "skipped (--reuse)" : +(buildMs / 1000).toFixed(1),
+};
+mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+const file = join(ROOT, `bench/results/footprint-${result.date.slice(0, 10)}.json`);
+writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+log(`wrote ${file}`);

@@ -239,6 +239,20 @@ function seaBlob(arch, main, addon) {
   return blob;
 }
 
+/**
+ * postject (a devDependency) from node_modules; POSTJECT_CLI points elsewhere when the install
+ * predates it (a shared node_modules that was not re-installed).
+ */
+function postjectCli() {
+  const cli = process.env.POSTJECT_CLI ?? join(ROOT, "node_modules/postject/dist/cli.js");
+  if (!existsSync(cli)) {
+    fail(
+      `postject is missing (${cli}): run "npm ci" (it is a devDependency), or set POSTJECT_CLI to its dist/cli.js`,
+    );
+  }
+  return cli;
+}
+
 /** Copies the runtime and injects the blob, unless the executable already holds this blob. */
 function inject(arch, runtime, blob) {
   const exe = join(OUT, `edgekube-linux-${arch}`);
@@ -251,14 +265,7 @@ function inject(arch, runtime, blob) {
   rmSync(stamp, { force: true });
   const tmp = `${exe}.tmp`;
   copyFileSync(runtime, tmp);
-  run(process.execPath, [
-    join(ROOT, "node_modules/postject/dist/cli.js"),
-    tmp,
-    "NODE_SEA_BLOB",
-    blob,
-    "--sentinel-fuse",
-    SEA_FUSE,
-  ]);
+  run(process.execPath, [postjectCli(), tmp, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE]);
   chmodSync(tmp, 0o755);
   renameSync(tmp, exe);
   writeFileSync(stamp, key);

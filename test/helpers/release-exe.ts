@@ -161,3 +161,96 @@ export async function startExeHub(arch: Arch): Promise<ExeHub> {
     },
   };
 }
+
+/** `edge-hub token create` from the host's (amd64) executable against a running exe hub. */
+export async function createExeToken(hub: ExeHub): Promise<string> {
+  const r = await run(exePath("amd64"), [
+    "hub",
+    "token",
+    "create",
+    "--kubeconfig",
+    hub.kubeconfig,
+    "--ttl",
+    "1h",
+  ]);
+  if (r.code !== 0) throw new Error(`edge-hub token create failed (exit ${r.code}): ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+export interface ExeAgent {
+  child: ChildProcess;
+  nodeName: string;
+  dataDir: string;
+  output: () => string;
+  /** resolves once `edge-agent status` reports the MQTT link connected; rejects if it exits */
+  connected: (timeoutMs: number) => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts `edgekube agent join … --no-pods` from a release executable against an exe hub on
+ * loopback: link and cache only, so it creates no links, routes, rules or containers on the
+ * host. Connection state comes from `edge-agent status` (the agent's own status file).
+ * mqttWebSocket: MQTT over wss on the hub's HTTPS port (/mqtt) instead of mqtts.
+ */
+export function startExeAgent(
+  arch: Arch,
+  hub: ExeHub,
+  token: string,
+  nodeName: string,
+  opts: { mqttWebSocket?: boolean } = {},
+): ExeAgent {
+  const dataDir = mkdtempSync(join(tmpdir(), `ek-agent-${arch}-`));
+  const child = spawn(
+    exePath(arch),
+    [
+      "agent",
+      "join",
+      `https://127.0.0.1:${hub.port}`,
+      "--token",
+      token,
+      "--node-name",
+      nodeName,
+      "--data-dir",
+      dataDir,
+      "--no-pods",
+      ...(opts.mqttWebSocket ? ["--mqtt-websocket"] : []),
+    ],
+    { env: { ...process.env, ...QEMU_ENV }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  const onData = (b: Buffer) => {
+    out += b.toString();
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+  const connected = async (timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (child.exitCode !== null)
+        throw new Error(`edge-agent (${arch}) exited with ${child.exitCode}:\n${out}`);
+      // the host's executable reads the status: quick, and independent of the agent's arch
+      const st = await run(exePath("amd64"), ["agent", "status", "--data-dir", dataDir]);
+      if (/^connection:\s+connected/m.test(st.stdout)) return;
+      if (Date.now() > deadline) {
+        throw new Error(`edge-agent (${arch}) not connected after ${timeoutMs} ms:\n${st.stdout}\n${out}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  return {
+    child,
+    nodeName,
+    dataDir,
+    output: () => out,
+    connected,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(t);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
