@@ -7,7 +7,7 @@ import {
   targetNodeName,
   tolerates,
 } from "../../../../src/hub/controllers/daemonset/node-eligibility.js";
-import { eventsOf, fakeWorkloadDeps } from "../../../helpers/fake-client-workloads.js";
+import { eventsOf, fakeControllerDeps } from "../../../helpers/fake-controller-deps.js";
 
 const node = (
   name: string,
@@ -35,7 +35,7 @@ const ds = (image = "agent:1", extra: Record<string, unknown> = {}): KubeObject 
 });
 
 async function setup(nodes: KubeObject[], set = ds()) {
-  const f = fakeWorkloadDeps();
+  const f = fakeControllerDeps();
   for (const n of nodes) f.client.seed(refs.nodes, n);
   f.client.seed(refs.daemonsets, set);
   const c = new DaemonSetController(f.deps, f.informers);

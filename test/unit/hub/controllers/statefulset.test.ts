@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { StatefulSetController } from "../../../../src/hub/controllers/statefulset/statefulset-controller.js";
-import { eventsOf, fakeWorkloadDeps } from "../../../helpers/fake-client-workloads.js";
+import { eventsOf, fakeControllerDeps } from "../../../helpers/fake-controller-deps.js";
 
 const sts = (replicas: number, extra: Record<string, unknown> = {}, image = "db:1"): KubeObject => ({
   apiVersion: "apps/v1",
@@ -24,7 +24,7 @@ const sts = (replicas: number, extra: Record<string, unknown> = {}, image = "db:
 });
 
 async function setup(set: KubeObject) {
-  const f = fakeWorkloadDeps();
+  const f = fakeControllerDeps();
   f.client.seed(refs.statefulsets, set);
   const c = new StatefulSetController(f.deps, f.informers);
   await f.informers.start();
