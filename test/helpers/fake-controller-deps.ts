@@ -1,8 +1,11 @@
 /**
  * ControllerDeps over a FakeClient for controller unit tests: one place that wires the fake
  * client, an EventRecorder, a silent logger, the clock and the shared informers the way the
- * hub's controller manager does, plus a reader for the Events a controller recorded.
+ * hub's controller manager does, plus a reader for the Events a controller recorded and the
+ * kubelet's part a workload test plays (a pod turning Running and Ready).
  */
+import type { KubeObject } from "../../src/api/object.js";
+import { refs } from "../../src/client/client.js";
 import type { ControllerDeps } from "../../src/hub/controllers/controller.js";
 import { EventRecorder } from "../../src/hub/controllers/events.js";
 import { SharedInformers } from "../../src/hub/controllers/shared-informers.js";
@@ -41,6 +44,23 @@ export function fakeControllerDeps(
   const client = new FakeClient({ ...opts, clock: now });
   const deps = controllerDeps(client, now);
   return { client, deps, clock, informers: deps.informers };
+}
+
+/** what a kubelet reports once a pod's containers run and pass readiness (Ready since 2024-01-01) */
+export function markRunningReady(client: FakeClient, ns: string, name: string): Promise<KubeObject> {
+  return client.mutate(
+    refs.pods,
+    ns,
+    name,
+    (cur) => ({
+      ...cur,
+      status: {
+        phase: "Running",
+        conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2024-01-01T00:00:00Z" }],
+      },
+    }),
+    { status: true },
+  );
 }
 
 /** the reasons and messages of recorded events, in order */

@@ -7,7 +7,7 @@ import {
   targetNodeName,
   tolerates,
 } from "../../../../src/hub/controllers/daemonset/node-eligibility.js";
-import { eventsOf, fakeControllerDeps } from "../../../helpers/fake-controller-deps.js";
+import { eventsOf, fakeControllerDeps, markRunningReady } from "../../../helpers/fake-controller-deps.js";
 
 const node = (
   name: string,
@@ -51,19 +51,7 @@ async function runAll(f: Awaited<ReturnType<typeof setup>>) {
       ...p,
       spec: { ...(p.spec as object), nodeName: targetNodeName(p) },
     });
-    await f.client.mutate(
-      refs.pods,
-      "ns1",
-      p.metadata.name ?? "",
-      (cur) => ({
-        ...cur,
-        status: {
-          phase: "Running",
-          conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2024-01-01T00:00:00Z" }],
-        },
-      }),
-      { status: true },
-    );
+    await markRunningReady(f.client, "ns1", p.metadata.name ?? "");
   }
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { StatefulSetController } from "../../../../src/hub/controllers/statefulset/statefulset-controller.js";
-import { eventsOf, fakeControllerDeps } from "../../../helpers/fake-controller-deps.js";
+import { eventsOf, fakeControllerDeps, markRunningReady } from "../../../helpers/fake-controller-deps.js";
 
 const sts = (replicas: number, extra: Record<string, unknown> = {}, image = "db:1"): KubeObject => ({
   apiVersion: "apps/v1",
@@ -38,21 +38,7 @@ const podNames = (f: F) =>
     .map((p) => p.metadata.name)
     .sort();
 
-async function makeReady(f: F, name: string) {
-  await f.client.mutate(
-    refs.pods,
-    "ns1",
-    name,
-    (cur) => ({
-      ...cur,
-      status: {
-        phase: "Running",
-        conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2024-01-01T00:00:00Z" }],
-      },
-    }),
-    { status: true },
-  );
-}
+const makeReady = (f: F, name: string) => markRunningReady(f.client, "ns1", name);
 
 async function setSpec(f: F, spec: Record<string, unknown>) {
   const cur = f.client.objects(refs.statefulsets, "ns1")[0]!;
