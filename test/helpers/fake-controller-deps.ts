@@ -5,7 +5,7 @@
  * kubelet's part a workload test plays (a pod turning Running and Ready).
  */
 import type { KubeObject } from "../../src/api/object.js";
-import { refs } from "../../src/client/client.js";
+import { type ResourceRef, refs } from "../../src/client/client.js";
 import type { ControllerDeps } from "../../src/hub/controllers/controller.js";
 import { EventRecorder } from "../../src/hub/controllers/events.js";
 import { SharedInformers } from "../../src/hub/controllers/shared-informers.js";
@@ -44,6 +44,22 @@ export function fakeControllerDeps(
   const client = new FakeClient({ ...opts, clock: now });
   const deps = controllerDeps(client, now);
   return { client, deps, clock, informers: deps.informers };
+}
+
+/**
+ * A controller over a fresh fake (see fakeControllerDeps) with `objects` seeded and the shared
+ * informers started; its workers are not started, so the test drives reconcile(key) itself.
+ */
+export async function controllerFixture<C>(
+  make: (deps: ControllerDeps, informers: SharedInformers) => C,
+  objects: Array<[ResourceRef, KubeObject]>,
+  start?: string,
+) {
+  const f = fakeControllerDeps(start);
+  for (const [ref, o] of objects) f.client.seed(ref, o);
+  const c = make(f.deps, f.informers);
+  await f.informers.start();
+  return { ...f, c };
 }
 
 /** what a kubelet reports once a pod's containers run and pass readiness (Ready since 2024-01-01) */

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { StatefulSetController } from "../../../../src/hub/controllers/statefulset/statefulset-controller.js";
-import { eventsOf, fakeControllerDeps, markRunningReady } from "../../../helpers/fake-controller-deps.js";
+import { controllerFixture, eventsOf, markRunningReady } from "../../../helpers/fake-controller-deps.js";
 
 const sts = (replicas: number, extra: Record<string, unknown> = {}, image = "db:1"): KubeObject => ({
   apiVersion: "apps/v1",
@@ -23,13 +23,11 @@ const sts = (replicas: number, extra: Record<string, unknown> = {}, image = "db:
   },
 });
 
-async function setup(set: KubeObject) {
-  const f = fakeControllerDeps();
-  f.client.seed(refs.statefulsets, set);
-  const c = new StatefulSetController(f.deps, f.informers);
-  await f.informers.start();
-  return { ...f, c };
-}
+const setup = (set: KubeObject) =>
+  controllerFixture(
+    (deps, informers) => new StatefulSetController(deps, informers),
+    [[refs.statefulsets, set]],
+  );
 
 type F = Awaited<ReturnType<typeof setup>>;
 const podNames = (f: F) =>
