@@ -18,6 +18,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { API_GROUP_VERSIONS, apiPrefix } from "./lib/api-group-versions.mjs";
 
 const [apiGit, machineryGit, extGit, tag = "v0.32.9"] = process.argv.slice(2);
 if (!apiGit || !machineryGit || !extGit) {
@@ -29,21 +30,7 @@ if (!apiGit || !machineryGit || !extGit) {
 
 /** Go package directory → upstream OpenAPI name prefix. */
 const packages = [
-  ...[
-    "core/v1",
-    "apps/v1",
-    "batch/v1",
-    "discovery/v1",
-    "storage/v1",
-    "coordination/v1",
-    "networking/v1",
-    "rbac/v1",
-    "policy/v1",
-    "events/v1",
-    "autoscaling/v1",
-    "authorization/v1",
-    "authentication/v1",
-  ].map((dir) => ({ git: apiGit, dir, prefix: `io.k8s.api.${dir.replace("/", ".")}` })),
+  ...API_GROUP_VERSIONS.map((dir) => ({ git: apiGit, dir, prefix: apiPrefix(dir) })),
   { git: machineryGit, dir: "pkg/apis/meta/v1", prefix: "io.k8s.apimachinery.pkg.apis.meta.v1" },
   {
     git: extGit,

@@ -21,6 +21,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
+import { API_GROUP_VERSIONS, apiPrefix } from "./lib/api-group-versions.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const typesDir = join(root, "node_modules", "kubernetes-types");
@@ -36,23 +37,7 @@ const PREFIX = {
   "meta/v1": "io.k8s.apimachinery.pkg.apis.meta.v1",
   "apiextensions/v1": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1",
 };
-for (const gv of [
-  "core/v1",
-  "apps/v1",
-  "batch/v1",
-  "discovery/v1",
-  "storage/v1",
-  "coordination/v1",
-  "networking/v1",
-  "rbac/v1",
-  "policy/v1",
-  "events/v1",
-  "autoscaling/v1",
-  "authorization/v1",
-  "authentication/v1",
-]) {
-  PREFIX[gv] = `io.k8s.api.${gv.replace("/", ".")}`;
-}
+for (const gv of API_GROUP_VERSIONS) PREFIX[gv] = apiPrefix(gv);
 
 const INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
 const EXT = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1";

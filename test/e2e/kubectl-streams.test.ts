@@ -11,7 +11,7 @@ import { join } from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { KubeObject } from "../../src/api/object.js";
-import { DockerRuntime, LABEL_POD_UID } from "../../src/edge-agent/runtime/index.js";
+import { DockerRuntime } from "../../src/edge-agent/runtime/index.js";
 import { agentStreamHandlers, MetricsReporter } from "../../src/edge-agent/streams/index.js";
 import { MetricsStore, metricsApi } from "../../src/hub/metrics/index.js";
 import { podStreams } from "../../src/hub/streams/index.js";
@@ -19,6 +19,7 @@ import { silentLogger } from "../../src/lib/logger.js";
 import { StreamMux, StreamServer } from "../../src/transport/streams/index.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
 import { ensureBusyboxImage } from "../helpers/images.js";
+import { removePodContainers } from "../helpers/pod-containers.js";
 import { hasDocker, hasKubectl, hasRoot, need } from "../helpers/prereq.js";
 import { Fixture, uniqueNode } from "../helpers/transport-fixture.js";
 
@@ -148,20 +149,7 @@ describe.skipIf(!ok)("kubectl logs/exec/cp/port-forward/top through the hub and 
     await fx?.cleanup();
     await t?.stop();
     for (const uid of uids) {
-      const list = await docker.listContainers({
-        all: true,
-        filters: { label: [`${LABEL_POD_UID}=${uid}`] },
-      });
-      list.sort(
-        (a, b) =>
-          Number(a.Labels["edgekube.io/role"] === "sandbox") -
-          Number(b.Labels["edgekube.io/role"] === "sandbox"),
-      );
-      for (const c of list)
-        await docker
-          .getContainer(c.Id)
-          .remove({ force: true })
-          .catch(() => {});
+      await removePodContainers(docker, uid);
     }
     rmSync(home, { recursive: true, force: true });
   });

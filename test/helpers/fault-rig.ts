@@ -3,12 +3,12 @@
  * ConfigMaps, a join token, a TCP proxy in front of the hub's MQTT port, and an in-process
  * agent joined through the real join code and connected through that proxy — plus the churn on
  * both ends and the final convergence check. Everything it makes it removes in cleanup(), in
- * reverse order, by handle.
+ * reverse order, by handle. churningAgent() is the opening most fault tests share.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, vi } from "vitest";
+import { expect, onTestFinished, vi } from "vitest";
 import type { Client } from "../../src/client/client.js";
 import { mintToken } from "./edge-agent-sim.js";
 import { ChildAgent, FaultAgent, type FaultAgentOptions, joinThrough } from "./fault-agent.js";
@@ -134,4 +134,41 @@ export class FaultRig {
     expect(a.applied.size).toBeGreaterThan(5);
     expect([...ledger.writes.values()].flat().length).toBeGreaterThan(3);
   }
+}
+
+export interface ChurningAgentOptions {
+  /** the agent reports pod status this often */
+  statusEveryMs: number;
+  /** the hub changes the node's desired state this often (default 250 ms) */
+  churnEveryMs?: number;
+  /** latency each way on the proxy, set before the agent first connects */
+  proxyLatencyMs?: number;
+  agent?: FaultAgentOptions;
+  hub?: FaultHubOptions;
+}
+
+export interface ChurningAgent {
+  rig: FaultRig;
+  ledger: StatusLedger;
+  proxy: TcpProxy;
+  a: FaultAgent;
+  churn: HubChurn;
+}
+
+/**
+ * The opening of a single-agent fault test: a hub with its status ledger, a proxy, one agent
+ * connected through it, the hub churning that agent's node and the agent reporting status. The
+ * rig is removed when the calling test finishes, so tests in one file may run concurrently.
+ */
+export async function churningAgent(opts: ChurningAgentOptions): Promise<ChurningAgent> {
+  const rig = new FaultRig(opts.hub);
+  onTestFinished(() => rig.cleanup());
+  await rig.startHub();
+  const ledger = rig.ledger();
+  const proxy = await rig.proxy();
+  if (opts.proxyLatencyMs !== undefined) proxy.setLatency(opts.proxyLatencyMs);
+  const a = await rig.agent(proxy, opts.agent);
+  const churn = rig.churn(a.node, opts.churnEveryMs);
+  a.startStatusChurn(opts.statusEveryMs);
+  return { rig, ledger, proxy, a, churn };
 }

@@ -20,8 +20,9 @@ import {
   type ReferencedKind,
   type StatusReporter,
 } from "../../src/edge-agent/pods/index.js";
-import { DockerRuntime, LABEL_POD_UID, scopeToNode } from "../../src/edge-agent/runtime/index.js";
+import { DockerRuntime, scopeToNode } from "../../src/edge-agent/runtime/index.js";
 import { ensureBusyboxImage } from "./images.js";
+import { removePodContainers } from "./pod-containers.js";
 
 export class MemorySource implements PodSource {
   private readonly podList = new Map<string, KubeObject>();
@@ -148,20 +149,7 @@ export class PodsFixture {
   async cleanup(): Promise<void> {
     for (const m of this.managers.splice(0)) m.stop();
     for (const uid of this.uids.splice(0)) {
-      const list = await this.docker.listContainers({
-        all: true,
-        filters: { label: [`${LABEL_POD_UID}=${uid}`] },
-      });
-      list.sort(
-        (a, b) =>
-          Number(a.Labels["edgekube.io/role"] === "sandbox") -
-          Number(b.Labels["edgekube.io/role"] === "sandbox"),
-      );
-      for (const c of list)
-        await this.docker
-          .getContainer(c.Id)
-          .remove({ force: true })
-          .catch(() => {});
+      await removePodContainers(this.docker, uid);
     }
     for (const d of this.dirs.splice(0)) {
       const mounts = readFileSync("/proc/self/mountinfo", "utf8")

@@ -9,13 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import Docker from "dockerode";
-import {
-  DockerRuntime,
-  LABEL_POD_UID,
-  type PodRuntimeSpec,
-  scopeToNode,
-} from "../../src/edge-agent/runtime/index.js";
+import { DockerRuntime, type PodRuntimeSpec, scopeToNode } from "../../src/edge-agent/runtime/index.js";
 import { ensureBusyboxImage } from "./images.js";
+import { removePodContainers } from "./pod-containers.js";
 
 export class RuntimeFixture {
   readonly docker = new Docker();
@@ -52,21 +48,7 @@ export class RuntimeFixture {
 
   async cleanup(): Promise<void> {
     for (const uid of this.uids.splice(0)) {
-      const list = await this.docker.listContainers({
-        all: true,
-        filters: { label: [`${LABEL_POD_UID}=${uid}`] },
-      });
-      // workload before sandbox: the sandbox owns namespaces the others joined
-      list.sort(
-        (a, b) =>
-          Number(a.Labels["edgekube.io/role"] === "sandbox") -
-          Number(b.Labels["edgekube.io/role"] === "sandbox"),
-      );
-      for (const c of list)
-        await this.docker
-          .getContainer(c.Id)
-          .remove({ force: true })
-          .catch(() => {});
+      await removePodContainers(this.docker, uid);
     }
     for (const d of this.dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   }

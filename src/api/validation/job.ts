@@ -11,14 +11,12 @@
  */
 import { fieldErr } from "../errors.js";
 import { isObject, type JsonObject } from "../object.js";
-import { labelSelectorMatcher, SelectorError } from "../selectors.js";
 import { validateLabelSelector } from "./labels.js";
 import { validatePodTemplateSpec } from "./pod.js";
 import {
   type Causes,
   child,
   deepEqual,
-  goMap,
   goSelector,
   goValue,
   immutable,
@@ -26,6 +24,7 @@ import {
   nonNegative,
   oneOf,
 } from "./util.js";
+import { selectorSelectsTemplate } from "./workloads.js";
 
 const FIELD_BOUNDS: readonly (readonly [number, number, Record<string, number>?])[] = [
   [0, 59],
@@ -148,23 +147,7 @@ function validateJobSpec(spec: JsonObject, path: string, generatedSelector: bool
   if (isSet(spec.selector)) {
     out.push(...validateLabelSelector(spec.selector, selPath));
     if (!generatedSelector || spec.manualSelector === true) {
-      try {
-        const labels =
-          isObject(template) && isObject(template.metadata) ? template.metadata.labels : undefined;
-        const m = labelSelectorMatcher(spec.selector);
-        if (!m.everything && !m.matches(isObject(labels) ? (labels as Record<string, string>) : {})) {
-          out.push(
-            fieldErr.invalidRendered(
-              child(path, "template", "metadata", "labels"),
-              goMap(labels),
-              "`selector` does not match template `labels`",
-            ),
-          );
-        }
-      } catch (e) {
-        if (!(e instanceof SelectorError)) throw e;
-        out.push(fieldErr.invalidRendered(selPath, goSelector(spec.selector), "invalid label selector"));
-      }
+      out.push(...selectorSelectsTemplate(spec.selector, template, path));
     }
   }
   out.push(...validatePodTemplateSpec(template, child(path, "template"), { skipRestartPolicy: true }));

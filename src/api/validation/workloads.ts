@@ -32,6 +32,29 @@ import {
 const templateLabels = (template: unknown): unknown =>
   isObject(template) && isObject(template.metadata) ? template.metadata.labels : undefined;
 
+/**
+ * `spec.selector` must select the template's labels (apps and batch alike); a selector that
+ * does not parse is reported as invalid instead.
+ */
+export function selectorSelectsTemplate(sel: unknown, template: unknown, path: string): Causes {
+  try {
+    const matcher = labelSelectorMatcher(sel);
+    const labels = templateLabels(template);
+    const plain = isObject(labels) ? (labels as Record<string, string>) : {};
+    if (matcher.everything || matcher.matches(plain)) return [];
+    return [
+      fieldErr.invalidRendered(
+        child(path, "template", "metadata", "labels"),
+        goMap(labels),
+        "`selector` does not match template `labels`",
+      ),
+    ];
+  } catch (e) {
+    if (!(e instanceof SelectorError)) throw e;
+    return [fieldErr.invalidRendered(child(path, "selector"), goSelector(sel), "invalid label selector")];
+  }
+}
+
 /** selector required and non-empty, selects the template, template restarts Always */
 export function validateSelectedTemplate(
   spec: JsonObject,
@@ -56,23 +79,7 @@ export function validateSelectedTemplate(
   const template = spec.template;
   if (!isObject(template)) return [...out, fieldErr.required(child(path, "template"))];
   if (isSet(sel)) {
-    try {
-      const matcher = labelSelectorMatcher(sel);
-      const labels = templateLabels(template);
-      const plain = isObject(labels) ? (labels as Record<string, string>) : {};
-      if (!matcher.everything && !matcher.matches(plain)) {
-        out.push(
-          fieldErr.invalidRendered(
-            child(path, "template", "metadata", "labels"),
-            goMap(labels),
-            "`selector` does not match template `labels`",
-          ),
-        );
-      }
-    } catch (e) {
-      if (!(e instanceof SelectorError)) throw e;
-      out.push(fieldErr.invalidRendered(selPath, goSelector(sel), "invalid label selector"));
-    }
+    out.push(...selectorSelectsTemplate(sel, template, path));
   }
   out.push(...validatePodTemplateSpec(template, child(path, "template")));
   const tspec = isObject(template.spec) ? template.spec : {};

@@ -18,7 +18,7 @@ import { agentPaths } from "../../../src/edge-agent/config.js";
 import { collectStatus } from "../../../src/edge-agent/status-report.js";
 import { agentView } from "../../helpers/fault-agent.js";
 import { expectConverged } from "../../helpers/fault-check.js";
-import { FaultRig } from "../../helpers/fault-rig.js";
+import { churningAgent, FaultRig } from "../../helpers/fault-rig.js";
 import { NetnsLab } from "../../helpers/netns-lab.js";
 import { hasKubectl, hasRoot, need } from "../../helpers/prereq.js";
 
@@ -45,13 +45,10 @@ describe.concurrent("edge fault: black-holed link", () => {
   it.skipIf(!need(hasKubectl()))(
     "proxy black hole: keepalive notices, the views converge",
     async () => {
-      const rig = newRig();
-      await rig.startHub();
-      const ledger = rig.ledger();
-      const proxy = await rig.proxy();
-      const a = await rig.agent(proxy, { keepaliveSeconds: 2 });
-      const churn = rig.churn(a.node);
-      a.startStatusChurn(250);
+      const { rig, ledger, proxy, a, churn } = await churningAgent({
+        statusEveryMs: 250,
+        agent: { keepaliveSeconds: 2 },
+      });
       await vi.waitFor(() => expect(churn.steps).toBeGreaterThan(8), { timeout: 10_000 });
 
       proxy.setMode("blackhole");

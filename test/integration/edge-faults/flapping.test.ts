@@ -3,24 +3,13 @@
  * the desired state and the pod status keep changing. Sessions start and die mid-delta,
  * mid-snapshot and mid-status; at the end both views converge with nothing lost or duplicated.
  */
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { FaultRig } from "../../helpers/fault-rig.js";
+import { describe, expect, it, vi } from "vitest";
+import { churningAgent } from "../../helpers/fault-rig.js";
 import { hasKubectl, need } from "../../helpers/prereq.js";
-
-let rig: FaultRig;
-afterEach(async () => {
-  await rig.cleanup();
-});
 
 describe.skipIf(!need(hasKubectl()))("edge fault: flapping link", () => {
   it("down/up every 2 s for 60 s converges with no lost or duplicated update", async () => {
-    rig = new FaultRig();
-    await rig.startHub();
-    const ledger = rig.ledger();
-    const proxy = await rig.proxy();
-    const a = await rig.agent(proxy);
-    const churn = rig.churn(a.node, 200);
-    a.startStatusChurn(150);
+    const { rig, ledger, proxy, a, churn } = await churningAgent({ statusEveryMs: 150, churnEveryMs: 200 });
     let flips = 0;
     let connectedWhileUp = 0;
     const flapper = setInterval(() => {

@@ -5,24 +5,13 @@
  * resyncs (a snapshot, since the hub's change history is in memory) and both views converge
  * with nothing lost or applied twice — status that was in flight when the hub stopped included.
  */
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { FaultRig } from "../../helpers/fault-rig.js";
+import { describe, expect, it, vi } from "vitest";
+import { churningAgent } from "../../helpers/fault-rig.js";
 import { hasKubectl, need } from "../../helpers/prereq.js";
-
-let rig: FaultRig;
-afterEach(async () => {
-  await rig.cleanup();
-});
 
 describe.skipIf(!need(hasKubectl()))("edge fault: hub restart", () => {
   it("converges after two hub restarts with no lost or duplicated update", async () => {
-    rig = new FaultRig();
-    await rig.startHub();
-    const ledger = rig.ledger();
-    const proxy = await rig.proxy();
-    const a = await rig.agent(proxy);
-    const churn = rig.churn(a.node);
-    a.startStatusChurn(200);
+    const { rig, ledger, proxy, a, churn } = await churningAgent({ statusEveryMs: 200 });
     for (let round = 0; round < 2; round++) {
       const steps = churn.steps;
       await vi.waitFor(() => expect(churn.steps).toBeGreaterThan(steps + 8), { timeout: 45_000 });

@@ -4,25 +4,14 @@
  * keeps reporting pod status into its outbox. When the link returns both views converge, with
  * nothing lost and nothing applied or written twice.
  */
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { agentView } from "../../helpers/fault-agent.js";
-import { FaultRig } from "../../helpers/fault-rig.js";
+import { churningAgent } from "../../helpers/fault-rig.js";
 import { hasKubectl, need } from "../../helpers/prereq.js";
-
-let rig: FaultRig;
-afterEach(async () => {
-  await rig.cleanup();
-});
 
 describe.skipIf(!need(hasKubectl()))("edge fault: link cut", () => {
   it("a 30 s cut with changes on both ends converges with no lost or duplicated update", async () => {
-    rig = new FaultRig();
-    await rig.startHub();
-    const ledger = rig.ledger();
-    const proxy = await rig.proxy();
-    const a = await rig.agent(proxy);
-    const churn = rig.churn(a.node);
-    a.startStatusChurn(300);
+    const { rig, ledger, proxy, a, churn } = await churningAgent({ statusEveryMs: 300 });
     await vi.waitFor(() => expect(churn.steps).toBeGreaterThan(3), { timeout: 10_000 });
 
     proxy.setMode("cut");

@@ -134,6 +134,21 @@ describe("batch", () => {
     ]);
   });
 
+  it("a manual selector must select the template's labels, as the apps kinds", () => {
+    const manual = (labels: Record<string, string>): KubeObject => ({
+      metadata: { name: "m", namespace: "default" },
+      spec: {
+        manualSelector: true,
+        selector: { matchLabels: { a: "b" } },
+        template: podTemplate(labels, { restartPolicy: "Never" }),
+      },
+    });
+    expect(validateCreate("batch", "Job", manual({ a: "b" }))).toEqual([]);
+    expect(msgs(validateCreate("batch", "Job", manual({ a: "c" })))).toEqual([
+      'spec.template.metadata.labels: Invalid value: map[string]string{"a":"c"}: `selector` does not match template `labels`',
+    ]);
+  });
+
   it("accepts its generated selector and freezes the template", () => {
     const j = job({ restartPolicy: "Never" }, { uid: "u1" });
     expect(validateCreate("batch", "Job", j)).toEqual([]);

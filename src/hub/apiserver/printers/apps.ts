@@ -11,11 +11,10 @@
  */
 import type { DaemonSet, Deployment, ReplicaSet, StatefulSet } from "kubernetes-types/apps/v1";
 import { D } from "./descriptions.js";
-import { formatLabelSelector, formatLabels, labelSelectorString, layoutContainerCells } from "./format.js";
-import { AGE_COLUMN, ageOf, column, NAME_COLUMN, nameOf, printer, wide } from "./printer.js";
+import { formatLabelSelector, formatLabels, labelSelectorString } from "./format.js";
+import { AGE_COLUMN, ageOf, column, NAME_COLUMN, nameOf, printer } from "./printer.js";
+import { podTemplateCells, podTemplateColumns } from "./template-columns.js";
 
-const CONTAINERS = wide("Containers", "string", "Names of each container in the template.");
-const IMAGES = wide("Images", "string", "Images referenced by each container in the template.");
 const READY = column("Ready", "string", "Number of the pod with ready state");
 
 export const deploymentPrinter = printer<Deployment>(
@@ -25,12 +24,9 @@ export const deploymentPrinter = printer<Deployment>(
     column("Up-to-date", "string", D.deploymentStatusUpdatedReplicas),
     column("Available", "string", D.deploymentStatusAvailableReplicas),
     AGE_COLUMN,
-    CONTAINERS,
-    IMAGES,
-    wide("Selector", "string", D.deploymentSpecSelector),
+    ...podTemplateColumns(D.deploymentSpecSelector),
   ],
   (d, now) => {
-    const [names, images] = layoutContainerCells(d.spec?.template?.spec?.containers);
     const s = d.status;
     return [
       nameOf(d),
@@ -38,9 +34,10 @@ export const deploymentPrinter = printer<Deployment>(
       s?.updatedReplicas ?? 0,
       s?.availableReplicas ?? 0,
       ageOf(d, now),
-      names,
-      images,
-      labelSelectorString(d.spec?.selector) ?? "<invalid>",
+      ...podTemplateCells(
+        d.spec?.template?.spec?.containers,
+        labelSelectorString(d.spec?.selector) ?? "<invalid>",
+      ),
     ];
   },
 );
@@ -52,21 +49,16 @@ export const replicaSetPrinter = printer<ReplicaSet>(
     column("Current", "integer", D.replicaSetStatusReplicas),
     column("Ready", "integer", D.replicaSetStatusReadyReplicas),
     AGE_COLUMN,
-    CONTAINERS,
-    IMAGES,
-    wide("Selector", "string", D.replicaSetSpecSelector),
+    ...podTemplateColumns(D.replicaSetSpecSelector),
   ],
   (rs, now) => {
-    const [names, images] = layoutContainerCells(rs.spec?.template?.spec?.containers);
     return [
       nameOf(rs),
       rs.spec?.replicas ?? 1,
       rs.status?.replicas ?? 0,
       rs.status?.readyReplicas ?? 0,
       ageOf(rs, now),
-      names,
-      images,
-      formatLabelSelector(rs.spec?.selector),
+      ...podTemplateCells(rs.spec?.template?.spec?.containers, formatLabelSelector(rs.spec?.selector)),
     ];
   },
 );
@@ -81,13 +73,10 @@ export const daemonSetPrinter = printer<DaemonSet>(
     column("Available", "integer", D.daemonSetStatusNumberAvailable),
     column("Node Selector", "string", D.podSpecNodeSelector),
     AGE_COLUMN,
-    CONTAINERS,
-    IMAGES,
-    wide("Selector", "string", D.daemonSetSpecSelector),
+    ...podTemplateColumns(D.daemonSetSpecSelector),
   ],
   (ds, now) => {
     const podSpec = ds.spec?.template?.spec;
-    const [names, images] = layoutContainerCells(podSpec?.containers);
     const s = ds.status;
     return [
       nameOf(ds),
@@ -98,23 +87,17 @@ export const daemonSetPrinter = printer<DaemonSet>(
       s?.numberAvailable ?? 0,
       formatLabels(podSpec?.nodeSelector),
       ageOf(ds, now),
-      names,
-      images,
-      formatLabelSelector(ds.spec?.selector),
+      ...podTemplateCells(podSpec?.containers, formatLabelSelector(ds.spec?.selector)),
     ];
   },
 );
 
 export const statefulSetPrinter = printer<StatefulSet>(
-  [NAME_COLUMN, READY, AGE_COLUMN, CONTAINERS, IMAGES],
-  (ss, now) => {
-    const [names, images] = layoutContainerCells(ss.spec?.template?.spec?.containers);
-    return [
-      nameOf(ss),
-      `${ss.status?.readyReplicas ?? 0}/${ss.spec?.replicas ?? 1}`,
-      ageOf(ss, now),
-      names,
-      images,
-    ];
-  },
+  [NAME_COLUMN, READY, AGE_COLUMN, ...podTemplateColumns()],
+  (ss, now) => [
+    nameOf(ss),
+    `${ss.status?.readyReplicas ?? 0}/${ss.spec?.replicas ?? 1}`,
+    ageOf(ss, now),
+    ...podTemplateCells(ss.spec?.template?.spec?.containers),
+  ],
 );

@@ -11,11 +11,9 @@
 import type { CronJob, Job, JobCondition } from "kubernetes-types/batch/v1";
 import { D } from "./descriptions.js";
 import { humanDuration, parseTime, since } from "./duration.js";
-import { boolPtr, formatLabelSelector, layoutContainerCells } from "./format.js";
-import { AGE_COLUMN, ageOf, column, NAME_COLUMN, nameOf, printer, wide } from "./printer.js";
-
-const CONTAINERS = wide("Containers", "string", "Names of each container in the template.");
-const IMAGES = wide("Images", "string", "Images referenced by each container in the template.");
+import { boolPtr, formatLabelSelector } from "./format.js";
+import { AGE_COLUMN, ageOf, column, NAME_COLUMN, nameOf, printer } from "./printer.js";
+import { podTemplateCells, podTemplateColumns } from "./template-columns.js";
 
 /** hasJobCondition: the first condition of the type decides. */
 function hasCondition(conds: readonly JobCondition[] | undefined, type: string): boolean {
@@ -55,21 +53,16 @@ export const jobPrinter = printer<Job>(
     column("Completions", "string", D.jobStatusSucceeded),
     column("Duration", "string", "Time required to complete the job."),
     AGE_COLUMN,
-    CONTAINERS,
-    IMAGES,
-    wide("Selector", "string", D.jobSpecSelector),
+    ...podTemplateColumns(D.jobSpecSelector),
   ],
   (job, now) => {
-    const [names, images] = layoutContainerCells(job.spec?.template?.spec?.containers);
     return [
       nameOf(job),
       jobStatus(job),
       jobCompletions(job),
       jobDuration(job, now),
       ageOf(job, now),
-      names,
-      images,
-      formatLabelSelector(job.spec?.selector),
+      ...podTemplateCells(job.spec?.template?.spec?.containers, formatLabelSelector(job.spec?.selector)),
     ];
   },
 );
@@ -83,13 +76,10 @@ export const cronJobPrinter = printer<CronJob>(
     column("Active", "integer", D.cronJobStatusActive),
     column("Last Schedule", "string", D.cronJobStatusLastScheduleTime),
     AGE_COLUMN,
-    CONTAINERS,
-    IMAGES,
-    wide("Selector", "string", D.jobSpecSelector),
+    ...podTemplateColumns(D.jobSpecSelector),
   ],
   (cj, now) => {
     const jobSpec = cj.spec?.jobTemplate?.spec;
-    const [names, images] = layoutContainerCells(jobSpec?.template?.spec?.containers);
     const last = cj.status?.lastScheduleTime;
     return [
       nameOf(cj),
@@ -99,9 +89,7 @@ export const cronJobPrinter = printer<CronJob>(
       (cj.status?.active ?? []).length,
       last ? since(last, now) : "<none>",
       ageOf(cj, now),
-      names,
-      images,
-      formatLabelSelector(jobSpec?.selector),
+      ...podTemplateCells(jobSpec?.template?.spec?.containers, formatLabelSelector(jobSpec?.selector)),
     ];
   },
 );

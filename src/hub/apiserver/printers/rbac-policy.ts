@@ -11,6 +11,7 @@ import type { Lease } from "kubernetes-types/coordination/v1";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1";
 import type { ClusterRoleBinding, RoleBinding, Subject } from "kubernetes-types/rbac/v1";
 import type { KubeObject } from "../../../api/object.js";
+import type { ColumnDefinition } from "../resource-info.js";
 import { D } from "./descriptions.js";
 import { AGE_COLUMN, ageOf, column, NAME_COLUMN, nameOf, printer, wide } from "./printer.js";
 
@@ -31,27 +32,25 @@ function bindingCells(b: (RoleBinding | ClusterRoleBinding) & KubeObject, now: D
   return [nameOf(b), `${b.roleRef?.kind ?? ""}/${b.roleRef?.name ?? ""}`, ageOf(b, now), users, groups, sas];
 }
 
-export const roleBindingPrinter = printer<RoleBinding>(
-  [
+/** both binding printers: the subject columns' descriptions name the kind ("roleBinding") */
+function bindingColumns(roleRefDescription: string, kind: string): ColumnDefinition[] {
+  return [
     NAME_COLUMN,
-    column("Role", "string", D.roleBindingRoleRef),
+    column("Role", "string", roleRefDescription),
     AGE_COLUMN,
-    wide("Users", "string", "Users in the roleBinding"),
-    wide("Groups", "string", "Groups in the roleBinding"),
-    wide("ServiceAccounts", "string", "ServiceAccounts in the roleBinding"),
-  ],
+    wide("Users", "string", `Users in the ${kind}`),
+    wide("Groups", "string", `Groups in the ${kind}`),
+    wide("ServiceAccounts", "string", `ServiceAccounts in the ${kind}`),
+  ];
+}
+
+export const roleBindingPrinter = printer<RoleBinding>(
+  bindingColumns(D.roleBindingRoleRef, "roleBinding"),
   bindingCells,
 );
 
 export const clusterRoleBindingPrinter = printer<ClusterRoleBinding>(
-  [
-    NAME_COLUMN,
-    column("Role", "string", D.clusterRoleBindingRoleRef),
-    AGE_COLUMN,
-    wide("Users", "string", "Users in the clusterRoleBinding"),
-    wide("Groups", "string", "Groups in the clusterRoleBinding"),
-    wide("ServiceAccounts", "string", "ServiceAccounts in the clusterRoleBinding"),
-  ],
+  bindingColumns(D.clusterRoleBindingRoleRef, "clusterRoleBinding"),
   bindingCells,
 );
 

@@ -17,11 +17,12 @@ import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../../api/object.js";
 import { isConflict, isNotFound, refs } from "../../../client/client.js";
 import type { InformerCache } from "../../../client/informer.js";
-import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
-import type { Controller, ControllerDeps } from "../controller.js";
+import type { ReconcileResult } from "../../../lib/workqueue.js";
+import type { ControllerDeps } from "../controller.js";
 import { isJobFinished } from "../job/job-plan.js";
 import { keyOf, type SharedInformers, splitKey } from "../shared-informers.js";
-import { controllerRefOf, isControlledBy, rfc3339 } from "../workload-common/pods.js";
+import { OwnerController } from "../workload-common/owner-controller.js";
+import { isControlledBy, rfc3339 } from "../workload-common/pods.js";
 import {
   type CronJobSpec,
   type CronJobStatus,
@@ -36,39 +37,19 @@ import { formatInZone, parseSchedule, type Schedule, UnknownTimeZoneError } from
 
 const COMPONENT = "cronjob-controller";
 
-export class CronJobController implements Controller {
-  readonly name = COMPONENT;
-  readonly queue: WorkQueue;
+export class CronJobController extends OwnerController {
   private readonly cronjobs: InformerCache;
   private readonly jobs: InformerCache;
 
-  constructor(
-    private readonly deps: ControllerDeps,
-    private readonly informers: SharedInformers,
-  ) {
-    this.cronjobs = informers.informer(refs.cronjobs);
-    this.jobs = informers.informer(refs.jobs);
-    this.queue = new WorkQueue((k) => this.reconcile(k), {
-      concurrency: 2,
-      onError: (key, err) =>
-        deps.logger.warn({ component: COMPONENT, key, err }, "cronjob sync failed; retrying"),
-    });
+  constructor(deps: ControllerDeps, informers: SharedInformers) {
+    super(COMPONENT, "cronjob", deps, informers);
+    this.cronjobs = this.cache(refs.cronjobs);
+    this.jobs = this.cache(refs.jobs);
   }
 
-  async start(_signal: AbortSignal): Promise<void> {
-    const enqueue = (o: KubeObject) => this.queue.add(keyOf(o));
-    this.cronjobs.addHandlers({ onAdd: enqueue, onUpdate: enqueue });
-    const byOwner = (j: KubeObject) => {
-      const r = controllerRefOf(j);
-      if (r?.kind === "CronJob") this.queue.add(`${j.metadata.namespace}/${r.name}`);
-    };
-    this.jobs.addHandlers({ onAdd: byOwner, onUpdate: byOwner, onDelete: byOwner });
-    await Promise.all([this.cronjobs, this.jobs].map((i) => i.start()));
-  }
-
-  stop(): void {
-    this.queue.stop();
-    for (const i of [this.cronjobs, this.jobs]) i.stop();
+  protected watch(): void {
+    this.enqueueOwners(this.cronjobs, { onDelete: false });
+    this.enqueueControllerOf(this.jobs, "CronJob");
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {

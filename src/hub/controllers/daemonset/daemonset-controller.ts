@@ -12,12 +12,11 @@
  * - Events are upstream's: SuccessfulCreate "Created pod: x", SuccessfulDelete "Deleted pod:
  *   x", FailedDaemonPod, FailedCreate.
  */
-import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../../api/object.js";
-import { isConflict, isNotFound, refs } from "../../../client/client.js";
+import { refs } from "../../../client/client.js";
 import type { InformerCache } from "../../../client/informer.js";
-import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
-import type { Controller, ControllerDeps } from "../controller.js";
+import type { ReconcileResult } from "../../../lib/workqueue.js";
+import type { ControllerDeps } from "../controller.js";
 import { keyOf, type SharedInformers, splitKey } from "../shared-informers.js";
 import {
   ensureRevision,
@@ -25,43 +24,30 @@ import {
   REVISION_HASH_LABEL,
   truncateHistory,
 } from "../workload-common/controller-history.js";
-import { controllerRefOf, isControlledBy } from "../workload-common/pods.js";
+import { OwnerController } from "../workload-common/owner-controller.js";
+import { isControlledBy } from "../workload-common/pods.js";
 import { newDaemonPod } from "./daemon-pod.js";
 import { planDaemonSet } from "./daemonset-plan.js";
 
 const COMPONENT = "daemonset-controller";
 
-export class DaemonSetController implements Controller {
-  readonly name = COMPONENT;
-  readonly queue: WorkQueue;
+export class DaemonSetController extends OwnerController {
   private readonly dsets: InformerCache;
   private readonly pods: InformerCache;
   private readonly nodes: InformerCache;
   private readonly revisions: InformerCache;
 
-  constructor(
-    private readonly deps: ControllerDeps,
-    private readonly informers: SharedInformers,
-  ) {
-    this.dsets = informers.informer(refs.daemonsets);
-    this.pods = informers.informer(refs.pods);
-    this.nodes = informers.informer(refs.nodes);
-    this.revisions = informers.informer(refs.controllerrevisions);
-    this.queue = new WorkQueue((k) => this.reconcile(k), {
-      concurrency: 2,
-      onError: (key, err) =>
-        deps.logger.warn({ component: COMPONENT, key, err }, "daemonset sync failed; retrying"),
-    });
+  constructor(deps: ControllerDeps, informers: SharedInformers) {
+    super(COMPONENT, "daemonset", deps, informers);
+    this.dsets = this.cache(refs.daemonsets);
+    this.pods = this.cache(refs.pods);
+    this.nodes = this.cache(refs.nodes);
+    this.revisions = this.cache(refs.controllerrevisions);
   }
 
-  async start(_signal: AbortSignal): Promise<void> {
-    const enqueue = (o: KubeObject) => this.queue.add(keyOf(o));
-    this.dsets.addHandlers({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue });
-    const byOwner = (p: KubeObject) => {
-      const r = controllerRefOf(p);
-      if (r?.kind === "DaemonSet") this.queue.add(`${p.metadata.namespace}/${r.name}`);
-    };
-    this.pods.addHandlers({ onAdd: byOwner, onUpdate: byOwner, onDelete: byOwner });
+  protected watch(): void {
+    this.enqueueOwners(this.dsets, { onDelete: true });
+    this.enqueueControllerOf(this.pods, "DaemonSet");
     const all = () => {
       for (const ds of this.dsets.list()) this.queue.add(keyOf(ds));
     };
@@ -72,12 +58,6 @@ export class DaemonSetController implements Controller {
         if (eligibilityView(n) !== eligibilityView(old)) all();
       },
     });
-    await Promise.all([this.dsets, this.pods, this.nodes, this.revisions].map((i) => i.start()));
-  }
-
-  stop(): void {
-    this.queue.stop();
-    for (const i of [this.dsets, this.pods, this.nodes, this.revisions]) i.stop();
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -101,49 +81,15 @@ export class DaemonSetController implements Controller {
 
     const waits: Promise<void>[] = [];
     await Promise.all(
-      plan.create.map(async (node) => {
-        try {
-          const pod = await this.deps.client.create(
-            refs.pods,
-            namespace,
-            newDaemonPod(ds, node, ensured.hash),
-          );
-          waits.push(this.informers.awaitWrite(refs.pods, pod));
-          void this.deps.events.record(
-            ds,
-            "Normal",
-            "SuccessfulCreate",
-            `Created pod: ${pod.metadata.name}`,
-            COMPONENT,
-          );
-        } catch (e) {
-          void this.deps.events.record(
-            ds,
-            "Warning",
-            "FailedCreate",
-            `Error creating: ${(e as Error).message}`,
-            COMPONENT,
-          );
-          throw e;
-        }
-      }),
+      plan.create.map((node) => this.createPod(ds, newDaemonPod(ds, node, ensured.hash), waits)),
     );
     await Promise.all(
-      plan.delete.map(async ({ pod, failed, node }) => {
-        const name = pod.metadata.name ?? "";
+      plan.delete.map(({ pod, failed, node }) => {
         if (failed) {
-          const msg = `Found failed daemon pod ${namespace}/${name} on node ${node}, will try to kill it`;
+          const msg = `Found failed daemon pod ${namespace}/${pod.metadata.name ?? ""} on node ${node}, will try to kill it`;
           void this.deps.events.record(ds, "Warning", "FailedDaemonPod", msg, COMPONENT);
         }
-        try {
-          await this.deps.client.delete(refs.pods, namespace, name, {
-            preconditions: { uid: pod.metadata.uid ?? "" },
-          });
-          void this.deps.events.record(ds, "Normal", "SuccessfulDelete", `Deleted pod: ${name}`, COMPONENT);
-        } catch (e) {
-          if (!isNotFound(e) && !isConflict(e)) throw e;
-        }
-        waits.push(this.informers.awaitDelete(refs.pods, keyOf(pod)));
+        return this.deletePod(ds, pod, waits);
       }),
     );
     await Promise.all(waits);
@@ -171,21 +117,8 @@ export class DaemonSetController implements Controller {
     if (plan.requeueAfterMs !== undefined) return { requeueAfterMs: plan.requeueAfterMs };
   }
 
-  private async writeStatus(ds: KubeObject, next: Record<string, unknown>): Promise<void> {
-    const cur = (ds.status ?? {}) as Record<string, unknown>;
-    const merged = { ...cur, ...next };
-    if (isDeepStrictEqual(cur, merged)) return;
-    try {
-      await this.deps.client.mutate(
-        refs.daemonsets,
-        ds.metadata.namespace,
-        ds.metadata.name ?? "",
-        (o) => ({ ...o, status: { ...((o.status ?? {}) as object), ...next } }),
-        { status: true },
-      );
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+  private writeStatus(ds: KubeObject, next: Record<string, unknown>): Promise<void> {
+    return this.writeStatusPatch(refs.daemonsets, ds, next);
   }
 }
 

@@ -10,14 +10,8 @@
  * - The default daemon tolerations are upstream's AddOrUpdateDaemonPodTolerations: daemons
  *   survive not-ready/unreachable nodes, pressure conditions and cordons.
  */
-import { requirementMatches, toleratesTaint } from "../../../api/node-selection.js";
+import { requirementMatches, type Taint, toleratesTaint } from "../../../api/node-selection.js";
 import type { KubeObject } from "../../../api/object.js";
-
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: string;
-}
 
 export interface Toleration {
   key?: string;

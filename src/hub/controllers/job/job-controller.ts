@@ -17,47 +17,28 @@ import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../../api/object.js";
 import { isConflict, isNotFound, refs } from "../../../client/client.js";
 import type { InformerCache } from "../../../client/informer.js";
-import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
-import type { Controller, ControllerDeps } from "../controller.js";
+import type { ReconcileResult } from "../../../lib/workqueue.js";
+import type { ControllerDeps } from "../controller.js";
 import { keyOf, type SharedInformers, splitKey } from "../shared-informers.js";
-import { controllerRefOf, isControlledBy, podFromTemplate } from "../workload-common/pods.js";
+import { OwnerController } from "../workload-common/owner-controller.js";
+import { isControlledBy, podFromTemplate } from "../workload-common/pods.js";
 import { finishTime, isJobFinished, type JobSpec, planJob, ttlRequeue } from "./job-plan.js";
 
 const COMPONENT = "job-controller";
 
-export class JobController implements Controller {
-  readonly name = COMPONENT;
-  readonly queue: WorkQueue;
+export class JobController extends OwnerController {
   private readonly jobs: InformerCache;
   private readonly pods: InformerCache;
 
-  constructor(
-    private readonly deps: ControllerDeps,
-    private readonly informers: SharedInformers,
-  ) {
-    this.jobs = informers.informer(refs.jobs);
-    this.pods = informers.informer(refs.pods);
-    this.queue = new WorkQueue((k) => this.reconcile(k), {
-      concurrency: 2,
-      onError: (key, err) =>
-        deps.logger.warn({ component: COMPONENT, key, err }, "job sync failed; retrying"),
-    });
+  constructor(deps: ControllerDeps, informers: SharedInformers) {
+    super(COMPONENT, "job", deps, informers);
+    this.jobs = this.cache(refs.jobs);
+    this.pods = this.cache(refs.pods);
   }
 
-  async start(_signal: AbortSignal): Promise<void> {
-    const enqueue = (o: KubeObject) => this.queue.add(keyOf(o));
-    this.jobs.addHandlers({ onAdd: enqueue, onUpdate: enqueue });
-    const byOwner = (p: KubeObject) => {
-      const r = controllerRefOf(p);
-      if (r?.kind === "Job") this.queue.add(`${p.metadata.namespace}/${r.name}`);
-    };
-    this.pods.addHandlers({ onAdd: byOwner, onUpdate: byOwner, onDelete: byOwner });
-    await Promise.all([this.jobs, this.pods].map((i) => i.start()));
-  }
-
-  stop(): void {
-    this.queue.stop();
-    for (const i of [this.jobs, this.pods]) i.stop();
+  protected watch(): void {
+    this.enqueueOwners(this.jobs, { onDelete: false });
+    this.enqueueControllerOf(this.pods, "Job");
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -71,54 +52,9 @@ export class JobController implements Controller {
     const pods = this.pods.list((p) => p.metadata.namespace === namespace && isControlledBy(p, job));
     const plan = planJob(job, pods, now);
     const waits: Promise<void>[] = [];
-    await Promise.all(
-      Array.from({ length: plan.create }, async () => {
-        try {
-          const pod = await this.deps.client.create(
-            refs.pods,
-            namespace,
-            podFromTemplate(spec.template, job, { generateName: `${name}-` }),
-          );
-          waits.push(this.informers.awaitWrite(refs.pods, pod));
-          void this.deps.events.record(
-            job,
-            "Normal",
-            "SuccessfulCreate",
-            `Created pod: ${pod.metadata.name}`,
-            COMPONENT,
-          );
-        } catch (e) {
-          void this.deps.events.record(
-            job,
-            "Warning",
-            "FailedCreate",
-            `Error creating: ${(e as Error).message}`,
-            COMPONENT,
-          );
-          throw e;
-        }
-      }),
-    );
-    await Promise.all(
-      plan.delete.map(async (pod) => {
-        const podName = pod.metadata.name ?? "";
-        try {
-          await this.deps.client.delete(refs.pods, namespace, podName, {
-            preconditions: { uid: pod.metadata.uid ?? "" },
-          });
-          void this.deps.events.record(
-            job,
-            "Normal",
-            "SuccessfulDelete",
-            `Deleted pod: ${podName}`,
-            COMPONENT,
-          );
-        } catch (e) {
-          if (!isNotFound(e) && !isConflict(e)) throw e;
-        }
-        waits.push(this.informers.awaitDelete(refs.pods, keyOf(pod)));
-      }),
-    );
+    const newPod = () => podFromTemplate(spec.template, job, { generateName: `${name}-` });
+    await Promise.all(Array.from({ length: plan.create }, () => this.createPod(job, newPod(), waits)));
+    await Promise.all(plan.delete.map((pod) => this.deletePod(job, pod, waits)));
     await Promise.all(waits);
 
     const cur = (job.status ?? {}) as Record<string, unknown>;

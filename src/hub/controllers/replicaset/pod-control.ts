@@ -9,37 +9,21 @@ import { cloneJson, type KubeObject } from "../../../api/object.js";
 import { type Client, isNotFound, type ResourceRef, refs } from "../../../client/client.js";
 import type { EventRecorder } from "../events.js";
 import { controllerRef, type OwnerReference, ownerRefs } from "../owner-index.js";
+import { newControllerRef, podFromTemplate as newPodFromTemplate } from "../workload-common/pods.js";
 
 export const COMPONENT = "replicaset-controller";
 
+/** the controller reference on a ReplicaSet's pods (and a Deployment's ReplicaSets) */
 export function controllerRefFor(owner: KubeObject): OwnerReference {
-  return {
-    apiVersion: owner.apiVersion ?? "apps/v1",
-    kind: owner.kind ?? "ReplicaSet",
-    name: owner.metadata.name ?? "",
-    uid: owner.metadata.uid ?? "",
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-}
-
-interface PodTemplate {
-  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[] };
-  spec?: Record<string, unknown>;
+  return newControllerRef(owner, { apiVersion: "apps/v1", kind: "ReplicaSet" });
 }
 
 /** the pod a ReplicaSet creates: `<rs>-<5 random>` via generateName */
 export function podFromTemplate(rs: KubeObject): KubeObject {
-  const t = cloneJson(((rs.spec ?? {}) as { template?: PodTemplate }).template ?? {});
-  const meta: KubeObject["metadata"] = {
-    generateName: `${rs.metadata.name}-`,
-    namespace: rs.metadata.namespace,
-    ownerReferences: [controllerRefFor(rs)],
-  };
-  if (t.metadata?.labels) meta.labels = t.metadata.labels;
-  if (t.metadata?.annotations) meta.annotations = t.metadata.annotations;
-  if (t.metadata?.finalizers) meta.finalizers = t.metadata.finalizers;
-  return { apiVersion: "v1", kind: "Pod", metadata: meta, spec: t.spec ?? {} };
+  const template = ((rs.spec ?? {}) as { template?: unknown }).template;
+  const pod = newPodFromTemplate(template, rs, { generateName: `${rs.metadata.name}-` });
+  pod.metadata.ownerReferences = [controllerRefFor(rs)];
+  return pod;
 }
 
 function isTerminatingNamespace(e: unknown): boolean {

@@ -12,57 +12,37 @@
  * - Events are upstream's wording: "create Pod web-0 in StatefulSet web successful",
  *   "create Claim www-web-0 Pod web-0 in StatefulSet web success".
  */
-import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../../api/object.js";
 import { isConflict, isNotFound, refs } from "../../../client/client.js";
 import type { InformerCache } from "../../../client/informer.js";
-import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
-import type { Controller, ControllerDeps } from "../controller.js";
-import { keyOf, type SharedInformers, splitKey } from "../shared-informers.js";
+import type { ReconcileResult } from "../../../lib/workqueue.js";
+import type { ControllerDeps } from "../controller.js";
+import { type SharedInformers, splitKey } from "../shared-informers.js";
 import { ensureRevision, revisionTemplate, truncateHistory } from "../workload-common/controller-history.js";
-import { controllerRefOf, isControlledBy } from "../workload-common/pods.js";
+import { OwnerController } from "../workload-common/owner-controller.js";
+import { isControlledBy } from "../workload-common/pods.js";
 import { claimsFor, newStatefulPod, ordinalOf, podRevision, stsSpec } from "./stateful-identity.js";
 import { computeStatus, planStatefulSet, type StsAction } from "./statefulset-plan.js";
 
 const COMPONENT = "statefulset-controller";
 
-export class StatefulSetController implements Controller {
-  readonly name = COMPONENT;
-  readonly queue: WorkQueue;
+export class StatefulSetController extends OwnerController {
   private readonly sets: InformerCache;
   private readonly pods: InformerCache;
   private readonly claims: InformerCache;
   private readonly revisions: InformerCache;
 
-  constructor(
-    private readonly deps: ControllerDeps,
-    private readonly informers: SharedInformers,
-  ) {
-    this.sets = informers.informer(refs.statefulsets);
-    this.pods = informers.informer(refs.pods);
-    this.claims = informers.informer(refs.persistentvolumeclaims);
-    this.revisions = informers.informer(refs.controllerrevisions);
-    this.queue = new WorkQueue((k) => this.reconcile(k), {
-      concurrency: 2,
-      onError: (key, err) =>
-        deps.logger.warn({ component: COMPONENT, key, err }, "statefulset sync failed; retrying"),
-    });
+  constructor(deps: ControllerDeps, informers: SharedInformers) {
+    super(COMPONENT, "statefulset", deps, informers);
+    this.sets = this.cache(refs.statefulsets);
+    this.pods = this.cache(refs.pods);
+    this.claims = this.cache(refs.persistentvolumeclaims);
+    this.revisions = this.cache(refs.controllerrevisions);
   }
 
-  async start(_signal: AbortSignal): Promise<void> {
-    const enqueue = (o: KubeObject) => this.queue.add(keyOf(o));
-    this.sets.addHandlers({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue });
-    const byOwner = (p: KubeObject) => {
-      const r = controllerRefOf(p);
-      if (r?.kind === "StatefulSet") this.queue.add(`${p.metadata.namespace}/${r.name}`);
-    };
-    this.pods.addHandlers({ onAdd: byOwner, onUpdate: byOwner, onDelete: byOwner });
-    await Promise.all([this.sets, this.pods, this.claims, this.revisions].map((i) => i.start()));
-  }
-
-  stop(): void {
-    this.queue.stop();
-    for (const i of [this.sets, this.pods, this.claims, this.revisions]) i.stop();
+  protected watch(): void {
+    this.enqueueOwners(this.sets, { onDelete: true });
+    this.enqueueControllerOf(this.pods, "StatefulSet");
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -166,19 +146,7 @@ export class StatefulSetController implements Controller {
     }
   }
 
-  private async writeStatus(sts: KubeObject, next: Record<string, unknown>): Promise<void> {
-    const cur = (sts.status ?? {}) as Record<string, unknown>;
-    if (isDeepStrictEqual(cur, { ...cur, ...next })) return;
-    try {
-      await this.deps.client.mutate(
-        refs.statefulsets,
-        sts.metadata.namespace,
-        sts.metadata.name ?? "",
-        (o) => ({ ...o, status: { ...((o.status ?? {}) as object), ...next } }),
-        { status: true },
-      );
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+  private writeStatus(sts: KubeObject, next: Record<string, unknown>): Promise<void> {
+    return this.writeStatusPatch(refs.statefulsets, sts, next);
   }
 }

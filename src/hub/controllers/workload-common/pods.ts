@@ -5,15 +5,9 @@
  */
 import type { KubeObject } from "../../../api/object.js";
 import { cloneJson, isObject } from "../../../api/object.js";
+import { controllerRef, type OwnerReference } from "../owner-index.js";
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+export type { OwnerReference };
 
 export interface PodCondition {
   type: string;
@@ -21,11 +15,17 @@ export interface PodCondition {
   lastTransitionTime?: string;
 }
 
-/** the controller reference upstream puts on everything a workload creates */
-export function newControllerRef(owner: KubeObject): OwnerReference {
+/**
+ * The controller reference upstream puts on everything a workload creates. `fallback` is the
+ * owner's type for callers that may hold an object without apiVersion/kind.
+ */
+export function newControllerRef(
+  owner: KubeObject,
+  fallback: { apiVersion: string; kind: string } = { apiVersion: "", kind: "" },
+): OwnerReference {
   return {
-    apiVersion: owner.apiVersion ?? "",
-    kind: owner.kind ?? "",
+    apiVersion: owner.apiVersion ?? fallback.apiVersion,
+    kind: owner.kind ?? fallback.kind,
     name: owner.metadata.name ?? "",
     uid: owner.metadata.uid ?? "",
     controller: true,
@@ -33,10 +33,8 @@ export function newControllerRef(owner: KubeObject): OwnerReference {
   };
 }
 
-export function controllerRefOf(o: KubeObject): OwnerReference | undefined {
-  const refs = (o.metadata.ownerReferences ?? []) as OwnerReference[];
-  return refs.find((r) => r.controller === true);
-}
+/** the ownerReference with controller: true, if any */
+export const controllerRefOf: (o: KubeObject) => OwnerReference | undefined = controllerRef;
 
 /** owned by exactly this owner incarnation (uid), not a deleted namesake */
 export function isControlledBy(o: KubeObject, owner: KubeObject): boolean {

@@ -7,14 +7,12 @@ import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { DisruptionController } from "../../../../src/hub/controllers/disruption/disruption-controller.js";
-import { EventRecorder } from "../../../../src/hub/controllers/events.js";
 import { NodeLifecycleController } from "../../../../src/hub/controllers/node-lifecycle/node-lifecycle-controller.js";
-import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
 import type { BindRequest, PodBinder } from "../../../../src/hub/scheduler/binding.js";
 import { applyBinding } from "../../../../src/hub/scheduler/binding.js";
 import { Scheduler } from "../../../../src/hub/scheduler/scheduler.js";
-import { silentLogger } from "../../../../src/lib/logger.js";
-import { FakeSchedClient } from "../../../helpers/fake-client-sched.js";
+import { FakeClient } from "../../../helpers/fake-client.js";
+import { controllerDeps } from "../../../helpers/fake-controller-deps.js";
 
 function node(name: string, labels: Record<string, string> = {}): KubeObject {
   return {
@@ -43,7 +41,7 @@ function pod(
 
 class FakeBinder implements PodBinder {
   readonly binds: string[] = [];
-  constructor(private readonly client: FakeSchedClient) {}
+  constructor(private readonly client: FakeClient) {}
   async bind(r: BindRequest): Promise<void> {
     this.binds.push(`${r.namespace}/${r.name}->${r.node}`);
     const cur = (await this.client.get(refs.pods, r.namespace, r.name))!;
@@ -51,19 +49,11 @@ class FakeBinder implements PodBinder {
   }
 }
 
-function deps(client: FakeSchedClient, now = () => new Date()) {
-  return {
-    client,
-    events: new EventRecorder(client, silentLogger(), now),
-    logger: silentLogger(),
-    now,
-    informers: new SharedInformers(client),
-  };
-}
+const deps = controllerDeps;
 
 describe("scheduler reconcile", () => {
   it("binds a fitting pod once and records Scheduled", async () => {
-    const c = new FakeSchedClient();
+    const c = new FakeClient();
     c.seed(refs.nodes, node("a", { disk: "ssd" }));
     c.seed(refs.nodes, node("b"));
     c.seed(refs.pods, pod("p", { nodeSelector: { disk: "ssd" } }));
@@ -80,7 +70,7 @@ describe("scheduler reconcile", () => {
   });
 
   it("explains an unschedulable pod, writes the condition once and backs off", async () => {
-    const c = new FakeSchedClient();
+    const c = new FakeClient();
     c.seed(refs.nodes, node("a"));
     c.seed(refs.pods, pod("p", { nodeSelector: { disk: "ssd" } }));
     const binder = new FakeBinder(c);
@@ -98,7 +88,7 @@ describe("scheduler reconcile", () => {
       .toBe(msg);
     const r = await s.reconcile("ns/p");
     expect(r).toEqual({ requeueAfterMs: 60_000 }); // capped backoff
-    expect(c.actions.filter((a) => a.startsWith("update-status pods"))).toHaveLength(1);
+    expect(c.verbs().filter((a) => a.startsWith("updateStatus pods"))).toHaveLength(1);
     expect(binder.binds).toEqual([]);
     const ev = c.objects(refs.events).find((e) => e.reason === "FailedScheduling");
     expect(ev?.message).toBe(msg);
@@ -109,7 +99,7 @@ describe("scheduler reconcile", () => {
   });
 
   it("honours the node affinity of a bound PV and reports a missing PVC", async () => {
-    const c = new FakeSchedClient();
+    const c = new FakeClient();
     c.seed(refs.nodes, node("a"));
     c.seed(refs.nodes, node("b"));
     c.seed(refs.persistentvolumes, {
@@ -163,7 +153,7 @@ describe("binding", () => {
 
 describe("node lifecycle reconcile", () => {
   it("marks a node without lease renewals Unknown and tainted, then heals it", async () => {
-    const c = new FakeSchedClient();
+    const c = new FakeClient();
     let t = Date.parse("2025-01-01T00:00:00Z");
     const now = () => new Date(t);
     c.seed(refs.nodes, node("a"));
@@ -189,10 +179,10 @@ describe("node lifecycle reconcile", () => {
     // opt-in eviction: not before 60 s after the taint, then the pod is deleted
     t += 30_000;
     await ctl.reconcile("a");
-    expect(c.actions.some((a) => a.startsWith("delete pods"))).toBe(false);
+    expect(c.verbs().some((a) => a.startsWith("delete pods"))).toBe(false);
     t += 31_000;
     await ctl.reconcile("a");
-    expect(c.actions).toContain("delete pods ns/p");
+    expect(c.verbs()).toContain("delete pods ns/p");
     // the lease is renewed: conditions and taints are restored
     c.seed(refs.leases, {
       kind: "Lease",
@@ -210,7 +200,7 @@ describe("node lifecycle reconcile", () => {
   });
 
   it("leaves a fresh-lease node the edge link marked link-lost alone (the link restores it)", async () => {
-    const c = new FakeSchedClient();
+    const c = new FakeClient();
     const linkLost = {
       type: "Ready",
       status: "Unknown",
@@ -223,14 +213,14 @@ describe("node lifecycle reconcile", () => {
     await ctl.reconcile("a"); // first sight: the lease counts as fresh
     const n = c.objects(refs.nodes)[0]!;
     expect((n.status as { conditions: unknown[] }).conditions).toEqual([linkLost]);
-    expect(c.actions.filter((a) => a.includes("nodes"))).toEqual([]);
+    expect(c.verbs().filter((a) => a.includes("nodes"))).toEqual([]);
     ctl.stop();
   });
 });
 
 describe("disruption controller reconcile", () => {
   it("writes the budget status and nothing when it is unchanged", async () => {
-    const c = new FakeSchedClient();
+    const c = new FakeClient();
     for (const n of ["a", "b", "c"]) {
       c.seed(refs.pods, {
         ...pod(n, {}, { app: "web" }),
@@ -253,10 +243,10 @@ describe("disruption controller reconcile", () => {
         );
       })
       .toBe("3/2/3/1/1");
-    const writes = c.actions.filter((a) => a.startsWith("update-status")).length;
+    const writes = c.verbs().filter((a) => a.startsWith("updateStatus")).length;
     await expect.poll(() => ctl.pdbs.get("ns/web")?.status !== undefined).toBe(true);
     await ctl.reconcile("ns/web");
-    expect(c.actions.filter((a) => a.startsWith("update-status")).length).toBe(writes);
+    expect(c.verbs().filter((a) => a.startsWith("updateStatus")).length).toBe(writes);
     const cond = (
       c.objects(refs.poddisruptionbudgets)[0]!.status as { conditions: { type: string; reason: string }[] }
     ).conditions[0];

@@ -9,10 +9,8 @@ import { refs } from "../../../../src/client/client.js";
 import { CustomResourceCatalog } from "../../../../src/hub/apiserver/custom-resources/index.js";
 import { ResourceRegistry } from "../../../../src/hub/apiserver/registry.js";
 import { CLEANUP_FINALIZER, CrdController } from "../../../../src/hub/controllers/crd/index.js";
-import { EventRecorder } from "../../../../src/hub/controllers/events.js";
-import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
-import { silentLogger } from "../../../../src/lib/logger.js";
-import { FakeClient } from "../../../helpers/fake-client-net.js";
+import { FakeClient } from "../../../helpers/fake-client.js";
+import { controllerDeps } from "../../../helpers/fake-controller-deps.js";
 
 const SCHEMA = {
   type: "object",
@@ -62,16 +60,8 @@ function setup() {
   const client = new FakeClient();
   const registry = new ResourceRegistry([]);
   const catalog = new CustomResourceCatalog(registry);
-  const logger = silentLogger();
-  const now = () => new Date("2024-01-01T00:00:00Z");
   const ctl = new CrdController(
-    {
-      client,
-      logger,
-      now,
-      events: new EventRecorder(client, logger, now),
-      informers: new SharedInformers(client),
-    },
+    controllerDeps(client, () => new Date("2024-01-01T00:00:00Z")),
     catalog,
   );
   return { client, registry, catalog, ctl };

@@ -3,7 +3,7 @@ import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { CronJobController } from "../../../../src/hub/controllers/cronjob/cronjob-controller.js";
 import { formatInZone, parseSchedule } from "../../../../src/hub/controllers/cronjob/schedule.js";
-import { eventsOf, fakeWorkloadDeps } from "../../../helpers/fake-client-workloads.js";
+import { controllerFixture, eventsOf } from "../../../helpers/fake-controller-deps.js";
 
 const T0 = "2024-01-01T00:00:30Z";
 
@@ -21,13 +21,12 @@ const cronjob = (spec: Record<string, unknown>): KubeObject => ({
   },
 });
 
-async function setup(spec: Record<string, unknown>) {
-  const f = fakeWorkloadDeps(T0);
-  f.client.seed(refs.cronjobs, cronjob(spec));
-  const c = new CronJobController(f.deps, f.informers);
-  await f.informers.start();
-  return { ...f, c };
-}
+const setup = (spec: Record<string, unknown>) =>
+  controllerFixture(
+    (deps, informers) => new CronJobController(deps, informers),
+    [[refs.cronjobs, cronjob(spec)]],
+    T0,
+  );
 type F = Awaited<ReturnType<typeof setup>>;
 const jobs = (f: F) =>
   f.client

@@ -1,13 +1,13 @@
 import { describe, expect, it, vi } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
-import { refs } from "../../../../src/client/client.js";
+import { type ResourceRef, refs } from "../../../../src/client/client.js";
 import { DaemonSetController } from "../../../../src/hub/controllers/daemonset/daemonset-controller.js";
 import {
   nodeShouldRunDaemonPod,
   targetNodeName,
   tolerates,
 } from "../../../../src/hub/controllers/daemonset/node-eligibility.js";
-import { eventsOf, fakeWorkloadDeps } from "../../../helpers/fake-client-workloads.js";
+import { controllerFixture, eventsOf, markRunningReady } from "../../../helpers/fake-controller-deps.js";
 
 const node = (
   name: string,
@@ -34,14 +34,11 @@ const ds = (image = "agent:1", extra: Record<string, unknown> = {}): KubeObject 
   },
 });
 
-async function setup(nodes: KubeObject[], set = ds()) {
-  const f = fakeWorkloadDeps();
-  for (const n of nodes) f.client.seed(refs.nodes, n);
-  f.client.seed(refs.daemonsets, set);
-  const c = new DaemonSetController(f.deps, f.informers);
-  await f.informers.start();
-  return { ...f, c };
-}
+const setup = (nodes: KubeObject[], set = ds()) =>
+  controllerFixture(
+    (deps, informers) => new DaemonSetController(deps, informers),
+    [...nodes.map((n): [ResourceRef, KubeObject] => [refs.nodes, n]), [refs.daemonsets, set]],
+  );
 
 /** what a scheduler + kubelet would do: bind to the pinned node, then Running/Ready */
 async function runAll(f: Awaited<ReturnType<typeof setup>>) {
@@ -51,19 +48,7 @@ async function runAll(f: Awaited<ReturnType<typeof setup>>) {
       ...p,
       spec: { ...(p.spec as object), nodeName: targetNodeName(p) },
     });
-    await f.client.mutate(
-      refs.pods,
-      "ns1",
-      p.metadata.name ?? "",
-      (cur) => ({
-        ...cur,
-        status: {
-          phase: "Running",
-          conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2024-01-01T00:00:00Z" }],
-        },
-      }),
-      { status: true },
-    );
+    await markRunningReady(f.client, "ns1", p.metadata.name ?? "");
   }
 }
 

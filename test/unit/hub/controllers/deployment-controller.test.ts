@@ -3,10 +3,8 @@ import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { DeploymentController } from "../../../../src/hub/controllers/deployment/deployment-controller.js";
 import { buildNewReplicaSet } from "../../../../src/hub/controllers/deployment/revisions.js";
-import { EventRecorder } from "../../../../src/hub/controllers/events.js";
-import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
-import { silentLogger } from "../../../../src/lib/logger.js";
-import { FakeClientDeploy } from "../../../helpers/fake-client-deploy.js";
+import { FakeClient } from "../../../helpers/fake-client.js";
+import { controllerDeps } from "../../../helpers/fake-controller-deps.js";
 
 const NOW = new Date("2026-01-01T01:00:00Z");
 const KEY = "ns1/web";
@@ -34,17 +32,10 @@ function deployment(image: string, spec: Record<string, unknown> = {}): KubeObje
 }
 
 async function setup(d: KubeObject) {
-  const client = new FakeClientDeploy();
+  const client = new FakeClient();
   const dep = client.seed(refs.deployments, d);
-  const logger = silentLogger();
   const ctrl = new DeploymentController(
-    {
-      client,
-      events: new EventRecorder(client, logger, () => NOW),
-      logger,
-      now: () => NOW,
-      informers: new SharedInformers(client),
-    },
+    controllerDeps(client, () => NOW),
     { concurrency: 0 },
   );
   await ctrl.start(new AbortController().signal);
@@ -52,13 +43,7 @@ async function setup(d: KubeObject) {
 }
 
 /** an existing ReplicaSet of dep for image, as an earlier rollout would have left it */
-function seedRS(
-  client: FakeClientDeploy,
-  dep: KubeObject,
-  image: string,
-  revision: number,
-  replicas: number,
-) {
+function seedRS(client: FakeClient, dep: KubeObject, image: string, revision: number, replicas: number) {
   const d = { ...dep, spec: { ...(dep.spec as object), template: template(image) } };
   const rs = buildNewReplicaSet(d, undefined);
   rs.metadata.annotations = {
@@ -72,10 +57,10 @@ function seedRS(
   return client.seed(refs.replicasets, rs);
 }
 
-const events = (c: FakeClientDeploy) =>
+const events = (c: FakeClient) =>
   c.actions.filter((a) => a.resource === "events").map((a) => `${a.object?.reason}: ${a.object?.message}`);
 
-function condition(c: FakeClientDeploy, type: string) {
+function condition(c: FakeClient, type: string) {
   const st = c.peek(refs.deployments, "ns1", "web")?.status as
     | { conditions?: { type: string }[] }
     | undefined;

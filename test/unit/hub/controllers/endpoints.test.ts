@@ -12,22 +12,10 @@ import {
   KubernetesServiceController,
   planSlices,
 } from "../../../../src/hub/controllers/endpoints/index.js";
-import { EventRecorder } from "../../../../src/hub/controllers/events.js";
-import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
-import { silentLogger } from "../../../../src/lib/logger.js";
-import { FakeClient } from "../../../helpers/fake-client-net.js";
+import { FakeClient } from "../../../helpers/fake-client.js";
+import { controllerDeps } from "../../../helpers/fake-controller-deps.js";
 
-function deps(client: FakeClient) {
-  const logger = silentLogger();
-  const now = () => new Date("2024-01-01T00:00:00Z");
-  return {
-    client,
-    logger,
-    now,
-    events: new EventRecorder(client, logger, now),
-    informers: new SharedInformers(client),
-  };
-}
+const deps = (client: FakeClient) => controllerDeps(client, () => new Date("2024-01-01T00:00:00Z"));
 
 function svc(name: string, extra: Record<string, unknown> = {}): KubeObject {
   return {

@@ -1,24 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
-import { EventRecorder } from "../../../../src/hub/controllers/events.js";
 import { GarbageCollector } from "../../../../src/hub/controllers/gc/garbage-collector.js";
-import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
-import { silentLogger } from "../../../../src/lib/logger.js";
-import { FakeClientDeploy } from "../../../helpers/fake-client-deploy.js";
+import { FakeClient } from "../../../helpers/fake-client.js";
+import { controllerDeps } from "../../../helpers/fake-controller-deps.js";
 
-async function setup(client: FakeClientDeploy) {
-  const logger = silentLogger();
-  const gc = new GarbageCollector(
-    {
-      client,
-      events: new EventRecorder(client, logger),
-      logger,
-      now: () => new Date(),
-      informers: new SharedInformers(client),
-    },
-    { concurrency: 0 },
-  );
+async function setup(client: FakeClient) {
+  const gc = new GarbageCollector(controllerDeps(client), { concurrency: 0 });
   await gc.start(new AbortController().signal);
   return gc;
 }
@@ -58,7 +46,7 @@ const rs = (name: string): KubeObject => ({
 
 describe("garbage collector", () => {
   it("deletes a dependent whose owner does not exist, after confirming with a live read", async () => {
-    const client = new FakeClientDeploy();
+    const client = new FakeClient();
     const pod = client.seed(refs.pods, owned("p1", "Pod", { name: "gone", uid: "uid-gone" }));
     const gc = await setup(client);
     await gc.attemptToDelete(pod.metadata.uid!);
@@ -72,7 +60,7 @@ describe("garbage collector", () => {
   });
 
   it("keeps a dependent whose owner exists with the same uid; an owner recreated with another uid is dangling", async () => {
-    const client = new FakeClientDeploy();
+    const client = new FakeClient();
     const owner = client.seed(refs.replicasets, rs("web"));
     const keep = client.seed(refs.pods, owned("keep", "Pod", owner));
     const stale = client.seed(refs.pods, owned("stale", "Pod", { name: "web", uid: "old-uid" }));
@@ -83,7 +71,7 @@ describe("garbage collector", () => {
   });
 
   it("drops only the dangling reference of a dependent that still has a live owner", async () => {
-    const client = new FakeClientDeploy();
+    const client = new FakeClient();
     const owner = client.seed(refs.replicasets, rs("web"));
     const p = owned("p", "Pod", owner);
     p.metadata.ownerReferences = [
@@ -100,7 +88,7 @@ describe("garbage collector", () => {
   });
 
   it("does not guess away an owner of a kind it cannot resolve", async () => {
-    const client = new FakeClientDeploy();
+    const client = new FakeClient();
     const p = owned("p", "Pod", { name: "x", uid: "uid-x" });
     p.metadata.ownerReferences = [{ apiVersion: "example.com/v1", kind: "Widget", name: "x", uid: "uid-x" }];
     const pod = client.seed(refs.pods, p);
@@ -110,7 +98,7 @@ describe("garbage collector", () => {
   });
 
   it("orphan: removes the owner's reference from dependents, then the orphan finalizer", async () => {
-    const client = new FakeClientDeploy();
+    const client = new FakeClient();
     const owner = client.seed(refs.replicasets, rs("web"));
     client.seed(refs.pods, owned("p1", "Pod", owner));
     const gc = await setup(client);
@@ -121,7 +109,7 @@ describe("garbage collector", () => {
   });
 
   it("foreground: deletes dependents first and removes the finalizer once no blocking dependent remains", async () => {
-    const client = new FakeClientDeploy();
+    const client = new FakeClient();
     const owner = client.seed(refs.replicasets, rs("web"));
     const pod = client.seed(refs.pods, owned("p1", "Pod", owner, true));
     pod.metadata.finalizers = ["example.com/hold"]; // the pod lingers while it terminates

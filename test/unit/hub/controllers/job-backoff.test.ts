@@ -13,7 +13,7 @@ import {
 } from "../../../../src/hub/controllers/job/job-backoff.js";
 import { JobController } from "../../../../src/hub/controllers/job/job-controller.js";
 import { matchPodFailurePolicy } from "../../../../src/hub/controllers/job/pod-failure-policy.js";
-import { eventsOf, fakeWorkloadDeps } from "../../../helpers/fake-client-workloads.js";
+import { controllerFixture, eventsOf } from "../../../helpers/fake-controller-deps.js";
 
 const T0 = Date.parse("2024-01-01T00:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -124,18 +124,13 @@ const job = (spec: Record<string, unknown>): KubeObject => ({
   },
 });
 
-async function setup(spec: Record<string, unknown>) {
-  const f = fakeWorkloadDeps();
-  f.client.seed(refs.jobs, job(spec));
-  const c = new JobController(f.deps, f.informers);
-  await f.informers.start();
-  return { ...f, c };
-}
+const setup = (spec: Record<string, unknown>) =>
+  controllerFixture((deps, informers) => new JobController(deps, informers), [[refs.jobs, job(spec)]]);
 type F = Awaited<ReturnType<typeof setup>>;
 
 const pods = (f: F) => f.client.objects(refs.pods, "ns1");
 const pending = (f: F) => pods(f).filter((p) => (p.status as { phase?: string })?.phase === "Pending");
-const created = (f: F) => f.client.writes("pods").filter((a) => a.verb === "create").length;
+const created = (f: F) => f.client.writes(undefined, "pods").filter((a) => a.verb === "create").length;
 const jobStatus = (f: F) =>
   f.client.objects(refs.jobs, "ns1")[0]?.status as {
     failed?: number;

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { JobController } from "../../../../src/hub/controllers/job/job-controller.js";
-import { eventsOf, fakeWorkloadDeps } from "../../../helpers/fake-client-workloads.js";
+import { controllerFixture, eventsOf } from "../../../helpers/fake-controller-deps.js";
 
 const job = (spec: Record<string, unknown>): KubeObject => ({
   apiVersion: "batch/v1",
@@ -25,13 +25,8 @@ const job = (spec: Record<string, unknown>): KubeObject => ({
   },
 });
 
-async function setup(spec: Record<string, unknown>) {
-  const f = fakeWorkloadDeps();
-  f.client.seed(refs.jobs, job(spec));
-  const c = new JobController(f.deps, f.informers);
-  await f.informers.start();
-  return { ...f, c };
-}
+const setup = (spec: Record<string, unknown>) =>
+  controllerFixture((deps, informers) => new JobController(deps, informers), [[refs.jobs, job(spec)]]);
 type F = Awaited<ReturnType<typeof setup>>;
 
 const status = (f: F) =>
@@ -119,7 +114,7 @@ describe("Job reconcile", () => {
     f.clock.advance(31_000);
     await f.c.reconcile("ns1/pi");
     expect(pods(f)).toHaveLength(0);
-    expect(f.client.writes("pods").filter((a) => a.verb === "delete")).toHaveLength(2);
+    expect(f.client.writes(undefined, "pods").filter((a) => a.verb === "delete")).toHaveLength(2);
     // interim condition while pods go; the terminal one once none is left
     expect(status(f).conditions?.map((c) => c.type)).toEqual(["FailureTarget"]);
     await f.c.reconcile("ns1/pi");

@@ -7,15 +7,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
-import { EventRecorder } from "../../../../src/hub/controllers/events.js";
 import {
   LoadBalancerController,
   parseAddressPool,
 } from "../../../../src/hub/controllers/loadbalancer/index.js";
-import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
 import type { AddressPool } from "../../../../src/lb/index.js";
-import { silentLogger } from "../../../../src/lib/logger.js";
-import { FakeClient } from "../../../helpers/fake-client-net.js";
+import { FakeClient } from "../../../helpers/fake-client.js";
+import { controllerDeps } from "../../../helpers/fake-controller-deps.js";
 
 function node(name: string, ip: string, o: { ready?: boolean; labels?: Record<string, string> } = {}) {
   return {
@@ -57,17 +55,11 @@ async function setup(objs: { nodes?: KubeObject[]; services?: KubeObject[]; pool
   const client = new FakeClient();
   for (const n of objs.nodes ?? []) client.seed(refs.nodes, n);
   for (const s of objs.services ?? []) client.seed(refs.services, s);
-  const logger = silentLogger();
-  const now = () => new Date("2024-01-01T00:00:00Z");
   const c = new LoadBalancerController(
+    controllerDeps(client, () => new Date("2024-01-01T00:00:00Z")),
     {
-      client,
-      logger,
-      now,
-      events: new EventRecorder(client, logger, now),
-      informers: new SharedInformers(client),
+      pools: objs.pools ?? [],
     },
-    { pools: objs.pools ?? [] },
   );
   stops.push(() => c.stop());
   await c.start(new AbortController().signal);
@@ -171,10 +163,16 @@ describe("LoadBalancerController, klipper mode", () => {
       nodes: [node("n1", "192.0.2.11"), node("n2", "192.0.2.12")],
       services: [lbService("web", 80)],
     });
-    await client.mutate(refs.nodes, undefined, "n2", (n) => ({
-      ...n,
-      status: { ...(n.status as object), conditions: [{ type: "Ready", status: "Unknown" }] },
-    }));
+    await client.mutate(
+      refs.nodes,
+      undefined,
+      "n2",
+      (n) => ({
+        ...n,
+        status: { ...(n.status as object), conditions: [{ type: "Ready", status: "Unknown" }] },
+      }),
+      { status: true },
+    );
     await c.idle();
     expect(ingress("web")).toEqual(["192.0.2.11"]);
     await client.mutate(refs.services, "ns1", "web", (s) => ({

@@ -1,17 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
-import { EventRecorder } from "../../../../src/hub/controllers/events.js";
 import { Expectations } from "../../../../src/hub/controllers/replicaset/expectations.js";
 import { ReplicaSetController } from "../../../../src/hub/controllers/replicaset/replicaset-controller.js";
-import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
-import { silentLogger } from "../../../../src/lib/logger.js";
-import { FakeClientDeploy } from "../../../helpers/fake-client-deploy.js";
+import { FakeClient } from "../../../helpers/fake-client.js";
+import { controllerDeps } from "../../../helpers/fake-controller-deps.js";
 
 const NOW = new Date("2026-01-01T01:00:00Z");
 
 async function setup(replicas: number, minReadySeconds = 0) {
-  const client = new FakeClientDeploy();
+  const client = new FakeClient();
   const rs = client.seed(refs.replicasets, {
     apiVersion: "apps/v1",
     kind: "ReplicaSet",
@@ -26,16 +24,9 @@ async function setup(replicas: number, minReadySeconds = 0) {
       },
     },
   });
-  const logger = silentLogger();
+  // no workers: the test drives reconcile(key) itself
   const ctrl = new ReplicaSetController(
-    {
-      client,
-      events: new EventRecorder(client, logger, () => NOW),
-      logger,
-      now: () => NOW,
-      informers: new SharedInformers(client),
-    },
-    // no workers: the test drives reconcile(key) itself
+    controllerDeps(client, () => NOW),
     { concurrency: 0 },
   );
   await ctrl.start(new AbortController().signal);

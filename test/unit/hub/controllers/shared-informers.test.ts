@@ -9,10 +9,10 @@ import {
 import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
 import { SharedObjects } from "../../../../src/hub/shared-objects.js";
 import type { KeyValue } from "../../../../src/hub/store/backend.js";
-import { FakeClientDeploy } from "../../../helpers/fake-client-deploy.js";
+import { FakeClient } from "../../../helpers/fake-client.js";
 
 /** counts lists and open watches per resource */
-class CountingClient extends FakeClientDeploy {
+class CountingClient extends FakeClient {
   lists = new Map<string, number>();
   openWatches = new Map<string, number>();
 

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { StatefulSetController } from "../../../../src/hub/controllers/statefulset/statefulset-controller.js";
-import { eventsOf, fakeWorkloadDeps } from "../../../helpers/fake-client-workloads.js";
+import { controllerFixture, eventsOf, markRunningReady } from "../../../helpers/fake-controller-deps.js";
 
 const sts = (replicas: number, extra: Record<string, unknown> = {}, image = "db:1"): KubeObject => ({
   apiVersion: "apps/v1",
@@ -23,13 +23,11 @@ const sts = (replicas: number, extra: Record<string, unknown> = {}, image = "db:
   },
 });
 
-async function setup(set: KubeObject) {
-  const f = fakeWorkloadDeps();
-  f.client.seed(refs.statefulsets, set);
-  const c = new StatefulSetController(f.deps, f.informers);
-  await f.informers.start();
-  return { ...f, c };
-}
+const setup = (set: KubeObject) =>
+  controllerFixture(
+    (deps, informers) => new StatefulSetController(deps, informers),
+    [[refs.statefulsets, set]],
+  );
 
 type F = Awaited<ReturnType<typeof setup>>;
 const podNames = (f: F) =>
@@ -38,21 +36,7 @@ const podNames = (f: F) =>
     .map((p) => p.metadata.name)
     .sort();
 
-async function makeReady(f: F, name: string) {
-  await f.client.mutate(
-    refs.pods,
-    "ns1",
-    name,
-    (cur) => ({
-      ...cur,
-      status: {
-        phase: "Running",
-        conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2024-01-01T00:00:00Z" }],
-      },
-    }),
-    { status: true },
-  );
-}
+const makeReady = (f: F, name: string) => markRunningReady(f.client, "ns1", name);
 
 async function setSpec(f: F, spec: Record<string, unknown>) {
   const cur = f.client.objects(refs.statefulsets, "ns1")[0]!;

@@ -8,8 +8,6 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
-import { EventRecorder } from "../../../../src/hub/controllers/events.js";
-import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
 import {
   defaultStorageClassObject,
   PersistentVolumeController,
@@ -17,20 +15,15 @@ import {
 import type { NodeHeartbeats } from "../../../../src/hub/edge/heartbeats.js";
 import { StatusWriter } from "../../../../src/hub/edge/status-writer.js";
 import { silentLogger } from "../../../../src/lib/logger.js";
-import { FakeClient } from "../../../helpers/fake-client-net.js";
+import { FakeClient } from "../../../helpers/fake-client.js";
+import { controllerDeps } from "../../../helpers/fake-controller-deps.js";
 
 const logger = silentLogger();
 const now = () => new Date("2024-01-01T00:00:00Z");
 
 function setup(nodeAnnotations: Record<string, string> = {}) {
   const client = new FakeClient();
-  const ctl = new PersistentVolumeController({
-    client,
-    logger,
-    now,
-    events: new EventRecorder(client, logger, now),
-    informers: new SharedInformers(client),
-  });
+  const ctl = new PersistentVolumeController(controllerDeps(client, now));
   client.seed(refs.storageclasses, defaultStorageClassObject());
   client.seed(refs.nodes, {
     apiVersion: "v1",

@@ -6,26 +6,17 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
-import { EventRecorder } from "../../../../src/hub/controllers/events.js";
-import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
 import {
   claimUsers,
   PersistentVolumeController,
   ProtectionController,
   protectionAdmit,
 } from "../../../../src/hub/controllers/volume/index.js";
-import { silentLogger } from "../../../../src/lib/logger.js";
-import { FakeClient } from "../../../helpers/fake-client-net.js";
+import { FakeClient } from "../../../helpers/fake-client.js";
+import { controllerDeps } from "../../../helpers/fake-controller-deps.js";
 
-const logger = silentLogger();
 const now = () => new Date("2024-01-01T00:00:00Z");
-const deps = (client: FakeClient) => ({
-  client,
-  logger,
-  now,
-  events: new EventRecorder(client, logger, now),
-  informers: new SharedInformers(client),
-});
+const deps = (client: FakeClient) => controllerDeps(client, now);
 
 function claim(name: string, finalizers?: string[]): KubeObject {
   return {
@@ -125,7 +116,9 @@ describe("pvc-protection", () => {
     expect(held?.metadata.finalizers).toEqual(["kubernetes.io/pvc-protection"]);
 
     // the pod finishing is enough (a terminated pod no longer uses the claim)
-    await client.mutate(refs.pods, "ns", "user", (p) => ({ ...p, status: { phase: "Succeeded" } }));
+    await client.mutate(refs.pods, "ns", "user", (p) => ({ ...p, status: { phase: "Succeeded" } }), {
+      status: true,
+    });
     await settle(ctl);
     expect(await get()).toBeUndefined();
     ctl.stop();

@@ -6,27 +6,17 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
-import { EventRecorder } from "../../../../src/hub/controllers/events.js";
-import { SharedInformers } from "../../../../src/hub/controllers/shared-informers.js";
 import {
   applyDefaultStorageClass,
   defaultStorageClassObject,
   PersistentVolumeController,
 } from "../../../../src/hub/controllers/volume/index.js";
-import { silentLogger } from "../../../../src/lib/logger.js";
-import { FakeClient } from "../../../helpers/fake-client-net.js";
+import { FakeClient } from "../../../helpers/fake-client.js";
+import { controllerDeps } from "../../../helpers/fake-controller-deps.js";
 
 function setup() {
   const client = new FakeClient();
-  const logger = silentLogger();
-  const now = () => new Date("2024-01-01T00:00:00Z");
-  const ctl = new PersistentVolumeController({
-    client,
-    logger,
-    now,
-    events: new EventRecorder(client, logger, now),
-    informers: new SharedInformers(client),
-  });
+  const ctl = new PersistentVolumeController(controllerDeps(client, () => new Date("2024-01-01T00:00:00Z")));
   return { client, ctl };
 }
 

@@ -1,5 +1,6 @@
-/** Shared fixtures for the printer tests: a fixed clock and timestamps relative to it. */
+/** Shared fixtures for the printer tests: a fixed clock, timestamps relative to it, row and header readers. */
 import type { KubeObject } from "../../../../../src/api/object.js";
+import { printerFor } from "../../../../../src/hub/apiserver/printers/index.js";
 
 export const NOW = new Date("2025-01-10T12:00:00Z");
 
@@ -27,4 +28,16 @@ export function obj(
     metadata: { name, namespace: "default", uid: `uid-${name}`, creationTimestamp: ago(3 * DAY), ...meta },
     ...fields,
   };
+}
+
+/** the first row a built-in printer makes for o, at NOW */
+export function cells(group: string, resource: string, o: KubeObject): unknown[] {
+  const r = printerFor(group, resource).rows(o, NOW)[0];
+  if (!r) throw new Error("no row");
+  return r;
+}
+
+/** a printer's column names, wide (priority 1) ones marked with `*` */
+export function headers(group: string, resource: string): string[] {
+  return printerFor(group, resource).columns.map((c) => (c.priority ? `${c.name}*` : c.name));
 }

@@ -1,17 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { KubeObject } from "../../../../../src/api/object.js";
-import { printerFor } from "../../../../../src/hub/apiserver/printers/index.js";
-import { NOW, obj } from "./fixtures.js";
-
-function cells(group: string, resource: string, o: KubeObject): unknown[] {
-  const r = printerFor(group, resource).rows(o, NOW)[0];
-  if (!r) throw new Error("no row");
-  return r;
-}
-
-function headers(group: string, resource: string): string[] {
-  return printerFor(group, resource).columns.map((c) => (c.priority ? `${c.name}*` : c.name));
-}
+import { cells, headers, NOW, obj } from "./fixtures.js";
 
 describe("persistent volumes and claims", () => {
   it("prints a bound PV with abbreviated access modes in upstream order", () => {
