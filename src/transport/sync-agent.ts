@@ -207,12 +207,17 @@ export class SyncAgent {
       this.sendHello();
       return;
     }
+    // versions as they stand after the changes before this one in the same delta: a delta may
+    // carry a key's put and its later delete, and judging the delete against the cache alone
+    // (which does not hold the key yet) would drop it and keep a deleted object for good
+    const seen = new Map<string, number | undefined>();
     const fresh = env.changes.filter((c) => {
       if (c.revision <= w) return false;
-      const have = sink.version(c.key);
-      return c.op === "put"
-        ? have === undefined || c.revision > have
-        : have !== undefined && c.revision >= have;
+      const have = seen.has(c.key) ? seen.get(c.key) : sink.version(c.key);
+      const ok =
+        c.op === "put" ? have === undefined || c.revision > have : have !== undefined && c.revision >= have;
+      if (ok) seen.set(c.key, c.op === "put" ? c.revision : undefined);
+      return ok;
     });
     const watermark = Math.max(w, env.to);
     sink.apply(fresh, watermark);

@@ -96,6 +96,11 @@ export class FaultAgent {
   readonly lastReported = new Map<string, string>();
   agent: EdgeAgent | undefined;
   private gen = 0;
+
+  /** how many status reports the churn has made so far */
+  get reports(): number {
+    return this.gen;
+  }
   /** pod key → the spec/labels/deletion the stand-in kubelet last acted on */
   private readonly seen = new Map<string, string>();
   private churn: NodeJS.Timeout | undefined;

@@ -106,6 +106,22 @@ describe("SyncAgent", () => {
     expect(sink.watermark()).toBe(8);
   });
 
+  it("applies a put and the later delete of a key it does not hold yet, both in one delta", () => {
+    ch.deliver(delta(0, 2, [put("a", 2)], ch.lastHello().id));
+    ch.deliver(
+      delta(2, 7, [
+        put("k", 3),
+        { op: "delete", key: "k", revision: 4 },
+        put("k", 5),
+        { op: "delete", key: "k", revision: 6 },
+        { op: "delete", key: "never", revision: 7 },
+      ]),
+    );
+    expect(sink.applied).toEqual(["put a@2", "put k@3", "delete k@4", "put k@5", "delete k@6"]);
+    expect(sink.version("k")).toBeUndefined();
+    expect(sink.watermark()).toBe(7);
+  });
+
   it("applies a chunked snapshot only when complete, replacing the whole set", () => {
     ch.deliver(delta(0, 1, [put("old", 1)], ch.lastHello().id));
     ch.flip(false);
