@@ -152,7 +152,7 @@ function readPresetToken(file: string): PresetJoinToken | null {
       `--join-token-file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): create it with one token "<id>.<secret>", or drop the flag`,
     );
   }
-  return parsePresetTokenFile(text, file, new Date());
+  return parsePresetTokenFile(text, file);
 }
 
 function seconds(v: string | undefined, flag: string, dflt: number): number {

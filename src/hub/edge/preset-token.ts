@@ -16,7 +16,8 @@
  *   finds the previous preset token when FILE now names another id, and deletes it: a replaced
  *   preset never stays valid. Tokens from `edge-hub token create` carry no label and are left alone.
  * - A FILE without a token line (emptied) means "no preset token": the labelled ones are deleted,
- *   which is how an operator revokes it without editing the unit. A malformed FILE is an error
+ *   which is how an operator revokes it without editing the unit. So does an expiration that has
+ *   passed (logged as a warning, not an error): the hub must still start on the day after. A malformed FILE is an error
  *   that stops the hub: silently running without the token the fleet was provisioned with would
  *   only show up as devices that never join.
  * - Parsing is pure (src/cmd reads FILE and passes the result in); the reconcile takes a client.
@@ -53,11 +54,8 @@ const FORMAT_HELP =
   'write one bootstrap token "<id>.<secret>" (6 and 16 characters of a-z and 0-9, e.g. abcdef.0123456789abcdef), ' +
   'optionally followed by a line "expiration: <RFC3339 time>"';
 
-/**
- * The token FILE describes, `null` when it holds no token (empty or only comments).
- * `now` rejects an expiry already in the past: such a preset could never be used.
- */
-export function parsePresetTokenFile(text: string, file: string, now: Date): PresetJoinToken | null {
+/** The token FILE describes, `null` when it holds no token (empty or only comments). */
+export function parsePresetTokenFile(text: string, file: string): PresetJoinToken | null {
   const bad = (what: string) => new PresetTokenError(`join token file ${file}: ${what}: ${FORMAT_HELP}`);
   let token: { id: string; secret: string } | undefined;
   let expiration: Date | undefined;
@@ -74,7 +72,6 @@ export function parsePresetTokenFile(text: string, file: string, now: Date): Pre
       if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(d.getTime())) {
         throw bad(`${where}: expiration "${value}" is not an RFC3339 time such as 2027-01-01T00:00:00Z`);
       }
-      if (d.getTime() <= now.getTime()) throw bad(`${where}: expiration ${rfc3339(d)} is already past`);
       expiration = d;
       continue;
     }
@@ -112,7 +109,7 @@ export function presetTokenSecret(p: PresetJoinToken): KubeObject {
   return s;
 }
 
-export type PresetAction = "created" | "updated" | "unchanged" | "none";
+export type PresetAction = "created" | "updated" | "unchanged" | "none" | "expired";
 
 function sameData(a: KubeObject, b: KubeObject): boolean {
   const da = (a.data ?? {}) as Record<string, unknown>;
@@ -128,10 +125,19 @@ function sameData(a: KubeObject, b: KubeObject): boolean {
  */
 export async function ensurePresetToken(
   client: Pick<Client, "get" | "list" | "create" | "update" | "delete">,
-  preset: PresetJoinToken | null,
+  presetIn: PresetJoinToken | null,
   logger: Logger,
+  now: Date = new Date(),
 ): Promise<PresetAction> {
   const log = logger.child({ component: "preset-token" });
+  const expired = presetIn?.expiration !== undefined && presetIn.expiration.getTime() <= now.getTime();
+  if (expired && presetIn) {
+    log.warn(
+      { tokenId: presetIn.id, file: presetIn.source, expiration: rfc3339(presetIn.expiration!) },
+      "the preset join token has expired and is not valid: write a new token into the file (or drop its expiration line) and restart the hub",
+    );
+  }
+  const preset = expired ? null : presetIn;
   const { items } = await client.list(refs.secrets, BOOTSTRAP_NAMESPACE);
   for (const s of items) {
     if (s.metadata.labels?.[PRESET_LABEL] !== "true") continue;
@@ -142,7 +148,7 @@ export async function ensurePresetToken(
     });
     log.info({ tokenId: t?.id }, "previous preset join token deleted");
   }
-  if (!preset) return "none";
+  if (!preset) return expired ? "expired" : "none";
   const want = presetTokenSecret(preset);
   const name = bootstrapSecretName(preset.id);
   const cur = await client.get(refs.secrets, BOOTSTRAP_NAMESPACE, name);
