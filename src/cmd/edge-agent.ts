@@ -21,12 +21,12 @@ import {
   parseHubUrl,
   parseLabels,
   parseTaints,
+  resolveJoinCredential,
 } from "../edge-agent/index.js";
 import { NodeWorkloads } from "../edge-agent/node-workloads.js";
 import { resetAgent } from "../edge-agent/reset.js";
 import { DockerRuntime, scopeToNode } from "../edge-agent/runtime/index.js";
 import { parseFlags, UsageError } from "../lib/args.js";
-import { parseJoinToken } from "../lib/join-token.js";
 import { createLogger, type Logger } from "../lib/logger.js";
 import { EDGEKUBE_VERSION } from "../lib/version.js";
 import { imageImportMain } from "./edge-agent-image.js";
@@ -46,7 +46,10 @@ Commands:
                            --delete-data also removes the data dir
 
 join flags:
-  --token T              join token from "edge-hub token create" (or env EDGEKUBE_TOKEN)
+  --token T              join token from "edge-hub token create" (or env EDGEKUBE_TOKEN); a short
+                         <id>.<secret> (a hub's --join-token-file) also needs one of:
+  --ca-hash sha256:HEX   the hub's CA hash ("edge-hub token ca-hash" on the hub)
+  --insecure-trust-first-ca  trust the CA the hub presents now and print its hash to verify
   --node-name N          node name (default: this host's name, lower-cased)
   --node-ip IP           node InternalIP (default: the address used to reach the hub)
   --labels k=v,...       extra node labels
@@ -170,6 +173,8 @@ async function join(argv: string[]): Promise<number> {
     {
       ...common,
       token: { type: "string" },
+      "ca-hash": { type: "string" },
+      "insecure-trust-first-ca": { type: "boolean" },
       "node-name": { type: "string" },
       "node-ip": { type: "string" },
       labels: { type: "string" },
@@ -202,7 +207,12 @@ async function join(argv: string[]): Promise<number> {
     }
   };
   const hubUrl = wrap(() => parseHubUrl(positionals[0] ?? ""));
-  const token = wrap(() => parseJoinToken(tokenText));
+  const token = wrap(() =>
+    resolveJoinCredential(tokenText, {
+      ...(values["ca-hash"] !== undefined ? { caHash: values["ca-hash"] } : {}),
+      trustFirstCA: values["insecure-trust-first-ca"] === true,
+    }),
+  );
   const nodeName = wrap(() => checkNodeName(values["node-name"] ?? nodeNameFromHostname(hostname())));
   const nodeIP =
     values["node-ip"] === undefined ? undefined : wrap(() => checkNodeIP(values["node-ip"] ?? ""));
@@ -217,6 +227,12 @@ async function join(argv: string[]): Promise<number> {
   await joinHub({
     hubUrl,
     token,
+    trustFirstCA: values["insecure-trust-first-ca"] === true,
+    onTrustFirstCA: (hash) =>
+      process.stderr.write(
+        `edge-agent: WARNING: --insecure-trust-first-ca: trusting the CA ${hubUrl.origin} presented, ${hash}, without a pin; ` +
+          `verify it equals the output of "edge-hub token ca-hash" on the hub (if not, run "edge-agent reset --delete-data" and join again with --ca-hash)\n`,
+      ),
     nodeName,
     ...(nodeIP ? { nodeIP } : {}),
     dataDir,

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseAddressPool } from "../hub/controllers/loadbalancer/index.js";
+import { type PresetJoinToken, parsePresetTokenFile } from "../hub/edge/preset-token.js";
 import { Hub } from "../hub/hub.js";
 import type { AddressPool } from "../lb/index.js";
 import { parseFlags, parsePort, UsageError } from "../lib/args.js";
@@ -31,6 +32,10 @@ server flags:
   --lb-pool NAME=RANGE[,RANGE]  LoadBalancer address pool (CIDR or FIRST-LAST; repeatable);
                          without one, LoadBalancer services get the addresses of their nodes
   --compaction-interval S  seconds between store compactions/checkpoints (default 30)
+  --join-token-file FILE a preset join token "<id>.<secret>" (optional line "expiration: <RFC3339>")
+                         made valid at every start; agents join with it plus --ca-hash (or
+                         --insecure-trust-first-ca). Changing FILE replaces the token, emptying
+                         it revokes it
   --log-level LEVEL      trace|debug|info|warn|error (default info)
 `;
 
@@ -83,6 +88,7 @@ async function server(argv: string[]): Promise<number> {
       "lb-pool": { type: "string", multiple: true },
       "log-level": { type: "string" },
       "compaction-interval": { type: "string" },
+      "join-token-file": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     "edge-hub server",
@@ -97,6 +103,8 @@ async function server(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`edge-hub server: --lb-pool: ${(e as Error).message}`);
   }
+  const presetFile = values["join-token-file"];
+  const presetJoinToken = presetFile === undefined ? undefined : readPresetToken(resolve(presetFile));
   const logger = createLogger({ level: values["log-level"] ?? "info" });
   const hub = new Hub({
     dataDir: resolve(values["data-dir"] ?? DEFAULT_DATA_DIR),
@@ -110,6 +118,7 @@ async function server(argv: string[]): Promise<number> {
     clusterCIDR: values["cluster-cidr"] ?? "10.42.0.0/16",
     nodePortRange: [30000, 32767],
     ...(loadBalancerPools.length > 0 ? { loadBalancerPools } : {}),
+    ...(presetJoinToken !== undefined ? { presetJoinToken } : {}),
     compactionIntervalMs: seconds(values["compaction-interval"], "--compaction-interval", 30) * 1000,
     logger,
   });
@@ -121,6 +130,7 @@ async function server(argv: string[]): Promise<number> {
     throw e;
   }
   process.stdout.write(`edge-hub: ready at ${hub.url}; kubeconfig: ${hub.kubeconfigPath}\n`);
+  process.stdout.write(`edge-hub: CA ${hub.caHash} (agents with a short token: --ca-hash ${hub.caHash})\n`);
   await new Promise<void>((done) => {
     const stop = (sig: string) => {
       logger.info({ signal: sig }, "stopping");
@@ -130,6 +140,19 @@ async function server(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
   return 0;
+}
+
+/** Reads and checks --join-token-file before anything starts, so a bad file stops the hub. */
+function readPresetToken(file: string): PresetJoinToken | null {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new Error(
+      `--join-token-file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): create it with one token "<id>.<secret>", or drop the flag`,
+    );
+  }
+  return parsePresetTokenFile(text, file);
 }
 
 function seconds(v: string | undefined, flag: string, dflt: number): number {

@@ -15,11 +15,13 @@ import { parseFlags, UsageError } from "../lib/args.js";
 import { formatJoinToken, generateTokenParts, TOKEN_ID_RE } from "../lib/join-token.js";
 import { caHash } from "../lib/pki.js";
 
-export const TOKEN_HELP = `Usage: edge-hub token <create|list|delete> [flags]
+export const TOKEN_HELP = `Usage: edge-hub token <create|list|delete|ca-hash> [flags]
 
   token create [--ttl 24h] [--description TEXT]   print a new join token (--ttl 0 = never expires)
   token list                                      list join tokens (ids, expiry, description)
   token delete ID                                 revoke a join token
+  token ca-hash                                   print the hub's CA hash (sha256:<hex>) for
+                                                  "edge-agent join --token <id>.<secret> --ca-hash"
 
 flags:
   --data-dir DIR     the hub's data dir (its admin.kubeconfig is used) (default /var/lib/edgekube/hub)
@@ -76,6 +78,10 @@ export async function tokenMain(
         }),
       );
       out(`${formatJoinToken(caHash(http.config.caPem), id, secret)}\n`);
+      return 0;
+    }
+    case "ca-hash": {
+      out(`${caHash(client().config.caPem)}\n`);
       return 0;
     }
     case "list": {

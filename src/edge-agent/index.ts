@@ -21,8 +21,10 @@ export {
   saveAgentState,
 } from "./config.js";
 export { NodeHeartbeat } from "./heartbeat.js";
+export { type JoinCredential, NO_CA_PIN_HELP, resolveJoinCredential } from "./join/credential.js";
 export {
   CAMismatchError,
+  fetchCA,
   fetchPinnedCA,
   JoinError,
   type JoinRequest,

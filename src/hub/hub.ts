@@ -4,6 +4,7 @@
  * server, bootstrap objects, controllers — and the reverse on stop. Owns the AbortController and readiness.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { createHash, X509Certificate } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { KubeObject } from "../api/object.js";
@@ -40,6 +41,7 @@ import { type Controller, createControllers, EventRecorder, SharedInformers } fr
 import { NamespaceController } from "./controllers/namespace/namespace-controller.js";
 import { applyDefaultStorageClass, protectionAdmit } from "./controllers/volume/index.js";
 import { EdgeService } from "./edge/index.js";
+import { ensurePresetToken, type PresetJoinToken } from "./edge/preset-token.js";
 import { TokenIssuer } from "./edge/token-issuer.js";
 import { kubeconfigYaml, loadOrCreateCredentials } from "./hub-pki.js";
 import { LocalClient } from "./local-client.js";
@@ -87,6 +89,11 @@ export interface HubConfig {
    * absent or empty, LoadBalancer services get the addresses of the nodes serving them (klipper)
    */
   loadBalancerPools?: AddressPool[];
+  /**
+   * `--join-token-file`: the bootstrap token it names is made valid at every start (null = the
+   * file holds none: earlier preset tokens are deleted); absent = preset tokens are left alone
+   */
+  presetJoinToken?: PresetJoinToken | null;
 }
 
 export interface ApiExtensions {
@@ -128,6 +135,8 @@ export class Hub {
   registry: ResourceRegistry | undefined;
   kubeconfigPath = "";
   adminToken = "";
+  /** "sha256:<hex>" of the cluster CA: what agents pin (`--ca-hash`, the K10 token prefix) */
+  caHash = "";
 
   constructor(private readonly cfg: HubConfig) {}
 
@@ -160,6 +169,8 @@ export class Hub {
     mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
     const creds = await loadOrCreateCredentials(cfg.dataDir, cfg.tlsSans, "10.43.0.1");
     this.adminToken = creds.adminToken;
+    // node:crypto, not lib/pki: @peculiar/x509 loads only on the first join
+    this.caHash = `sha256:${createHash("sha256").update(new X509Certificate(creds.ca.certPem).raw).digest("hex")}`;
 
     this.backend = new SqliteBackend({
       path: join(cfg.dataDir, "state.db"),
@@ -321,6 +332,8 @@ export class Hub {
       logger: log.child({ component: "apiserver" }),
     });
     await this.bootstrap(store, registry);
+    // before the server listens: a replaced preset secret is never accepted, not even briefly
+    if (cfg.presetJoinToken !== undefined) await ensurePresetToken(client, cfg.presetJoinToken, log);
     await ensureBootstrapPolicy(client);
     await rbac.start(this.abort.signal);
     // synced before the desired index builds, so its first build reuses these objects

@@ -65,3 +65,14 @@ export function parseBearerToken(value: string): { id: string; secret: string } 
   const m = /^([a-z0-9]{6})\.([a-z0-9]{16})$/.exec(value.trim());
   return m ? { id: m[1]!, secret: m[2]! } : undefined;
 }
+
+/** `sha256:<64 hex>` (as `edge-hub token ca-hash` prints it) → lower-case hex. */
+export function parseCaHash(text: string): string {
+  const m = /^sha256:([0-9a-fA-F]{64})$/.exec(text.trim());
+  if (!m) {
+    throw new JoinTokenError(
+      `--ca-hash "${text}" is not "sha256:<64 hex digits>": copy it from "edge-hub token ca-hash" on the hub`,
+    );
+  }
+  return m[1]!.toLowerCase();
+}

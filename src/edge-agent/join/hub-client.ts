@@ -6,6 +6,8 @@
  * Design notes
  * - Trust on first use, but pinned: the CA text from /cacerts is trusted only after its sha256
  *   matches the token, so skipping verification on the first call gives an attacker nothing.
+ *   Unpinned trust (`--insecure-trust-first-ca`, for a short preset token) is the caller's
+ *   explicit choice: fetchCA returns the hash for it to show.
  * - The local address of the /cacerts connection is the address this device uses to reach the
  *   hub: the natural default for the node's InternalIP (k3s picks the default-route interface).
  * - Every failure names the hub URL and says what to do; bodies and tokens are never logged.
@@ -95,12 +97,14 @@ function unreachable(hub: string, err: unknown): JoinError {
   );
 }
 
-/** Fetches the hub's CA without verifying TLS and checks it against the token's pin. */
-export async function fetchPinnedCA(
+/**
+ * Fetches the hub's CA without verifying TLS. The caller must check `hash` against a pin, or
+ * (trust on first use, only on the operator's explicit request) show it to the operator.
+ */
+export async function fetchCA(
   hub: URL,
-  wantHash: string,
   timeoutMs = 15_000,
-): Promise<{ caPem: string; localAddress: string }> {
+): Promise<{ caPem: string; hash: string; localAddress: string }> {
   let reply: Reply;
   try {
     reply = await call(new URL(CACERTS_PATH, hub), { method: "GET", timeoutMs });
@@ -113,16 +117,26 @@ export async function fetchPinnedCA(
       reply.status,
     );
   }
-  let got: string;
+  let hash: string;
   try {
-    got = caHash(reply.body);
+    hash = caHash(reply.body);
   } catch (err) {
     throw new JoinError(`the CA from ${hub.origin}/cacerts cannot be parsed: is this an edgekube hub?`, 200, {
       cause: err,
     });
   }
-  if (got !== wantHash) throw new CAMismatchError(hub.origin, got, wantHash);
-  return { caPem: reply.body, localAddress: reply.localAddress };
+  return { caPem: reply.body, hash, localAddress: reply.localAddress };
+}
+
+/** Fetches the hub's CA without verifying TLS and checks it against the token's pin. */
+export async function fetchPinnedCA(
+  hub: URL,
+  wantHash: string,
+  timeoutMs = 15_000,
+): Promise<{ caPem: string; localAddress: string }> {
+  const { caPem, hash, localAddress } = await fetchCA(hub, timeoutMs);
+  if (hash !== wantHash) throw new CAMismatchError(hub.origin, hash, wantHash);
+  return { caPem, localAddress };
 }
 
 /** POSTs the join request over TLS verified against `caPem`. */

@@ -2,7 +2,7 @@
  * `edge-agent join`: from a URL and a token to a data dir the agent can run from forever.
  *
  *   token ──► GET /cacerts (unverified) ──► sha256 == token pin? ──no──► CAMismatchError
- *                                                  │yes
+ *             (no pin + trustFirstCA: the hash is reported via onTrustFirstCA)  │yes
  *   key + CSR (CN system:node:<name>, O system:nodes) generated here; the key never leaves
  *                                                  ▼
  *   POST /edgekube/v1/join (TLS pinned to that CA, Bearer id.secret) ──► signed cert, MQTT URLs,
@@ -12,25 +12,34 @@
  * - The answer is checked before anything is stored: the certificate must chain to the pinned CA
  *   and name this node, so a confused hub cannot leave a device with credentials that will never
  *   authenticate.
+ * - Without a pin (a short preset token) the join runs only when the caller opted into trust on
+ *   first use; the hash it trusted is handed back so the operator can compare it with the hub's
+ *   (`edge-hub token ca-hash`). From then on the stored CA is pinned like any other.
  * - Re-joining the same hub keeps the cache and outbox (the node resumes from its watermark);
  *   joining a different hub (another CA) wipes them, since revisions of one hub mean nothing to
  *   another.
  */
 import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import type { JoinToken } from "../../lib/join-token.js";
 import { type Logger, silentLogger } from "../../lib/logger.js";
 import { caHash, certIdentity, createCSR } from "../../lib/pki.js";
 import { NODE_CN_PREFIX, NODES_GROUP } from "../../transport/broker-auth.js";
 import { type AgentConfig, type AgentPaths, agentPaths, saveAgentState } from "../config.js";
 import type { NodeFacts } from "../node-facts.js";
 import { wellKnownLabels } from "../node-status.js";
-import { fetchPinnedCA, JoinError, requestJoin } from "./hub-client.js";
+import type { JoinCredential } from "./credential.js";
+import { NO_CA_PIN_HELP } from "./credential.js";
+import { fetchCA, fetchPinnedCA, JoinError, requestJoin } from "./hub-client.js";
 import type { Taint } from "./options.js";
 
 export interface JoinOptions {
   hubUrl: URL;
-  token: JoinToken;
+  /** caHash (hex) pins the hub's CA; without it trustFirstCA must be true */
+  token: JoinCredential;
+  /** accept the CA the hub presents when the token has no pin (`--insecure-trust-first-ca`) */
+  trustFirstCA?: boolean;
+  /** told which CA ("sha256:<hex>") was trusted on first use, for the operator to verify */
+  onTrustFirstCA?: (caHash: string) => void;
   nodeName: string;
   /** default: the local address of the connection to the hub */
   nodeIP?: string;
@@ -46,9 +55,7 @@ export interface JoinOptions {
 export async function joinHub(o: JoinOptions): Promise<AgentConfig> {
   const log = (o.logger ?? silentLogger()).child({ component: "join", node: o.nodeName });
   const hub = o.hubUrl.origin;
-  const pin = `sha256:${o.token.caHash}`;
-  const { caPem, localAddress } = await fetchPinnedCA(o.hubUrl, pin);
-  log.info({ hub, ca: pin }, "hub CA matches the join token");
+  const { caPem, localAddress, pin } = await trustedCA(o, log);
   const nodeIP = o.nodeIP ?? localAddress;
   if (!nodeIP) throw new JoinError(`cannot tell this device's address towards ${hub}: pass --node-ip`);
   const cn = `${NODE_CN_PREFIX}${o.nodeName}`;
@@ -61,7 +68,7 @@ export async function joinHub(o: JoinOptions): Promise<AgentConfig> {
     csr: csrPem,
     facts: o.facts,
   });
-  checkAnswer(hub, o, caPem, cn, answer.ca, answer.clientCert, answer.nodeName);
+  checkAnswer(hub, o, pin, caPem, cn, answer.ca, answer.clientCert, answer.nodeName);
   const paths = agentPaths(o.dataDir);
   forgetOtherHub(paths, pin, log);
   const config: AgentConfig = {
@@ -86,9 +93,29 @@ export async function joinHub(o: JoinOptions): Promise<AgentConfig> {
   return config;
 }
 
+/** The hub's CA, pinned by the token or (explicitly) trusted on first use. */
+async function trustedCA(
+  o: JoinOptions,
+  log: Logger,
+): Promise<{ caPem: string; localAddress: string; pin: string }> {
+  const hub = o.hubUrl.origin;
+  if (o.token.caHash) {
+    const pin = `sha256:${o.token.caHash}`;
+    const got = await fetchPinnedCA(o.hubUrl, pin);
+    log.info({ hub, ca: pin }, "hub CA matches the join token");
+    return { ...got, pin };
+  }
+  if (!o.trustFirstCA) throw new JoinError(NO_CA_PIN_HELP);
+  const { caPem, hash, localAddress } = await fetchCA(o.hubUrl);
+  log.warn({ hub, ca: hash }, "trusting the hub CA on first use (no pin)");
+  o.onTrustFirstCA?.(hash);
+  return { caPem, localAddress, pin: hash };
+}
+
 function checkAnswer(
   hub: string,
   o: JoinOptions,
+  pin: string,
   caPem: string,
   cn: string,
   answerCa: string,
@@ -100,7 +127,9 @@ function checkAnswer(
       `the hub at ${hub} answered the join with ${what}: nothing was stored; report this to the hub's operator`,
     );
   if (nodeName !== o.nodeName) throw wrong(`node name "${nodeName}" instead of "${o.nodeName}"`);
-  if (caHash(answerCa) !== `sha256:${o.token.caHash}`) throw wrong("a CA other than the one the token pins");
+  if (caHash(answerCa) !== pin) {
+    throw wrong(`a CA other than the one ${o.token.caHash ? "the token pins" : "it presented on /cacerts"}`);
+  }
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
