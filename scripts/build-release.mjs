@@ -13,7 +13,8 @@
 // - Bundle: esbuild, CommonJS (a SEA main script is CommonJS and its require() resolves
 //   built-ins only, so every npm package is bundled). Optional native modules pulled in by
 //   dockerode/ssh2/ws/debug are replaced by modules that throw: their callers already fall
-//   back to pure JS when the require fails. import.meta.url, meaningless in CommonJS, is
+//   back to pure JS when the require fails. The SSH and BuildKit transports dockerode requires
+//   eagerly are stubbed (scripts/lib/bundle-stubs.mjs). import.meta.url, meaningless in CommonJS, is
 //   defined as the executable's file URL.
 // - Cache (dist/cache, or --cache-dir / EDGEKUBE_RELEASE_CACHE): Node packages, stripped
 //   runtimes and addons are keyed by version, so a warm rebuild only re-bundles; an executable
@@ -39,6 +40,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
+import { unsupportedTransportStubs } from "./lib/bundle-stubs.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "dist/release");
@@ -210,7 +212,7 @@ async function bundle(commit) {
     keepNames: true,
     legalComments: "none",
     logLevel: "error",
-    plugins: [optionalNativeStubs],
+    plugins: [unsupportedTransportStubs, optionalNativeStubs],
     define: {
       "process.env.EDGEKUBE_BUILD_COMMIT": JSON.stringify(commit),
       "import.meta.url": "__edgekube_import_meta_url",

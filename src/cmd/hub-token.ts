@@ -12,8 +12,8 @@ import {
   rfc3339,
 } from "../hub/edge/bootstrap-token.js";
 import { parseFlags, UsageError } from "../lib/args.js";
+import { caHash } from "../lib/ca-hash.js";
 import { formatJoinToken, generateTokenParts, TOKEN_ID_RE } from "../lib/join-token.js";
-import { caHash } from "../lib/pki.js";
 
 export const TOKEN_HELP = `Usage: edge-hub token <create|list|delete|ca-hash> [flags]
 

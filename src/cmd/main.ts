@@ -13,6 +13,8 @@
 import { basename } from "node:path";
 import { buildCommit, EDGEKUBE_VERSION } from "../lib/version.js";
 
+export { tuneHeap } from "../lib/heap-tuning.js";
+
 async function hubMain(argv: string[]): Promise<number> {
   return (await import("./edge-hub.js")).hubMain(argv);
 }

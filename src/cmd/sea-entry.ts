@@ -8,7 +8,10 @@
  * `edgekube` binary dispatch on it. Under qemu-user (binfmt_misc without the P flag) argv0 is
  * the path of the file that was run, which still names the symlink.
  */
-import { main } from "./main.js";
+import { main, tuneHeap } from "./main.js";
+
+// Before the role's code loads (src/lib/heap-tuning.ts says why).
+tuneHeap(process.argv0, process.argv.slice(2), process.env);
 
 main(process.argv.slice(2), process.argv0).then(
   (code) => {

@@ -31,7 +31,9 @@ export {
   type JoinResponse,
   requestJoin,
 } from "./join/hub-client.js";
-export { type JoinOptions, joinHub } from "./join/join.js";
+// joinHub is imported from ./join/join.js where needed: re-exporting it here would load
+// @peculiar/x509 (via src/lib/pki.ts) in every agent, not only in one that joins.
+export type { JoinOptions } from "./join/join.js";
 export {
   checkNodeIP,
   checkNodeName,

@@ -10,8 +10,10 @@
  *   DER bytes, so an agent can verify the CA it downloads before trusting anything else.
  */
 import "reflect-metadata";
-import { createHash, randomBytes, webcrypto } from "node:crypto";
+import { randomBytes, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
+
+export { caHash } from "./ca-hash.js";
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -203,13 +205,6 @@ export async function signCSR(
     ...(opts.days !== undefined ? { days: opts.days } : {}),
     ...(opts.now ? { now: opts.now } : {}),
   });
-}
-
-/** "sha256:<hex>" over the CA certificate's DER bytes: the pin a join token carries. */
-export function caHash(caCertPem: string): string {
-  const der = x509.PemConverter.decode(caCertPem)[0];
-  if (!der) throw new Error("no PEM certificate found");
-  return `sha256:${createHash("sha256").update(Buffer.from(der)).digest("hex")}`;
 }
 
 /** Subject facts of a PEM certificate (CN and O values), for authenticating client certs. */

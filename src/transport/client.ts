@@ -204,6 +204,10 @@ export class EdgeLink {
       clean: true,
       reconnectPeriod: 0,
       resubscribe: false,
+      // mqtt-packet otherwise pre-builds a 65,536-entry number→Buffer cache on the first write:
+      // ≈11 MiB of RSS for a few nanoseconds per packet (issue 5, agent idle RSS < 60 MB).
+      // The switch is process-wide (mqtt-packet module state), which is what we want.
+      writeCache: false,
       keepalive: this.opts.keepaliveSeconds ?? 30,
       connectTimeout: this.opts.connectTimeoutMs ?? 30_000,
       ca: this.opts.ca,

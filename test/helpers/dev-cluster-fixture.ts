@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { devBundleOptions, latin1 } from "../../scripts/lib/dev-bundle.mjs";
 import { DevCluster } from "../../scripts/lib/dev-cluster/cluster.js";
 import { ensureBusyboxImage } from "./images.js";
 import { reserveUnderlaySlice, type UnderlaySlice } from "./underlay-slice.js";
@@ -76,22 +77,19 @@ export class DevClusterFixture {
 
   async up(agents: number): Promise<void> {
     mkdirSync(this.buildDir, { recursive: true });
-    // split like scripts/build-dev.mjs: an agent loads only the agent's code and packages
-    await build({
-      entryPoints: { edgekube: join(repo, "src/cmd/main.ts") },
-      outdir: this.buildDir,
-      outExtension: { ".js": ".mjs" },
-      splitting: true,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      packages: "external",
-      logLevel: "warning",
+    // exactly what scripts/build-dev.mjs builds (same split, stubs and launcher heap tuning), so
+    // the agents measured by bench/pods are the ones `npm ci` gives
+    const out = await build({
+      ...devBundleOptions({ entry: join(repo, "src/cmd/main.ts"), outdir: this.buildDir }),
+      write: false,
     });
+    for (const f of out.outputFiles) {
+      mkdirSync(dirname(f.path), { recursive: true });
+      writeFileSync(f.path, latin1(f.text));
+    }
     writeFileSync(
       join(this.buildDir, "run.mjs"),
-      'import { main } from "./edgekube.mjs";\nprocess.exitCode = await main(process.argv.slice(2), "edgekube");\n',
+      'import { main, tuneHeap } from "./edgekube.mjs";\ntuneHeap("edgekube", process.argv.slice(2), process.env);\nprocess.exitCode = await main(process.argv.slice(2), "edgekube");\n',
     );
     await this.cluster.up(agents);
   }

@@ -16,7 +16,7 @@ import type { IncomingMessage } from "node:http";
 import { request } from "node:https";
 import { CACERTS_PATH, JOIN_PATH, type JoinRequest, type JoinResponse } from "../../api/join.js";
 import { isObject } from "../../api/object.js";
-import { caHash } from "../../lib/pki.js";
+import { caHash } from "../../lib/ca-hash.js";
 
 export type { JoinRequest, JoinResponse };
 

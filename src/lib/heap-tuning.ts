@@ -1,0 +1,59 @@
+/**
+ * V8 heap tuning for the two long-running processes, applied by the process entry points
+ * (bin/*.mjs, src/cmd/sea-entry.ts) before the role's code is loaded.
+ *
+ * Design notes
+ * - An idle agent or hub keeps little young-generation data, but V8 grows the new space
+ *   (two semi-spaces) from 1 MiB up to 16 MiB each as start-up allocates, and keeps it: on
+ *   node 20 that is ≈8–10 MiB of RSS nobody uses while idle (issues 2 and 5). The SEA cannot
+ *   take command-line V8 flags and re-executing costs a second start, so the flag is set at run
+ *   time with v8.setFlagsFromString. `--max-semi-space-size` is read only when the heap is
+ *   created and has no effect then; `--semi-space-growth-factor=1` is read at each resize and
+ *   does, keeping the semi-spaces at their initial size.
+ * - V8's optimizing compiler (TurboFan) optimizes much of the start-up code on the way up, and
+ *   the compiled code and the compiler's retained memory stay: measured on the hub (restart on an
+ *   existing data dir, load ≈10) 86 → 67 MiB with a 10× interrupt budget, so that only code
+ *   that stays hot under load (request handling, codecs) is optimized. The API bench's
+ *   creates/echo ratio was not lower with it (0.72 vs 0.37–0.42 in short, noisy runs).
+ * - The agent did not gain from the budget (76 → 78 MiB, noise) but did from `--no-opt`
+ *   (76 → 67.5 MiB idle in bench/pods --idle-only): its work is I/O (Docker, MQTT, SQLite,
+ *   streams in native code), and a pure-JS codec loop (envelope + mqtt-packet) ran 1.3–2× slower
+ *   without TurboFan. Edge devices are memory-bound first, so the agent runs without it.
+ * - `--max-old-space-size` does not lower idle RSS (old space is committed as it is used), so
+ *   it is not set here.
+ * - The cost is more frequent scavenges; each one is short because little survives them.
+ *   EDGEKUBE_V8_FLAGS replaces the defaults ("" turns tuning off) for measurements.
+ */
+import { setFlagsFromString } from "node:v8";
+
+export type Role = "hub" | "agent" | "other";
+
+/** The flags a role runs with unless EDGEKUBE_V8_FLAGS says otherwise. */
+export const DEFAULT_V8_FLAGS: Record<Role, string> = {
+  hub: "--semi-space-growth-factor=1 --interrupt-budget=1320000",
+  agent: "--semi-space-growth-factor=1 --no-opt",
+  other: "",
+};
+
+/** Which role a process runs, from the launcher name and its arguments (as main() dispatches). */
+export function roleOf(invokedAs: string, argv: readonly string[]): Role {
+  const name = invokedAs.split("/").pop() ?? "";
+  if (name.startsWith("edge-hub")) return "hub";
+  if (name.startsWith("edge-agent")) return "agent";
+  if (argv[0] === "hub") return "hub";
+  if (argv[0] === "agent") return "agent";
+  return "other";
+}
+
+/** The V8 flags to apply: EDGEKUBE_V8_FLAGS when set (even empty), else the role's defaults. */
+export function v8FlagsFor(role: Role, env: NodeJS.ProcessEnv): string[] {
+  const raw = env.EDGEKUBE_V8_FLAGS ?? DEFAULT_V8_FLAGS[role];
+  return raw.split(/\s+/).filter((f) => f.startsWith("--"));
+}
+
+/** Applies the role's V8 flags to this process; returns what was applied. */
+export function tuneHeap(invokedAs: string, argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const flags = v8FlagsFor(roleOf(invokedAs, argv), env);
+  for (const f of flags) setFlagsFromString(f);
+  return flags;
+}

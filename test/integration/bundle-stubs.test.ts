@@ -1,0 +1,85 @@
+/**
+ * scripts/lib/bundle-stubs.mjs through real esbuild and the real dockerode: dockerode bundled the
+ * dev bundle's way still loads and works over a unix socket, leaves ssh2 and the gRPC stack out,
+ * and reports an SSH DOCKER_HOST with the stub's message.
+ */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devBundleOptions } from "../../scripts/lib/dev-bundle.mjs";
+
+const repo = join(import.meta.dirname, "../..");
+// inside the checkout, so the bundle's external packages resolve from node_modules
+const dir = join(repo, ".vitest-tmp", `bundle-stubs-${process.pid}-${Date.now()}`);
+
+interface DockerLike {
+  ping(): Promise<unknown>;
+}
+interface Entry {
+  docker(opts: Record<string, unknown>): DockerLike;
+  requireStub(id: string): Record<string, unknown>;
+}
+
+let entry: Entry;
+let text = "";
+let server: Server;
+const socketPath = join(dir, "docker.sock");
+
+beforeAll(async () => {
+  mkdirSync(dir, { recursive: true });
+  const src = join(dir, "entry.ts");
+  writeFileSync(
+    src,
+    [
+      'import Docker from "dockerode";',
+      "export const docker = (o: Record<string, unknown>) => new Docker(o);",
+      // a literal require per id, as docker-modem and dockerode do, so esbuild resolves it
+      "export const requireStub = (id: string) =>",
+      '  id === "ssh2" ? require("ssh2") : id === "@grpc/grpc-js" ? require("@grpc/grpc-js") : undefined;',
+    ].join("\n"),
+  );
+  const out = await build({ ...devBundleOptions({ entry: src, outdir: join(dir, "out") }), write: false });
+  for (const f of out.outputFiles) {
+    mkdirSync(join(f.path, ".."), { recursive: true });
+    writeFileSync(f.path, f.text);
+    if (f.path.endsWith("edgekube.mjs")) text = f.text;
+  }
+  entry = (await import(join(dir, "out", "edgekube.mjs"))) as Entry;
+  server = createServer((req, res) => {
+    res.writeHead(req.url?.endsWith("/_ping") ? 200 : 404, { "content-type": "text/plain" });
+    res.end("OK");
+  });
+  await new Promise<void>((done) => server.listen(socketPath, done));
+});
+
+afterAll(async () => {
+  await new Promise((done) => server?.close(done));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("dev bundle stubs", () => {
+  it("compiles dockerode and docker-modem in, without ssh2 or the gRPC stack", () => {
+    expect(text).toContain("docker-modem");
+    expect(text).not.toMatch(/node_modules\/ssh2\//);
+    expect(text).not.toMatch(/node_modules\/@grpc\//);
+  });
+
+  it("still talks to dockerd over a unix socket", async () => {
+    await expect(entry.docker({ socketPath }).ping()).resolves.toBeDefined();
+  });
+
+  it("fails an SSH DOCKER_HOST with a message that says what to use instead", async () => {
+    const ssh = entry.docker({ protocol: "ssh", host: "127.0.0.1", port: 1 });
+    await expect(ssh.ping()).rejects.toThrow(
+      /SSH transport to Docker .* not supported by edgekube.*unix socket/,
+    );
+  });
+
+  it("stubs export functions that throw when used, so requiring them succeeds", () => {
+    const grpc = entry.requireStub("@grpc/grpc-js");
+    expect(typeof grpc.Server).toBe("function");
+    expect(() => (grpc.Server as () => unknown)()).toThrow(/BuildKit sessions .* not supported by edgekube/);
+  });
+});
