@@ -11,6 +11,10 @@
  *   gone (a killed test worker) is stale and taken over. A slice that already carries an address
  *   on some host link (a cluster left behind by a crashed run) is skipped as well.
  * - The developer's own `scripts/dev-cluster` uses .0/27, which is never handed out here.
+ * - Any test that puts a 198.51.100.x address on a *host* link must take it from a reserved
+ *   slice: a host route more specific than a dev cluster's /27 (say a /28 inside it) steals that
+ *   cluster's replies, and its agents time out joining (seen in CI with the black-hole test).
+ *   Addresses inside namespaces a test made (NetnsLab) do not touch host routing.
  */
 import { execFileSync } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
@@ -67,6 +71,8 @@ function tryLock(path: string): boolean {
 
 export interface UnderlaySlice {
   cidr: string;
+  /** address `n` (1–30) of the slice */
+  ip(n: number): string;
   release(): void;
 }
 
@@ -82,6 +88,10 @@ export function reserveUnderlaySlice(): UnderlaySlice {
     let released = false;
     return {
       cidr: `198.51.100.${s}/27`,
+      ip: (n) => {
+        if (n < 1 || n > 30) throw new Error(`address ${n} is outside the slice (1–30)`);
+        return `198.51.100.${s + n}`;
+      },
       release: () => {
         if (released) return;
         released = true;

@@ -21,6 +21,7 @@ import { expectConverged } from "../../helpers/fault-check.js";
 import { churningAgent, FaultRig } from "../../helpers/fault-rig.js";
 import { NetnsLab } from "../../helpers/netns-lab.js";
 import { hasKubectl, hasRoot, need } from "../../helpers/prereq.js";
+import { reserveUnderlaySlice } from "../../helpers/underlay-slice.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 beforeAll(() => {
@@ -75,17 +76,20 @@ describe.concurrent("edge fault: black-holed link", () => {
       const lab = new NetnsLab();
       const host = hostExec();
       const veth = `ekf${lab.tag}`;
-      const hubIp = lab.underlayIp(1);
-      const agentIp = lab.underlayIp(2);
+      // the hub's end is a host address: from a reserved slice, never one a dev cluster uses
+      const slice = reserveUnderlaySlice();
+      const hubIp = slice.ip(1);
+      const agentIp = slice.ip(2);
       const rig = newRig({ mqttBindAddress: hubIp, tlsSans: [hubIp] });
+      rig.defer(() => slice.release());
       rig.defer(() => lab.cleanup());
       const ns = await lab.addNamespace("agent");
       rig.defer(() => host("ip", ["link", "del", veth]).catch(() => undefined));
       await host("ip", ["link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns]);
-      await host("ip", ["addr", "add", `${hubIp}/28`, "dev", veth]);
+      await host("ip", ["addr", "add", `${hubIp}/27`, "dev", veth]);
       await host("ip", ["link", "set", veth, "up"]);
       const inNs = netnsExec(lab.path(ns));
-      await inNs("ip", ["addr", "add", `${agentIp}/28`, "dev", "eth0"]);
+      await inNs("ip", ["addr", "add", `${agentIp}/27`, "dev", "eth0"]);
       await inNs("ip", ["link", "set", "eth0", "up"]);
 
       await rig.startHub();
