@@ -6,7 +6,7 @@
  * of 10,000 (JSON and Table, first byte and total), 100 watchers receiving every event while
  * creates run, idle RSS, and the database size under a churn of updates.
  *
- *   npm run bench -- api [--creates 10000] [--watchers 100] [--churn 30000] [--compaction-interval 5]
+ *   npm run bench -- api [--creates 10000] [--watchers 100] [--churn 120000] [--compaction-interval 5]
  *                        [--rounds 5]
  *
  * The echo baseline and the hub's creates run alternately in `--rounds` slices of the
@@ -36,7 +36,7 @@ const arg = (name: string, d: number) => {
 };
 const CREATES = arg("creates", 10_000);
 const WATCHERS = arg("watchers", 100);
-const CHURN = arg("churn", 30_000);
+const CHURN = arg("churn", 120_000);
 const COMPACT_S = arg("compaction-interval", 5);
 const ROUNDS = Math.max(1, arg("rounds", 5));
 const CONC = 32;
