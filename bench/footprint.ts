@@ -17,7 +17,6 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { get } from "node:https";
 import os, { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -31,6 +30,7 @@ import {
   startExeAgent,
   startExeHub,
 } from "../test/helpers/release-exe.js";
+import { readyz } from "./lib/hub-probe.js";
 
 const { values } = parseArgs({
   options: {
@@ -59,21 +59,6 @@ function xzSize(file: string): Promise<number> {
     });
     p.once("error", fail);
     p.once("exit", (code) => (code === 0 ? done(n) : fail(new Error(`xz exited ${code}`))));
-  });
-}
-
-/** One GET of /readyz on loopback; the hub's self-signed certificate is not checked here. */
-function readyz(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const req = get(
-      { host: "127.0.0.1", port, path: "/readyz", rejectUnauthorized: false, agent: false },
-      (res) => {
-        res.resume();
-        done(res.statusCode === 200);
-      },
-    );
-    req.once("error", () => done(false));
-    req.setTimeout(2000, () => req.destroy());
   });
 }
 

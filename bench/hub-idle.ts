@@ -8,11 +8,11 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { get } from "node:https";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { readyz } from "./lib/hub-probe.js";
 
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "3" }, "idle-ms": { type: "string", default: "5000" } },
@@ -29,20 +29,6 @@ function freePort(): Promise<number> {
       const a = s.address();
       s.close(() => done(typeof a === "object" && a ? a.port : 0));
     });
-  });
-}
-
-function readyz(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const req = get(
-      { host: "127.0.0.1", port, path: "/readyz", rejectUnauthorized: false, agent: false },
-      (res) => {
-        res.resume();
-        done(res.statusCode === 200);
-      },
-    );
-    req.once("error", () => done(false));
-    req.setTimeout(2000, () => req.destroy());
   });
 }
 
