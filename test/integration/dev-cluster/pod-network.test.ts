@@ -4,7 +4,7 @@
  * the hub's API, traffic between real containers over the VXLAN overlay.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { isOurs } from "../../../scripts/lib/dev-cluster/procs.js";
@@ -24,6 +24,15 @@ const serve = (port: number, text: string) => `while true; do echo ${text} | nc 
 const countBytes = (port: number) =>
   `mkfifo /tmp/f; while true; do nc -l -p ${port} <>/tmp/f | wc -c > /tmp/got.tmp && mv /tmp/got.tmp /tmp/got; done`;
 const poll = { timeout: 60_000, interval: 300 };
+/** a process's start time (field 22 of /proc/PID/stat), or undefined once it is gone */
+function startTime(pid: string): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
 
 describe.skipIf(!need(hasRoot(), hasDocker()))("pod network on a dev cluster", () => {
   const f = new DevClusterFixture();
@@ -99,8 +108,34 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("pod network on a dev cluster", (
         expect(o.routes).toContain(n3.spec.podCIDR);
         expect(o.neighs).toContain(`${n3.spec.podCIDR.replace(/\/24$/, "")} ${vtep}`);
         expect(o.fdb).toContain(`${vtep} ${ip3}`);
+        // one route, one ARP and one FDB entry per peer, nothing else
+        expect(o.routes).toHaveLength(2);
+        expect(o.neighs).toHaveLength(2);
+        expect(o.fdb).toHaveLength(2);
       }, poll);
     }
+    // and the new node programs every existing peer
+    const want = await Promise.all(
+      ["node1", "node2"].map(async (name) => {
+        const n = await f.cluster
+          .client()
+          .get<{ spec: { podCIDR: string }; metadata: { annotations: Record<string, string> } }>(
+            `/api/v1/nodes/${name}`,
+          );
+        const mac = (
+          JSON.parse(n.metadata.annotations["flannel.alpha.coreos.com/backend-data"] ?? "{}") as {
+            VtepMAC: string;
+          }
+        ).VtepMAC;
+        return { cidr: n.spec.podCIDR, mac, ip: f.cluster.node(name).ip };
+      }),
+    );
+    await vi.waitFor(() => {
+      const o = f.overlay("node3");
+      expect([...o.routes].sort()).toEqual(want.map((w) => w.cidr).sort());
+      expect([...o.neighs].sort()).toEqual(want.map((w) => `${w.cidr.replace(/\/24$/, "")} ${w.mac}`).sort());
+      expect([...o.fdb].sort()).toEqual(want.map((w) => `${w.mac} ${w.ip}`).sort());
+    }, poll);
     await f.createPod("a3", "node3", serve(9000, "from-a3"));
     const a3 = await running("a3");
     expect(fetchText(a1, a3, 9000)).toBe("from-a3");
@@ -119,14 +154,21 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("pod network on a dev cluster", (
   }, 180_000);
 
   it("keeps pods connected across an agent restart and a hub outage", async () => {
+    const node1 = f.cluster.node("node1");
+    const before = f.overlay("node1");
+    expect(before.routes).toHaveLength(1);
     await f.cluster.stopAgent("node1");
     expect(fetchText(a2, a1, 9000)).toBe("from-a1");
     await f.cluster.stopHub();
+    // Lose the kernel state too (as after a reboot): flannel.1 and with it every peer route,
+    // ARP and FDB entry. The restarted agent can only rebuild them from its own cache.
+    execFileSync("ip", ["-n", node1.netns, "link", "del", "flannel.1"]);
+    expect(linkExists("flannel.1", node1.netns)).toBe(false);
     // offline restart: the agent rebuilds from its cache without the hub
     await f.cluster.startAgent("node1");
+    await vi.waitFor(() => expect(f.overlay("node1")).toEqual(before), poll);
     expect(fetchText(a2, a1, 9000)).toBe("from-a1");
     expect(fetchText(a1, a2, 9000)).toBe("from-a2");
-    expect(f.overlay("node1").routes).toHaveLength(1);
     await f.cluster.startHub();
     await vi.waitFor(async () => {
       const p = await f.getPod("a1");
@@ -192,15 +234,46 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("pod network on a dev cluster", (
     expect(existsSync(join(n2.dir, "agent"))).toBe(false);
   }, 120_000);
 
-  it("leaves nothing behind on down: namespaces, links, processes, mounts", async () => {
+  it("leaves nothing behind on down: namespaces, links, processes, containers, mounts", async () => {
     const s = f.cluster.state;
     const procs = [s.hub, ...s.nodes.flatMap((n) => [n.agent, n.dockerd])].filter((p) => p !== undefined);
+    // every process living in the cluster's namespaces (dockerd, containerd, shims, pod
+    // processes, agents), identified by pid and start time so a reused pid is not mistaken
+    const namespaces = [s.lanNetns ?? "", ...s.nodes.map((n) => n.netns)];
+    const inNamespaces = namespaces.flatMap((ns) =>
+      execFileSync("ip", ["netns", "pids", ns], { encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean)
+        .map((pid) => ({ pid, start: startTime(pid) })),
+    );
+    const containers = s.nodes.flatMap((n) =>
+      f.cluster.docker(n, ["ps", "-aq", "--no-trunc"]).split("\n").filter(Boolean),
+    );
+    expect(inNamespaces.length).toBeGreaterThan(procs.length);
+    expect(containers.length).toBeGreaterThan(0);
     await f.cluster.down();
     const netns = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
     expect(netns).not.toContain(s.prefix);
     expect(linkExists(s.hostLink ?? "")).toBe(false);
+    expect(execFileSync("ip", ["-br", "link"], { encoding: "utf8" })).not.toContain(s.prefix);
     for (const p of procs) expect(isOurs(p)).toBe(false);
-    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(s.root);
+    for (const p of inNamespaces) expect(startTime(p.pid), `pid ${p.pid}`).not.toBe(p.start);
+    // no process is left in a container's cgroup
+    const cgroups = readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .map((d) => {
+        try {
+          return readFileSync(`/proc/${d}/cgroup`, "utf8");
+        } catch {
+          return "";
+        }
+      })
+      .join("");
+    for (const id of containers) expect(cgroups).not.toContain(id);
+    const mounts = readFileSync("/proc/self/mountinfo", "utf8");
+    expect(mounts).not.toContain(s.root);
+    for (const ns of namespaces) expect(mounts).not.toContain(`/run/netns/${ns}`);
+    for (const id of containers) expect(mounts).not.toContain(id);
     expect(existsSync(s.root)).toBe(false);
   }, 120_000);
 });
