@@ -14,8 +14,17 @@
  * - wirePod is retry-safe: when the veth cannot be created because one is left by an earlier,
  *   interrupted attempt (or the pod is re-wired), it is deleted and creation retried once
  *   (deleting one end of a veth destroys the other, wherever it is); the IPAM lease is reused.
- * - Commands go in three `ip -batch` runs (create + move, pod side, bridge side): process spawns
- *   dominate the time to wire a pod on small CPUs.
+ * - Commands go in two `ip -batch` runs (host side, pod side): process spawns dominate the time
+ *   to wire a pod on small CPUs.
+ * - The pod's interface gets a MAC derived from its address (0a:58:<IPv4>, subnet.ts; what the
+ *   CNI bridge plugin did with SetHWAddrByIP). An address handed out again after its pod was
+ *   deleted is still mapped to the departed pod's MAC in the ARP tables of cni0 and of the
+ *   other pods on the bridge; with a random MAC their traffic to the new pod is dropped until
+ *   those entries expire (tens of seconds). Today's plugin sends a gratuitous ARP instead, but
+ *   that needs a raw socket in the pod's namespace and races the bridge port coming up (the
+ *   kernel's arp_notify announcement is sent before the port forwards). With the MAC following
+ *   the address, every existing entry is already right. Unique cluster-wide like the addresses;
+ *   pods (.2 and up) never share one with cni0 (.1) or flannel.1 (.0).
  *   A failure part way rolls back the veth and, if this call created it, the lease.
  * - unwirePod is idempotent: unknown ids and a second call are fine.
  */
@@ -25,6 +34,7 @@ import { silentLogger } from "../lib/logger.js";
 import { type Exec, netnsExec } from "./exec.js";
 import type { HostLocalIpam } from "./ipam.js";
 import { IpRoute } from "./iproute.js";
+import { macFromIp } from "./subnet.js";
 
 export interface WirePodRequest {
   /** the pod's network namespace file (/proc/PID/ns/net, /run/netns/NAME) */
@@ -97,7 +107,7 @@ export class PodNetwork {
       // The host end joins the bridge before the pod end is configured: nothing flows until
       // the pod's interface is up anyway.
       const host =
-        `link add ${hostVeth} mtu ${mtu} type veth peer name ${tmpPeer} mtu ${mtu}\n` +
+        `link add ${hostVeth} mtu ${mtu} type veth peer name ${tmpPeer} mtu ${mtu} address ${macFromIp(lease.ip)}\n` +
         `link set dev ${tmpPeer} netns ${req.netnsPath}\n` +
         `link set dev ${hostVeth} master ${this.bridge}\n` +
         `link set dev ${hostVeth} type bridge_slave hairpin on\n` +

@@ -14,6 +14,7 @@ import { VxlanOverlay } from "../../src/cni/overlay.js";
 import type { Peer } from "../../src/cni/peers.js";
 import { hostVethName, PodNetwork, type WiredPod } from "../../src/cni/pod-network.js";
 import { resetOverlay } from "../../src/cni/reset.js";
+import { macFromIp } from "../../src/cni/subnet.js";
 import { NetnsLab } from "../helpers/netns-lab.js";
 import { hasRoot, need } from "../helpers/prereq.js";
 
@@ -278,6 +279,44 @@ describe.skipIf(!need(hasRoot()))("VXLAN overlay between namespace nodes", () =>
     // re-wiring the same pod namespace works (it lost its eth0 with the veth)
     const again = await n1.pods.wirePod({ netnsPath: lab.path(lab.name("p1b")), containerId: id });
     await ping(inPod("p1a"), again.ip);
+  });
+
+  it("hands a released address to a new pod and its neighbours learn the new MAC at once", async () => {
+    const n1 = nodes[0]!;
+    const old = await addPod(n1, "reuse-old");
+    // p1a (same node) and node1's cni0 (for p2a, across the overlay) now hold ARP entries for it
+    await ping(inPod("p1a"), old.ip);
+    await ping(inPod("p2a"), old.ip);
+    await n1.pods.unwirePod(`ctr-${lab.tag}-reuse-old`);
+    // the round-robin allocator gives a released address back only once the range wraps: fill
+    // the range until the old address is the only free one
+    const fillers: string[] = [];
+    for (let i = 0, hits = 0; hits < 2; i++) {
+      const id = `filler-${i}`;
+      if (n1.ipam.allocate(id).ip === old.ip) {
+        n1.ipam.release(id);
+        hits++;
+      } else fillers.push(id);
+    }
+    const ns = await lab.addNamespace("reuse-new");
+    const fresh = await n1.pods.wirePod({ netnsPath: lab.path(ns), containerId: `ctr-${lab.tag}-reuse-new` });
+    for (const id of fillers) n1.ipam.release(id);
+    expect(fresh.ip).toBe(old.ip);
+    // the MAC follows the address (0a:58:<IPv4>), so the address's old ARP entries stay right
+    expect(fresh.mac).toBe(macFromIp(fresh.ip));
+    expect(new Set(n1.ipam.leases().map((l) => l.ip)).size).toBe(n1.ipam.leases().length);
+    // nobody keeps sending the new pod's traffic to a MAC that left with the old pod
+    const lladdr = async (exec: Exec, dev: string) =>
+      (await new IpRoute(exec).neighs(dev)).find((e) => e.dst === old.ip)?.lladdr;
+    await vi.waitFor(
+      async () => {
+        expect(await lladdr(inPod("p1a"), "eth0")).toBe(fresh.mac);
+        expect(await lladdr(n1.exec, "cni0")).toBe(fresh.mac);
+      },
+      { timeout: 3000, interval: 100 },
+    );
+    await ping(inPod("p1a"), fresh.ip);
+    await ping(inPod("p2a"), fresh.ip);
   });
 
   it("reset removes everything the overlay created, and can run twice", async () => {
