@@ -74,6 +74,21 @@ describe.skipIf(!need(hasRoot()))("overlay repair and failure paths", () => {
     expect((await ipr.getLink("cni0"))?.mtu).toBe(1450);
   });
 
+  it("takes the MTU from the underlay it runs on: underlay MTU − 50 on flannel.1 and cni0", async () => {
+    const host = await lab.addHost("r4", 8);
+    const exec = lab.exec(host.ns);
+    const hipr = new IpRoute(exec);
+    await hipr.ip(["link", "set", "dev", "eth0", "mtu", "1400"]);
+    const overlay = new VxlanOverlay(
+      { ...cfg(), nodeName: "r4", nodeIP: host.ip, podCIDR: "10.42.8.0/24" },
+      { exec },
+    );
+    expect((await overlay.setupNode()).mtu).toBe(1350);
+    expect(overlay.mtu).toBe(1350);
+    expect((await hipr.getLink("flannel.1"))?.mtu).toBe(1350);
+    expect((await hipr.getLink("cni0"))?.mtu).toBe(1350);
+  });
+
   it("says what to fix when the node IP is not on this host or the iface is wrong", async () => {
     const wrongIp = new VxlanOverlay({ ...cfg(), nodeIP: "198.51.100.254" }, { exec: lab.exec(ns) });
     await expect(wrongIp.setupNode()).rejects.toThrow(/no interface carries the node IP 198\.51\.100\.254/);
