@@ -24,11 +24,15 @@ const serve = (port: number, text: string) => `while true; do echo ${text} | nc 
 const countBytes = (port: number) =>
   `mkfifo /tmp/f; while true; do nc -l -p ${port} <>/tmp/f | wc -c > /tmp/got.tmp && mv /tmp/got.tmp /tmp/got; done`;
 const poll = { timeout: 60_000, interval: 300 };
-/** a process's start time (field 22 of /proc/PID/stat), or undefined once it is gone */
+/**
+ * a process's start time (field 22 of /proc/PID/stat), or undefined once it is gone or a zombie
+ * (an exited process whose parent, perhaps pid 1, has not reaped it yet)
+ */
 function startTime(pid: string): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[0] === "Z" ? undefined : fields[19];
   } catch {
     return undefined;
   }
