@@ -24,6 +24,8 @@ import {
   type KeyValue,
   type ListOptions,
   type ListResult,
+  type ScanResult,
+  type ScanVisitor,
   StoreClosedError,
   type Watch,
   type WatchEvent,
@@ -152,6 +154,10 @@ export class SqliteBackend implements Backend {
 
   async list(prefix: string, opts?: ListOptions): Promise<ListResult> {
     return this.#ready().list(prefix, opts);
+  }
+
+  async scan(prefix: string, opts: ListOptions, visit: ScanVisitor): Promise<ScanResult> {
+    return this.#ready().scan(prefix, opts, visit);
   }
 
   async count(prefix: string): Promise<number> {
