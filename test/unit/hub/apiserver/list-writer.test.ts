@@ -32,7 +32,7 @@ describe("ListWriter", () => {
         `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c${i}"},"data":{"v":"ü✓${"x".repeat(i * 7)}"}}`,
     );
     values.push('{"apiVersion":"v1","kind":"X","metadata":{},"n":1}', '{"no":"metadata"}');
-    values.forEach((v, i) => w.stored(v, 100 + i));
+    for (const [i, v] of values.entries()) w.stored(v, 100 + i);
     w.end("]}");
     expect(r.writes.length).toBeGreaterThan(3);
     const expected = `{"items":[${values.map((v, i) => spliceResourceVersion(v, 100 + i)).join(",")}]}`;
