@@ -7,7 +7,19 @@
  * creates run, idle RSS, and the database size under a churn of updates.
  *
  *   npm run bench -- api [--creates 10000] [--watchers 100] [--churn 120000] [--compaction-interval 5]
- *                        [--rounds 5]
+ *                        [--rounds 5] [--tag NAME]
+ *
+ * Also in the same run, the floors and capacities the targets are compared with:
+ * - list floor: the list's SELECT on the hub's own file (raw better-sqlite3, stepped as the hub
+ *   does), and a bare node:https server sending the hub's list body in 64 KiB writes, timed to
+ *   the last byte by the same client as the hub's lists (no client-side parse in either);
+ * - CPU per request of the load generator (this process) against the server's, for the echo
+ *   and the hub's creates: when the client costs as much as the server, the echo rate is the
+ *   load generator's ceiling, not node:https's;
+ * - watch capacity: the watchers' live rate cannot exceed the create rate on a shared box, so
+ *   100 watchers also replay a backlog (90% of the watch phase's creates, inside the retained
+ *   window) from the log at their own speed; and the create rate with 100 watchers attached
+ *   against the create phase without them (the fan-out's cost).
  *
  * The echo baseline and the hub's creates run alternately in `--rounds` slices of the
  * creates, so both meet the same machine load: their ratio is the figure to trust on a
@@ -20,7 +32,7 @@
  * 10,000 revisions is full, instead of growing with every update.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
@@ -28,7 +40,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { parse as parseYaml } from "yaml";
 import { runLoad, type Target } from "./lib/https-load.js";
-import { median, percentile, rssBytes, writeResult } from "./lib/stats.js";
+import { cpuMs, median, percentile, rssBytes, writeResult } from "./lib/stats.js";
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,6 +52,10 @@ const CHURN = arg("churn", 120_000);
 const COMPACT_S = arg("compaction-interval", 5);
 const ROUNDS = Math.max(1, arg("rounds", 5));
 const CONC = 32;
+const TAG = (() => {
+  const i = process.argv.indexOf("--tag");
+  return i > 0 ? process.argv[i + 1] : undefined;
+})();
 const PAYLOAD = "x".repeat(900);
 
 async function freePort(): Promise<number> {
@@ -71,6 +87,7 @@ function get(
   t: Target,
   path: string,
   accept = "application/json",
+  keep?: Buffer[],
 ): Promise<{ firstByteMs: number; totalMs: number; bytes: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
@@ -83,6 +100,7 @@ function get(
         res.on("data", (c: Buffer) => {
           if (!first) first = performance.now() - t0;
           bytes += c.length;
+          keep?.push(c);
         });
         res.on("end", () => resolve({ firstByteMs: first, totalMs: performance.now() - t0, bytes }));
       },
@@ -95,6 +113,35 @@ function get(
 function echoServer(certDir: string, port: number): ChildProcess {
   const code = `const https=require('node:https'),fs=require('node:fs');https.createServer({cert:fs.readFileSync('${certDir}/server.crt'),key:fs.readFileSync('${certDir}/server.key')},(q,s)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>{const b=Buffer.concat(c);s.writeHead(201,{'Content-Type':'application/json','Content-Length':b.length});s.end(b)})}).listen(${port},'127.0.0.1',()=>process.send&&process.send('up'))`;
   return spawn(process.execPath, ["-e", code], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+}
+
+/** The floor of a list reply: a bare HTTPS server sending `file` in 64 KiB chunked writes. */
+function bodyServer(certDir: string, port: number, file: string): ChildProcess {
+  const code = `const https=require('node:https'),fs=require('node:fs');const b=fs.readFileSync('${file}');https.createServer({cert:fs.readFileSync('${certDir}/server.crt'),key:fs.readFileSync('${certDir}/server.key')},(q,s)=>{s.writeHead(200,{'Content-Type':'application/json'});for(let i=0;i<b.length;i+=65536)s.write(b.subarray(i,i+65536));s.end()}).listen(${port},'127.0.0.1',()=>process.send&&process.send('up'))`;
+  return spawn(process.execPath, ["-e", code], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+}
+
+/** The list's SELECT on the hub's file, stepped row by row as the hub's scan does (ms per run). */
+function rawListSelect(dbFile: string, prefix: string): { ms: number[]; rows: number } {
+  const db = new Database(dbFile, { readonly: true });
+  const latest =
+    "SELECT MAX(id) AS id FROM kv WHERE name >= @lo AND name < @hi AND name > '' GROUP BY name ORDER BY name";
+  const q = db
+    .prepare(
+      `SELECT kv.name, kv.value, kv.id FROM (${latest}) AS l CROSS JOIN kv ON kv.id = l.id WHERE kv.deleted = 0`,
+    )
+    .raw();
+  const hi = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  const ms: number[] = [];
+  let rows = 0;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    rows = 0;
+    for (const _ of q.iterate({ lo: prefix, hi })) rows++;
+    ms.push(performance.now() - t0);
+  }
+  db.close();
+  return { ms, rows };
 }
 
 function rawSqlite(dir: string): { perTxnPerSec: number; groupCommitPerSec: number } {
@@ -251,9 +298,16 @@ async function main(): Promise<void> {
     let echoSeconds = 0;
     let createSeconds = 0;
     let createErrors = 0;
+    const cpu = { echoClient: 0, echoServer: 0, createClient: 0, hub: 0 };
+    const selfCpuMs = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
     for (let r = 0; r < ROUNDS; r++) {
       const from = Math.floor((r * CREATES) / ROUNDS);
       const n = Math.floor(((r + 1) * CREATES) / ROUNDS) - from;
+      let c0 = selfCpuMs();
+      let s0 = cpuMs(echo.pid!);
       const e = await runLoad(
         { url: `https://127.0.0.1:${ePort}`, ca },
         n,
@@ -261,7 +315,11 @@ async function main(): Promise<void> {
         (i) => ({ method: "POST", path: "/", body: body(from + i) }),
         echoLat,
       );
+      cpu.echoClient += selfCpuMs() - c0;
+      cpu.echoServer += cpuMs(echo.pid!) - s0;
       echoSeconds += e.seconds;
+      c0 = selfCpuMs();
+      s0 = cpuMs(hub.pid!);
       const c = await runLoad(
         t,
         n,
@@ -269,6 +327,8 @@ async function main(): Promise<void> {
         (i) => ({ method: "POST", path: "/api/v1/namespaces/bench/configmaps", body: body(from + i) }),
         createLat,
       );
+      cpu.createClient += selfCpuMs() - c0;
+      cpu.hub += cpuMs(hub.pid!) - s0;
       createSeconds += c.seconds;
       createErrors += c.errors;
     }
@@ -301,6 +361,19 @@ async function main(): Promise<void> {
           "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
         ),
       );
+
+    // the list's floors: its SELECT on the hub's file, and a bare HTTPS server sending its bytes
+    const listBody: Buffer[] = [];
+    await get(t, "/api/v1/namespaces/bench/configmaps", "application/json", listBody);
+    const bodyFile = join(dir, "list-body.json");
+    writeFileSync(bodyFile, Buffer.concat(listBody));
+    const selectMs = rawListSelect(join(dir, "state.db"), "/registry/core/configmaps/bench/");
+    const bPort = await freePort();
+    const bare = bodyServer(join(dir, "tls"), bPort, bodyFile);
+    await new Promise((r) => bare.once("message", r));
+    const bareSend: { firstByteMs: number; totalMs: number; bytes: number }[] = [];
+    for (let i = 0; i < 5; i++) bareSend.push(await get({ url: `https://127.0.0.1:${bPort}`, ca }, "/"));
+    bare.kill();
 
     // watchers: every one must see every create, in order
     await mkNs("bench-watch");
@@ -337,6 +410,35 @@ async function main(): Promise<void> {
       (w) => w.stat.events / Math.max(0.001, (w.stat.lastAt - w.stat.firstAt) / 1000),
     );
     const complete = watchers.filter((w) => w.stat.events === CREATES && w.stat.inOrder).length;
+
+    // watch capacity: the same watchers' events replayed from the log, starting inside the
+    // retained window (10,000 revisions behind the newest), before the churn moves it on
+    const skip = Math.ceil(CREATES / 10);
+    const backlog = CREATES - skip;
+    // start right after the skip-th create (other writes of the hub interleave revisions)
+    const listed: Buffer[] = [];
+    await get(t, "/api/v1/namespaces/bench-watch/configmaps", "application/json", listed);
+    const createdRvs = (
+      JSON.parse(Buffer.concat(listed).toString("utf8")) as {
+        items: { metadata: { name: string; resourceVersion: string } }[];
+      }
+    ).items
+      .filter((o) => o.metadata.name.startsWith("cm-"))
+      .map((o) => Number(o.metadata.resourceVersion))
+      .sort((a, b) => a - b);
+    const fromRv = createdRvs[skip - 1] ?? Number(rv);
+    const replayT0 = performance.now();
+    const replayers = Array.from({ length: WATCHERS }, () =>
+      watch(t, `/api/v1/namespaces/bench-watch/configmaps?watch=true&resourceVersion=${fromRv}`),
+    );
+    const replayDeadline = Date.now() + 120_000;
+    while (Date.now() < replayDeadline && replayers.some((w) => w.stat.events < backlog))
+      await new Promise((r) => setTimeout(r, 50));
+    const replaySeconds = (performance.now() - replayT0) / 1000;
+    for (const w of replayers) w.close();
+    const replayPerWatcher = replayers.map(
+      (w) => w.stat.events / Math.max(0.001, (w.stat.lastAt - replayT0) / 1000),
+    );
 
     // churn: CHURN updates to 50 objects while compaction runs; the file must stay bounded
     const fileMB = (f: string) => (statSync(join(dir, f), { throwIfNoEntry: false })?.size ?? 0) / 1048576;
@@ -390,6 +492,17 @@ async function main(): Promise<void> {
         echoP50ms: echoRes.p50ms,
         echoP99ms: echoRes.p99ms,
         sqlite: raw,
+        // CPU ms per request: a client costing as much as its server caps the echo rate
+        echoClientCpuMsPerReq: cpu.echoClient / CREATES,
+        echoServerCpuMsPerReq: cpu.echoServer / CREATES,
+        createClientCpuMsPerReq: cpu.createClient / CREATES,
+        hubCpuMsPerCreate: cpu.hub / CREATES,
+        listFloor: {
+          sqliteSelectMedianMs: median(selectMs.ms),
+          sqliteRows: selectMs.rows,
+          bareHttpsSendMedianMs: median(bareSend.map((x) => x.totalMs)),
+          bytes: bareSend[0]?.bytes,
+        },
       },
       creates: { ...creates, ratioToEcho: creates.opsPerSec / echoRes.opsPerSec },
       list10k: {
@@ -411,6 +524,18 @@ async function main(): Promise<void> {
         minEventsReceived: Math.min(...watchers.map((w) => w.stat.events)),
         minEventsPerSecPerWatcher: Math.min(...perWatcher),
         medianEventsPerSecPerWatcher: median(perWatcher),
+        // the fan-out's cost: creates/s with the watchers attached vs the create phase without
+        createsPerSecWithoutWatchers: creates.opsPerSec,
+        createsRatioWithWatchers: wCreates.opsPerSec / creates.opsPerSec,
+        replay: {
+          backlogEvents: backlog,
+          seconds: replaySeconds,
+          watchersComplete: replayers.filter((w) => w.stat.events === backlog && w.stat.inOrder).length,
+          minEventsReceived: Math.min(...replayers.map((w) => w.stat.events)),
+          minEventsPerSecPerWatcher: Math.min(...replayPerWatcher),
+          medianEventsPerSecPerWatcher: median(replayPerWatcher),
+          aggregateEventsPerSec: replayers.reduce((a, w) => a + w.stat.events, 0) / replaySeconds,
+        },
       },
       rss: {
         idleMB: idleRss / 1048576,
@@ -443,7 +568,7 @@ async function main(): Promise<void> {
         idleRssMB: 60,
       },
     };
-    const file = writeResult("api", result);
+    const file = writeResult("api", result, TAG);
     console.log(JSON.stringify(result, null, 2));
     console.log(`written to ${file}`);
   } finally {

@@ -20,10 +20,17 @@ export function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-export function writeResult(name: string, data: unknown): string {
+/** CPU time (user + system, ms) a process has used so far, from /proc (clock ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** bench/results/NAME-<date>[-TAG].json: a tag keeps a day's other runs of NAME. */
+export function writeResult(name: string, data: unknown, tag?: string): string {
   const dir = join(process.cwd(), "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${name}-${new Date().toISOString().slice(0, 10)}.json`);
+  const file = join(dir, `${name}-${new Date().toISOString().slice(0, 10)}${tag ? `-${tag}` : ""}.json`);
   writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
 }

@@ -150,6 +150,40 @@ export function registerStoreContract(name: string, factory: BackendFactory): vo
       expect(await s.count("/zz/")).toBe(0);
     });
 
+    it("scans what list returns, item by item, with the same paging and revision", async () => {
+      const s = await store();
+      for (const k of ["/s/3", "/s/1", "/s/5", "/s/2", "/s/4", "/t/1"]) await s.create(k, `{"k":"${k}"}`);
+      await s.delete("/s/4");
+      await s.update("/s/2", '{"k":"new ✓"}', 4);
+      const visit = async (opts: { limit?: number; startAfter?: string }) => {
+        const seen: Array<[string, string, number]> = [];
+        const revs: number[] = [];
+        const r = await s.scan("/s/", { ...opts, onRevision: (rev) => revs.push(rev) }, (k, v, rev) =>
+          seen.push([k, v, rev]),
+        );
+        const l = await s.list("/s/", opts);
+        expect(seen).toEqual(l.items.map((i) => [i.key, i.value, i.revision]));
+        expect(revs).toEqual([r.revision]);
+        expect(r).toEqual({
+          revision: l.revision,
+          count: l.items.length,
+          lastKey: l.items[l.items.length - 1]?.key ?? "",
+          more: l.more,
+          remaining: l.remaining,
+        });
+        return r;
+      };
+      expect(await visit({})).toMatchObject({ count: 4, lastKey: "/s/5", more: false, revision: 8 });
+      expect(await visit({ limit: 2 })).toMatchObject({
+        count: 2,
+        lastKey: "/s/2",
+        more: true,
+        remaining: 2,
+      });
+      expect(await visit({ limit: 2, startAfter: "/s/2" })).toMatchObject({ count: 2, more: false });
+      expect(await visit({ startAfter: "/s/5" })).toMatchObject({ count: 0, lastKey: "" });
+    });
+
     it("tells a list's revision before its items, consistent with them under concurrent writes", async () => {
       const s = await store();
       for (let i = 0; i < 5; i++) await s.create(`/r/${i}`, `v${i}`);

@@ -56,6 +56,25 @@ export interface ListResult {
   readonly remaining: number;
 }
 
+/**
+ * One listed item handed to a scan's visitor: the stored value (JSON without
+ * metadata.resourceVersion) and the revision to splice in.
+ */
+export type ScanVisitor = (key: string, value: string, revision: number) => void;
+
+export interface ScanResult {
+  /** the store revision the items are consistent with */
+  readonly revision: number;
+  /** items visited */
+  readonly count: number;
+  /** key of the last item visited ("" when none), for continue tokens */
+  readonly lastKey: string;
+  /** true when `limit` cut the result */
+  readonly more: boolean;
+  /** items left after this page (0 when !more) */
+  readonly remaining: number;
+}
+
 export interface Watch {
   /** stop delivering events; idempotent */
   cancel(): void;
@@ -90,6 +109,14 @@ export interface Backend {
   /** every live key with the prefix, sorted by key */
   list(prefix: string, opts?: ListOptions): Promise<ListResult>;
   count(prefix: string): Promise<number>;
+  /**
+   * list() for a consumer that copies each item out as it goes (a list reply): `visit` gets
+   * every item in key order and nothing is collected. No item outlives its visit, so every
+   * value dies young (lists are the hub's largest allocations otherwise, and values kept for
+   * the whole list are what its scavenges copy). Same snapshot, limit, startAfter and
+   * onRevision rules as list().
+   */
+  scan(prefix: string, opts: ListOptions, visit: ScanVisitor): Promise<ScanResult>;
 
   /** rejects KeyExistsError when the key is live */
   create(key: string, value: string): Promise<KeyValue>;

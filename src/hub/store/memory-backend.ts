@@ -19,6 +19,8 @@ import {
   type KeyValue,
   type ListOptions,
   type ListResult,
+  type ScanResult,
+  type ScanVisitor,
   StoreClosedError,
   type Watch,
   type WatchEvent,
@@ -98,6 +100,13 @@ export class MemoryBackend implements Backend {
     const items = page.map((k) => this.#kvAt(k, this.#latest.get(k)!));
     const more = keys.length > page.length;
     return { items, revision: this.#revision, more, remaining: keys.length - page.length };
+  }
+
+  async scan(prefix: string, opts: ListOptions, visit: ScanVisitor): Promise<ScanResult> {
+    const r = await this.list(prefix, opts);
+    for (const kv of r.items) visit(kv.key, kv.value, kv.revision);
+    const lastKey = r.items[r.items.length - 1]?.key ?? "";
+    return { revision: r.revision, count: r.items.length, lastKey, more: r.more, remaining: r.remaining };
   }
 
   async count(prefix: string): Promise<number> {

@@ -24,6 +24,8 @@ import {
   type KeyValue,
   type ListOptions,
   type ListResult,
+  type ScanResult,
+  type ScanVisitor,
   StoreClosedError,
   type Watch,
   type WatchEvent,
@@ -49,7 +51,13 @@ export interface SqliteBackendOptions {
   readonly checkpointIntervalMs?: number;
   /** revisions per compaction transaction (default 2000) */
   readonly compactChunk?: number;
-  /** SQLite's automatic checkpoint threshold in pages (default 4000 ≈ 16 MiB of WAL) */
+  /**
+   * SQLite's automatic checkpoint threshold in pages (default 1000 ≈ 4 MiB of WAL). The
+   * checkpoint runs inside the commit that crosses it, on the event loop, and ends in an fsync
+   * of the database file, so its size is a stall every request in flight waits out: measured
+   * here with 1.3 KB rows in batches of 32, 4000 pages stalled ≈40–105 ms once per ≈7,000 rows,
+   * 1000 pages ≈20–30 ms four times as often (the same total). The API's p99 target is 50 ms.
+   */
   readonly walAutocheckpointPages?: number;
   /** per-watcher cap on buffered events while its consumer is congested (default 16 MiB) */
   readonly watchBacklogBytes?: number;
@@ -94,7 +102,7 @@ export class SqliteBackend implements Backend {
     if (this.#stopped) throw new StoreClosedError();
     const db = new SqliteLog({
       path: this.#opts.path,
-      walAutocheckpointPages: this.#opts.walAutocheckpointPages ?? 4000,
+      walAutocheckpointPages: this.#opts.walAutocheckpointPages ?? 1000,
       journalSizeLimitBytes: 4 * 1024 * 1024,
     });
     this.#db = db;
@@ -152,6 +160,10 @@ export class SqliteBackend implements Backend {
 
   async list(prefix: string, opts?: ListOptions): Promise<ListResult> {
     return this.#ready().list(prefix, opts);
+  }
+
+  async scan(prefix: string, opts: ListOptions, visit: ScanVisitor): Promise<ScanResult> {
+    return this.#ready().scan(prefix, opts, visit);
   }
 
   async count(prefix: string): Promise<number> {

@@ -7,11 +7,12 @@
  *   store's revision, `"items":[` or the Table's columns and `"rows":[`) from the store's
  *   onRevision callback, before the rows are read, then the items in ~64 KiB chunks. Upstream
  *   streams the same order, so clients see nothing different but the timing.
- * - Tables are built row by row into the stream (the same rows buildTable makes), so a
- *   10,000-row Table never exists as one object.
+ * - Without a selector, items stream from the store (Backend.scan) into the reply as they are
+ *   read: JSON items as stored bytes (list-writer.ts), Table rows built one object at a
+ *   time, so neither a 10,000-item list nor a 10,000-row Table ever exists in memory. With a
+ *   selector every object is parsed anyway (readPage).
  */
 
-import type { ServerResponse } from "node:http";
 import { ApiError } from "../../../api/errors.js";
 import type { KubeObject } from "../../../api/object.js";
 import type { KeyValue } from "../../store/backend.js";
@@ -20,6 +21,7 @@ import { buildTable, type TablePrinter } from "../printers/index.js";
 import { groupVersion } from "../resource-info.js";
 import { compileSelection } from "../selection.js";
 import type { Call } from "./context.js";
+import { ListWriter } from "./list-writer.js";
 
 interface ContinueToken {
   rv: number;
@@ -108,7 +110,7 @@ export async function handleList(call: Call): Promise<void> {
   const includeObject = accept.table
     ? ((query.str("includeObject") ?? "Metadata") as "None" | "Metadata" | "Object")
     : "None";
-  const out = new ChunkedReply(res);
+  const out = new ListWriter(res);
   // An unpaged list's metadata is just its resourceVersion, known before the rows are read:
   // the head goes out first so the client sees bytes while the store is still reading.
   // A paged list's metadata needs the continue token, known only after its rows.
@@ -117,37 +119,43 @@ export async function handleList(call: Call): Promise<void> {
     accept.table
       ? tableHead(parts.printerFor(info), meta)
       : `{"kind":"${info.listKind}","apiVersion":"${groupVersion(info)}","metadata":${JSON.stringify(meta)},"items":[`;
-  const page = await readPage(
-    call,
-    unpaged ? (rev) => out.start(head({ resourceVersion: String(rev) })) : undefined,
-  );
-  if (!unpaged) {
-    const meta: Record<string, unknown> = { resourceVersion: String(page.revision) };
-    if (page.continueToken) meta.continue = page.continueToken;
-    if (page.remaining !== undefined) meta.remainingItemCount = page.remaining;
-    out.start(head(meta));
-  }
-  if (accept.table) {
-    const printer = parts.printerFor(info);
-    const now = parts.now();
-    const opts = { includeObject, resourceVersion: "", now, noHeaders: true };
-    const objects = page.parsed;
-    let first = true;
-    for (let i = 0; i < page.items.length; i++) {
-      const kv = page.items[i]!;
-      const obj = objects?.[i] ?? decodeStored(kv.value, kv.revision);
-      for (const row of buildTable(printer, [obj], opts).rows as unknown[]) {
-        out.add((first ? "" : ",") + JSON.stringify(row));
-        first = false;
-      }
-    }
+  const onRevision = unpaged ? (rev: number) => out.start(head({ resourceVersion: String(rev) })) : undefined;
+  const printer = accept.table ? parts.printerFor(info) : undefined;
+  const tableOpts = { includeObject, resourceVersion: "", now: parts.now(), noHeaders: true };
+  const row = (obj: KubeObject) => {
+    for (const r of buildTable(printer!, [obj], tableOpts).rows as unknown[]) out.json(JSON.stringify(r));
+  };
+  const meta = (revision: number, continueToken?: string, remaining?: number) => {
+    const m: Record<string, unknown> = { resourceVersion: String(revision) };
+    if (continueToken) m.continue = continueToken;
+    if (remaining !== undefined) m.remainingItemCount = remaining;
+    return m;
+  };
+
+  if (!compileSelection(info, query.str("labelSelector"), query.str("fieldSelector"))) {
+    // no selector: every item goes straight from the store's bytes into the reply (JSON), or
+    // is parsed for its Table row and dropped, so no list of objects is ever held
+    const limit = Math.max(0, query.int("limit") ?? 0);
+    const cont = query.str("continue");
+    const startAfter = cont ? decodeContinue(cont, parts.store.backend.compactRevision()).start : undefined;
+    const r = await parts.store.backend.scan(
+      parts.store.prefix(info, call.rr.namespace),
+      { limit, ...(startAfter ? { startAfter } : {}), ...(onRevision ? { onRevision } : {}) },
+      printer
+        ? (_key, value, revision) => row(decodeStored(value, revision))
+        : (_key, value, revision) => out.stored(value, revision),
+    );
+    const token = r.more && r.lastKey ? encodeContinue({ rv: r.revision, start: r.lastKey }) : undefined;
+    out.start(head(meta(r.revision, token, token ? r.remaining : undefined)));
     out.end("]}");
     return;
   }
-  // stored values are spliced, not parsed
+  const page = await readPage(call, onRevision);
+  out.start(head(meta(page.revision, page.continueToken, page.remaining)));
   for (let i = 0; i < page.items.length; i++) {
     const kv = page.items[i]!;
-    out.add((i === 0 ? "" : ",") + spliceResourceVersion(kv.value, kv.revision));
+    if (printer) row(page.parsed?.[i] ?? decodeStored(kv.value, kv.revision));
+    else out.json(spliceResourceVersion(kv.value, kv.revision));
   }
   out.end("]}");
 }
@@ -163,35 +171,4 @@ function tableHead(printer: TablePrinter, meta: Record<string, unknown>): string
   const json = JSON.stringify(t);
   // the empty table ends in `"rows":[]}`: keep everything up to the open bracket
   return json.slice(0, -2);
-}
-
-/** Writes the head as soon as it is known, then the body in ~64 KiB chunks. */
-class ChunkedReply {
-  #buf = "";
-  #started = false;
-
-  constructor(private readonly res: ServerResponse) {}
-
-  start(head: string): void {
-    if (this.#started) return;
-    this.#started = true;
-    this.res.writeHead(200, { "Content-Type": "application/json" });
-    this.res.write(head);
-    // node corks the socket for a chunked write until the next tick, which would hold the
-    // head back until the (synchronous) read of the rows is over: send it now
-    this.res.socket?.uncork();
-  }
-
-  add(s: string): void {
-    this.#buf += s;
-    if (this.#buf.length > 65536) {
-      this.res.write(this.#buf);
-      this.#buf = "";
-    }
-  }
-
-  end(tail: string): void {
-    this.res.end(this.#buf + tail);
-    this.#buf = "";
-  }
 }

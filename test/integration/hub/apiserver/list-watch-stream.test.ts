@@ -130,8 +130,11 @@ describe("streamed lists, raw write replies and shared watch lines", () => {
   it("streams an unpaged list that equals the paged one, as JSON and as a Table", async () => {
     const ns = `${NS}-list`;
     await call("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    // values with multi-byte characters and sizes that straddle the reply's 64 KiB chunks
     await Promise.all(
-      Array.from({ length: 300 }, (_, i) => call("POST", `/api/v1/namespaces/${ns}/configmaps`, cm(`c${i}`))),
+      Array.from({ length: 300 }, (_, i) =>
+        call("POST", `/api/v1/namespaces/${ns}/configmaps`, cm(`c${i}`, {}, `ü✓${"x".repeat(i * 3)}`)),
+      ),
     );
     const whole = await call("GET", `/api/v1/namespaces/${ns}/configmaps`);
     expect(
@@ -143,6 +146,31 @@ describe("streamed lists, raw write replies and shared watch lines", () => {
     };
     expect(list.items).toEqual(paged.items);
     expect(list.items.filter((o) => o.metadata.name?.startsWith("c"))).toHaveLength(300);
+    // the selector path (objects parsed, then encoded) gives the same document
+    const selected = JSON.parse(
+      (await call("GET", `/api/v1/namespaces/${ns}/configmaps?fieldSelector=metadata.namespace%3D${ns}`))
+        .text,
+    ) as { items: Obj[] };
+    expect(selected.items).toEqual(list.items);
+    // pages chained by continue tokens: same items, and the count of what is left
+    const chained: Obj[] = [];
+    let cont = "";
+    const left: number[] = [];
+    do {
+      const page = JSON.parse(
+        (
+          await call(
+            "GET",
+            `/api/v1/namespaces/${ns}/configmaps?limit=70${cont ? `&continue=${encodeURIComponent(cont)}` : ""}`,
+          )
+        ).text,
+      ) as { metadata: { continue?: string; remainingItemCount?: number }; items: Obj[] };
+      chained.push(...page.items);
+      cont = page.metadata.continue ?? "";
+      if (page.metadata.remainingItemCount !== undefined) left.push(page.metadata.remainingItemCount);
+    } while (cont);
+    expect(chained).toEqual(list.items);
+    expect(left).toEqual([231, 161, 91, 21]);
 
     const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
     type Table = {
