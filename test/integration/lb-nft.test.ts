@@ -115,6 +115,16 @@ describe.skipIf(!need(hasRoot()))("NftProxier in network namespaces", () => {
     expect([...seen.keys()].sort()).toEqual(["backend-one", "backend-two"]);
   });
 
+  it("serves the NodePort on every address of the node, not only the first", async () => {
+    const second = lab.lab.underlayIp(7);
+    await lab.node.exec("ip", ["addr", "add", `${second}/28`, "dev", "eth0"]);
+    try {
+      expect(await httpGet(lab.client.exec, `http://${second}:${nodePort}/`)).toMatch(/^backend-/);
+    } finally {
+      await lab.node.exec("ip", ["addr", "del", `${second}/28`, "dev", "eth0"]);
+    }
+  });
+
   it("keeps a client on one backend with sessionAffinity ClientIP", async () => {
     const seen = await bodies(lab.client.exec, "http://10.43.7.11/", 12);
     expect(seen.size).toBe(1);
