@@ -29,6 +29,7 @@ export interface ServiceAllocatorOptions {
 
 interface SvcSpec {
   type?: string;
+  allocateLoadBalancerNodePorts?: boolean;
   clusterIP?: string;
   clusterIPs?: string[];
   ports?: { name?: string; port?: number; nodePort?: number; protocol?: string }[];
@@ -108,8 +109,12 @@ export class ServiceAllocator {
       );
       /** service port number → the node port given to it in this service */
       const byServicePort = new Map<number, number>();
+      // a LoadBalancer with allocateLoadBalancerNodePorts=false gets node ports only where the
+      // user set one (upstream's shouldAllocateNodePorts)
+      const auto = spec.type === "NodePort" || spec.allocateLoadBalancerNodePorts !== false;
       (spec.ports ?? []).forEach((p, i) => {
         const shared = p.port !== undefined ? byServicePort.get(p.port) : undefined;
+        if (!p.nodePort && !auto) return;
         if (!p.nodePort) {
           const kept = oldByPort.get(`${p.protocol ?? "TCP"}/${p.port}`);
           if (shared !== undefined) p.nodePort = shared;

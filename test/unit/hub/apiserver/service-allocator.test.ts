@@ -13,6 +13,7 @@ import { MemoryBackend } from "../../../../src/hub/store/memory-backend.js";
 type Port = { name?: string; port: number; protocol?: string; nodePort?: number };
 interface Spec {
   type?: string;
+  allocateLoadBalancerNodePorts?: boolean;
   clusterIP?: string;
   clusterIPs?: string[];
   ports: Port[];
@@ -147,6 +148,21 @@ describe("ServiceAllocator", () => {
     expect(twice.message).toContain(
       "spec.ports[1].nodePort: Invalid value: 31000: provided port is already allocated",
     );
+  });
+
+  it("gives a LoadBalancer with allocateLoadBalancerNodePorts=false only the node ports it asks for", async () => {
+    const { create } = await setup();
+    const lb = await create(
+      svc("lb", {
+        type: "LoadBalancer",
+        allocateLoadBalancerNodePorts: false,
+        ports: [
+          { name: "a", port: 80 },
+          { name: "b", port: 81, nodePort: 30081 },
+        ],
+      }),
+    );
+    expect(specOf(lb).ports.map((p) => p.nodePort)).toEqual([undefined, 30081]);
   });
 
   it("keeps a service's ClusterIP and node ports on update, drops node ports when it becomes ClusterIP", async () => {
