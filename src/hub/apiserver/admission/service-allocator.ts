@@ -21,6 +21,22 @@ import type { KubeObject } from "../../../api/object.js";
 import { goSlice } from "../../../api/validation/util.js";
 import type { Backend } from "../../store/backend.js";
 
+/**
+ * The two addresses every cluster reserves in its service CIDR: the first one for the
+ * `kubernetes` service (as kube-apiserver does) and the tenth for cluster DNS (the kubeadm/k3s
+ * convention): 10.43.0.1 and 10.43.0.10 for the default 10.43.0.0/16.
+ */
+export function wellKnownServiceIPs(serviceCIDR: string): { kubernetes: string; dns: string } {
+  const [, bits] = ipaddr.IPv4.parseCIDR(serviceCIDR);
+  if (bits > 28)
+    throw new Error(`service CIDR ${serviceCIDR} is too small: use a /28 or larger, e.g. 10.43.0.0/16`);
+  const base = ipaddr.IPv4.networkAddressFromCIDR(serviceCIDR)
+    .toByteArray()
+    .reduce((a, b) => a * 256 + b, 0);
+  const at = (n: number) => [24, 16, 8, 0].map((s) => Math.floor((base + n) / 2 ** s) % 256).join(".");
+  return { kubernetes: at(1), dns: at(10) };
+}
+
 export interface ServiceAllocatorOptions {
   serviceCIDR: string;
   nodePortRange: [number, number];

@@ -7,7 +7,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiError } from "../../../../src/api/errors.js";
 import type { KubeObject } from "../../../../src/api/object.js";
-import { ServiceAllocator } from "../../../../src/hub/apiserver/admission/service-allocator.js";
+import {
+  ServiceAllocator,
+  wellKnownServiceIPs,
+} from "../../../../src/hub/apiserver/admission/service-allocator.js";
 import { MemoryBackend } from "../../../../src/hub/store/memory-backend.js";
 
 type Port = { name?: string; port: number; protocol?: string; nodePort?: number };
@@ -183,5 +186,14 @@ describe("ServiceAllocator", () => {
     const plain = svc("web", { type: "ClusterIP", ports: [{ name: "http", port: 80, nodePort }] });
     await alloc.admit(plain, first);
     expect(specOf(plain).ports[0]?.nodePort).toBeUndefined();
+  });
+});
+
+describe("wellKnownServiceIPs", () => {
+  it("takes the first and the tenth address of the service CIDR", () => {
+    expect(wellKnownServiceIPs("10.43.0.0/16")).toEqual({ kubernetes: "10.43.0.1", dns: "10.43.0.10" });
+    expect(wellKnownServiceIPs("10.96.0.0/12")).toEqual({ kubernetes: "10.96.0.1", dns: "10.96.0.10" });
+    expect(wellKnownServiceIPs("192.0.2.16/28")).toEqual({ kubernetes: "192.0.2.17", dns: "192.0.2.26" });
+    expect(() => wellKnownServiceIPs("192.0.2.16/29")).toThrow(/too small: use a \/28 or larger/);
   });
 });
