@@ -28,4 +28,3 @@ export {
   type WireRecord,
 } from "./forwarder.js";
 export { type ClusterName, dashIp, normalizeName, parseName, reverseName, undashIp } from "./names.js";
-export { CLUSTER_DNS_IP, type PodResolvConfInput, podResolvConf } from "./resolv-conf.js";

@@ -15,7 +15,7 @@ import { writeFileAtomic } from "../lib/fsutil.js";
 import type { Logger } from "../lib/logger.js";
 import { StreamMux } from "../transport/streams/index.js";
 import { ServiceAccountAdmission } from "./apiserver/admission/service-account.js";
-import { ServiceAllocator } from "./apiserver/admission/service-allocator.js";
+import { ServiceAllocator, wellKnownServiceIPs } from "./apiserver/admission/service-allocator.js";
 import { Authenticator, type UserInfo } from "./apiserver/auth.js";
 import {
   EscalationCheck,
@@ -167,7 +167,9 @@ export class Hub {
     const { cfg } = this;
     const log = cfg.logger;
     mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-    const creds = await loadOrCreateCredentials(cfg.dataDir, cfg.tlsSans, "10.43.0.1");
+    // the kubernetes service's and cluster DNS's addresses follow the service CIDR
+    const wellKnown = wellKnownServiceIPs(cfg.serviceCIDR);
+    const creds = await loadOrCreateCredentials(cfg.dataDir, cfg.tlsSans, wellKnown.kubernetes);
     this.adminToken = creds.adminToken;
     // node:crypto, not lib/pki: @peculiar/x509 loads only on the first join
     this.caHash = `sha256:${createHash("sha256").update(new X509Certificate(creds.ca.certPem).raw).digest("hex")}`;
@@ -186,7 +188,7 @@ export class Hub {
     const allocator = new ServiceAllocator(this.backend, {
       serviceCIDR: cfg.serviceCIDR,
       nodePortRange: cfg.nodePortRange,
-      reserved: ["10.43.0.1", "10.43.0.10"],
+      reserved: [wellKnown.kubernetes, wellKnown.dns],
     });
     const saInfo = registry.byKind("", "ServiceAccount")!;
     const getServiceAccount = (ns: string, name: string): Promise<KubeObject | undefined> =>
@@ -271,6 +273,7 @@ export class Hub {
       mqttPort: cfg.mqttPort ?? 8883,
       clusterCIDR: cfg.clusterCIDR,
       serviceCIDR: cfg.serviceCIDR,
+      clusterDNS: wellKnownServiceIPs(cfg.serviceCIDR).dns,
       objects,
       podCreateRevision: async (ns, name) =>
         (await backend.get(store.key(podsInfo, ns, name)))?.createRevision,
@@ -362,7 +365,11 @@ export class Hub {
         clusterCIDR: cfg.clusterCIDR,
         nodeMonitorGracePeriodSeconds: cfg.nodeMonitorGracePeriodSeconds,
         podEvictionTimeoutSeconds: cfg.podEvictionTimeoutSeconds,
-        apiserver: { address: this.nodeAddress(), port: this.server.address.port },
+        apiserver: {
+          address: this.nodeAddress(),
+          port: this.server.address.port,
+          serviceIP: wellKnownServiceIPs(cfg.serviceCIDR).kubernetes,
+        },
         customResources: crds,
         ...(cfg.loadBalancerPools ? { loadBalancerPools: cfg.loadBalancerPools } : {}),
       },

@@ -8,6 +8,7 @@
  *     service-ips         ClusterIP|LB IP|external IP . proto . port → goto svc-/local-/ext- chain
  *     service-nodeports   proto . nodePort → goto ext- chain (on `fib daddr type local` addresses)
  *     no-endpoint-*       same keys → reject, for services without any usable endpoint
+ *                         (drop for internalTrafficPolicy Local without a local one)
  * - Chains per service port:
  *     svc-…   (cluster) ClusterIP traffic from outside the pod network gets the masquerade
  *             mark; then sticky-client checks (sessionAffinity) and
@@ -132,8 +133,10 @@ export function nftServiceRules(p: ServicePortPlan, clusterCIDR: string): NftSer
   const internal = p.internalPolicyLocal ? p.chains.local : p.chains.cluster;
   const vip = `${p.clusterIP} . ${p.protocol} . ${p.port}`;
   const noLocal = p.internalPolicyLocal && p.localEndpoints.length === 0;
-  if (!usable || noLocal)
-    elements.push({ map: "no-endpoint-services", key: vip, value: "goto reject-chain" });
+  if (!usable) elements.push({ map: "no-endpoint-services", key: vip, value: "goto reject-chain" });
+  // internalTrafficPolicy Local without a local endpoint: dropped, not rejected (kube-proxy's
+  // verdict: the service has endpoints, just none this node may use for ClusterIP traffic)
+  else if (noLocal) elements.push({ map: "no-endpoint-services", key: vip, value: "drop" });
   else elements.push({ map: "service-ips", key: vip, value: `goto ${internal}` });
   const ext = p.chains.external;
   if (ext) {

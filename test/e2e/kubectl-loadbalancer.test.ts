@@ -1,8 +1,8 @@
 /**
  * Real kubectl 1.32 against a hub with simulated nodes: LoadBalancer services get the nodes'
  * addresses as EXTERNAL-IP, a second service on a taken port shows <pending> and `kubectl
- * describe` shows the Warning saying why, node pools by label, and NodePort allocation's 422
- * errors for taken and out-of-range ports.
+ * describe` shows the Warning saying why, node pools by label, and NodePort and ClusterIP
+ * allocation's 422 errors for taken and out-of-range ports and addresses.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startHub, type TestHub } from "../helpers/hub.js";
@@ -96,5 +96,37 @@ describe.skipIf(!need(hasKubectl()))("kubectl: LoadBalancer and NodePort service
     expect(range.stderr).toContain(
       "provided port is not in the valid range. The range of valid ports is 30000-32767",
     );
+  });
+
+  it("refuses a taken (10.43.0.1 = kubernetes) or out-of-range ClusterIP with upstream's 422 errors", async () => {
+    const taken = await t.kubectl(
+      ["create", "service", "clusterip", "ip1", "-n", "lb1", "--tcp=80:80", "--clusterip=10.43.0.1"],
+      { allowFail: true },
+    );
+    expect(taken.code).not.toBe(0);
+    expect(taken.stderr).toContain(
+      'Service "ip1" is invalid: spec.clusterIPs: Invalid value: []string{"10.43.0.1"}: failed to allocate IP 10.43.0.1: provided IP is already allocated',
+    );
+    const range = await t.kubectl(
+      ["create", "service", "clusterip", "ip2", "-n", "lb1", "--tcp=80:80", "--clusterip=10.99.0.1"],
+      { allowFail: true },
+    );
+    expect(range.code).not.toBe(0);
+    expect(range.stderr).toContain(
+      'spec.clusterIPs: Invalid value: []string{"10.99.0.1"}: failed to allocate IP 10.99.0.1: the provided IP (10.99.0.1) is not in the valid range. The range of valid IPs is 10.43.0.0/16',
+    );
+    // the cluster DNS address is never handed out unasked, so a DNS service can claim it
+    await t.kubectl([
+      "create",
+      "service",
+      "clusterip",
+      "dns",
+      "-n",
+      "lb1",
+      "--tcp=53:53",
+      "--clusterip=10.43.0.10",
+    ]);
+    const got = await t.kubectl(["get", "svc", "dns", "-n", "lb1", "-o", "jsonpath={.spec.clusterIP}"]);
+    expect(got.stdout).toBe("10.43.0.10");
   });
 });

@@ -11,7 +11,6 @@ import type { Pod, Service } from "kubernetes-types/core/v1";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClusterDns } from "../../src/dns/cluster-dns.js";
-import { podResolvConf } from "../../src/dns/resolv-conf.js";
 import { service, slice } from "../helpers/services-fixtures.js";
 
 const run = promisify(execFile);
@@ -158,7 +157,7 @@ describe("ClusterDns on real sockets", () => {
     expect(res.answers.map((a) => a.address)).toEqual(["10.43.0.20"]);
   });
 
-  it("serves search-path lookups from busybox nslookup", async () => {
+  it("answers busybox nslookup", async () => {
     const r = await run(
       "busybox",
       ["nslookup", "-port=" + port, "web.default.svc.cluster.local", "127.0.0.1"],
@@ -170,8 +169,5 @@ describe("ClusterDns on real sockets", () => {
       stderr: err.stderr ?? "",
     }));
     expect(r.stdout).toContain("10.43.0.20");
-    expect(podResolvConf({ namespace: "default" })).toBe(
-      "nameserver 10.43.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n",
-    );
   });
 });

@@ -69,6 +69,7 @@ describe.skipIf(!need(hasRoot()))("NftProxier in network namespaces", () => {
         ports: [{ name: "echo", port: 9091, protocol: "TCP", targetPort: 8080, nodePort: nodePort + 2 }],
       }),
       service("headless", "None"),
+      service("itp-local", "10.43.7.15", { internalTrafficPolicy: "Local" }),
     ];
     const lbStatus = { loadBalancer: { ingress: [{ ip: lab.node.ip }] } };
     services = services.map((s) => (s.spec?.type === "LoadBalancer" ? { ...s, status: lbStatus } : s));
@@ -78,6 +79,15 @@ describe.skipIf(!need(hasRoot()))("NftProxier in network namespaces", () => {
       slice("echo-local", [{ ip: p1.ip, node: "node1" }], [{ name: "echo", port: 8080 }]),
       slice("echo-cluster", [{ ip: p1.ip, node: "node1" }], [{ name: "echo", port: 8080 }]),
       slice("headless", eps(), HTTP),
+      // p2 is reported on another node: with internalTrafficPolicy Local this node uses p1 only
+      slice(
+        "itp-local",
+        [
+          { ip: p1.ip, node: "node1" },
+          { ip: p2.ip, node: "node2" },
+        ],
+        HTTP,
+      ),
     ];
     proxier = new NftProxier({ exec: lab.node.exec });
     await proxier.start();
@@ -105,9 +115,24 @@ describe.skipIf(!need(hasRoot()))("NftProxier in network namespaces", () => {
     expect([...seen.keys()].sort()).toEqual(["backend-one", "backend-two"]);
   });
 
+  it("serves the NodePort on every address of the node, not only the first", async () => {
+    const second = lab.lab.underlayIp(7);
+    await lab.node.exec("ip", ["addr", "add", `${second}/28`, "dev", "eth0"]);
+    try {
+      expect(await httpGet(lab.client.exec, `http://${second}:${nodePort}/`)).toMatch(/^backend-/);
+    } finally {
+      await lab.node.exec("ip", ["addr", "del", `${second}/28`, "dev", "eth0"]);
+    }
+  });
+
   it("keeps a client on one backend with sessionAffinity ClientIP", async () => {
     const seen = await bodies(lab.client.exec, "http://10.43.7.11/", 12);
     expect(seen.size).toBe(1);
+  });
+
+  it("sends ClusterIP traffic of an internalTrafficPolicy Local service to this node's endpoints only", async () => {
+    const seen = await bodies(lab.client.exec, "http://10.43.7.15/", 12);
+    expect([...seen.keys()]).toEqual(["backend-one"]);
   });
 
   it("preserves the client IP for externalTrafficPolicy Local and SNATs for Cluster", async () => {

@@ -6,7 +6,6 @@ import { answerQuestion, type RecordType } from "../../src/dns/answer.js";
 import { buildIndex } from "../../src/dns/cluster-index.js";
 import { Forwarder } from "../../src/dns/forwarder.js";
 import { parseName, reverseName } from "../../src/dns/names.js";
-import { podResolvConf } from "../../src/dns/resolv-conf.js";
 import { service, slice } from "../helpers/services-fixtures.js";
 
 describe("parseName", () => {
@@ -183,20 +182,6 @@ describe("Forwarder cache", () => {
     });
     await expect(f.resolve("y.test", "A")).rejects.toThrow(
       "no upstream resolver answered for y.test (tried 127.0.0.1:9)",
-    );
-  });
-});
-
-describe("podResolvConf", () => {
-  it("writes the ClusterFirst resolv.conf with the pod's extras", () => {
-    expect(
-      podResolvConf({
-        namespace: "prod",
-        extraSearches: ["corp.example"],
-        extraOptions: [{ name: "edns0" }],
-      }),
-    ).toBe(
-      "nameserver 10.43.0.10\nsearch prod.svc.cluster.local svc.cluster.local cluster.local corp.example\noptions ndots:5 edns0\n",
     );
   });
 });

@@ -201,6 +201,29 @@ describe("planServices → nft rules", () => {
     expect(chain(r2!, "ext-").at(-1)).toBe("drop");
   });
 
+  it("internalTrafficPolicy Local: the ClusterIP goes to the local- chain; none local → drop, not reject", () => {
+    const svc = service("web", "10.43.0.20", { internalTrafficPolicy: "Local" });
+    const [r] = rulesOf([svc], [slice("web", two)]);
+    const local = r!.chains.find((c) => c.name.startsWith("local-"))!;
+    expect(r!.elements).toEqual([
+      { map: "service-ips", key: "10.43.0.20 . tcp . 80", value: `goto ${local.name}` },
+    ]);
+    expect(local.rules.at(-1)).toMatch(/^numgen random mod 1 vmap \{ 0 : goto ep-\S+10\.42\.1\.5\/8080 \}$/);
+    // endpoints only on n2: this node drops ClusterIP traffic (kube-proxy), while a service
+    // without any endpoint at all is rejected
+    const [r2] = rulesOf([svc], [slice("web", [{ ip: "10.42.2.6", node: "n2" }])]);
+    expect(r2!.elements).toEqual([
+      { map: "no-endpoint-services", key: "10.43.0.20 . tcp . 80", value: "drop" },
+    ]);
+    const [r3] = rulesOf([svc], [slice("web", [])]);
+    expect(r3!.elements).toEqual([
+      { map: "no-endpoint-services", key: "10.43.0.20 . tcp . 80", value: "goto reject-chain" },
+    ]);
+    // Cluster policy (the default) points the ClusterIP at the svc- chain over every endpoint
+    const [r4] = rulesOf([service("web", "10.43.0.20")], [slice("web", two)]);
+    expect(r4!.elements[0]?.value).toMatch(/^goto svc-/);
+  });
+
   it("localPodIPs hides stale local endpoints (cached slice after an offline reboot)", () => {
     const plan = planServices(
       state([service("web", "10.43.0.20")], [slice("web", two)], { localPodIPs: new Set(["10.42.1.99"]) }),
@@ -226,7 +249,13 @@ describe("nft scripts", () => {
       "delete table ip edgekube-lb",
       "add table ip edgekube-lb",
     ]);
-    expect(s).toContain("add rule ip edgekube-lb nat-postrouting meta mark set meta mark ^ 0x4000");
+    // the mark is cleared before MASQUERADE (the VXLAN copy inherits the mark), and only
+    // marked packets get there
+    expect(s.split("\n").filter((l) => l.startsWith("add rule ip edgekube-lb nat-postrouting"))).toEqual([
+      "add rule ip edgekube-lb nat-postrouting meta mark & 0x4000 == 0 return",
+      "add rule ip edgekube-lb nat-postrouting meta mark set meta mark ^ 0x4000",
+      "add rule ip edgekube-lb nat-postrouting masquerade fully-random",
+    ]);
   });
 
   it("an endpoint change rewrites only that service's chains and elements", () => {

@@ -7,7 +7,9 @@
  *   runPod would double the traffic of `Always`.
  * - DNS: ClusterFirst pods (not hostNetwork) get the cluster DNS server, the search path
  *   `<ns>.svc.<domain> svc.<domain> <domain>` and ndots:5; Default and hostNetwork keep the host's;
- *   None uses dnsConfig only. dnsConfig is appended in every case, as upstream.
+ *   None uses dnsConfig only. dnsConfig is appended in every case, merged as the kubelet does
+ *   (duplicates dropped, an option of the same name replaced by the pod's value) and cut to
+ *   what resolvers read (3 nameservers, 32 search domains).
  * - imagePullSecrets of type kubernetes.io/dockerconfigjson give registry credentials: the first
  *   secret with an entry for the registry of the pod's first image wins.
  */
@@ -80,13 +82,25 @@ export function podDNS(pod: Pod, cluster?: ClusterDNS): PodRuntimeSpec["dns"] {
   }
   if (cfg) {
     dns ??= { nameservers: [], searches: [], options: [] };
-    dns.nameservers.push(...(cfg.nameservers ?? []));
-    dns.searches.push(...(cfg.searches ?? []));
-    for (const o of cfg.options ?? [])
-      dns.options.push(o.value === undefined ? (o.name ?? "") : `${o.name}:${o.value}`);
+    dns.nameservers = [...new Set([...dns.nameservers, ...(cfg.nameservers ?? [])])];
+    dns.searches = [...new Set([...dns.searches, ...(cfg.searches ?? [])])];
+    const options = new Map(dns.options.map((o) => [o.split(":")[0] ?? o, o]));
+    for (const o of cfg.options ?? []) {
+      if (!o.name) continue;
+      options.set(o.name, o.value === undefined ? o.name : `${o.name}:${o.value}`);
+    }
+    dns.options = [...options.values()];
+  }
+  if (dns) {
+    dns.nameservers = dns.nameservers.slice(0, MAX_NAMESERVERS);
+    dns.searches = dns.searches.slice(0, MAX_SEARCHES);
   }
   return dns;
 }
+
+/** glibc reads 3 nameservers; the kubelet keeps 32 search domains (MaxDNSSearchPaths) */
+const MAX_NAMESERVERS = 3;
+const MAX_SEARCHES = 32;
 
 function registryOf(image: string): string {
   const first = image.split("/")[0] ?? "";

@@ -32,8 +32,8 @@ export interface ControllerOptions {
   nodeMonitorGracePeriodSeconds?: number;
   /** delete pods of unreachable nodes after this many seconds (default: never) */
   podEvictionTimeoutSeconds?: number;
-  /** the hub's advertised node IP and bound HTTPS port, for the `kubernetes` service */
-  apiserver?: { address?: string; port: number };
+  /** the hub's advertised node IP, bound HTTPS port and service IP, for the `kubernetes` service */
+  apiserver?: { address?: string; port: number; serviceIP?: string };
   /** the API server's CRD catalog (serves CRDs into the live registry) */
   customResources?: CustomResourceCatalog;
   /** LoadBalancer address pools (MetalLB-style); absent or empty: klipper-style node addresses */

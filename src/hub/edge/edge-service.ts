@@ -42,6 +42,8 @@ export interface EdgeServiceOptions {
   mqttPort: number;
   clusterCIDR: string;
   serviceCIDR: string;
+  /** what agents bind cluster DNS to and give pods (default 10.43.0.10) */
+  clusterDNS?: string;
   podCreateRevision: (namespace: string, name: string) => Promise<number | undefined>;
   logger: Logger;
   leaseFlushMs?: number;
@@ -99,7 +101,7 @@ export class EdgeService {
       ca: opts.ca,
       clusterCIDR: opts.clusterCIDR,
       serviceCIDR: opts.serviceCIDR,
-      clusterDNS: CLUSTER_DNS,
+      clusterDNS: opts.clusterDNS ?? CLUSTER_DNS,
       clusterDomain: CLUSTER_DOMAIN,
       mqttPort: () => this.broker.address().port,
       logger: logger.child({ component: "join" }),

@@ -1,11 +1,13 @@
 /**
  * Services on a real two-node dev cluster (agents in their own network namespaces with their
- * own dockerd, nft rules and cluster DNS on the edgekube-dns link): DNS from pods, ClusterIP
- * from pods on every node spread over backends on both nodes, NodePort and LoadBalancer from a
+ * own dockerd, nft rules and cluster DNS on the edgekube-dns link): DNS from pods (the pods'
+ * resolv.conf, service and headless pod records, search-path short names), ClusterIP from pods
+ * on every node and from the nodes themselves, spread over backends on both nodes, NodePort and LoadBalancer from a
  * client namespace outside the cluster, two LoadBalancers sharing the node addresses on
  * different ports, a colliding one left pending, a backend turning unready dropping out, and
  * everything still answering with the hub stopped, also after an offline agent restart, and
- * this node's endpoint of a pod that did not come back after that restart not served.
+ * this node's endpoint of a pod that did not come back after that restart not served (neither
+ * by the proxy nor by DNS).
  */
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -67,7 +69,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
         ],
       },
     });
-  const createService = (name: string, type: string, port: number, extra: object = {}) =>
+  const createService = (name: string, type: string, port: number, extra: object = {}, spec: object = {}) =>
     api().post("/api/v1/namespaces/default/services", {
       apiVersion: "v1",
       kind: "Service",
@@ -76,6 +78,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
         type,
         selector: { app: "web" },
         ports: [{ port, targetPort: 8080, protocol: "TCP", ...extra }],
+        ...spec,
       },
     });
   const getService = (name: string) => api().get<ApiService>(`/api/v1/namespaces/default/services/${name}`);
@@ -112,6 +115,42 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
       return "";
     }
   };
+  /** the same from a node's own network namespace (the host side of a device) */
+  const fromNode = (node: string, ip: string, port: number) => {
+    try {
+      return execFileSync(
+        "nsenter",
+        [
+          `--net=/run/netns/${f.cluster.node(node).netns}`,
+          "busybox",
+          "timeout",
+          "3",
+          "busybox",
+          "wget",
+          "-qO-",
+          `http://${ip}:${port}/`,
+        ],
+        { encoding: "utf8", input: "", timeout: 10_000 },
+      ).trim();
+    } catch {
+      return "";
+    }
+  };
+  /** conntrack entries of VXLAN packets a node sent (UDP to 8472): original sport, reply dport */
+  const vxlanConntrack = (node: string) =>
+    execFileSync(
+      "nsenter",
+      [`--net=/run/netns/${f.cluster.node(node).netns}`, "cat", "/proc/net/nf_conntrack"],
+      {
+        encoding: "utf8",
+      },
+    )
+      .split("\n")
+      .map((line) => {
+        const all = (k: string) => [...line.matchAll(new RegExp(` ${k}=(\\d+)`, "g"))].map((m) => m[1]);
+        return { line, udp: / udp /.test(line), sport: all("sport"), dport: all("dport") };
+      })
+      .filter((c) => c.udp && c.dport[0] === "8472");
   /** answers of `n` connections (failed ones dropped) */
   const answers = (n: number, one: () => string) => {
     const out: string[] = [];
@@ -143,6 +182,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
     await createService("web-np", "NodePort", 80);
     await createService("web-lb", "LoadBalancer", 8081);
     await createService("alt-lb", "LoadBalancer", 8082);
+    await createService("web-h", "ClusterIP", 80, {}, { clusterIP: "None" });
     [web1, web2, c1, c2] = await Promise.all([
       running("web-1"),
       running("web-2"),
@@ -165,9 +205,44 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
         expect(out).toContain(clusterIP);
       }, poll);
       expect(() => f.exec(c, ["nslookup", "nope.default.svc.cluster.local"])).toThrow();
+      // headless → the pods' own addresses, on both nodes
+      await vi.waitFor(() => {
+        const out = f.exec(c, ["nslookup", "web-h.default.svc.cluster.local"]);
+        expect(out).toContain(web1.ip);
+        expect(out).toContain(web2.ip);
+      }, poll);
+      // the pod's resolv.conf, line for line what the kubelet writes for ClusterFirst (Docker
+      // puts search before nameserver; resolvers do not care about the order)
+      const conf = f
+        .exec(c, ["cat", "/etc/resolv.conf"])
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l !== "" && !l.startsWith("#"))
+        .sort();
+      expect(conf).toEqual([
+        "nameserver 10.43.0.10",
+        "options ndots:5",
+        "search default.svc.cluster.local svc.cluster.local cluster.local",
+      ]);
+      // which is what makes the short name work: `web` → web.default.svc.cluster.local
+      expect(answers(4, () => fromPod(c, "web", 80)).length).toBeGreaterThan(0);
     }
-    expect(f.exec(c1, ["cat", "/etc/resolv.conf"])).toContain("nameserver 10.43.0.10");
   });
+
+  it("reaches the ClusterIP from every node's own namespace, on backends of both nodes", async () => {
+    for (const n of ["node1", "node2"]) {
+      await vi.waitFor(() => {
+        expect(new Set(answers(12, () => fromNode(n, clusterIP, 80)))).toEqual(new Set(["web-1", "web-2"]));
+      }, poll);
+      // Those connections were marked for masquerade (a node address is outside the pod
+      // network) and half of them crossed the overlay. The mark is cleared before MASQUERADE,
+      // so the VXLAN packets carrying them (UDP 8472, which inherit the inner packet's mark)
+      // are not NATed: `masquerade fully-random` would have given them a new source port.
+      const vxlan = vxlanConntrack(n);
+      expect(vxlan.length).toBeGreaterThan(0);
+      for (const c of vxlan) expect(c.dport[1], c.line).toBe(c.sport[0]);
+    }
+  }, 180_000);
 
   it("reaches the ClusterIP from pods on every node, spread across backends on both nodes", async () => {
     expect([web1.node, web2.node]).toEqual(["node1", "node2"]);
@@ -251,5 +326,9 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
       // every connection answers, all from web-2: none is sent to web-1's dead address
       expect(answers(12, () => fromPod(c1, clusterIP, 80))).toEqual(Array(12).fill("web-2"));
     }, poll);
+    // DNS agrees: the headless name no longer lists web-1's dead address
+    const out = f.exec(c1, ["nslookup", "web-h.default.svc.cluster.local"]);
+    expect(out).toContain(web2.ip);
+    expect(out).not.toContain(web1.ip);
   }, 240_000);
 });

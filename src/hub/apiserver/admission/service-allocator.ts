@@ -8,11 +8,34 @@
  *   10.43.0.10 for cluster DNS; they are handed out only when asked for by address.
  * - Allocations are serialised through one promise chain so two creates in one tick cannot
  *   pick the same address.
+ * - Errors as upstream's registry (pkg/registry/core/service/storage/alloc.go) words them:
+ *   the first failure only, ClusterIP before node ports; a ClusterIP error is on
+ *   `spec.clusterIPs` with the whole list as the value (`[]string{"10.43.0.5"}`).
+ * - Node ports are one table of numbers, whatever the protocol (upstream's port allocator is
+ *   a bitmap of numbers): TCP 30053 in one service blocks UDP 30053 in another. Inside one
+ *   service, ports with the same `port` (the DNS-style TCP+UDP pair) share one node port.
  */
 import ipaddr from "ipaddr.js";
-import { ApiError, type StatusCause } from "../../../api/errors.js";
+import { ApiError } from "../../../api/errors.js";
 import type { KubeObject } from "../../../api/object.js";
+import { goSlice } from "../../../api/validation/util.js";
 import type { Backend } from "../../store/backend.js";
+
+/**
+ * The two addresses every cluster reserves in its service CIDR: the first one for the
+ * `kubernetes` service (as kube-apiserver does) and the tenth for cluster DNS (the kubeadm/k3s
+ * convention): 10.43.0.1 and 10.43.0.10 for the default 10.43.0.0/16.
+ */
+export function wellKnownServiceIPs(serviceCIDR: string): { kubernetes: string; dns: string } {
+  const [, bits] = ipaddr.IPv4.parseCIDR(serviceCIDR);
+  if (bits > 28)
+    throw new Error(`service CIDR ${serviceCIDR} is too small: use a /28 or larger, e.g. 10.43.0.0/16`);
+  const base = ipaddr.IPv4.networkAddressFromCIDR(serviceCIDR)
+    .toByteArray()
+    .reduce((a, b) => a * 256 + b, 0);
+  const at = (n: number) => [24, 16, 8, 0].map((s) => Math.floor((base + n) / 2 ** s) % 256).join(".");
+  return { kubernetes: at(1), dns: at(10) };
+}
 
 export interface ServiceAllocatorOptions {
   serviceCIDR: string;
@@ -22,6 +45,7 @@ export interface ServiceAllocatorOptions {
 
 interface SvcSpec {
   type?: string;
+  allocateLoadBalancerNodePorts?: boolean;
   clusterIP?: string;
   clusterIPs?: string[];
   ports?: { name?: string; port?: number; nodePort?: number; protocol?: string }[];
@@ -44,16 +68,16 @@ export class ServiceAllocator {
     return run;
   }
 
-  private async inUse(exceptName: string): Promise<{ ips: Set<string>; ports: Set<string> }> {
+  private async inUse(exceptName: string): Promise<{ ips: Set<string>; ports: Set<number> }> {
     const list = await this.backend.list("/registry/core/services/");
     const ips = new Set<string>();
-    const ports = new Set<string>();
+    const ports = new Set<number>();
     for (const kv of list.items) {
       const o = JSON.parse(kv.value) as KubeObject;
       if (`${o.metadata.namespace}/${o.metadata.name}` === exceptName) continue;
       const s = (o.spec ?? {}) as SvcSpec;
       for (const ip of s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])) ips.add(ip);
-      for (const p of s.ports ?? []) if (p.nodePort) ports.add(`${p.protocol ?? "TCP"}/${p.nodePort}`);
+      for (const p of s.ports ?? []) if (p.nodePort) ports.add(p.nodePort);
     }
     return { ips, ports };
   }
@@ -63,7 +87,10 @@ export class ServiceAllocator {
     const oldSpec = (old?.spec ?? {}) as SvcSpec;
     const name = obj.metadata.name ?? "";
     const used = await this.inUse(`${obj.metadata.namespace}/${name}`);
-    const causes: StatusCause[] = [];
+    const invalid = (field: string, value: string, detail: string) =>
+      ApiError.invalid("Service", name, [
+        { reason: "FieldValueInvalid", field, message: `Invalid value: ${value}: ${detail}` },
+      ]);
     if (spec.type === "ExternalName") {
       delete spec.clusterIP;
       delete spec.clusterIPs;
@@ -74,63 +101,60 @@ export class ServiceAllocator {
       spec.clusterIPs = ["None"];
     } else if (spec.clusterIP) {
       const ip = spec.clusterIP;
-      if (!ipaddr.IPv4.isValid(ip) || !ipaddr.IPv4.parse(ip).match(this.net)) {
-        causes.push({
-          reason: "FieldValueInvalid",
-          field: "spec.clusterIPs[0]",
-          message: `Invalid value: "${ip}": failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${this.opts.serviceCIDR}`,
-        });
-      } else if (used.ips.has(ip)) {
-        causes.push({
-          reason: "FieldValueInvalid",
-          field: "spec.clusterIPs[0]",
-          message: `Invalid value: ["${ip}"]: failed to allocate IP ${ip}: provided IP is already allocated`,
-        });
-      }
       spec.clusterIPs = [ip];
+      const fail = (why: string) =>
+        invalid("spec.clusterIPs", goSlice(spec.clusterIPs), `failed to allocate IP ${ip}: ${why}`);
+      if (!ipaddr.IPv4.isValid(ip) || !ipaddr.IPv4.parse(ip).match(this.net)) {
+        throw fail(
+          `the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${this.opts.serviceCIDR}`,
+        );
+      }
+      if (used.ips.has(ip)) throw fail("provided IP is already allocated");
     } else {
       const ip = this.nextIP(used.ips);
-      if (!ip)
-        throw new ApiError(
-          500,
-          "InternalError",
-          `Internal error occurred: failed to allocate a serviceIP: range is full`,
-        );
+      if (!ip) throw ApiError.internal("failed to allocate a serviceIP: range is full");
       spec.clusterIP = ip;
       spec.clusterIPs = [ip];
     }
     if (spec.type === "NodePort" || spec.type === "LoadBalancer") {
       const [lo, hi] = this.opts.nodePortRange;
-      const oldPorts = new Map(
+      // `used` holds the other services' node ports; this service's old ones are kept for the
+      // same protocol/port (an apply that omits nodePort must not move it)
+      const oldByPort = new Map(
         (oldSpec.ports ?? []).map((p) => [`${p.protocol ?? "TCP"}/${p.port}`, p.nodePort]),
       );
+      /** service port number → the node port given to it in this service */
+      const byServicePort = new Map<number, number>();
+      // a LoadBalancer with allocateLoadBalancerNodePorts=false gets node ports only where the
+      // user set one (upstream's shouldAllocateNodePorts)
+      const auto = spec.type === "NodePort" || spec.allocateLoadBalancerNodePorts !== false;
       (spec.ports ?? []).forEach((p, i) => {
-        const proto = p.protocol ?? "TCP";
+        const shared = p.port !== undefined ? byServicePort.get(p.port) : undefined;
+        if (!p.nodePort && !auto) return;
         if (!p.nodePort) {
-          const kept = oldPorts.get(`${proto}/${p.port}`);
-          p.nodePort = kept ?? this.nextPort(used.ports, proto);
+          const kept = oldByPort.get(`${p.protocol ?? "TCP"}/${p.port}`);
+          if (shared !== undefined) p.nodePort = shared;
+          else if (kept !== undefined && !used.ports.has(kept)) p.nodePort = kept;
+          else p.nodePort = this.nextPort(used.ports);
         } else if (p.nodePort < lo || p.nodePort > hi) {
-          causes.push({
-            reason: "FieldValueInvalid",
-            field: `spec.ports[${i}].nodePort`,
-            message: `Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is ${lo}-${hi}`,
-          });
-        } else if (
-          used.ports.has(`${proto}/${p.nodePort}`) &&
-          oldPorts.get(`${proto}/${p.port}`) !== p.nodePort
-        ) {
-          causes.push({
-            reason: "FieldValueInvalid",
-            field: `spec.ports[${i}].nodePort`,
-            message: `Invalid value: ${p.nodePort}: provided port is already allocated`,
-          });
+          throw invalid(
+            `spec.ports[${i}].nodePort`,
+            String(p.nodePort),
+            `provided port is not in the valid range. The range of valid ports is ${lo}-${hi}`,
+          );
+        } else if (p.nodePort !== shared && used.ports.has(p.nodePort)) {
+          throw invalid(
+            `spec.ports[${i}].nodePort`,
+            String(p.nodePort),
+            "provided port is already allocated",
+          );
         }
-        used.ports.add(`${proto}/${p.nodePort}`);
+        used.ports.add(p.nodePort);
+        if (p.port !== undefined && !byServicePort.has(p.port)) byServicePort.set(p.port, p.nodePort);
       });
     } else {
       for (const p of spec.ports ?? []) delete p.nodePort;
     }
-    if (causes.length > 0) throw ApiError.invalid("Service", name, causes);
     obj.spec = spec;
   }
 
@@ -147,18 +171,14 @@ export class ServiceAllocator {
     return undefined;
   }
 
-  private nextPort(used: Set<string>, proto: string): number {
+  private nextPort(used: Set<number>): number {
     const [lo, hi] = this.opts.nodePortRange;
     const span = hi - lo + 1;
     const start = Math.floor(Math.random() * span);
     for (let i = 0; i < span; i++) {
       const p = lo + ((start + i) % span);
-      if (!used.has(`${proto}/${p}`)) return p;
+      if (!used.has(p)) return p;
     }
-    throw new ApiError(
-      500,
-      "InternalError",
-      "Internal error occurred: failed to allocate a nodePort: range is full",
-    );
+    throw ApiError.internal("failed to allocate a nodePort: range is full");
   }
 }

@@ -30,6 +30,8 @@ export interface ApiserverEndpoint {
   address?: string;
   /** the hub's bound HTTPS port */
   port: number;
+  /** the service's ClusterIP: the first address of the service CIDR (default 10.43.0.1) */
+  serviceIP?: string;
 }
 
 export class KubernetesServiceController implements Controller {
@@ -78,7 +80,7 @@ export class KubernetesServiceController implements Controller {
         metadata: { name: NAME, namespace: NS, labels: { component: "apiserver", provider: "kubernetes" } },
         spec: {
           type: "ClusterIP",
-          clusterIP: KUBERNETES_SERVICE_IP,
+          clusterIP: this.endpoint.serviceIP ?? KUBERNETES_SERVICE_IP,
           ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: port }],
           sessionAffinity: "None",
         },
