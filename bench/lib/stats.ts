@@ -20,10 +20,14 @@ export function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-export function writeResult(name: string, data: unknown): string {
+/** bench/results/NAME-DATE[-SUFFIX].json (a suffix keeps a quick or loaded run from replacing the day's run) */
+export function writeResult(name: string, data: unknown, suffix?: string): string {
   const dir = join(process.cwd(), "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${name}-${new Date().toISOString().slice(0, 10)}.json`);
+  const file = join(
+    dir,
+    `${name}-${new Date().toISOString().slice(0, 10)}${suffix ? `-${suffix}` : ""}.json`,
+  );
   writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
 }
