@@ -21,9 +21,10 @@
  *     docs/sync-protocol.md "Idle budget") each priced by sending one from every agent and
  *     reading the same counters. Node's TLSSocket bytesRead/bytesWritten count
  *     plaintext, so they would miss the TLS record overhead; the kernel's counters do not.
- *   reconvergence after a partition (every agent's link down for --partition-seconds) during
- *     which --pods-per-node pods per node are created on the hub: time from the links being
- *     restored until every agent holds all its pods, and per agent from its reconnect [< 2 s]
+ *   reconvergence after a partition (every agent's link black-holed for --partition-seconds,
+ *     DROP-like: bench/lib/partition-relay.ts) during which --pods-per-node pods per node are
+ *     created on the hub: time from the network healing until every agent holds all its pods,
+ *     and per agent from its reconnect (or from the heal, when its TCP connection survived) [< 2 s]
  *
  *   npm run bench -- sync [--nodes 5000] [--workers 4] [--partition-seconds 60] [--idle-seconds 60]
  *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
@@ -463,6 +464,8 @@ async function main(): Promise<void> {
       allConverged: !conv.timedOut,
       converged: sumOf(conv.reports, (x) => x.converged),
       partitionSeconds: (restoreAt - partitionAt) / 1000,
+      /** agents whose link was declared dead and reconnected; the rest kept their connection */
+      reconnected: sumOf(conv.reports, (x) => x.reconnectedSinceRestore),
       podCreateErrors: podLoad.errors,
       secondsUntilAllConverged: conv.timedOut
         ? null

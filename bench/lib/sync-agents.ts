@@ -14,6 +14,9 @@
  *   starts from a copy of that set and watermark, as a device that synced before would. This
  *   keeps the set-up from shipping N snapshots of N Nodes (N² bytes) that no measured phase
  *   needs; every agent still says hello and gets its own delta.
+ * - Links go through a PartitionRelay (partition-relay.ts) so "partition" is a real network
+ *   partition (DROP-like: keepalives expire, reconnect attempts hang) rather than a clean
+ *   DISCONNECT, and "restore" lets the links come back as a network would.
  */
 import { randomUUID } from "node:crypto";
 import { request } from "node:https";
@@ -33,6 +36,7 @@ import {
 import type { StatusOutbox } from "../../src/transport/outbox.js";
 import { entryHash, SetDigest } from "../../src/transport/set-digest.js";
 import { type DesiredSink, SyncAgent } from "../../src/transport/sync-agent.js";
+import { PartitionRelay } from "./partition-relay.js";
 
 export type WorkerCommand =
   | { cmd: "join"; hubUrl: string; token: string; ca: string; nodes: { name: string; ip: string }[] }
@@ -65,6 +69,8 @@ export interface WorkerReport {
   convergeMs: number[];
   /** status updates not yet acked by the hub, over all agents */
   outboxPending: number;
+  /** agents whose link (re)connected after the last restore (the others kept their TCP) */
+  reconnectedSinceRestore: number;
 }
 
 /**
@@ -232,6 +238,8 @@ let errors: Record<string, number> = {};
 let lastSyncedAt = 0;
 let expect: { pods: number; namespace: string } | undefined;
 let restoreAt = 0;
+let relay: PartitionRelay | undefined;
+let relayUrl = "";
 let tallying = false;
 let tally: WireTally = newTally();
 
@@ -350,7 +358,7 @@ function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): v
     : new SharedSink(new Map(), new SetDigest(), 0);
   sink.onApplied = () => markSynced(s);
   const link = new EdgeLink({
-    url: s.joined.mqtt.url,
+    url: relayUrl,
     node: s.name,
     ca: s.joined.ca,
     cert: s.joined.clientCert,
@@ -396,6 +404,9 @@ async function waitFor(cond: () => boolean, ms: number): Promise<void> {
 async function connectAll(): Promise<void> {
   const first = sims[0];
   if (!first) return;
+  const hub = new URL(first.joined.mqtt.url);
+  relay = new PartitionRelay({ host: hub.hostname, port: Number(hub.port) });
+  relayUrl = `mqtts://${hub.hostname}:${await relay.start()}`;
   start(first, undefined);
   await waitFor(() => first.synced, 120_000);
   const seed = first.sink!.shareable();
@@ -422,6 +433,7 @@ function report(): WorkerReport {
     convergedAt: sims.every((s) => s.convergedAt > 0) ? Math.max(...sims.map((s) => s.convergedAt)) : 0,
     convergeMs: [],
     outboxPending: sims.reduce((a, s) => a + (s.outbox?.size() ?? 0), 0),
+    reconnectedSinceRestore: restoreAt ? sims.filter((s) => s.connectedAt >= restoreAt).length : 0,
   };
   if (expect && r.convergedAt) {
     r.convergeMs = sims.map((s) => s.convergedAt - Math.max(s.connectedAt, restoreAt));
@@ -472,15 +484,14 @@ process.on("message", (m: WorkerCommand) => {
       tallying = m.on;
       return;
     case "partition":
-      Promise.all(sims.map((s) => s.link?.stop())).then(() => reply(true), fail);
+      relay?.partition();
+      reply(Date.now());
       return;
     case "restore":
       expect = { pods: m.pods, namespace: m.namespace };
       restoreAt = Date.now();
-      for (const s of sims) {
-        s.convergedAt = 0;
-        void s.link?.start();
-      }
+      for (const s of sims) s.convergedAt = 0;
+      relay?.heal();
       reply(restoreAt);
       return;
     case "stop":
@@ -489,7 +500,8 @@ process.on("message", (m: WorkerCommand) => {
         s.sync?.stop();
       }
       Promise.all(sims.map((s) => s.link?.stop())).then(
-        () => {
+        async () => {
+          await relay?.stop();
           reply(true);
           process.exit(0);
         },
