@@ -113,8 +113,10 @@ export class PartitionRelay {
     };
     this.pairs.add(p);
     client.on("data", (b: Buffer) => {
-      if (this.partitioned || !p.upstream || p.upstream.connecting) this.hold(p, p.toHub, b);
-      else p.upstream.write(b);
+      // behind held bytes, never past them: TLS records must arrive in order
+      if (this.partitioned || p.toHub.length > 0 || !p.upstream || p.upstream.connecting) {
+        this.hold(p, p.toHub, b);
+      } else p.upstream.write(b);
     });
     client.on("error", () => {});
     client.on("close", () => this.closed(p));
@@ -135,7 +137,7 @@ export class PartitionRelay {
     p.upstream = up;
     up.on("connect", () => this.flush(p));
     up.on("data", (b: Buffer) => {
-      if (this.partitioned) this.hold(p, p.toAgent, b);
+      if (this.partitioned || p.toAgent.length > 0) this.hold(p, p.toAgent, b);
       else p.client.write(b);
     });
     up.on("error", () => {});
