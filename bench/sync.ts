@@ -195,16 +195,21 @@ async function pollUntil(
   timedOut: boolean;
   failedAttempts: number;
   errors: Record<string, number>;
+  /** the agents' successful TLS handshakes meanwhile: resumed from a ticket vs full */
+  tlsHandshakes: { resumed: number; full: number };
 }> {
   const end = Date.now() + timeoutMs;
   let failedAttempts = 0;
   const errors: Record<string, number> = {};
+  const tlsHandshakes = { resumed: 0, full: 0 };
   for (;;) {
     const r = await reports(workers);
     failedAttempts += r.reduce((a, x) => a + x.failedAttempts, 0);
+    tlsHandshakes.resumed += sumOf(r, (x) => x.tlsResumed);
+    tlsHandshakes.full += sumOf(r, (x) => x.tlsFull);
     for (const x of r) for (const [k, n] of Object.entries(x.errors)) errors[k] = (errors[k] ?? 0) + n;
-    if (done(r)) return { reports: r, timedOut: false, failedAttempts, errors };
-    if (Date.now() > end) return { reports: r, timedOut: true, failedAttempts, errors };
+    if (done(r)) return { reports: r, timedOut: false, failedAttempts, errors, tlsHandshakes };
+    if (Date.now() > end) return { reports: r, timedOut: true, failedAttempts, errors, tlsHandshakes };
     await sleep(200);
   }
 }
@@ -431,6 +436,7 @@ async function main(): Promise<void> {
       hubStartSeconds: (readyAt - restartAt) / 1000,
       failedConnectionAttempts: storm.failedAttempts,
       failuresByError: storm.errors,
+      tlsHandshakes: storm.tlsHandshakes,
       leftUnconnected: NODES - sumOf(after.reports, (x) => x.connected),
       snapshotsReceivedTotal: sumOf(after.reports, (x) => x.snapshots),
     };
@@ -477,6 +483,7 @@ async function main(): Promise<void> {
       },
       failedConnectionAttempts: conv.failedAttempts,
       failuresByError: conv.errors,
+      tlsHandshakes: conv.tlsHandshakes,
     };
     log(`reconvergence: ${JSON.stringify(convResult)}`);
 

@@ -71,6 +71,9 @@ export interface WorkerReport {
   outboxPending: number;
   /** agents whose link (re)connected after the last restore (the others kept their TCP) */
   reconnectedSinceRestore: number;
+  /** connects whose TLS handshake resumed the previous session / was full, since the last report */
+  tlsResumed: number;
+  tlsFull: number;
 }
 
 /**
@@ -241,6 +244,7 @@ let restoreAt = 0;
 let relay: PartitionRelay | undefined;
 let relayUrl = "";
 let tallying = false;
+let handshakes = { resumed: 0, full: 0 };
 let tally: WireTally = newTally();
 
 function newTally(): WireTally {
@@ -369,6 +373,8 @@ function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): v
   link.onStatus((st) => {
     if (st.type === "connected") {
       s.connectedAt = Date.now();
+      if (st.tlsResumed) handshakes.resumed++;
+      else handshakes.full++;
       return;
     }
     s.synced = false;
@@ -434,6 +440,8 @@ function report(): WorkerReport {
     convergeMs: [],
     outboxPending: sims.reduce((a, s) => a + (s.outbox?.size() ?? 0), 0),
     reconnectedSinceRestore: restoreAt ? sims.filter((s) => s.connectedAt >= restoreAt).length : 0,
+    tlsResumed: handshakes.resumed,
+    tlsFull: handshakes.full,
   };
   if (expect && r.convergedAt) {
     r.convergeMs = sims.map((s) => s.convergedAt - Math.max(s.connectedAt, restoreAt));
@@ -455,6 +463,7 @@ process.on("message", (m: WorkerCommand) => {
       reply(report());
       failedAttempts = 0;
       errors = {};
+      handshakes = { resumed: 0, full: 0 };
       return;
     }
     case "send-one": {

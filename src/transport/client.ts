@@ -70,7 +70,8 @@ export interface EdgeLinkOptions {
 }
 
 export type LinkStatus =
-  | { type: "connected" }
+  /** tlsResumed: the TLS handshake resumed the previous session (no certificates exchanged) */
+  | { type: "connected"; tlsResumed: boolean }
   /** retryInMs is -1 after stop() (no retry) */
   | { type: "disconnected"; error?: Error; retryInMs: number; authFailed: boolean };
 
@@ -265,7 +266,8 @@ export class EdgeLink {
         upSince = Date.now();
         const hi = encodeEnvelope(envelope({ type: "presence", online: true }));
         client.publish(presenceTopic(node), hi, { qos: 1 }, () => {});
-        this.setConnected(true);
+        const tls = client.stream as { isSessionReused?: () => boolean };
+        this.setConnected(true, undefined, tls.isSessionReused?.() ?? false);
       });
     });
     client.on("message", (_topic, payload) => this.dispatch(payload));
@@ -293,11 +295,11 @@ export class EdgeLink {
     for (const h of this.handlers.get(env.type) ?? []) h(env);
   }
 
-  private setConnected(up: boolean, error?: Error): void {
+  private setConnected(up: boolean, error?: Error, tlsResumed = false): void {
     if (up) {
       this.isConnected = true;
-      this.log.info("edge link connected");
-      this.emitStatus({ type: "connected" });
+      this.log.info({ tlsResumed }, "edge link connected");
+      this.emitStatus({ type: "connected", tlsResumed });
       return;
     }
     const was = this.isConnected;
