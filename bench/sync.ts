@@ -21,18 +21,20 @@
  *     docs/sync-protocol.md "Idle budget") each priced by sending one from every agent and
  *     reading the same counters. Node's TLSSocket bytesRead/bytesWritten count
  *     plaintext, so they would miss the TLS record overhead; the kernel's counters do not.
- *   reconvergence after a partition (every agent's link down for --partition-seconds) during
- *     which --pods-per-node pods per node are created on the hub: time from the links being
- *     restored until every agent holds all its pods, and per agent from its reconnect [< 2 s]
+ *   reconvergence after a partition (every agent's link black-holed for --partition-seconds,
+ *     DROP-like: bench/lib/partition-relay.ts) during which --pods-per-node pods per node are
+ *     created on the hub: time from the network healing until every agent holds all its pods,
+ *     and per agent from its reconnect (or from the heal, when its TCP connection survived) [< 2 s]
  *
  *   npm run bench -- sync [--nodes 5000] [--workers 4] [--partition-seconds 60] [--idle-seconds 60]
  *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
+ *   --label X writes bench/results/sync-DATE-X.json (--quick: -quick) instead of sync-DATE.json
  */
 import { type ChildProcess, execFileSync, fork, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { createServer } from "node:net";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { BOOTSTRAP_NAMESPACE, bootstrapTokenSecret } from "../src/hub/edge/bootstrap-token.js";
@@ -40,7 +42,7 @@ import { formatJoinToken, generateTokenParts } from "../src/lib/join-token.js";
 import { caHash } from "../src/lib/pki.js";
 import { runLoad, type Target } from "./lib/https-load.js";
 import { median, percentile, rssBytes, writeResult } from "./lib/stats.js";
-import type { WorkerCommand, WorkerReport } from "./lib/sync-agents.js";
+import type { WireTally, WorkerCommand, WorkerReport } from "./lib/sync-agents.js";
 
 const quick = process.argv.includes("--quick");
 const arg = (name: string, d: number) => {
@@ -165,7 +167,7 @@ class Worker {
 }
 
 /** Sum of the kernel's counters over every established connection on the hub's MQTT port. */
-function wire(port: number): { conns: number; bytes: number; segs: number } {
+function wire(port: number): { conns: number; bytes: number; segs: number; dataSegs: number } {
   const out = execFileSync("ss", ["-tinH", "state", "established", `( sport = :${port} )`], {
     encoding: "utf8",
     maxBuffer: 64 * MB,
@@ -174,7 +176,9 @@ function wire(port: number): { conns: number; bytes: number; segs: number } {
   return {
     conns: (out.match(/bytes_received:/g) ?? []).length,
     bytes: sum(/bytes_sent:(\d+)/g) + sum(/bytes_received:(\d+)/g),
-    segs: sum(/segs_out:(\d+)/g) + sum(/segs_in:(\d+)/g),
+    segs: sum(/ segs_out:(\d+)/g) + sum(/ segs_in:(\d+)/g),
+    // segments with payload; the rest of segs are pure ACKs (and handshake/FIN segments)
+    dataSegs: sum(/data_segs_out:(\d+)/g) + sum(/data_segs_in:(\d+)/g),
   };
 }
 
@@ -191,16 +195,21 @@ async function pollUntil(
   timedOut: boolean;
   failedAttempts: number;
   errors: Record<string, number>;
+  /** the agents' successful TLS handshakes meanwhile: resumed from a ticket vs full */
+  tlsHandshakes: { resumed: number; full: number };
 }> {
   const end = Date.now() + timeoutMs;
   let failedAttempts = 0;
   const errors: Record<string, number> = {};
+  const tlsHandshakes = { resumed: 0, full: 0 };
   for (;;) {
     const r = await reports(workers);
     failedAttempts += r.reduce((a, x) => a + x.failedAttempts, 0);
+    tlsHandshakes.resumed += sumOf(r, (x) => x.tlsResumed);
+    tlsHandshakes.full += sumOf(r, (x) => x.tlsFull);
     for (const x of r) for (const [k, n] of Object.entries(x.errors)) errors[k] = (errors[k] ?? 0) + n;
-    if (done(r)) return { reports: r, timedOut: false, failedAttempts, errors };
-    if (Date.now() > end) return { reports: r, timedOut: true, failedAttempts, errors };
+    if (done(r)) return { reports: r, timedOut: false, failedAttempts, errors, tlsHandshakes };
+    if (Date.now() > end) return { reports: r, timedOut: true, failedAttempts, errors, tlsHandshakes };
     await sleep(200);
   }
 }
@@ -226,6 +235,55 @@ function nodesWithoutPodCIDR(api: Target): Promise<number> {
   });
 }
 
+/** Polls until the fleet was quiet (no PUBLISH, no failed connect, no unacked status) for 10 s. */
+async function settleFleet(
+  workers: Worker[],
+  timeoutMs: number,
+): Promise<{ quiet: boolean; publishes: Record<string, number> }> {
+  const end = Date.now() + timeoutMs;
+  const publishes: Record<string, number> = {};
+  await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
+  for (let quiet = 0; quiet < 5; ) {
+    if (Date.now() > end) return { quiet: false, publishes };
+    await sleep(2000);
+    const t = mergeTallies(
+      await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: true }))),
+    );
+    const r = await pollUntil(workers, () => true, 0);
+    for (const [k, n] of Object.entries(t.envelopes)) publishes[k] = (publishes[k] ?? 0) + n;
+    const busy =
+      (t.packets["in:publish"] ?? 0) +
+      (t.packets["out:publish"] ?? 0) +
+      r.failedAttempts +
+      sumOf(r.reports, (x) => x.outboxPending);
+    quiet = busy === 0 ? quiet + 1 : 0;
+  }
+  await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: false })));
+  return { quiet: true, publishes };
+}
+
+function mergeTallies(ts: WireTally[]): WireTally {
+  const out: WireTally = {
+    packets: {},
+    envelopes: {},
+    keys: {},
+    publishPayloadBytes: { in: 0, out: 0 },
+    samples: [],
+  };
+  const add = (to: Record<string, number>, from: Record<string, number>) => {
+    for (const [k, n] of Object.entries(from)) to[k] = (to[k] ?? 0) + n;
+  };
+  for (const t of ts) {
+    add(out.packets, t.packets);
+    add(out.envelopes, t.envelopes);
+    add(out.keys, t.keys);
+    out.publishPayloadBytes.in += t.publishPayloadBytes.in;
+    out.publishPayloadBytes.out += t.publishPayloadBytes.out;
+    out.samples.push(...t.samples.slice(0, 5));
+  }
+  return out;
+}
+
 const sumOf = (r: WorkerReport[], f: (x: WorkerReport) => number) => r.reduce((a, x) => a + f(x), 0);
 
 function hubRss(hub: HubProcess): number {
@@ -239,6 +297,7 @@ async function main(): Promise<void> {
   const hub = new HubProcess(dir, await freePort(), await freePort());
   const workers: Worker[] = [];
   const t0 = Date.now();
+  const loadavgAtStart = loadavg();
   const log = (msg: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
   try {
     await hub.start();
@@ -303,41 +362,61 @@ async function main(): Promise<void> {
     log(
       `all connected and synced in ${firstConnectSeconds.toFixed(1)} s (timed out: ${first.timedOut}; failures: ${JSON.stringify(first.errors)})`,
     );
-    // settle: the idle window must not hold the tail of the connect (retries after timeouts)
-    const settleEnd = Date.now() + 60_000;
-    for (let quiet = 0; quiet < 5 && Date.now() < settleEnd; ) {
-      await sleep(2000);
-      const r = await pollUntil(workers, () => true, 0);
-      quiet = r.failedAttempts === 0 ? quiet + 1 : 0;
-    }
+    // settle: the idle window must hold no tail of the connect (late hello answers, initial
+    // status reports and their acks, retries after timeouts): wait until no agent sent or got a
+    // PUBLISH, none failed to connect and no status is unacked, for 10 s in a row
+    const settleStart = Date.now();
+    const settleTally = await settleFleet(workers, 300_000);
+    const settled = {
+      seconds: (Date.now() - settleStart) / 1000,
+      quiet: settleTally.quiet,
+      publishes: settleTally.publishes,
+    };
+    log(`settled: ${JSON.stringify(settled)}`);
     const connectedRss = hubRss(hub);
 
     // --- idle wire cost with the production keepalive/heartbeat settings
+    await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
     const w0 = wire(hub.mqttPort);
     const idleStart = Date.now();
     await sleep(IDLE_S * 1000);
     const w1 = wire(hub.mqttPort);
+    const carried = mergeTallies(
+      await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: false }))),
+    );
     const idleSeconds = (Date.now() - idleStart) / 1000;
     const idleFailures = (await pollUntil(workers, () => true, 0)).failedAttempts;
     const payload = w1.bytes - w0.bytes;
     const segs = w1.segs - w0.segs;
+    const dataSegs = w1.dataSegs - w0.dataSegs;
     const perNodeHour = (x: number) => (x / NODES) * (3600 / idleSeconds);
     log(
-      `idle: ${w1.conns} connections, ${payload} B payload, ${segs} segments in ${idleSeconds.toFixed(0)} s`,
+      `idle: ${w1.conns} connections, ${payload} B payload, ${segs} segments (${segs - dataSegs} pure ACKs) in ${idleSeconds.toFixed(0)} s`,
     );
+    log(`idle window carried (agents' side): ${JSON.stringify(carried)}`);
     // the rarer periodic messages (lease + node status together about hourly, a heartbeat
     // envelope about hourly) do not fit in the window: price one of each and add them per hour
+    // done = every report acked / every heartbeat PUBACKed, then 1 s for trailing pure ACKs
+    // (a fixed 3 s was too short at N = 5,000: part of the reports' cost fell into the
+    // heartbeat's measurement)
+    const carriedPerMessage: Record<string, WireTally> = {};
     const price = async (kind: "report" | "heartbeat") => {
+      await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
       const b = wire(hub.mqttPort);
       await Promise.all(workers.map((w) => w.call({ cmd: "send-one", kind })));
-      await sleep(3000);
+      await pollUntil(workers, (r) => sumOf(r, (x) => x.outboxPending) === 0, 120_000);
+      await sleep(1000);
       const e = wire(hub.mqttPort);
+      carriedPerMessage[kind] = mergeTallies(
+        await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: false }))),
+      );
       return (e.bytes - b.bytes + (e.segs - b.segs) * HEADER_BYTES) / NODES;
     };
     const perMessage = {
       report: await price("report"),
       heartbeat: await price("heartbeat"),
     };
+    log(`one message per node carried: ${JSON.stringify(carriedPerMessage)}`);
     const periodicPerHour = 1 * perMessage.report + 1 * perMessage.heartbeat;
     log(`one message per node on the wire (bytes): ${JSON.stringify(perMessage)}`);
 
@@ -357,6 +436,7 @@ async function main(): Promise<void> {
       hubStartSeconds: (readyAt - restartAt) / 1000,
       failedConnectionAttempts: storm.failedAttempts,
       failuresByError: storm.errors,
+      tlsHandshakes: storm.tlsHandshakes,
       leftUnconnected: NODES - sumOf(after.reports, (x) => x.connected),
       snapshotsReceivedTotal: sumOf(after.reports, (x) => x.snapshots),
     };
@@ -390,6 +470,8 @@ async function main(): Promise<void> {
       allConverged: !conv.timedOut,
       converged: sumOf(conv.reports, (x) => x.converged),
       partitionSeconds: (restoreAt - partitionAt) / 1000,
+      /** agents whose link was declared dead and reconnected; the rest kept their connection */
+      reconnected: sumOf(conv.reports, (x) => x.reconnectedSinceRestore),
       podCreateErrors: podLoad.errors,
       secondsUntilAllConverged: conv.timedOut
         ? null
@@ -401,12 +483,14 @@ async function main(): Promise<void> {
       },
       failedConnectionAttempts: conv.failedAttempts,
       failuresByError: conv.errors,
+      tlsHandshakes: conv.tlsHandshakes,
     };
     log(`reconvergence: ${JSON.stringify(convResult)}`);
 
     const result = {
-      machine: { cores: cpus().length, node: process.version },
+      machine: { cores: cpus().length, node: process.version, loadavgAtStart, loadavgAtEnd: loadavg() },
       settings: { nodes: NODES, workers: WORKERS, podsPerNode: PODS, idleSeconds: IDLE_S, quick },
+      settle: settled,
       setup: {
         joinSeconds,
         firstConnectSeconds,
@@ -427,9 +511,13 @@ async function main(): Promise<void> {
         failedConnectionAttemptsInWindow: idleFailures,
         payloadBytesPerNodeHour: perNodeHour(payload),
         segmentsPerNodeHour: perNodeHour(segs),
+        pureAckSegmentsPerNodeHour: perNodeHour(segs - dataSegs),
+        /** what the window carried, from the agents' side (all agents, whole window) */
+        carried,
         headerBytesPerSegment: HEADER_BYTES,
         windowBytesPerNodeHour: perNodeHour(payload + segs * HEADER_BYTES),
         perMessageBytes: perMessage,
+        carriedPerMessage,
         periodicBytesPerNodeHour: periodicPerHour,
         totalBytesPerNodeHour: perNodeHour(payload + segs * HEADER_BYTES) + periodicPerHour,
       },
@@ -442,7 +530,12 @@ async function main(): Promise<void> {
         reconvergeSeconds: 2,
       },
     };
-    const file = writeResult("sync", result);
+    const label = process.argv.indexOf("--label");
+    const file = writeResult(
+      "sync",
+      result,
+      label > 0 ? process.argv[label + 1] : quick ? "quick" : undefined,
+    );
     console.log(JSON.stringify(result, null, 2));
     console.log(`written to ${file}`);
   } finally {

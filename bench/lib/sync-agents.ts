@@ -14,9 +14,13 @@
  *   starts from a copy of that set and watermark, as a device that synced before would. This
  *   keeps the set-up from shipping N snapshots of N Nodes (N² bytes) that no measured phase
  *   needs; every agent still says hello and gets its own delta.
+ * - Links go through a PartitionRelay (partition-relay.ts) so "partition" is a real network
+ *   partition (DROP-like: keepalives expire, reconnect attempts hang) rather than a clean
+ *   DISCONNECT, and "restore" lets the links come back as a network would.
  */
 import { randomUUID } from "node:crypto";
 import { request } from "node:https";
+import type { Packet } from "mqtt";
 import type { JoinRequest, JoinResponse, NodeFacts } from "../../src/api/join.js";
 import { NodeHeartbeat } from "../../src/edge-agent/heartbeat.js";
 import { leaseReport, nodeStatus } from "../../src/edge-agent/node-status.js";
@@ -32,6 +36,7 @@ import {
 import type { StatusOutbox } from "../../src/transport/outbox.js";
 import { entryHash, SetDigest } from "../../src/transport/set-digest.js";
 import { type DesiredSink, SyncAgent } from "../../src/transport/sync-agent.js";
+import { PartitionRelay } from "./partition-relay.js";
 
 export type WorkerCommand =
   | { cmd: "join"; hubUrl: string; token: string; ca: string; nodes: { name: string; ip: string }[] }
@@ -39,6 +44,8 @@ export type WorkerCommand =
   | { cmd: "report" }
   /** one message of a periodic kind from every agent, to price it on the wire */
   | { cmd: "send-one"; kind: "report" | "heartbeat" }
+  /** start (on) or stop counting what the links carry; answers the counts so far (WireTally) */
+  | { cmd: "tally"; on: boolean }
   | { cmd: "partition" }
   | { cmd: "restore"; pods: number; namespace: string }
   | { cmd: "stop" };
@@ -60,6 +67,27 @@ export interface WorkerReport {
   converged: number;
   convergedAt: number;
   convergeMs: number[];
+  /** status updates not yet acked by the hub, over all agents */
+  outboxPending: number;
+  /** agents whose link (re)connected after the last restore (the others kept their TCP) */
+  reconnectedSinceRestore: number;
+  /** connects whose TLS handshake resumed the previous session / was full, since the last report */
+  tlsResumed: number;
+  tlsFull: number;
+}
+
+/**
+ * What the agents' links carried while tallying: MQTT packets by direction and type
+ * ("out:pingreq", "in:puback"), envelopes by direction and type, the keys of desired-state
+ * changes and status updates by resource ("delta:core/nodes", "status:lease"), and a few sample
+ * keys. Summed over all agents of the worker.
+ */
+export interface WireTally {
+  packets: Record<string, number>;
+  envelopes: Record<string, number>;
+  keys: Record<string, number>;
+  publishPayloadBytes: { in: number; out: number };
+  samples: string[];
 }
 
 const FACTS: NodeFacts = {
@@ -201,6 +229,7 @@ interface Sim {
   link?: EdgeLink;
   sync?: SyncAgent;
   heartbeat?: NodeHeartbeat;
+  outbox?: MemoryOutbox;
   synced: boolean;
   connectedAt: number;
   convergedAt: number;
@@ -212,6 +241,50 @@ let errors: Record<string, number> = {};
 let lastSyncedAt = 0;
 let expect: { pods: number; namespace: string } | undefined;
 let restoreAt = 0;
+let relay: PartitionRelay | undefined;
+let relayUrl = "";
+let tallying = false;
+let handshakes = { resumed: 0, full: 0 };
+let tally: WireTally = newTally();
+
+function newTally(): WireTally {
+  return { packets: {}, envelopes: {}, keys: {}, publishPayloadBytes: { in: 0, out: 0 }, samples: [] };
+}
+
+const bump = (r: Record<string, number>, k: string) => {
+  r[k] = (r[k] ?? 0) + 1;
+};
+
+/** resource of a key: "core/nodes/edge-1" → "core/nodes", "lease/edge-1" → "lease" */
+const resourceOf = (key: string) => {
+  const parts = key.split("/");
+  return parts.length > 2 ? `${parts[0]}/${parts[1]}` : (parts[0] ?? key);
+};
+
+function count(direction: "in" | "out", packet: Packet): void {
+  if (!tallying) return;
+  bump(tally.packets, `${direction}:${packet.cmd}`);
+  if (packet.cmd !== "publish") return;
+  const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+  tally.publishPayloadBytes[direction] += payload.length;
+  let env: { type?: string; changes?: { key: string }[]; updates?: { key: string }[] };
+  try {
+    env = JSON.parse(payload.toString("utf8")) as typeof env;
+  } catch {
+    bump(tally.envelopes, `${direction}:undecodable`);
+    return;
+  }
+  bump(tally.envelopes, `${direction}:${env.type ?? "?"}`);
+  const keys = [
+    ...(env.changes ?? []).map((c) => `delta:${c.key}`),
+    ...(env.updates ?? []).map((u) => `status:${u.key}`),
+  ];
+  for (const k of keys) {
+    const [kind, key] = [k.slice(0, k.indexOf(":")), k.slice(k.indexOf(":") + 1)];
+    bump(tally.keys, `${kind}:${resourceOf(key)}`);
+    if (tally.samples.length < 20) tally.samples.push(k);
+  }
+}
 
 function post(
   url: string,
@@ -289,16 +362,19 @@ function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): v
     : new SharedSink(new Map(), new SetDigest(), 0);
   sink.onApplied = () => markSynced(s);
   const link = new EdgeLink({
-    url: s.joined.mqtt.url,
+    url: relayUrl,
     node: s.name,
     ca: s.joined.ca,
     cert: s.joined.clientCert,
     key: s.keyPem,
     localAddress: s.ip,
+    onPacket: count,
   });
   link.onStatus((st) => {
     if (st.type === "connected") {
       s.connectedAt = Date.now();
+      if (st.tlsResumed) handshakes.resumed++;
+      else handshakes.full++;
       return;
     }
     s.synced = false;
@@ -308,13 +384,8 @@ function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): v
       errors[kind] = (errors[kind] ?? 0) + 1;
     }
   });
-  const sync = new SyncAgent({
-    node: s.name,
-    agentVersion: "bench",
-    channel: link,
-    sink,
-    outbox: new MemoryOutbox(),
-  });
+  const outbox = new MemoryOutbox();
+  const sync = new SyncAgent({ node: s.name, agentVersion: "bench", channel: link, sink, outbox });
   const heartbeat = new NodeHeartbeat({
     node: s.name,
     nodeIP: s.ip,
@@ -322,7 +393,7 @@ function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): v
     report: (key, status) => sync.reportStatus(key, status),
     logger: silentLogger(),
   });
-  Object.assign(s, { sink, link, sync, heartbeat });
+  Object.assign(s, { sink, link, sync, heartbeat, outbox });
   void sync.start();
   void link.start();
   void heartbeat.start();
@@ -339,6 +410,9 @@ async function waitFor(cond: () => boolean, ms: number): Promise<void> {
 async function connectAll(): Promise<void> {
   const first = sims[0];
   if (!first) return;
+  const hub = new URL(first.joined.mqtt.url);
+  relay = new PartitionRelay({ host: hub.hostname, port: Number(hub.port) });
+  relayUrl = `mqtts://${hub.hostname}:${await relay.start()}`;
   start(first, undefined);
   await waitFor(() => first.synced, 120_000);
   const seed = first.sink!.shareable();
@@ -364,6 +438,10 @@ function report(): WorkerReport {
     converged: sims.filter((s) => s.convergedAt > 0).length,
     convergedAt: sims.every((s) => s.convergedAt > 0) ? Math.max(...sims.map((s) => s.convergedAt)) : 0,
     convergeMs: [],
+    outboxPending: sims.reduce((a, s) => a + (s.outbox?.size() ?? 0), 0),
+    reconnectedSinceRestore: restoreAt ? sims.filter((s) => s.connectedAt >= restoreAt).length : 0,
+    tlsResumed: handshakes.resumed,
+    tlsFull: handshakes.full,
   };
   if (expect && r.convergedAt) {
     r.convergeMs = sims.map((s) => s.convergedAt - Math.max(s.connectedAt, restoreAt));
@@ -385,10 +463,12 @@ process.on("message", (m: WorkerCommand) => {
       reply(report());
       failedAttempts = 0;
       errors = {};
+      handshakes = { resumed: 0, full: 0 };
       return;
     }
     case "send-one": {
       const now = new Date();
+      const sent: Promise<void>[] = [];
       for (const s of sims) {
         if (m.kind === "report") {
           // what NodeHeartbeat queues at a refresh: lease and status in one tick, one envelope
@@ -400,22 +480,27 @@ process.on("message", (m: WorkerCommand) => {
           );
         } else {
           const hb = envelope({ type: "heartbeat", watermark: s.sink?.watermark() ?? 0, pending: 0 });
-          s.link?.send(hb).catch(() => {});
+          if (s.link) sent.push(s.link.send(hb).catch(() => {}));
         }
       }
-      reply(true);
+      // heartbeats: answered once every PUBACK is in; reports: the caller waits for outboxPending 0
+      void Promise.all(sent).then(() => reply(true));
       return;
     }
+    case "tally":
+      reply(tally);
+      tally = newTally();
+      tallying = m.on;
+      return;
     case "partition":
-      Promise.all(sims.map((s) => s.link?.stop())).then(() => reply(true), fail);
+      relay?.partition();
+      reply(Date.now());
       return;
     case "restore":
       expect = { pods: m.pods, namespace: m.namespace };
       restoreAt = Date.now();
-      for (const s of sims) {
-        s.convergedAt = 0;
-        void s.link?.start();
-      }
+      for (const s of sims) s.convergedAt = 0;
+      relay?.heal();
       reply(restoreAt);
       return;
     case "stop":
@@ -424,7 +509,8 @@ process.on("message", (m: WorkerCommand) => {
         s.sync?.stop();
       }
       Promise.all(sims.map((s) => s.link?.stop())).then(
-        () => {
+        async () => {
+          await relay?.stop();
           reply(true);
           process.exit(0);
         },

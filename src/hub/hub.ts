@@ -269,6 +269,7 @@ export class Hub {
       backend,
       ca: creds.ca,
       serving: creds.server,
+      ticketKeys: creds.ticketKeys,
       mqttHost: cfg.mqttBindAddress ?? cfg.bindAddress,
       mqttPort: cfg.mqttPort ?? 8883,
       clusterCIDR: cfg.clusterCIDR,

@@ -56,6 +56,8 @@ export function peerIdentity(socket: TLSSocket): CertIdentity | "invalid" | unde
   const cert = socket.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0) return undefined;
   if (!socket.authorized) return "invalid";
+  // a resumed TLS session is not re-verified: its certificate may have expired since
+  if (cert.valid_to && Date.parse(cert.valid_to) < Date.now()) return "invalid";
   const orgs = cert.subject?.O;
   return {
     commonName: typeof cert.subject?.CN === "string" ? cert.subject.CN : "",

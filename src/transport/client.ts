@@ -19,10 +19,14 @@
  *   A dead hub is noticed sooner anyway: the TCP connect fails at once or the keepalive ends it.
  * - Clean sessions: after CONNACK we subscribe to our `down` topics and only then report
  *   "connected", so the sync engine's hello can never race ahead of the subscription.
+ * - TLS session resumption: the link keeps the session ticket of its last connection and
+ *   offers it on the next attempt; the hub (broker.ts) then skips certificates and signatures,
+ *   which makes a fleet's reconnect storm cheaper for it. A ticket the hub no longer accepts
+ *   just means a full handshake.
  * - `send` is QoS 1 and rejects when the link is down; reliability (outbox, watermarks) lives in
  *   the sync engine, never in mqtt.js' in-memory queues.
  */
-import { type IClientOptions, type MqttClient, connect as mqttConnect } from "mqtt";
+import { type IClientOptions, type MqttClient, connect as mqttConnect, type Packet } from "mqtt";
 import { type Logger, silentLogger } from "../lib/logger.js";
 import {
   decodeEnvelope,
@@ -58,10 +62,16 @@ export interface EdgeLinkOptions {
   logger?: Logger;
   /** injectable for tests of the jitter */
   random?: () => number;
+  /**
+   * Debug hook: every MQTT packet this link sends or receives (PINGREQ/PINGRESP, PUBACKs and
+   * PUBLISHes alike). bench/sync tallies what an idle link carries with it; unset in production.
+   */
+  onPacket?: (direction: "in" | "out", packet: Packet) => void;
 }
 
 export type LinkStatus =
-  | { type: "connected" }
+  /** tlsResumed: the TLS handshake resumed the previous session (no certificates exchanged) */
+  | { type: "connected"; tlsResumed: boolean }
   /** retryInMs is -1 after stop() (no retry) */
   | { type: "disconnected"; error?: Error; retryInMs: number; authFailed: boolean };
 
@@ -100,6 +110,8 @@ export class EdgeLink {
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
+  /** TLS session ticket of the last connection, offered on the next (see the design notes) */
+  private tlsSession: Buffer | undefined;
 
   constructor(private readonly opts: EdgeLinkOptions) {
     this.log = (opts.logger ?? silentLogger()).child({ component: "edge-link", node: opts.node });
@@ -218,9 +230,17 @@ export class EdgeLink {
       // mqtt.js hands unknown options through to tls.connect / net.connect
       ...(this.opts.localAddress ? ({ localAddress: this.opts.localAddress } as IClientOptions) : {}),
       ...(this.opts.password !== undefined ? { password: this.opts.password } : {}),
+      ...(this.tlsSession ? ({ session: this.tlsSession } as IClientOptions) : {}),
     };
     const client = mqttConnect(this.opts.url, options);
     this.client = client;
+    // mqtts: the stream is the TLSSocket, which emits each ticket the hub sends (wss: no event)
+    (client.stream as { on?: (e: string, f: (s: Buffer) => void) => void } | undefined)?.on?.(
+      "session",
+      (s) => {
+        this.tlsSession = s;
+      },
+    );
     let upSince = 0;
     let lastError: Error | undefined;
     let done = false;
@@ -246,10 +266,16 @@ export class EdgeLink {
         upSince = Date.now();
         const hi = encodeEnvelope(envelope({ type: "presence", online: true }));
         client.publish(presenceTopic(node), hi, { qos: 1 }, () => {});
-        this.setConnected(true);
+        const tls = client.stream as { isSessionReused?: () => boolean };
+        this.setConnected(true, undefined, tls.isSessionReused?.() ?? false);
       });
     });
     client.on("message", (_topic, payload) => this.dispatch(payload));
+    const onPacket = this.opts.onPacket;
+    if (onPacket) {
+      client.on("packetsend", (p) => onPacket("out", p));
+      client.on("packetreceive", (p) => onPacket("in", p));
+    }
     client.on("error", (err: Error & { code?: unknown }) => {
       const refusal = typeof err.code === "number" ? CONNACK_REFUSALS[err.code] : undefined;
       lastError = refusal ? Object.assign(new Error(refusal, { cause: err }), { code: err.code }) : err;
@@ -269,11 +295,11 @@ export class EdgeLink {
     for (const h of this.handlers.get(env.type) ?? []) h(env);
   }
 
-  private setConnected(up: boolean, error?: Error): void {
+  private setConnected(up: boolean, error?: Error, tlsResumed = false): void {
     if (up) {
       this.isConnected = true;
-      this.log.info("edge link connected");
-      this.emitStatus({ type: "connected" });
+      this.log.info({ tlsResumed }, "edge link connected");
+      this.emitStatus({ type: "connected", tlsResumed });
       return;
     }
     const was = this.isConnected;

@@ -49,6 +49,11 @@ export class Fixture {
     this.stops.push(stop);
   }
 
+  /** the broker's TLS material (to extend, e.g. with ticket keys) */
+  tlsOf(): MqttBrokerOptions["tls"] {
+    return { ca: this.pki.ca.certPem, cert: this.pki.hub.certPem, key: this.pki.hub.keyPem };
+  }
+
   async broker(extra: Partial<MqttBrokerOptions> = {}): Promise<MqttBroker> {
     const broker = new MqttBroker({
       host: "127.0.0.1",

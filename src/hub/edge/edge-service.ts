@@ -37,6 +37,8 @@ export interface EdgeServiceOptions {
   ca: KeyPairPem;
   /** serving certificate for the MQTT TLS port */
   serving: KeyPairPem;
+  /** TLS session ticket keys of the MQTT port, kept across restarts (hub-pki.ts) */
+  ticketKeys?: Buffer;
   mqttHost: string;
   /** 0 = a free port (tests) */
   mqttPort: number;
@@ -66,7 +68,12 @@ export class EdgeService {
     this.broker = new MqttBroker({
       host: opts.mqttHost,
       port: opts.mqttPort,
-      tls: { ca: opts.ca.certPem, cert: opts.serving.certPem, key: opts.serving.keyPem },
+      tls: {
+        ca: opts.ca.certPem,
+        cert: opts.serving.certPem,
+        key: opts.serving.keyPem,
+        ...(opts.ticketKeys ? { ticketKeys: opts.ticketKeys } : {}),
+      },
       logger,
     });
     this.index = new DesiredIndex({

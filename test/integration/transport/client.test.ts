@@ -1,7 +1,9 @@
 /**
  * EdgeLink against a real broker through a real TCP proxy: last-will on an abrupt drop, half-open
- * detection by keepalive, and exponential backoff while the hub is unreachable.
+ * detection by keepalive, exponential backoff while the hub is unreachable, and TLS session
+ * resumption (also across a broker restart that keeps its ticket keys).
  */
+import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Envelope } from "../../../src/transport/envelope.js";
 import { startTcpProxy, type TcpProxy } from "../../helpers/tcp-proxy.js";
@@ -91,5 +93,45 @@ describe("EdgeLink", () => {
     proxy.setMode("pass");
     await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
     expect(broker.connectedNodes()).toEqual([node]);
+  });
+});
+
+describe("EdgeLink TLS session resumption", () => {
+  it("resumes its TLS session on reconnect, also across a broker restart with the same ticket keys", async () => {
+    const ticketKeys = randomBytes(48);
+    const first = await fx.broker({ tls: { ...fx.tlsOf(), ticketKeys } });
+    const port = first.address().port;
+    const proxy = await proxyTo(port);
+    const node = uniqueNode();
+    const link = await fx.link(node, proxy.port);
+    await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
+    expect(first.tlsHandshakes()).toEqual({ full: 1, resumed: 0 });
+
+    proxy.setMode("cut");
+    await vi.waitFor(() => expect(link.connected).toBe(false), { timeout: 10_000 });
+    proxy.setMode("pass");
+    await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
+    expect(first.tlsHandshakes()).toEqual({ full: 1, resumed: 1 });
+
+    // a hub restart: a new broker process state, same ticket keys, same port behind the proxy
+    await first.stop();
+    await vi.waitFor(() => expect(link.connected).toBe(false), { timeout: 10_000 });
+    const second = await fx.broker({ port, tls: { ...fx.tlsOf(), ticketKeys } });
+    await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
+    expect(second.tlsHandshakes()).toEqual({ full: 0, resumed: 1 });
+    expect(second.connectedNodes()).toEqual([node]);
+  });
+
+  it("falls back to a full handshake when the hub's ticket keys changed", async () => {
+    const first = await fx.broker({ tls: { ...fx.tlsOf(), ticketKeys: randomBytes(48) } });
+    const port = first.address().port;
+    const proxy = await proxyTo(port);
+    const link = await fx.link(uniqueNode(), proxy.port);
+    await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
+    await first.stop();
+    await vi.waitFor(() => expect(link.connected).toBe(false), { timeout: 10_000 });
+    const second = await fx.broker({ port, tls: { ...fx.tlsOf(), ticketKeys: randomBytes(48) } });
+    await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
+    expect(second.tlsHandshakes()).toEqual({ full: 1, resumed: 0 });
   });
 });
