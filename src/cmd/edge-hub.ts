@@ -36,6 +36,9 @@ server flags:
                          made valid at every start; agents join with it plus --ca-hash (or
                          --insecure-trust-first-ca). Changing FILE replaces the token, emptying
                          it revokes it
+  --anonymous-auth=BOOL  requests without credentials act as system:anonymous, allowed only what
+                         RBAC grants system:unauthenticated (health and version); false = 401
+                         (default true, as kube-apiserver)
   --log-level LEVEL      trace|debug|info|warn|error (default info)
 `;
 
@@ -74,7 +77,8 @@ export async function hubMain(argv: string[]): Promise<number> {
 
 async function server(argv: string[]): Promise<number> {
   const { values } = parseFlags(
-    argv,
+    // a bare boolean flag, as upstream's: --anonymous-auth means --anonymous-auth=true
+    argv.map((a) => (a === "--anonymous-auth" ? "--anonymous-auth=true" : a)),
     {
       "data-dir": { type: "string" },
       "bind-address": { type: "string" },
@@ -89,6 +93,7 @@ async function server(argv: string[]): Promise<number> {
       "log-level": { type: "string" },
       "compaction-interval": { type: "string" },
       "join-token-file": { type: "string" },
+      "anonymous-auth": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     "edge-hub server",
@@ -105,6 +110,7 @@ async function server(argv: string[]): Promise<number> {
   }
   const presetFile = values["join-token-file"];
   const presetJoinToken = presetFile === undefined ? undefined : readPresetToken(resolve(presetFile));
+  const anonymousAuth = parseBool(values["anonymous-auth"], "--anonymous-auth", true);
   const logger = createLogger({ level: values["log-level"] ?? "info" });
   const hub = new Hub({
     dataDir: resolve(values["data-dir"] ?? DEFAULT_DATA_DIR),
@@ -119,6 +125,7 @@ async function server(argv: string[]): Promise<number> {
     nodePortRange: [30000, 32767],
     ...(loadBalancerPools.length > 0 ? { loadBalancerPools } : {}),
     ...(presetJoinToken !== undefined ? { presetJoinToken } : {}),
+    anonymousAuth,
     compactionIntervalMs: seconds(values["compaction-interval"], "--compaction-interval", 30) * 1000,
     logger,
   });
@@ -153,6 +160,13 @@ function readPresetToken(file: string): PresetJoinToken | null {
     );
   }
   return parsePresetTokenFile(text, file);
+}
+
+function parseBool(v: string | undefined, flag: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (v === "true" || v === "1") return true;
+  if (v === "false" || v === "0") return false;
+  throw new UsageError(`${flag} must be true or false (e.g. ${flag}=false), got "${v}"`);
 }
 
 function seconds(v: string | undefined, flag: string, dflt: number): number {

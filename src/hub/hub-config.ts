@@ -33,6 +33,11 @@ export interface HubConfig {
   /** how often an unchanged node status is rewritten (default 5 min) */
   nodeStatusRefreshMs?: number;
   logger: Logger;
+  /**
+   * requests without credentials act as system:anonymous (group system:unauthenticated), as
+   * upstream's --anonymous-auth (default true); false = they get 401
+   */
+  anonymousAuth?: boolean;
   /** lease age after which a node turns Ready=Unknown (default 40 s) */
   nodeMonitorGracePeriodSeconds?: number;
   /** opt-in: delete pods of unreachable nodes after this many seconds (default: never) */

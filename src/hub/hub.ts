@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { refs } from "../client/client.js";
 import { writeFileAtomic } from "../lib/fsutil.js";
 import { StreamMux } from "../transport/streams/index.js";
-import { Authenticator } from "./apiserver/auth.js";
 import {
   EscalationCheck,
   ensureBootstrapPolicy,
@@ -27,6 +26,7 @@ import { EdgeService } from "./edge/index.js";
 import { ensurePresetToken } from "./edge/preset-token.js";
 import { TokenIssuer } from "./edge/token-issuer.js";
 import { createHubApiServer } from "./hub-api.js";
+import { createHubAuthenticator } from "./hub-auth.js";
 import type { HubConfig } from "./hub-config.js";
 import { kubeconfigYaml, loadOrCreateCredentials } from "./hub-pki.js";
 import { createHubStore, ensureDefaultNamespaces } from "./hub-store.js";
@@ -144,16 +144,15 @@ export class Hub {
     const now = () => new Date();
     const binder = new StoreBinder(store, registry, now);
     const saTokens = ServiceAccountTokens.loadOrCreate(cfg.dataDir);
-    const auth = new Authenticator(
-      [
-        {
-          token: creds.adminToken,
-          user: { username: "admin", groups: ["system:masters", "system:authenticated"] },
-        },
-      ],
+    const auth = createHubAuthenticator({
+      adminToken: creds.adminToken,
+      saTokens,
+      getSecret: (ns, name) => informers.cached("", "secrets", `${ns}/${name}`),
       // bound tokens die with their pod (checked against the desired index's in-memory pods)
-      (token) => saTokens.verify(token, new Date(), (ns, name, uid) => this.podStillBound(ns, name, uid)),
-    );
+      podStillBound: (ns, name, uid) => this.podStillBound(ns, name, uid),
+      anonymous: cfg.anonymousAuth ?? true,
+      now,
+    });
     const backend = this.backend;
     const podsInfo = registry.byKind("", "Pod")!;
     const edge = new EdgeService({
