@@ -26,7 +26,7 @@ import { AGGREGATED_CONTENT_TYPE, Discovery } from "./discovery.js";
 import type { Call, ServerParts } from "./handlers/context.js";
 import { TOKEN_REVIEW_HANDLER_KEY, tokenReviewHandler } from "./handlers/token-review.js";
 import { Query, sendError, sendRaw } from "./http.js";
-import { type OpenApiCache, serveOpenApiV2, serveOpenApiV3 } from "./openapi/index.js";
+import { loadBuiltInSchemas, type OpenApiCache, serveOpenApiV2, serveOpenApiV3 } from "./openapi/index.js";
 import { parseResourcePath, type ResourceRequest } from "./request-info.js";
 import { type RouterExtensions, routeResource } from "./router.js";
 
@@ -215,6 +215,7 @@ export class ApiServer {
         ? sendRaw(res, 200, this.discovery.aggregated(false), AGGREGATED_CONTENT_TYPE)
         : sendRaw(res, 200, this.discovery.apiGroupList());
     }
+    if (path.startsWith("/openapi/v3")) await loadBuiltInSchemas();
     const oa =
       path === "/openapi/v2"
         ? serveOpenApiV2(req.headers.accept)
@@ -269,6 +270,8 @@ export class ApiServer {
         );
       return origWriteHead(...args);
     }) as typeof res.writeHead;
+    // writes check unknown fields against the built-in schemas (loaded on the first one)
+    if (req.method === "POST" || req.method === "PUT" || req.method === "PATCH") await loadBuiltInSchemas();
     const scope = this.opts.requestUser;
     await (scope ? scope.run(user, () => routeResource(call, this.ext)) : routeResource(call, this.ext));
   }

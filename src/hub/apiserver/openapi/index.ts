@@ -11,6 +11,7 @@ export {
   builtInSchema,
   builtInSchemaNames,
   closure,
+  loadBuiltInSchemas,
   OBJECT_META,
   REF_PREFIX,
   refTo,
