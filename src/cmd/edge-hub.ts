@@ -9,6 +9,7 @@ import { Hub } from "../hub/hub.js";
 import type { AddressPool } from "../lb/index.js";
 import { parseFlags, parsePort, UsageError } from "../lib/args.js";
 import { createLogger } from "../lib/logger.js";
+import { createCredentialsInChild, initCredentials } from "./hub-credentials.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/edgekube/hub";
 
@@ -50,6 +51,8 @@ export async function hubMain(argv: string[]): Promise<number> {
         return await server(rest);
       case "kubeconfig":
         return kubeconfig(rest);
+      case "init-credentials":
+        return await initCredentialsCommand(rest);
       case "token":
         return await (await import("./hub-token.js")).tokenMain(
           rest,
@@ -112,8 +115,11 @@ async function server(argv: string[]): Promise<number> {
   const presetJoinToken = presetFile === undefined ? undefined : readPresetToken(resolve(presetFile));
   const anonymousAuth = parseBool(values["anonymous-auth"], "--anonymous-auth", true);
   const logger = createLogger({ level: values["log-level"] ?? "info" });
+  const dataDir = resolve(values["data-dir"] ?? DEFAULT_DATA_DIR);
+  // first start: certificates are made in a child, so the X.509 library never loads in the hub
+  await createCredentialsInChild(dataDir, values["tls-san"] ?? [], logger);
   const hub = new Hub({
-    dataDir: resolve(values["data-dir"] ?? DEFAULT_DATA_DIR),
+    dataDir,
     bindAddress: values["bind-address"] ?? "0.0.0.0",
     httpsPort: parsePort(values["https-port"], "--https-port", 6443),
     mqttPort: parsePort(values["mqtt-port"], "--mqtt-port", 8883),
@@ -147,6 +153,16 @@ async function server(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
   return 0;
+}
+
+/** internal: `server` runs this in a child process on a first start (src/cmd/hub-credentials.ts) */
+async function initCredentialsCommand(argv: string[]): Promise<number> {
+  const { values } = parseFlags(
+    argv,
+    { "data-dir": { type: "string" }, "tls-san": { type: "string", multiple: true } },
+    "edge-hub init-credentials",
+  );
+  return initCredentials(resolve(values["data-dir"] ?? DEFAULT_DATA_DIR), values["tls-san"] ?? []);
 }
 
 /** Reads and checks --join-token-file before anything starts, so a bad file stops the hub. */
