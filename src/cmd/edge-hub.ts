@@ -3,14 +3,17 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { wellKnownServiceIPs } from "../hub/apiserver/admission/service-allocator.js";
 import { parseAddressPool } from "../hub/controllers/loadbalancer/index.js";
 import { type PresetJoinToken, parsePresetTokenFile } from "../hub/edge/preset-token.js";
 import { Hub } from "../hub/hub.js";
 import type { AddressPool } from "../lb/index.js";
 import { parseFlags, parsePort, UsageError } from "../lib/args.js";
 import { createLogger } from "../lib/logger.js";
+import { createCredentialsInChild, initCredentials } from "./hub-credentials.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/edgekube/hub";
+const DEFAULT_SERVICE_CIDR = "10.43.0.0/16";
 
 const HELP = `Usage: edge-hub <command> [flags]
 
@@ -36,6 +39,9 @@ server flags:
                          made valid at every start; agents join with it plus --ca-hash (or
                          --insecure-trust-first-ca). Changing FILE replaces the token, emptying
                          it revokes it
+  --anonymous-auth=BOOL  requests without credentials act as system:anonymous, allowed only what
+                         RBAC grants system:unauthenticated (health and version); false = 401
+                         (default true, as kube-apiserver)
   --log-level LEVEL      trace|debug|info|warn|error (default info)
 `;
 
@@ -47,6 +53,8 @@ export async function hubMain(argv: string[]): Promise<number> {
         return await server(rest);
       case "kubeconfig":
         return kubeconfig(rest);
+      case "init-credentials":
+        return await initCredentialsCommand(rest);
       case "token":
         return await (await import("./hub-token.js")).tokenMain(
           rest,
@@ -74,7 +82,8 @@ export async function hubMain(argv: string[]): Promise<number> {
 
 async function server(argv: string[]): Promise<number> {
   const { values } = parseFlags(
-    argv,
+    // a bare boolean flag, as upstream's: --anonymous-auth means --anonymous-auth=true
+    argv.map((a) => (a === "--anonymous-auth" ? "--anonymous-auth=true" : a)),
     {
       "data-dir": { type: "string" },
       "bind-address": { type: "string" },
@@ -89,6 +98,7 @@ async function server(argv: string[]): Promise<number> {
       "log-level": { type: "string" },
       "compaction-interval": { type: "string" },
       "join-token-file": { type: "string" },
+      "anonymous-auth": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     "edge-hub server",
@@ -105,20 +115,31 @@ async function server(argv: string[]): Promise<number> {
   }
   const presetFile = values["join-token-file"];
   const presetJoinToken = presetFile === undefined ? undefined : readPresetToken(resolve(presetFile));
+  const anonymousAuth = parseBool(values["anonymous-auth"], "--anonymous-auth", true);
   const logger = createLogger({ level: values["log-level"] ?? "info" });
+  const dataDir = resolve(values["data-dir"] ?? DEFAULT_DATA_DIR);
+  // first start: certificates are made in a child, so the X.509 library never loads in the hub
+  const serviceCIDR = values["service-cidr"] ?? DEFAULT_SERVICE_CIDR;
+  await createCredentialsInChild(
+    dataDir,
+    values["tls-san"] ?? [],
+    wellKnownServiceIPs(serviceCIDR).kubernetes,
+    logger,
+  );
   const hub = new Hub({
-    dataDir: resolve(values["data-dir"] ?? DEFAULT_DATA_DIR),
+    dataDir,
     bindAddress: values["bind-address"] ?? "0.0.0.0",
     httpsPort: parsePort(values["https-port"], "--https-port", 6443),
     mqttPort: parsePort(values["mqtt-port"], "--mqtt-port", 8883),
     ...(values["mqtt-bind-address"] ? { mqttBindAddress: values["mqtt-bind-address"] } : {}),
     ...(values["advertise-address"] ? { advertiseAddress: values["advertise-address"] } : {}),
     tlsSans: values["tls-san"] ?? [],
-    serviceCIDR: values["service-cidr"] ?? "10.43.0.0/16",
+    serviceCIDR,
     clusterCIDR: values["cluster-cidr"] ?? "10.42.0.0/16",
     nodePortRange: [30000, 32767],
     ...(loadBalancerPools.length > 0 ? { loadBalancerPools } : {}),
     ...(presetJoinToken !== undefined ? { presetJoinToken } : {}),
+    anonymousAuth,
     compactionIntervalMs: seconds(values["compaction-interval"], "--compaction-interval", 30) * 1000,
     logger,
   });
@@ -142,6 +163,21 @@ async function server(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** internal: `server` runs this in a child process on a first start (src/cmd/hub-credentials.ts) */
+async function initCredentialsCommand(argv: string[]): Promise<number> {
+  const { values } = parseFlags(
+    argv,
+    {
+      "data-dir": { type: "string" },
+      "tls-san": { type: "string", multiple: true },
+      "service-ip": { type: "string" },
+    },
+    "edge-hub init-credentials",
+  );
+  const serviceIP = values["service-ip"] ?? wellKnownServiceIPs(DEFAULT_SERVICE_CIDR).kubernetes;
+  return initCredentials(resolve(values["data-dir"] ?? DEFAULT_DATA_DIR), values["tls-san"] ?? [], serviceIP);
+}
+
 /** Reads and checks --join-token-file before anything starts, so a bad file stops the hub. */
 function readPresetToken(file: string): PresetJoinToken | null {
   let text: string;
@@ -153,6 +189,13 @@ function readPresetToken(file: string): PresetJoinToken | null {
     );
   }
   return parsePresetTokenFile(text, file);
+}
+
+function parseBool(v: string | undefined, flag: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (v === "true" || v === "1") return true;
+  if (v === "false" || v === "0") return false;
+  throw new UsageError(`${flag} must be true or false (e.g. ${flag}=false), got "${v}"`);
 }
 
 function seconds(v: string | undefined, flag: string, dflt: number): number {

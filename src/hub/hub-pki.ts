@@ -72,6 +72,20 @@ function coversAll(certPem: string, dns: string[], ips: string[]): boolean {
   );
 }
 
+/**
+ * Would loadOrCreateCredentials have to create a certificate (no CA, no serving certificate, or
+ * one that does not cover these names and the host's addresses)? Cheap: node:crypto only, so a
+ * caller can have them made in a short-lived process and keep @peculiar/x509 out of the hub.
+ */
+export function credentialsMissing(dataDir: string, extraSans: string[], serviceIP: string): boolean {
+  const tls = join(dataDir, "tls");
+  if (!readPair(tls, "ca")) return true;
+  const server = readPair(tls, "server");
+  const dns = [...CLUSTER_SANS, ...extraSans.filter((s) => !isIp(s))];
+  const ips = [...new Set([...hostAddresses(), serviceIP, ...extraSans.filter(isIp)])];
+  return !server || !coversAll(server.certPem, dns, ips);
+}
+
 export async function loadOrCreateCredentials(
   dataDir: string,
   extraSans: string[],

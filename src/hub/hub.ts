@@ -3,106 +3,43 @@
  * credentials, store, registry, edge link (MQTT broker, node sync, join endpoints), API
  * server, bootstrap objects, controllers — and the reverse on stop. Owns the AbortController and readiness.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, X509Certificate } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { KubeObject } from "../api/object.js";
-import { decodeProtobufBody } from "../api/protobuf/index.js";
 import { refs } from "../client/client.js";
-import type { AddressPool } from "../lb/index.js";
 import { writeFileAtomic } from "../lib/fsutil.js";
-import type { Logger } from "../lib/logger.js";
 import { StreamMux } from "../transport/streams/index.js";
-import { ServiceAccountAdmission } from "./apiserver/admission/service-account.js";
-import { ServiceAllocator, wellKnownServiceIPs } from "./apiserver/admission/service-allocator.js";
-import { Authenticator, type UserInfo } from "./apiserver/auth.js";
+import { wellKnownServiceIPs } from "./apiserver/admission/service-allocator.js";
 import {
   EscalationCheck,
   ensureBootstrapPolicy,
   RbacAuthorizer,
   RbacPolicyCache,
 } from "./apiserver/authz/index.js";
-import { builtinResources } from "./apiserver/builtin-resources.js";
-import { decodeStored } from "./apiserver/codec.js";
-import { CustomResourceCatalog } from "./apiserver/custom-resources/index.js";
-import type { ServerParts } from "./apiserver/handlers/context.js";
-import { WatchFrames } from "./apiserver/handlers/watch-frames.js";
-import { ObjectStore } from "./apiserver/object-store.js";
-import { builtInSchema, OpenApiCache } from "./apiserver/openapi/index.js";
-import { printerFor } from "./apiserver/printers/index.js";
-import { ResourceRegistry } from "./apiserver/registry.js";
-import type { RouterExtensions } from "./apiserver/router.js";
-import { ApiServer, type ExtraApi, type ResourceUpgradeHandler } from "./apiserver/server.js";
-import type { Schema } from "./apiserver/validation/unknown-fields.js";
+import type { ObjectStore } from "./apiserver/object-store.js";
+import { OpenApiCache } from "./apiserver/openapi/index.js";
+import type { ResourceRegistry } from "./apiserver/registry.js";
+import type { ApiServer } from "./apiserver/server.js";
 import { ServiceAccountTokens } from "./auth/service-account-tokens.js";
-import { tokenRequestHandler } from "./auth/token-request.js";
 import { type Controller, createControllers, EventRecorder, SharedInformers } from "./controllers/index.js";
 import { NamespaceController } from "./controllers/namespace/namespace-controller.js";
-import { applyDefaultStorageClass, protectionAdmit } from "./controllers/volume/index.js";
 import { EdgeService } from "./edge/index.js";
-import { ensurePresetToken, type PresetJoinToken } from "./edge/preset-token.js";
+import { ensurePresetToken } from "./edge/preset-token.js";
 import { TokenIssuer } from "./edge/token-issuer.js";
+import { createHubApiServer } from "./hub-api.js";
+import { createHubAuthenticator } from "./hub-auth.js";
+import type { HubConfig } from "./hub-config.js";
 import { kubeconfigYaml, loadOrCreateCredentials } from "./hub-pki.js";
+import { createHubStore, ensureDefaultNamespaces } from "./hub-store.js";
 import { LocalClient } from "./local-client.js";
-import { MetricsStore, metricsApi } from "./metrics/index.js";
-import { podSubresources } from "./pod-subresources.js";
+import { MetricsStore } from "./metrics/index.js";
 import { Scheduler, StoreBinder } from "./scheduler/index.js";
 import { SharedObjects } from "./shared-objects.js";
 import { SqliteBackend } from "./store/index.js";
-import { podStreams } from "./streams/index.js";
 
-export interface HubConfig {
-  dataDir: string;
-  bindAddress: string;
-  httpsPort: number;
-  /** address written into admin.kubeconfig (defaults to 127.0.0.1 or the bind address) */
-  advertiseAddress?: string;
-  tlsSans: string[];
-  serviceCIDR: string;
-  clusterCIDR: string;
-  nodePortRange: [number, number];
-  /** watch bookmarks for clients that allow them (default 60 s) */
-  bookmarkIntervalMs?: number;
-  /** store compaction and checkpoint period (default 30 s) */
-  compactionIntervalMs?: number;
-  /** MQTT over TLS for edge agents (default 8883; 0 = a free port, for tests) */
-  mqttPort?: number;
-  /** address the MQTT listener binds (default: bindAddress) */
-  mqttBindAddress?: string;
-  /** how often coalesced node leases are written to the store (default 15 s) */
-  leaseFlushIntervalMs?: number;
-  /** how often an unchanged node status is rewritten (default 5 min) */
-  nodeStatusRefreshMs?: number;
-  logger: Logger;
-  /** lease age after which a node turns Ready=Unknown (default 40 s) */
-  nodeMonitorGracePeriodSeconds?: number;
-  /** opt-in: delete pods of unreachable nodes after this many seconds (default: never) */
-  podEvictionTimeoutSeconds?: number;
-  /**
-   * Extra API endpoints built once the store exists: pod streams (log/exec/attach/portforward,
-   * src/hub/streams) and metrics.k8s.io (src/hub/metrics).
-   */
-  apiExtensions?: (ctx: { store: ObjectStore; registry: ResourceRegistry }) => ApiExtensions;
-  /**
-   * LoadBalancer address pools (MetalLB semantics, `metallb.io/allow-shared-ip` sharing); when
-   * absent or empty, LoadBalancer services get the addresses of the nodes serving them (klipper)
-   */
-  loadBalancerPools?: AddressPool[];
-  /**
-   * `--join-token-file`: the bootstrap token it names is made valid at every start (null = the
-   * file holds none: earlier preset tokens are deleted); absent = preset tokens are left alone
-   */
-  presetJoinToken?: PresetJoinToken | null;
-}
+export type { ApiExtensions, HubConfig } from "./hub-config.js";
 
-export interface ApiExtensions {
-  subresources?: RouterExtensions["subresources"];
-  onResourceUpgrade?: ResourceUpgradeHandler;
-  extraApis?: ExtraApi[];
-}
-
-export const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+export { DEFAULT_NAMESPACES } from "./hub-store.js";
 
 /** what the edge desired index holds besides Nodes (held as views): cached once, shared */
 const DESIRED_RESOURCES = [
@@ -182,42 +119,13 @@ export class Hub {
     });
     await this.backend.start(this.abort.signal);
 
-    const registry = new ResourceRegistry(builtinResources());
-    this.registry = registry;
-    const crds = new CustomResourceCatalog(registry);
-    const allocator = new ServiceAllocator(this.backend, {
+    const { store, registry, crds, requestUser, getServiceAccount, setEscalation } = createHubStore({
+      backend: this.backend,
       serviceCIDR: cfg.serviceCIDR,
       nodePortRange: cfg.nodePortRange,
-      reserved: [wellKnown.kubernetes, wellKnown.dns],
-    });
-    const saInfo = registry.byKind("", "ServiceAccount")!;
-    const getServiceAccount = (ns: string, name: string): Promise<KubeObject | undefined> =>
-      store.tryGet(saInfo, ns, name);
-    const saAdmission = new ServiceAccountAdmission({ getServiceAccount });
-    // who is writing, for RBAC's escalation check (set by the API server; empty in-process)
-    const requestUser = new AsyncLocalStorage<UserInfo>();
-    let escalation: EscalationCheck | undefined;
-    const store = new ObjectStore({
-      backend: this.backend,
       gcEnabled: () => this.gcRunning,
-      admit: async (info, obj, old) => {
-        if (info.group === "rbac.authorization.k8s.io")
-          escalation?.check(info.kind, obj, requestUser.getStore());
-        if (info.group === "" && info.kind === "Service") return allocator.admit(obj, old);
-        // StorageObjectInUseProtection: a claim or volume in use outlives its deletion
-        if (info.group === "" && !old) protectionAdmit(info.kind, obj);
-        if (info.group === "" && info.kind === "Pod" && !old) return saAdmission.admit(obj);
-        if (info.group === "" && info.kind === "PersistentVolumeClaim" && !old) {
-          const sc = registry.byKind("storage.k8s.io", "StorageClass")!;
-          const list = await store.backend.list(store.prefix(sc));
-          applyDefaultStorageClass(
-            obj,
-            list.items.map((kv) => decodeStored(kv.value, kv.revision)),
-          );
-        }
-      },
-      customResource: (info, obj, old) => crds.admit(info, obj, old),
     });
+    this.registry = registry;
     this.store = store;
     const openapi = new OpenApiCache(registry.all(), crds.schemas());
     registry.onChange(() => openapi.update(registry.all(), crds.schemas()));
@@ -227,20 +135,7 @@ export class Hub {
     const rbac = new RbacPolicyCache({ client, logger: log.child({ component: "rbac" }) });
     this.rbac = rbac;
     const authorizer = new RbacAuthorizer(rbac);
-    escalation = new EscalationCheck(authorizer, rbac);
-    const parts: ServerParts = {
-      authorizer,
-      store,
-      registry,
-      printerFor: (info) => crds.printer(info) ?? printerFor(info.group, info.resource),
-      schemas: { schema: (name) => (builtInSchema(name) as Schema | undefined) ?? crds.schema(name) },
-      decode: { protobuf: (buf) => decodeProtobufBody(buf) },
-      now: () => new Date(),
-      logger: log.child({ component: "apiserver" }),
-      bookmarkIntervalMs: cfg.bookmarkIntervalMs ?? 60_000,
-      watchBufferLimit: 16 * 1024 * 1024,
-      watchFrames: new WatchFrames(),
-    };
+    setEscalation(new EscalationCheck(authorizer, rbac));
     // one cache per resource for the whole hub; the desired index shares its objects
     const objects = new SharedObjects();
     const informers = new SharedInformers(new LocalClient(store, registry, (kv) => objects.decode(kv)), {
@@ -252,16 +147,15 @@ export class Hub {
     const now = () => new Date();
     const binder = new StoreBinder(store, registry, now);
     const saTokens = ServiceAccountTokens.loadOrCreate(cfg.dataDir);
-    const auth = new Authenticator(
-      [
-        {
-          token: creds.adminToken,
-          user: { username: "admin", groups: ["system:masters", "system:authenticated"] },
-        },
-      ],
+    const auth = createHubAuthenticator({
+      adminToken: creds.adminToken,
+      saTokens,
+      getSecret: (ns, name) => informers.cached("", "secrets", `${ns}/${name}`),
       // bound tokens die with their pod (checked against the desired index's in-memory pods)
-      (token) => saTokens.verify(token, new Date(), (ns, name, uid) => this.podStillBound(ns, name, uid)),
-    );
+      podStillBound: (ns, name, uid) => this.podStillBound(ns, name, uid),
+      anonymous: cfg.anonymousAuth ?? true,
+      now,
+    });
     const backend = this.backend;
     const podsInfo = registry.byKind("", "Pod")!;
     const edge = new EdgeService({
@@ -297,45 +191,27 @@ export class Hub {
     const mux = new StreamMux({ channel: edge.broker });
     const metrics = new MetricsStore({ source: edge.broker, logger: log.child({ component: "metrics" }) });
     this.streamParts = [mux, metrics];
-    const streams = podStreams({
-      mux,
-      getPod: (ns, name) => store.tryGet(podsInfo, ns, name),
-      logger: log.child({ component: "streams" }),
-    });
-    const labelsOf = async (kind: "nodes" | "pods", ns?: string) => {
-      const list = await client.list(kind === "nodes" ? refs.nodes : refs.pods, ns);
-      return new Map(
-        list.items.map((o) => [
-          ns || kind === "nodes" ? o.metadata.name! : `${o.metadata.namespace}/${o.metadata.name}`,
-          o.metadata.labels ?? {},
-        ]),
-      );
-    };
-    const ext = cfg.apiExtensions?.({ store, registry }) ?? {};
-    this.server = new ApiServer({
-      host: cfg.bindAddress,
-      port: cfg.httpsPort,
+    this.server = createHubApiServer({
+      cfg,
       tls: { certPem: creds.server.certPem, keyPem: creds.server.keyPem, caPem: creds.ca.certPem },
       auth,
-      parts,
+      authorizer,
+      store,
+      registry,
+      crds,
       openapi,
-      extensions: {
-        subresources: new Map([
-          ...podSubresources(binder, client, now),
-          ["/serviceaccounts/token", tokenRequestHandler(saTokens)],
-          ...streams.subresources,
-          ...(ext.subresources ?? []),
-        ]),
-      },
-      onResourceUpgrade: ext.onResourceUpgrade ?? streams.onResourceUpgrade,
-      extraApis: ext.extraApis ?? [metricsApi(metrics, labelsOf)],
+      client,
+      binder,
+      saTokens,
+      edge,
+      mux,
+      metrics,
       requestUser,
       ready: () => this.ready,
-      routes: edge.routes(),
-      upgrades: edge.upgrades(),
-      logger: log.child({ component: "apiserver" }),
+      now,
+      logger: log,
     });
-    await this.bootstrap(store, registry);
+    await ensureDefaultNamespaces(store, registry);
     // before the server listens: a replaced preset secret is never accepted, not even briefly
     if (cfg.presetJoinToken !== undefined) await ensurePresetToken(client, cfg.presetJoinToken, log);
     await ensureBootstrapPolicy(client);
@@ -406,20 +282,6 @@ export class Hub {
   private nodeAddress(): string | undefined {
     const a = this.cfg.advertiseAddress ?? this.cfg.bindAddress;
     return a === "0.0.0.0" || a === "::" || a === "" ? undefined : a;
-  }
-
-  /** objects every cluster has from the start; idempotent */
-  private async bootstrap(store: ObjectStore, registry: ResourceRegistry): Promise<void> {
-    const ns = registry.byKind("", "Namespace")!;
-    for (const name of DEFAULT_NAMESPACES) {
-      if (!(await store.tryGet(ns, undefined, name))) {
-        await store.create(ns, undefined, {
-          apiVersion: "v1",
-          kind: "Namespace",
-          metadata: { name },
-        } as KubeObject);
-      }
-    }
   }
 
   async stop(): Promise<void> {

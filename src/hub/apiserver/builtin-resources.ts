@@ -135,6 +135,8 @@ export function builtinResources(): ResourceInfo[] {
     // virtual, create-only review APIs
     res("authorization.k8s.io", "v1", "SelfSubjectAccessReview", { cluster: true, verbs: CREATE_ONLY }),
     res("authorization.k8s.io", "v1", "SelfSubjectRulesReview", { cluster: true, verbs: CREATE_ONLY }),
+    res("authorization.k8s.io", "v1", "SubjectAccessReview", { cluster: true, verbs: CREATE_ONLY }),
+    res("authorization.k8s.io", "v1", "LocalSubjectAccessReview", { verbs: CREATE_ONLY }),
     res("authentication.k8s.io", "v1", "SelfSubjectReview", { cluster: true, verbs: CREATE_ONLY }),
     res("authentication.k8s.io", "v1", "TokenReview", { cluster: true, verbs: CREATE_ONLY }),
   ];
@@ -146,5 +148,7 @@ export const VIRTUAL_KINDS = new Set([
   "SelfSubjectAccessReview",
   "SelfSubjectRulesReview",
   "SelfSubjectReview",
+  "SubjectAccessReview",
+  "LocalSubjectAccessReview",
   "TokenReview",
 ]);

@@ -9,7 +9,6 @@
  * - Request bodies: JSON, YAML (apply-patch+yaml and yaml clients) and kubectl's protobuf
  *   envelope (decoded by src/api/protobuf) all become plain objects here.
  */
-import { parse as parseYaml } from "yaml";
 import { ApiError } from "../../api/errors.js";
 import { isObject, type KubeObject } from "../../api/object.js";
 
@@ -44,6 +43,20 @@ export interface DecodeOptions {
   protobuf?: BodyDecoder;
 }
 
+const YAML_TYPES = new Set(["application/yaml", "application/apply-patch+yaml", "application/x-yaml"]);
+
+let parseYaml: typeof import("yaml").parse | undefined;
+
+/**
+ * Loads the YAML parser when `contentType` is YAML (server-side apply, `curl` with YAML):
+ * readBody awaits this, so decodeBody stays synchronous while the `yaml` package (≈70
+ * modules, ≈0.7 MB of heap) loads only on a hub's first YAML body.
+ */
+export async function loadYamlFor(contentType: string | undefined): Promise<void> {
+  if (parseYaml === undefined && YAML_TYPES.has(mediaType(contentType)))
+    parseYaml = (await import("yaml")).parse;
+}
+
 export function mediaType(contentType: string | undefined): string {
   return (contentType ?? "").split(";")[0]!.trim().toLowerCase();
 }
@@ -57,7 +70,9 @@ export function decodeBody(buf: Buffer, contentType: string | undefined, opts: D
   }
   const text = buf.toString("utf8");
   if (text.trim() === "") throw ApiError.badRequest("the request body is empty: send a JSON or YAML object");
-  if (mt === "application/yaml" || mt === "application/apply-patch+yaml" || mt === "application/x-yaml") {
+  if (YAML_TYPES.has(mt)) {
+    if (!parseYaml)
+      throw new Error("a YAML body was decoded before loadYamlFor(): read bodies with readBody");
     try {
       return parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
     } catch (e) {

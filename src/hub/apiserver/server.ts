@@ -6,6 +6,10 @@
  * Design notes
  * - TLS only: kubectl sends credentials over HTTPS alone. Client certificates are requested but
  *   not required, so bearer tokens work on the same port.
+ * - /healthz, /livez, /readyz and /version are answered before authentication, whatever the
+ *   credentials: probes (the Pi image's, load balancers', the benchmarks') send none and must
+ *   work with `--anonymous-auth=false` too. Upstream reaches the same answer for anonymous
+ *   callers through the system:public-info-viewer binding.
  * - stop() closes idle and watch connections so a restart never hangs on long-lived watches.
  */
 import type { AsyncLocalStorage } from "node:async_hooks";
@@ -20,8 +24,9 @@ import { authorizeRequest } from "./authz/request-authz.js";
 import { parseAccept } from "./codec.js";
 import { AGGREGATED_CONTENT_TYPE, Discovery } from "./discovery.js";
 import type { Call, ServerParts } from "./handlers/context.js";
+import { TOKEN_REVIEW_HANDLER_KEY, tokenReviewHandler } from "./handlers/token-review.js";
 import { Query, sendError, sendRaw } from "./http.js";
-import { type OpenApiCache, serveOpenApiV3 } from "./openapi/index.js";
+import { loadBuiltInSchemas, type OpenApiCache, serveOpenApiV2, serveOpenApiV3 } from "./openapi/index.js";
 import { parseResourcePath, type ResourceRequest } from "./request-info.js";
 import { type RouterExtensions, routeResource } from "./router.js";
 
@@ -86,7 +91,13 @@ export class ApiServer {
     this.discovery = new Discovery(opts.parts.registry, () =>
       extra.map((e) => ({ group: e.group, version: e.version, resources: e.resources })),
     );
-    this.ext = opts.extensions ?? { subresources: new Map() };
+    // TokenReview answers from this server's own authenticator
+    this.ext = {
+      subresources: new Map([
+        [TOKEN_REVIEW_HANDLER_KEY, tokenReviewHandler(opts.auth)],
+        ...(opts.extensions?.subresources ?? []),
+      ]),
+    };
   }
 
   get address(): { host: string; port: number } {
@@ -122,11 +133,12 @@ export class ApiServer {
       }
       const rr = parseResourcePath(path);
       if (rr?.subresource && this.opts.onResourceUpgrade) {
-        const user = this.opts.auth.authenticate(req);
-        if (!user) {
+        const authn = this.opts.auth.authenticateRequest(req);
+        if (!("user" in authn)) {
           writeUpgradeError(socket, ApiError.unauthorized());
           return;
         }
+        const user = authn.user;
         let acting: UserInfo;
         try {
           const url = new URL(req.url ?? "/", "https://hub");
@@ -183,11 +195,13 @@ export class ApiServer {
     }
     const route = this.opts.routes?.get(path);
     if (route) return route(req, res);
-    const authenticated = this.opts.auth.authenticate(req);
-    if (!authenticated) {
+    const authn = this.opts.auth.authenticateRequest(req);
+    if (!("user" in authn)) {
+      this.opts.logger.debug({ url: req.url, reason: authn.error }, "unauthenticated request refused");
       sendError(res, ApiError.unauthorized());
       return;
     }
+    const authenticated = authn.user;
     // RBAC before routing, as upstream's filter chain: refused requests learn nothing (403, not 404)
     const user = authorizeRequest(this.opts.parts.authorizer, req, authenticated, url);
     const accept = parseAccept(req.headers.accept);
@@ -201,7 +215,11 @@ export class ApiServer {
         ? sendRaw(res, 200, this.discovery.aggregated(false), AGGREGATED_CONTENT_TYPE)
         : sendRaw(res, 200, this.discovery.apiGroupList());
     }
-    const oa = serveOpenApiV3(this.opts.openapi, path, url.searchParams, req.headers["if-none-match"]);
+    if (path.startsWith("/openapi/v3")) await loadBuiltInSchemas();
+    const oa =
+      path === "/openapi/v2"
+        ? serveOpenApiV2(req.headers.accept)
+        : serveOpenApiV3(this.opts.openapi, path, url.searchParams, req.headers["if-none-match"]);
     if (oa) {
       res.writeHead(oa.status, oa.headers);
       res.end(oa.body);
@@ -252,6 +270,8 @@ export class ApiServer {
         );
       return origWriteHead(...args);
     }) as typeof res.writeHead;
+    // writes check unknown fields against the built-in schemas (loaded on the first one)
+    if (req.method === "POST" || req.method === "PUT" || req.method === "PATCH") await loadBuiltInSchemas();
     const scope = this.opts.requestUser;
     await (scope ? scope.run(user, () => routeResource(call, this.ext)) : routeResource(call, this.ext));
   }

@@ -7,7 +7,8 @@
  *   made on first start), `iss` https://kubernetes.default.svc.cluster.local, `sub`
  *   system:serviceaccount:<ns>:<name>, the `kubernetes.io` claim with namespace and
  *   service account name/uid (and the pod when bound), `aud`, `exp`, `iat`, `nbf`.
- * - Verification is synchronous (signature, issuer, expiry). A token bound to a pod is also
+ * - Verification is synchronous (issuer, signature, audience, expiry), with upstream's error
+ *   texts for TokenReview. A token bound to a pod is also
  *   checked against the live pod (name and uid, through the injected `BoundPodCheck`, which
  *   reads an in-memory index): a deleted or re-created pod's token stops working, as upstream's
  *   bound-object validation does. It does not re-check that the ServiceAccount still exists.
@@ -25,7 +26,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isObject } from "../../api/object.js";
 import { writeFileAtomic } from "../../lib/fsutil.js";
-import type { UserInfo } from "../apiserver/auth.js";
+import { intersectAudiences, type TokenOutcome, type UserInfo } from "../apiserver/auth.js";
 
 export const TOKEN_ISSUER = "https://kubernetes.default.svc.cluster.local";
 
@@ -111,35 +112,70 @@ export class ServiceAccountTokens {
   }
 
   /**
-   * the user a valid token stands for, or undefined (bad signature, issuer, expired, or bound to
-   * a pod that `boundPod` says is gone)
+   * the user a valid token stands for, or undefined (bad signature, issuer, audience, expired,
+   * or bound to a pod that `boundPod` says is gone)
    */
   verify(token: string, now = new Date(), boundPod?: BoundPodCheck): UserInfo | undefined {
+    const r = this.review(token, [TOKEN_ISSUER], now, boundPod);
+    return r && "user" in r ? r.user : undefined;
+  }
+
+  /**
+   * Upstream's JWT authenticator for one token and the audiences asked for: undefined when it is
+   * not one of ours (not a JWT, another issuer), an error with upstream's text when it is ours
+   * but not valid, else the user and the audiences the token is good for.
+   */
+  review(token: string, audiences: string[], now = new Date(), boundPod?: BoundPodCheck): TokenOutcome {
     const parts = token.split(".");
     if (parts.length !== 3) return undefined;
     const [head, body, sig] = parts as [string, string, string];
-    const ok = verify(
-      "sha256",
-      Buffer.from(`${head}.${body}`),
-      { key: this.publicKey, dsaEncoding: "ieee-p1363" },
-      Buffer.from(sig, "base64url"),
-    );
-    if (!ok) return undefined;
     let c: Claims;
     try {
       c = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Claims;
     } catch {
       return undefined;
     }
+    if (!isObject(c) || c.iss !== TOKEN_ISSUER) return undefined;
+    const ok = verify(
+      "sha256",
+      Buffer.from(`${head}.${body}`),
+      { key: this.publicKey, dsaEncoding: "ieee-p1363" },
+      Buffer.from(sig, "base64url"),
+    );
+    if (!ok) return { error: "go-jose/go-jose: error in cryptographic primitive" };
+    const tokenAuds = Array.isArray(c.aud) ? c.aud : typeof c.aud === "string" ? [c.aud] : [TOKEN_ISSUER];
+    const auds = intersectAudiences(tokenAuds, audiences);
+    if (auds.length === 0)
+      return {
+        error: `token audiences ${goQuote(tokenAuds)} is invalid for the target audiences ${goQuote(audiences)}`,
+      };
     const t = Math.floor(now.getTime() / 1000);
-    if (c.iss !== TOKEN_ISSUER || c.exp <= t || c.nbf > t + 60) return undefined;
+    if (typeof c.exp !== "number" || c.exp <= t) return { error: "service account token has expired" };
+    if (typeof c.nbf === "number" && c.nbf > t + 60)
+      return { error: "service account token is not valid yet" };
     const k = c["kubernetes.io"];
-    if (!isObject(k) || !isObject(k.serviceaccount)) return undefined;
-    if (k.pod && boundPod && !boundPod(k.namespace, k.pod.name, k.pod.uid)) return undefined;
+    if (!isObject(k) || !isObject(k.serviceaccount))
+      return { error: "service account token claims are invalid" };
+    if (k.pod && boundPod && !boundPod(k.namespace, k.pod.name, k.pod.uid))
+      return { error: "service account token has been invalidated" };
     return {
-      username: c.sub,
-      uid: k.serviceaccount.uid,
-      groups: ["system:serviceaccounts", `system:serviceaccounts:${k.namespace}`, "system:authenticated"],
+      user: {
+        username: c.sub,
+        uid: k.serviceaccount.uid,
+        groups: ["system:serviceaccounts", `system:serviceaccounts:${k.namespace}`, "system:authenticated"],
+        ...(k.pod
+          ? {
+              extra: {
+                "authentication.kubernetes.io/pod-name": [k.pod.name],
+                "authentication.kubernetes.io/pod-uid": [k.pod.uid],
+              },
+            }
+          : {}),
+      },
+      audiences: auds,
     };
   }
 }
+
+/** Go's %q of a []string: ["a" "b"] */
+const goQuote = (xs: string[]): string => `[${xs.map((x) => JSON.stringify(x)).join(" ")}]`;

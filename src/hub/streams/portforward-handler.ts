@@ -20,8 +20,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Pod } from "kubernetes-types/core/v1";
-// a CommonJS package: Node's ESM loader cannot see its named exports, so take the default
-import spdy, { type SpdyStream } from "spdy-transport";
+import type { SpdyStream } from "spdy-transport";
 import { createWebSocketStream, WebSocketServer } from "ws";
 import { ApiError } from "../../api/errors.js";
 import type { Logger } from "../../lib/logger.js";
@@ -79,6 +78,12 @@ export class PortForwardUpgrade {
   // refuse it as a subprotocol: we take the header out before the handshake and echo it back
   // ourselves (Go's gorilla/websocket, on kubectl's side, accepts it).
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  /**
+   * spdy-transport and what it pulls in (hpack, readable-stream 2, wbuf …) load on the first
+   * port-forward, not with every hub. A CommonJS package: Node's ESM loader cannot see its
+   * named exports, so take the default.
+   */
+  private spdy: typeof import("spdy-transport")["default"] | undefined;
 
   constructor(private readonly deps: PortForwardDeps) {
     this.wss.on("headers", (headers) => headers.push(`Sec-WebSocket-Protocol: ${PORTFORWARD_PROTOCOL}`));
@@ -105,6 +110,7 @@ export class PortForwardUpgrade {
         `port-forward needs a WebSocket upgrade with protocol ${PORTFORWARD_PROTOCOL}: use kubectl 1.30 or newer`,
       );
     }
+    this.spdy ??= (await import("spdy-transport")).default;
     const pod: Pod = await loadPod(this.deps.getPod, namespace, name);
     const phase = pod.status?.phase ?? "Unknown";
     if (phase !== "Running") {
@@ -117,7 +123,7 @@ export class PortForwardUpgrade {
 
   private run(tunnel: Duplex, t: PodTarget): void {
     const log = this.deps.logger;
-    const conn = spdy.connection.create(tunnel, { protocol: "spdy", isServer: true, maxStreams: 256 });
+    const conn = this.spdy!.connection.create(tunnel, { protocol: "spdy", isServer: true, maxStreams: 256 });
     acceptBareSynStreams(conn);
     // kubectl's spdystream speaks SPDY/3 (no session-level flow control), not 3.1
     conn.start(3);

@@ -186,6 +186,11 @@ export function bootstrapPolicy(): KubeObject[] {
       r(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
       r(["create"], ["authentication.k8s.io"], ["selfsubjectreviews"]),
     ]),
+    // delegated authn/authz (webhooks, aggregated API servers); bound by whoever needs it
+    clusterRole("system:auth-delegator", [
+      r(["create"], ["authentication.k8s.io"], ["tokenreviews"]),
+      r(["create"], ["authorization.k8s.io"], ["subjectaccessreviews"]),
+    ]),
     clusterRole("system:aggregate-to-view", VIEW_RULES, { [`${AGG}view`]: "true" }),
     clusterRole("system:aggregate-to-edit", EDIT_RULES, { [`${AGG}edit`]: "true" }),
     clusterRole("system:aggregate-to-admin", ADMIN_RULES, { [`${AGG}admin`]: "true" }),

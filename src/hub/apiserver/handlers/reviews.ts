@@ -1,6 +1,8 @@
 /**
  * The create-only review APIs kubectl uses: SelfSubjectAccessReview (`auth can-i`),
- * SelfSubjectRulesReview (`auth can-i --list`) and SelfSubjectReview (`auth whoami`).
+ * SelfSubjectRulesReview (`auth can-i --list`) and SelfSubjectReview (`auth whoami`); the
+ * reviews on someone else's behalf (SubjectAccessReview, LocalSubjectAccessReview) are in
+ * ./subject-access-review.ts and TokenReview in ./token-review.ts.
  * Access and rules reviews answer from the same RBAC authorizer that guards requests, for the
  * user the request acts as (so `--as` works through impersonation).
  */
@@ -12,6 +14,7 @@ import type { PolicyRule } from "../authz/rules.js";
 import { decodeObjectBody } from "../codec.js";
 import { readBody, sendJson } from "../http.js";
 import type { Call } from "./context.js";
+import { handleSubjectAccessReview } from "./subject-access-review.js";
 
 export async function handleReview(call: Call): Promise<void> {
   const body = decodeObjectBody(
@@ -59,6 +62,9 @@ export async function handleReview(call: Call): Promise<void> {
         false,
       );
       return;
+    case "SubjectAccessReview":
+    case "LocalSubjectAccessReview":
+      return handleSubjectAccessReview(call, body);
     default:
       throw ApiError.methodNotAllowed(`${kind} cannot be created here`);
   }

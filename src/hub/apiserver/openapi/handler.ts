@@ -11,6 +11,7 @@
  *   served at all (404): with a v3 root listing every group-version kubectl never asks for it.
  */
 
+import { KUBE_VERSION } from "../../../lib/version.js";
 import type { OpenApiCache } from "./cache.js";
 import { openApiV3Path } from "./document.js";
 
@@ -86,5 +87,34 @@ export function serveOpenApiV3(
     status: 200,
     headers: { "Content-Type": "application/json", ETag: etag, "Cache-Control": caching },
     body: entry.body,
+  };
+}
+
+/** what kubectl asks for, and (without the "@", which Go's mime parser refuses) what upstream answers */
+const V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2";
+const V2_PROTOBUF_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+/**
+ * `/openapi/v2`: a document with no definitions. The hub publishes its schemas as v3 only, but
+ * kubectl falls back to v2 for client-side validation of kinds whose v3 document has no PATCH
+ * operation to probe server-side validation on (TokenReview, SubjectAccessReview, Binding …);
+ * a 404 there fails `kubectl create -f`, while a kind absent from v2 is simply not validated
+ * client-side (the server still validates). Protobuf is what kubectl asks for: an empty message.
+ */
+export function serveOpenApiV2(accept: string | undefined): OpenApiResponse {
+  if (accept?.includes(V2_PROTOBUF)) {
+    return { status: 200, headers: { "Content-Type": V2_PROTOBUF_TYPE }, body: Buffer.alloc(0) };
+  }
+  return {
+    status: 200,
+    headers: { "Content-Type": "application/json" },
+    body: Buffer.from(
+      JSON.stringify({
+        swagger: "2.0",
+        info: { title: "Kubernetes", version: KUBE_VERSION.gitVersion },
+        paths: {},
+        definitions: {},
+      }),
+    ),
   };
 }

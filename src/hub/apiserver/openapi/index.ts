@@ -6,11 +6,12 @@
 export { contentHash, OpenApiCache, type OpenApiEntry } from "./cache.js";
 export { crdSchemaName, crdSchemas } from "./crd.js";
 export { openApiV3Document, openApiV3Path, openApiV3Root } from "./document.js";
-export { isOpenApiV3Path, type OpenApiResponse, serveOpenApiV3 } from "./handler.js";
+export { isOpenApiV3Path, type OpenApiResponse, serveOpenApiV2, serveOpenApiV3 } from "./handler.js";
 export {
   builtInSchema,
   builtInSchemaNames,
   closure,
+  loadBuiltInSchemas,
   OBJECT_META,
   REF_PREFIX,
   refTo,

@@ -33,7 +33,13 @@ import {
   jobsOverHistoryLimit,
   lastSuccessfulTime,
 } from "./cronjob-jobs.js";
-import { formatInZone, parseSchedule, type Schedule, UnknownTimeZoneError } from "./schedule.js";
+import {
+  formatInZone,
+  loadCronParser,
+  parseSchedule,
+  type Schedule,
+  UnknownTimeZoneError,
+} from "./schedule.js";
 
 const COMPONENT = "cronjob-controller";
 
@@ -90,6 +96,7 @@ export class CronJobController extends OwnerController {
     if (cj.metadata.deletionTimestamp || spec.suspend) return this.finish(cj, prev, status);
 
     let schedule: Schedule;
+    await loadCronParser();
     try {
       schedule = parseSchedule(spec.schedule ?? "", spec.timeZone);
     } catch (e) {

@@ -10,8 +10,18 @@
  *   a contract on edge fleets).
  * - mostRecent() is upstream's mostRecentScheduleTime: the latest time in (earliest, now]
  *   plus how many were missed; counting stops past 100, where upstream warns.
+ * - cron-parser (and luxon under it, ≈1 MB of heap and their source text) loads on the first
+ *   CronJob, not with every hub: callers `await loadCronParser()` before parseSchedule, which
+ *   stays synchronous for the reconcile loop.
  */
-import { CronExpressionParser } from "cron-parser";
+type CronParser = typeof import("cron-parser").CronExpressionParser;
+
+let cronParser: CronParser | undefined;
+
+/** loads cron-parser once; parseSchedule needs it */
+export async function loadCronParser(): Promise<void> {
+  cronParser ??= (await import("cron-parser")).CronExpressionParser;
+}
 
 const MACROS: Record<string, string> = {
   "@yearly": "0 0 1 1 *",
@@ -69,7 +79,9 @@ export function parseSchedule(schedule: string, timeZone?: string): Schedule {
   const fields = expr.split(/\s+/);
   if (fields.length !== 5)
     throw new ScheduleError(`expected exactly 5 fields, found ${fields.length}: ${expr}`);
-  const iter = (currentDate: Date) => CronExpressionParser.parse(expr, { currentDate, tz });
+  const parser = cronParser;
+  if (!parser) throw new Error("parseSchedule called before loadCronParser(): await it first");
+  const iter = (currentDate: Date) => parser.parse(expr, { currentDate, tz });
   try {
     iter(new Date(0)).next();
   } catch (e) {

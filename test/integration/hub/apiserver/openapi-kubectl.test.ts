@@ -12,10 +12,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { crdSchemas, OpenApiCache, serveOpenApiV3 } from "../../../../src/hub/apiserver/openapi/index.js";
+import {
+  crdSchemas,
+  loadBuiltInSchemas,
+  OpenApiCache,
+  serveOpenApiV3,
+} from "../../../../src/hub/apiserver/openapi/index.js";
 import { groupVersion, type ResourceInfo } from "../../../../src/hub/apiserver/resource-info.js";
 import { deployments, namespaces, pods, widgetCrd, widgets } from "../../../helpers/openapi-fixtures.js";
 import { hasKubectl, need } from "../../../helpers/prereq.js";
+
+// the built-in table loads on demand (the API server awaits it before serving /openapi/v3)
+await loadBuiltInSchemas();
 
 const run = promisify(execFile);
 const resources: ResourceInfo[] = [pods, namespaces, deployments, widgets];

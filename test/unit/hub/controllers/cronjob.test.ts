@@ -1,8 +1,12 @@
-import { describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { CronJobController } from "../../../../src/hub/controllers/cronjob/cronjob-controller.js";
-import { formatInZone, parseSchedule } from "../../../../src/hub/controllers/cronjob/schedule.js";
+import {
+  formatInZone,
+  loadCronParser,
+  parseSchedule,
+} from "../../../../src/hub/controllers/cronjob/schedule.js";
 import { controllerFixture, eventsOf } from "../../../helpers/fake-controller-deps.js";
 
 const T0 = "2024-01-01T00:00:30Z";
@@ -56,6 +60,9 @@ async function finishJob(f: F, name: string, type: "Complete" | "Failed", at: st
 }
 
 describe("schedule", () => {
+  // cron-parser loads on demand (the controller awaits it on its first CronJob)
+  beforeAll(() => loadCronParser());
+
   it("parses five fields, macros and CRON_TZ; rejects seconds and unknown zones", () => {
     expect(parseSchedule("@hourly").next(new Date("2024-01-01T00:10:00Z")).toISOString()).toBe(
       "2024-01-01T01:00:00.000Z",

@@ -3,11 +3,15 @@ import type { JsonObject } from "../../../../../src/api/object.js";
 import {
   crdSchemaName,
   crdSchemas,
+  loadBuiltInSchemas,
   OpenApiCache,
   openApiV3Root,
   serveOpenApiV3,
 } from "../../../../../src/hub/apiserver/openapi/index.js";
 import { deployments, namespaces, pods, widgetCrd, widgets } from "../../../../helpers/openapi-fixtures.js";
+
+// the built-in table loads on demand (the API server awaits it before serving /openapi/v3)
+await loadBuiltInSchemas();
 
 describe("crdSchemas", () => {
   const schemas = crdSchemas(widgetCrd);

@@ -2,11 +2,15 @@ import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../../../../../src/api/object.js";
 import {
   crdSchemas,
+  loadBuiltInSchemas,
   openApiV3Document,
   REF_PREFIX,
   UnknownSchemaError,
 } from "../../../../../src/hub/apiserver/openapi/index.js";
 import { deployments, namespaces, pods, widgetCrd, widgets } from "../../../../helpers/openapi-fixtures.js";
+
+// the built-in table loads on demand (the API server awaits it before serving /openapi/v3)
+await loadBuiltInSchemas();
 
 type Doc = {
   paths: Record<string, Record<string, JsonObject>>;

@@ -9,8 +9,12 @@ import {
   builtInSchema,
   builtInSchemaNames,
   closure,
+  loadBuiltInSchemas,
   UnknownSchemaError,
 } from "../../../../../src/hub/apiserver/openapi/index.js";
+
+// the built-in table loads on demand (the API server awaits it before serving /openapi/v3)
+await loadBuiltInSchemas();
 
 function schema(name: string): JsonObject {
   const s = builtInSchema(name);
