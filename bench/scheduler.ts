@@ -1,36 +1,36 @@
 /**
- * bench/scheduler: 1,000 simulated nodes, 10,000 pods from 100 Deployments of 100 replicas, on
- * an in-process hub (real SQLite store): Deployments → ReplicaSets → pods → scheduled and bound
- * → Running (simulated kubelets) → every Deployment Available. Records pods bound per second,
- * the time until every Deployment is Available, and the hub's resident memory (peak, sampled
- * every 250 ms, and at the end).
+ * bench/scheduler: 1,000 simulated nodes, 10,000 pods from 100 Deployments of 100 replicas:
+ * Deployments → ReplicaSets → pods → scheduled and bound → Running (simulated kubelets) →
+ * every Deployment Available. Records pods bound per second, the time until every Deployment is
+ * Available, and the hub's resident memory (peak and at the end).
  *
- * What the RSS covers: the process is the hub plus the simulated kubelets and this observer.
- * The kubelets read pods from the hub's shared pod cache and the observer counts names from a
- * bare watch, so no second copy of any pod is held: the figure is the hub's own, plus the
- * kubelets' small per-node state.
+ * The hub runs as users run it: `edge-hub server` from the dev bundle in its own process
+ * (bench/lib/hub-process.ts). The simulated kubelets (test/helpers/kubelet-sim.ts, with their
+ * own pod informer) and the observer run in this process and talk HTTPS to it
+ * (bench/lib/https-client.ts), so the RSS is the hub's alone: VmHWM (the kernel's peak) and
+ * VmRSS at the end from /proc/<hub pid>/status, plus the V8 heap figures of a diagnostic report.
  *
- * Targets (this 2-core machine): ≥ 500 pods/s bound, all Available < 60 s, RSS < 300 MB.
+ * Targets (this 2-core machine): ≥ 500 pods/s bound, all Available < 60 s, hub RSS < 300 MB.
  * Run: npm run bench -- scheduler [--quick] (quick: 100 nodes, 10 × 100 pods, for development);
- * BENCH_NODES / BENCH_GROUPS / BENCH_PER_GROUP override the sizes; BENCH_HEAP_SNAPSHOT=FILE writes
- * a heap snapshot once everything is Available.
+ * BENCH_NODES / BENCH_GROUPS / BENCH_PER_GROUP override the sizes; --heap-snapshot DIR writes a
+ * heap snapshot of the hub once everything is Available (summarise: bench/lib/heap-summary.ts).
  * Result: bench/results/scheduler-<date>.json (also printed).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { loadavg } from "node:os";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { writeHeapSnapshot } from "node:v8";
 import type { KubeObject } from "../src/api/object.js";
 import { refs } from "../src/client/client.js";
-import type { SharedInformers } from "../src/hub/controllers/shared-informers.js";
-import { startHub } from "../test/helpers/hub.js";
 import { KubeletSim } from "../test/helpers/kubelet-sim.js";
+import { HttpsClient } from "./lib/https-client.js";
+import { freePort, HubProcess } from "./lib/hub-process.js";
 
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
-    // the kubelets keep their own pod cache (counted in the RSS): compares trees without a shared cache
-    "private-sim-cache": { type: "boolean", default: false },
+    "heap-snapshot": { type: "string" },
   },
 });
 const QUICK = values.quick ?? false;
@@ -41,6 +41,13 @@ const TOTAL = GROUPS * PER_GROUP;
 const NS = "bench";
 const MB = 1048576;
 const log = (m: string) => process.stderr.write(`scheduler: ${m}\n`);
+
+/** CPU seconds a process has used (utime + stime from /proc/<pid>/stat) */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
 
 function template(): KubeObject["spec"] {
   return {
@@ -71,112 +78,125 @@ async function waitFor(what: string, fn: () => Promise<boolean> | boolean, timeo
 }
 
 async function main(): Promise<void> {
+  const build = spawnSync(process.execPath, ["scripts/build-dev.mjs"], { stdio: "inherit" });
+  if (build.status !== 0) throw new Error("scripts/build-dev.mjs failed");
   const load0 = loadavg();
-  const tStart = Date.now();
-  const t = await startHub();
-  const startMs = Date.now() - tStart;
-  const rssAfterStart = process.memoryUsage().rss;
-  let rssPeak = rssAfterStart;
-  const sampler = setInterval(() => {
-    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-  }, 250);
-  const client = t.hub.client!;
-  const informers = (t.hub as { informers?: SharedInformers }).informers;
-  const shared = informers && !values["private-sim-cache"] ? { pods: informers.informer(refs.pods) } : {};
-  const sim = new KubeletSim(client, { leaseRenewMs: 20_000, ...shared });
-  await sim.start();
-  const t0 = Date.now();
-  for (let i = 0; i < NODES; i += 50) {
-    await Promise.all(
-      Array.from({ length: Math.min(50, NODES - i) }, (_, j) =>
-        sim.addNode({ name: `node-${String(i + j).padStart(4, "0")}`, cpu: "4", memory: "8Gi" }),
-      ),
-    );
-  }
-  const nodesMs = Date.now() - t0;
-  log(`${NODES} nodes registered in ${nodesMs} ms`);
-  await client.create(refs.namespaces, undefined, {
-    apiVersion: "v1",
-    kind: "Namespace",
-    metadata: { name: NS },
+  const dir = mkdtempSync(join(tmpdir(), "ek-bench-sched-"));
+  const snapshotDir = values["heap-snapshot"];
+  const hub = new HubProcess({
+    dir,
+    httpsPort: await freePort(),
+    mqttPort: await freePort(),
+    // a /24 per node: 1,000 nodes need more than the default /16
+    args: ["--cluster-cidr", "10.128.0.0/9"],
+    ...(snapshotDir ? { snapshotDir } : {}),
   });
+  const tStart = Date.now();
+  await hub.start();
+  const startMs = Date.now() - tStart;
+  const rssAfterStart = hub.memory().rss;
+  const client = new HttpsClient(hub.url, hub.ca, hub.token);
+  const sim = new KubeletSim(client, { leaseRenewMs: 20_000 });
+  try {
+    await sim.start();
+    const t0 = Date.now();
+    for (let i = 0; i < NODES; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, NODES - i) }, (_, j) =>
+          sim.addNode({ name: `node-${String(i + j).padStart(4, "0")}`, cpu: "4", memory: "8Gi" }),
+        ),
+      );
+    }
+    const nodesMs = Date.now() - t0;
+    log(`${NODES} nodes registered in ${nodesMs} ms`);
+    await client.create(refs.namespaces, undefined, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: NS },
+    });
+    const rssWithNodes = hub.memory().rss;
 
-  // the observer keeps names, not pods
-  const bound = new Set<string>();
-  const running = new Set<string>();
-  let lastBound = 0;
-  const watch = client.watch(
-    refs.pods,
-    NS,
-    "0",
-    (events) => {
-      for (const e of events) {
-        const p = e.object;
-        const name = p.metadata.name ?? "";
-        if ((p.spec as { nodeName?: string }).nodeName && !bound.has(name)) {
-          bound.add(name);
-          lastBound = Date.now();
+    // the observer keeps names, not pods
+    const bound = new Set<string>();
+    const running = new Set<string>();
+    let lastBound = 0;
+    const watch = client.watch(
+      refs.pods,
+      NS,
+      "0",
+      (events) => {
+        for (const e of events) {
+          const p = e.object;
+          const name = p.metadata.name ?? "";
+          if ((p.spec as { nodeName?: string }).nodeName && !bound.has(name)) {
+            bound.add(name);
+            lastBound = Date.now();
+          }
+          if ((p.status as { phase?: string } | undefined)?.phase === "Running") running.add(name);
         }
-        if ((p.status as { phase?: string } | undefined)?.phase === "Running") running.add(name);
-      }
-    },
-    (err) => log(`observer watch ended: ${err.message}`),
-  );
+      },
+      (err) => log(`observer watch ended: ${err.message}`),
+    );
 
-  const start = Date.now();
-  const cpu0 = process.cpuUsage();
-  for (let g = 0; g < GROUPS; g++) await client.create(refs.deployments, NS, deployment(`w${g}`, PER_GROUP));
-  const createdMs = Date.now() - start;
-  const available = async () =>
-    (await client.list(refs.deployments, NS)).items.filter(
-      (d) => (d.status as { availableReplicas?: number } | undefined)?.availableReplicas === PER_GROUP,
-    ).length;
-  await waitFor(`all ${TOTAL} pods bound`, () => bound.size >= TOTAL, 300_000);
-  await waitFor(`all ${GROUPS} Deployments Available`, async () => (await available()) >= GROUPS, 300_000);
-  const availableMs = Date.now() - start;
-  const cpu = process.cpuUsage(cpu0);
-  const rssEnd = process.memoryUsage().rss;
-  rssPeak = Math.max(rssPeak, rssEnd);
-  clearInterval(sampler);
-  // BENCH_HEAP_SNAPSHOT=file: what holds the memory at the end (open in Chrome DevTools)
-  if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
-  const heap = process.memoryUsage();
-  const result = {
-    benchmark: "scheduler",
-    date: new Date().toISOString(),
-    mode: QUICK ? "quick" : "full",
-    source: "deployments",
-    nodes: NODES,
-    pods: TOTAL,
-    deployments: GROUPS,
-    hubStartMs: startMs,
-    nodeRegistrationMs: nodesMs,
-    deploymentCreateMs: createdMs,
-    bound: bound.size,
-    running: running.size,
-    podsBoundPerSecond: Math.round((bound.size * 1000) / Math.max(1, lastBound - start)),
-    allBoundMs: lastBound - start,
-    allAvailableMs: availableMs,
-    /** CPU seconds the process (hub + kubelets) spent from the first Deployment to all Available */
-    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
-    simPodCache: "pods" in shared ? "hub's shared informer" : "private (counted in RSS)",
-    rssAfterStartMB: Math.round(rssAfterStart / MB),
-    rssPeakMB: Math.round(rssPeak / MB),
-    rssEndMB: Math.round(rssEnd / MB),
-    heapUsedEndMB: Math.round(heap.heapUsed / MB),
-    loadAverageBefore: load0.map((x) => Math.round(x * 100) / 100),
-    loadAverageAfter: loadavg().map((x) => Math.round(x * 100) / 100),
-    targets: { podsBoundPerSecond: 500, allAvailableMs: 60_000, rssMB: 300 },
-  };
-  watch.cancel();
-  sim.stop();
-  await t.stop();
-  mkdirSync("bench/results", { recursive: true });
-  const tag = `${QUICK ? "-quick" : ""}${"pods" in shared ? "" : "-private-sim-cache"}`;
-  const file = `bench/results/scheduler-${result.date.slice(0, 10)}${tag}.json`;
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(JSON.stringify(result));
-  log(`written to ${file}`);
+    const start = Date.now();
+    const cpu0 = cpuSeconds(hub.pid);
+    for (let g = 0; g < GROUPS; g++)
+      await client.create(refs.deployments, NS, deployment(`w${g}`, PER_GROUP));
+    const createdMs = Date.now() - start;
+    const available = async () =>
+      (await client.list(refs.deployments, NS)).items.filter(
+        (d) => (d.status as { availableReplicas?: number } | undefined)?.availableReplicas === PER_GROUP,
+      ).length;
+    await waitFor(`all ${TOTAL} pods bound`, () => bound.size >= TOTAL, 300_000);
+    await waitFor(`all ${GROUPS} Deployments Available`, async () => (await available()) >= GROUPS, 300_000);
+    const availableMs = Date.now() - start;
+    const hubCpu = cpuSeconds(hub.pid) - cpu0;
+    const mem = hub.memory();
+    const v8 = await hub.report();
+    if (snapshotDir) log(`heap snapshot: ${await hub.heapSnapshot()}`);
+    watch.cancel();
+    const result = {
+      benchmark: "scheduler",
+      date: new Date().toISOString(),
+      mode: QUICK ? "quick" : "full",
+      source: "deployments",
+      hub: "edge-hub server (dev bundle) in its own process; kubelets and observer over HTTPS",
+      nodes: NODES,
+      pods: TOTAL,
+      deployments: GROUPS,
+      hubStartMs: startMs,
+      nodeRegistrationMs: nodesMs,
+      deploymentCreateMs: createdMs,
+      bound: bound.size,
+      running: running.size,
+      podsBoundPerSecond: Math.round((bound.size * 1000) / Math.max(1, lastBound - start)),
+      allBoundMs: lastBound - start,
+      allAvailableMs: availableMs,
+      /** CPU seconds the hub process spent from the first Deployment to all Available */
+      hubCpuSeconds: Math.round(hubCpu * 100) / 100,
+      hubRssAfterStartMB: Math.round(rssAfterStart / MB),
+      hubRssWithNodesMB: Math.round(rssWithNodes / MB),
+      /** VmHWM: the kernel's peak resident set of the hub process since it started */
+      hubRssPeakMB: Math.round(mem.hwm / MB),
+      hubRssEndMB: Math.round(mem.rss / MB),
+      hubHeapUsedEndMB: Math.round(v8.heapUsed / MB),
+      hubHeapCommittedEndMB: Math.round(v8.heapCommitted / MB),
+      hubExternalEndMB: Math.round(v8.external / MB),
+      loadAverageBefore: load0.map((x) => Math.round(x * 100) / 100),
+      loadAverageAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+      targets: { podsBoundPerSecond: 500, allAvailableMs: 60_000, hubRssMB: 300 },
+    };
+    mkdirSync("bench/results", { recursive: true });
+    const file = `bench/results/scheduler-${result.date.slice(0, 10)}${QUICK ? "-quick" : ""}.json`;
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(JSON.stringify(result));
+    log(`written to ${file}`);
+  } finally {
+    sim.stop();
+    client.close();
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().catch((e) => {

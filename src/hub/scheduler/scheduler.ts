@@ -11,11 +11,12 @@
  * - A pod that fits nowhere gets a FailedScheduling Warning event and PodScheduled=False
  *   (reason Unschedulable, the same message), both written only when they change, and is
  *   retried with backoff (1 s doubling to 60 s) and at once whenever a node or a PVC/PV
- *   changes or a placed pod goes away.
+ *   changes or a placed pod goes away (deleted or finished). A pending pod whose decision
+ *   involved other pods (affinity, anti-affinity, spreading) is also retried at once when a pod
+ *   is placed, or when a placed pod's labels change or it starts terminating.
  * - A successful binding records upstream's Normal `Scheduled` event.
  * - Inter-pod affinity and topology spreading read the placed pods from the cache
- *   (prepareRelations, once per decision); a newly placed pod wakes the pending ones, since
- *   it may be what their pod affinity waits for.
+ *   (prepareRelations, once per decision).
  * - Volumes: bound PVs' node affinity restricts the nodes; unbound local-path claims must fit a
  *   node's reported free storage, less claims already in flight there (volume-capacity.ts). The
  *   PVC informer drops a claim from the in-flight accounting once it is bound.
@@ -65,6 +66,15 @@ function wantsScheduling(pod: Pod): boolean {
     pod.status?.phase !== "Succeeded" &&
     pod.status?.phase !== "Failed"
   );
+}
+
+/** what other pods' affinity and spreading read of a placed pod: its labels, and whether it terminates */
+function relationsChanged(old: KubeObject, cur: KubeObject): boolean {
+  if (!old.metadata.deletionTimestamp !== !cur.metadata.deletionTimestamp) return true;
+  const a = old.metadata.labels ?? {};
+  const b = cur.metadata.labels ?? {};
+  const keys = Object.keys(a);
+  return keys.length !== Object.keys(b).length || keys.some((k) => a[k] !== b[k]);
 }
 
 export class Scheduler implements Controller {
@@ -162,8 +172,10 @@ export class Scheduler implements Controller {
       // a bound pod's claims stay in flight on its node until they are bound themselves
       info.storage = this.storageNeeds(info);
       this.cache.place(info, node);
-      // a newly placed pod can satisfy a pending pod's pod affinity
-      if (fresh) for (const k of this.waitsOnPods) this.queue.add(k);
+      // a newly placed pod can satisfy a pending pod's pod affinity; a placed pod whose labels
+      // changed, or that started terminating, can satisfy it or stop blocking its anti-affinity
+      // or spreading (upstream: the AssignedPodUpdate event)
+      if (fresh || (old && relationsChanged(old, obj))) for (const k of this.waitsOnPods) this.queue.add(k);
       return;
     }
     if (this.assumed.has(key)) return;

@@ -124,6 +124,19 @@ describe("pvc-protection", () => {
     ctl.stop();
   });
 
+  it("reads the hub's shared pod, claim and volume caches (no second copy of every pod)", async () => {
+    const client = new FakeClient();
+    client.seed(refs.pods, pod("user", { claim: "data", node: "n1" }));
+    const d = deps(client);
+    const ctl = new ProtectionController(d);
+    await ctl.start(new AbortController().signal);
+    for (const ref of [refs.pods, refs.persistentvolumeclaims, refs.persistentvolumes]) {
+      expect(d.informers.peek(ref)?.hasSynced()).toBe(true);
+    }
+    expect(d.informers.peek(refs.pods)?.get("ns/user")).toBeDefined();
+    ctl.stop();
+  });
+
   it("asks the API server before letting go: a pod missing from the cache still holds the claim", async () => {
     const client = new FakeClient();
     client.seed(refs.persistentvolumeclaims, claim("data", ["kubernetes.io/pvc-protection"]));

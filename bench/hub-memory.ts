@@ -1,0 +1,235 @@
+/**
+ * bench/hub-memory: where the hub's memory goes with a fleet (issue 4's RSS, measured in
+ * stages so each cost has its own figure). The hub runs as its own process (bench/lib/
+ * hub-process.ts); N simulated agents join through the real join endpoint and hold real
+ * MQTT/TLS connections from worker processes (bench/lib/sync-agents.ts, as bench/sync does).
+ *
+ *   stage "nodes":     N Nodes joined (each with its podCIDR), no agent connected
+ *   stage "connected": every agent connected and synced, idle
+ *   stage "pods":      + N × --pods-per-node pods bound to the nodes (agents receive them)
+ *
+ * At each stage: the hub's VmRSS (median of 3 reads) and, with --heap-snapshot DIR, a heap
+ * snapshot summarised by bench/lib/heap-summary.ts (top rows into the result). VmHWM at the
+ * end is the peak. Per connected node = (connected − nodes) / N.
+ *
+ *   npm run bench -- hub-memory [--nodes 5000] [--pods-per-node 10] [--workers 4] [--heap-snapshot DIR]
+ *   npm run bench -- hub-memory --quick    (= --nodes 500)
+ * Result: bench/results/hub-memory-<date>.json. Target (issue 4): ≤ 400 MB connected at 5,000.
+ */
+import { type ChildProcess, fork, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:https";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { BOOTSTRAP_NAMESPACE, bootstrapTokenSecret } from "../src/hub/edge/bootstrap-token.js";
+import { formatJoinToken, generateTokenParts } from "../src/lib/join-token.js";
+import { caHash } from "../src/lib/pki.js";
+import { summarise } from "./lib/heap-summary.js";
+import { runLoad, type Target } from "./lib/https-load.js";
+import { freePort, HubProcess } from "./lib/hub-process.js";
+import { median, writeResult } from "./lib/stats.js";
+import type { WorkerCommand, WorkerReport } from "./lib/sync-agents.js";
+
+const quick = process.argv.includes("--quick");
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const NODES = Number(arg("nodes") ?? (quick ? 500 : 5000));
+const PODS = Number(arg("pods-per-node") ?? 10);
+const WORKERS = Number(arg("workers") ?? 4);
+const SNAPSHOTS = arg("heap-snapshot");
+const MB = 1048576;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (x: number) => Math.round(x * 10) / 10;
+
+class Worker {
+  private readonly proc: ChildProcess;
+  private queue: Array<(m: { ok: boolean; value?: unknown; error?: string }) => void> = [];
+  constructor() {
+    this.proc = fork("bench/lib/sync-agents.ts", [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
+    this.proc.on("message", (m: { ok: boolean; value?: unknown; error?: string }) => this.queue.shift()?.(m));
+  }
+  call<T>(cmd: WorkerCommand): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.queue.push((m) => (m.ok ? resolve(m.value as T) : reject(new Error(m.error))));
+      this.proc.send(cmd);
+    });
+  }
+  kill(): void {
+    if (this.proc.exitCode === null) this.proc.kill("SIGKILL");
+  }
+}
+
+function nodesWithoutPodCIDR(api: Target): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL("/api/v1/nodes", api.url),
+      { ca: api.ca, headers: { Authorization: `Bearer ${api.token}` } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const list = JSON.parse(Buffer.concat(chunks).toString()) as {
+            items: { spec?: { podCIDR?: string } }[];
+          };
+          resolve(list.items.filter((n) => !n.spec?.podCIDR).length);
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function until(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`${what} did not happen within ${ms / 1000} s`);
+    await sleep(500);
+  }
+}
+
+async function main(): Promise<void> {
+  const build = spawnSync(process.execPath, ["scripts/build-dev.mjs"], { stdio: "inherit" });
+  if (build.status !== 0) throw new Error("scripts/build-dev.mjs failed");
+  const load0 = loadavg();
+  const dir = mkdtempSync(join(tmpdir(), "ek-bench-hubmem-"));
+  const hub = new HubProcess({
+    dir,
+    httpsPort: await freePort(),
+    mqttPort: await freePort(),
+    // a /24 per node: thousands of nodes need more than the default /16
+    args: ["--cluster-cidr", "10.128.0.0/9"],
+    ...(SNAPSHOTS ? { snapshotDir: SNAPSHOTS } : {}),
+  });
+  const workers: Worker[] = [];
+  const t0 = Date.now();
+  const log = (m: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
+  const stages: Record<
+    string,
+    { rssMB: number; v8: Record<string, number>; heap?: { totalMB: number; top: string[] } }
+  > = {};
+  const measure = async (stage: string) => {
+    await sleep(3000);
+    const rss = median([hub.memory().rss, hub.memory().rss, hub.memory().rss]);
+    const r = await hub.report();
+    const v8 = {
+      heapUsedMB: round(r.heapUsed / MB),
+      heapCommittedMB: round(r.heapCommitted / MB),
+      externalMB: round(r.external / MB),
+      oldSpaceUsedMB: round((r.spaces.old_space?.used ?? 0) / MB),
+      oldSpaceCommittedMB: round((r.spaces.old_space?.committed ?? 0) / MB),
+      largeObjectsMB: round((r.spaces.large_object_space?.committed ?? 0) / MB),
+    };
+    stages[stage] = { rssMB: round(rss / MB), v8 };
+    log(`${stage}: hub RSS ${round(rss / MB)} MB; V8 ${JSON.stringify(v8)}`);
+    if (SNAPSHOTS) {
+      const file = await hub.heapSnapshot();
+      const s = summarise(file);
+      const top = s.rows
+        .slice(0, 25)
+        .map((r) => `${round(r.selfBytes / MB)} MB ${r.count}× ${r.type} ${r.name}`.trim());
+      stages[stage].heap = { totalMB: round(s.totalBytes / MB), top };
+      log(`${stage}: heap ${round(s.totalBytes / MB)} MB in ${file}\n  ${top.slice(0, 12).join("\n  ")}`);
+    }
+  };
+  try {
+    await hub.start();
+    const ca = hub.ca;
+    const api: Target = { url: hub.url, ca, token: hub.token };
+    const { id, secret } = generateTokenParts();
+    const setup = await runLoad(api, 2, 1, (i) =>
+      i === 0
+        ? {
+            method: "POST",
+            path: `/api/v1/namespaces/${BOOTSTRAP_NAMESPACE}/secrets`,
+            body: JSON.stringify(bootstrapTokenSecret({ id, secret, description: "bench/hub-memory" })),
+          }
+        : {
+            method: "POST",
+            path: "/api/v1/namespaces",
+            body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "bench" } }),
+          },
+    );
+    if (setup.errors > 0) throw new Error("could not create the join token or the namespace");
+    await measure("empty");
+    const token = formatJoinToken(caHash(ca.toString("utf8")), id, secret);
+    for (let w = 0; w < WORKERS; w++) workers.push(new Worker());
+    const names = Array.from({ length: NODES }, (_, i) => ({
+      name: `edge-${String(i).padStart(5, "0")}`,
+      ip: `127.${10 + Math.floor(i / 250)}.0.${1 + (i % 250)}`,
+    }));
+    await Promise.all(
+      workers.map((w, k) =>
+        w.call({
+          cmd: "join",
+          hubUrl: hub.url,
+          token,
+          ca: ca.toString("utf8"),
+          nodes: names.filter((_, i) => i % WORKERS === k),
+        }),
+      ),
+    );
+    log(`${NODES} nodes joined`);
+    await until("every node has a podCIDR", async () => (await nodesWithoutPodCIDR(api)) === 0, 600_000);
+    await measure("nodes");
+
+    await Promise.all(workers.map((w) => w.call({ cmd: "connect" })));
+    const synced = async () =>
+      (await Promise.all(workers.map((w) => w.call<WorkerReport>({ cmd: "report" })))).reduce(
+        (a, r) => a + r.synced,
+        0,
+      ) === NODES;
+    await until("every agent synced", synced, 600_000);
+    log("every agent connected and synced");
+    await measure("connected");
+
+    // --pods-per-node 0 skips the pods stage (a quicker look at the connection cost)
+    const made = await runLoad(api, NODES * PODS, 16, (i) => {
+      const node = names[i % NODES]!.name;
+      return {
+        method: "POST",
+        path: "/api/v1/namespaces/bench/pods",
+        body: JSON.stringify({
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: `p${Math.floor(i / NODES)}-${node}`, namespace: "bench" },
+          spec: { nodeName: node, containers: [{ name: "c", image: "busybox" }] },
+        }),
+      };
+    });
+    if (PODS > 0) {
+      log(`${NODES * PODS} pods created (${made.errors} errors, ${Math.round(made.opsPerSec)}/s)`);
+      await measure("pods");
+    }
+    const peak = hub.memory().hwm;
+    const nodes = stages.nodes?.rssMB ?? 0;
+    const connected = stages.connected?.rssMB ?? 0;
+    const result = {
+      benchmark: "hub-memory",
+      date: new Date().toISOString(),
+      settings: { nodes: NODES, podsPerNode: PODS, workers: WORKERS, quick },
+      stages,
+      perConnectedNodeKB: round(((connected - nodes) * 1024) / NODES),
+      peakRssMB: round(peak / MB),
+      podCreateErrors: made.errors,
+      loadAverageBefore: load0.map((x) => round(x)),
+      loadAverageAfter: loadavg().map((x) => round(x)),
+      targets: { connectedRssMBAt5000: 400 },
+    };
+    const file = writeResult(`hub-memory${quick ? "-quick" : NODES !== 5000 ? `-n${NODES}` : ""}`, result);
+    console.log(JSON.stringify(result, null, 2));
+    console.log(`written to ${file}`);
+  } finally {
+    await Promise.race([
+      Promise.all(workers.map((w) => w.call({ cmd: "stop" }).catch(() => {}))),
+      sleep(10_000),
+    ]);
+    for (const w of workers) w.kill();
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
