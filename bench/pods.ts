@@ -14,18 +14,28 @@
  *      is the baseline. Target ≥ 5 MB/s.
  *   4. exec round trip: one `cat` session over WebSocket v5.channel.k8s.io (hub ⇄ MQTT ⇄ agent ⇄
  *      Docker), one line echoed per round; and `kubectl exec -- true` wall time.
+ *   5. the physical limit (bench/lib/docker-baseline.ts): the node's dockerd creating and starting
+ *      50 sandbox + app pairs straight through dockerode with the agent's create options and
+ *      concurrency, network wiring excluded; the agent's 50-pod figures are given as ratios to it.
+ *   6. with --trace, the agent runs with --log-level debug and each 50-pod run is broken down
+ *      into phases (bench/lib/pod-trace.ts: queued, sync, images, sandbox, network, started,
+ *      reported, running; median ms after the create and per step).
  * Results: bench/results/pods-<date>.json. Needs root and Docker (like the integration tests).
  *
  *   npm run bench -- pods [--quick] [--runs-1 5] [--runs-10 3] [--runs-50 3] [--log-mb 64]
+ *     [--baseline-runs 3] [--trace] [--agent-v8-flags "..."] [--idle-only] [--skip-streams]
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { HttpClient } from "../src/client/http-client.js";
+import { DEFAULT_CONCURRENCY } from "../src/edge-agent/pods/pod-manager.js";
 import { DevClusterFixture } from "../test/helpers/dev-cluster-fixture.js";
+import { type BaselineRun, dockerBaseline } from "./lib/docker-baseline.js";
 import { openExec, type PodEvent, readLog, watchPods } from "./lib/hub-streams.js";
+import { phaseBreakdown, readMarks } from "./lib/pod-trace.js";
 import { median, percentile, rssBytes, writeResult } from "./lib/stats.js";
 
 const { values } = parseArgs({
@@ -39,6 +49,9 @@ const { values } = parseArgs({
     "idle-only": { type: "boolean", default: false },
     "skip-streams": { type: "boolean", default: false },
     "agent-node-options": { type: "string" },
+    "agent-v8-flags": { type: "string" },
+    "baseline-runs": { type: "string" },
+    trace: { type: "boolean", default: false },
   },
 });
 const quick = values.quick === true;
@@ -51,6 +64,7 @@ const RUNS: Record<number, number> = {
 };
 const LOG_MB = num(values["log-mb"], 64, 16);
 const EXEC_ROUNDS = num(values["exec-rounds"], 200, 50);
+const BASELINE_RUNS = num(values["baseline-runs"], 3, 1);
 const NS = "default";
 const NODE = "node1";
 const log = (m: string) => process.stderr.write(`pods: ${m}\n`);
@@ -91,18 +105,42 @@ async function deleteAll(api: HttpClient): Promise<void> {
   });
 }
 
+/** Wall-clock times (ms) per pod uid of one batch, for the phase breakdown. */
+interface BatchTimes {
+  created: Map<string, number>;
+  running: Map<string, number>;
+}
+
 /** Creates `n` pods at once; resolves with each pod's create → Running latency (ms), sorted. */
-async function batch(api: HttpClient, running: Map<string, number>, image: string, n: number, run: number) {
+async function batch(
+  api: HttpClient,
+  running: Map<string, { perf: number; wall: number }>,
+  image: string,
+  n: number,
+  run: number,
+): Promise<{ ms: number[]; times: BatchTimes }> {
   const names = Array.from({ length: n }, (_, i) => `b${n}-r${run}-${i}`);
-  const sent = new Map<string, number>();
+  const sent = new Map<string, { perf: number; wall: number }>();
+  const uids = new Map<string, string>();
   await Promise.all(
-    names.map((name) => {
-      sent.set(name, performance.now());
-      return api.post(`/api/v1/namespaces/${NS}/pods`, podManifest(name, image, "exec sleep 3600"));
+    names.map(async (name) => {
+      sent.set(name, { perf: performance.now(), wall: Date.now() });
+      const p = await api.post<{ metadata: { uid: string } }>(
+        `/api/v1/namespaces/${NS}/pods`,
+        podManifest(name, image, "exec sleep 3600"),
+      );
+      uids.set(name, p.metadata.uid);
     }),
   );
   await until(`${n} pods to run`, async () => (names.every((x) => running.has(x)) ? true : undefined));
-  return names.map((x) => (running.get(x) ?? 0) - (sent.get(x) ?? 0)).sort((a, b) => a - b);
+  const times: BatchTimes = { created: new Map(), running: new Map() };
+  for (const x of names) {
+    const uid = uids.get(x) ?? "";
+    times.created.set(uid, sent.get(x)?.wall ?? 0);
+    times.running.set(uid, running.get(x)?.wall ?? 0);
+  }
+  const ms = names.map((x) => (running.get(x)?.perf ?? 0) - (sent.get(x)?.perf ?? 0)).sort((a, b) => a - b);
+  return { ms, times };
 }
 
 /** Median of a few RSS samples of the agent, MiB. */
@@ -152,7 +190,14 @@ function timedRun(
 async function main(): Promise<void> {
   const loadAtStart = load();
   const nodeOptions = values["agent-node-options"];
-  const fx = new DevClusterFixture(nodeOptions ? { agentEnv: { NODE_OPTIONS: nodeOptions } } : {});
+  const v8Flags = values["agent-v8-flags"];
+  const fx = new DevClusterFixture({
+    agentEnv: {
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+      ...(v8Flags !== undefined ? { EDGEKUBE_V8_FLAGS: v8Flags } : {}),
+    },
+    ...(values.trace ? { agentArgs: ["--log-level", "debug"] } : {}),
+  });
   const result: Record<string, unknown> = {
     bench: "pods",
     date: new Date().toISOString(),
@@ -160,6 +205,12 @@ async function main(): Promise<void> {
     node: process.version,
     host: { cpus: os.cpus().length, loadavgAtStart: loadAtStart },
     quick,
+    agent: {
+      v8Flags: v8Flags ?? "(role default)",
+      nodeOptions,
+      trace: values.trace,
+      concurrency: DEFAULT_CONCURRENCY,
+    },
   };
   let stopWatch: (() => void) | undefined;
   const home = mkdtempSync(join(os.tmpdir(), "ek-bench-pods-kubectl-"));
@@ -197,26 +248,34 @@ async function main(): Promise<void> {
       return;
     }
 
-    const running = new Map<string, number>();
+    const running = new Map<string, { perf: number; wall: number }>();
     const w = await watchPods(cfg, NS, (e: PodEvent) => {
-      if (e.phase === "Running" && !running.has(e.name)) running.set(e.name, performance.now());
+      if (e.phase === "Running" && !running.has(e.name))
+        running.set(e.name, { perf: performance.now(), wall: Date.now() });
     });
     stopWatch = w.stop;
 
     const latency: Record<string, unknown> = {};
     let rss50 = 0;
     for (const n of [1, 10, 50]) {
-      const runs: { agentCpuMs: number; p50: number; p99: number; max: number }[] = [];
+      const runs: { agentCpuMs: number; p50: number; p99: number; max: number; phases?: unknown }[] = [];
       for (let r = 0; r < (RUNS[n] ?? 1); r++) {
         const cpu0 = cpuMs(agentPid);
-        const ms = await batch(api, running, fx.image, n, r);
+        const agentLog = c.node(NODE).agent?.log ?? "";
+        const logFrom = values.trace ? statSync(agentLog).size : 0;
+        const { ms, times } = await batch(api, running, fx.image, n, r);
         const agentCpuMs = cpuMs(agentPid) - cpu0;
         runs.push({
           agentCpuMs,
           p50: Math.round(percentile(ms, 50)),
           p99: Math.round(percentile(ms, 99)),
           max: Math.round(ms.at(-1) ?? 0),
+          ...(values.trace
+            ? { phases: phaseBreakdown(readMarks(agentLog, logFrom), times.created, times.running) }
+            : {}),
         });
+        if (values.trace)
+          log(`phases (median ms after create / step): ${JSON.stringify(runs.at(-1)?.phases)}`);
         log(
           `${n} pods, run ${r + 1}: p50 ${runs.at(-1)?.p50} ms, p99 ${runs.at(-1)?.p99} ms, agent CPU ${agentCpuMs} ms (load ${load().join(" ")})`,
         );
@@ -234,6 +293,29 @@ async function main(): Promise<void> {
       };
     }
     result.applyToRunning = latency;
+
+    // the physical limit: the same dockerd starting 50 sandbox + app pairs without the agent
+    const base: BaselineRun[] = [];
+    for (let r = 0; r < BASELINE_RUNS; r++) {
+      base.push(await dockerBaseline(c.node(NODE).dockerSock, fx.image, 50, DEFAULT_CONCURRENCY));
+      log(
+        `docker alone, 50 pairs at concurrency ${DEFAULT_CONCURRENCY}: p50 ${base.at(-1)?.p50Ms} ms, p99 ${base.at(-1)?.p99Ms} ms (load ${load().join(" ")})`,
+      );
+    }
+    const b50 = median(base.map((x) => x.p50Ms));
+    const b99 = median(base.map((x) => x.p99Ms));
+    const agent50 = latency.pods50 as { p50Ms: number; p99Ms: number };
+    result.dockerBaseline50 = {
+      networkWiring: "excluded",
+      concurrency: DEFAULT_CONCURRENCY,
+      runs: base,
+      p50Ms: b50,
+      p99Ms: b99,
+      agentOverDocker: { p50: round(agent50.p50Ms / b50, 2), p99: round(agent50.p99Ms / b99, 2) },
+    };
+    log(
+      `agent / docker alone (50 pods): p50 ×${round(agent50.p50Ms / b50, 2)}, p99 ×${round(agent50.p99Ms / b99, 2)}`,
+    );
     result.agentRssMiB = {
       ...(result.agentRssMiB as object),
       with50Pods: rss50,

@@ -208,7 +208,7 @@ export function agentPodSource(agent: EdgeAgent, tokens?: ServiceAccountTokenMan
         else if (podsChanged) cb(uids);
       });
       // a refreshed token is written by the pods' next sync
-      const offTokens = tokens?.onChange(() => cb());
+      const offTokens = tokens?.onChange((uid) => cb([uid]));
       return () => {
         offCache();
         offTokens?.();
