@@ -23,7 +23,7 @@
  * Results: bench/results/pods-<date>.json. Needs root and Docker (like the integration tests).
  *
  *   npm run bench -- pods [--quick] [--runs-1 5] [--runs-10 3] [--runs-50 3] [--log-mb 64]
- *     [--baseline-runs 3] [--trace] [--agent-v8-flags "..."] [--idle-only] [--skip-streams]
+ *     [--baseline-runs 3] [--baseline-concurrency 1,4,8] [--trace] [--agent-v8-flags "..."] [--idle-only] [--skip-streams]
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -50,7 +50,9 @@ const { values } = parseArgs({
     "skip-streams": { type: "boolean", default: false },
     "agent-node-options": { type: "string" },
     "agent-v8-flags": { type: "string" },
+    "agent-node-args": { type: "string" },
     "baseline-runs": { type: "string" },
+    "baseline-concurrency": { type: "string" },
     trace: { type: "boolean", default: false },
   },
 });
@@ -65,6 +67,13 @@ const RUNS: Record<number, number> = {
 const LOG_MB = num(values["log-mb"], 64, 16);
 const EXEC_ROUNDS = num(values["exec-rounds"], 200, 50);
 const BASELINE_RUNS = num(values["baseline-runs"], 3, 1);
+/** the agent's concurrency always; more values (`--baseline-concurrency 1,4,16`) for a sweep */
+const BASELINE_CONCURRENCY = [
+  ...new Set([
+    DEFAULT_CONCURRENCY,
+    ...(values["baseline-concurrency"] ?? "").split(",").filter(Boolean).map(Number),
+  ]),
+];
 const NS = "default";
 const NODE = "node1";
 const log = (m: string) => process.stderr.write(`pods: ${m}\n`);
@@ -197,6 +206,9 @@ async function main(): Promise<void> {
       ...(v8Flags !== undefined ? { EDGEKUBE_V8_FLAGS: v8Flags } : {}),
     },
     ...(values.trace ? { agentArgs: ["--log-level", "debug"] } : {}),
+    ...(values["agent-node-args"]
+      ? { agentNodeArgs: values["agent-node-args"].split(/\s+/).filter(Boolean) }
+      : {}),
   });
   const result: Record<string, unknown> = {
     bench: "pods",
@@ -284,6 +296,13 @@ async function main(): Promise<void> {
           log(`agent RSS with 50 pods ${rss50} MiB`);
         }
         await deleteAll(api);
+        // the next batch starts on an empty node: dockerd still removing 100 containers of
+        // this one made every second run slower
+        await until("the node's containers to be removed", async () =>
+          c.docker(c.node(NODE), ["ps", "-aq", "--filter", "label=edgekube.io/role"]).trim() === ""
+            ? true
+            : undefined,
+        );
       }
       latency[`pods${n}`] = {
         runs,
@@ -296,11 +315,15 @@ async function main(): Promise<void> {
 
     // the physical limit: the same dockerd starting 50 sandbox + app pairs without the agent
     const base: BaselineRun[] = [];
+    const sweep: BaselineRun[] = [];
     for (let r = 0; r < BASELINE_RUNS; r++) {
-      base.push(await dockerBaseline(c.node(NODE).dockerSock, fx.image, 50, DEFAULT_CONCURRENCY));
-      log(
-        `docker alone, 50 pairs at concurrency ${DEFAULT_CONCURRENCY}: p50 ${base.at(-1)?.p50Ms} ms, p99 ${base.at(-1)?.p99Ms} ms (load ${load().join(" ")})`,
-      );
+      for (const k of BASELINE_CONCURRENCY) {
+        const b = await dockerBaseline(c.node(NODE).dockerSock, fx.image, 50, k);
+        (k === DEFAULT_CONCURRENCY ? base : sweep).push(b);
+        log(
+          `docker alone, 50 pairs at concurrency ${k}: p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms, all in ${b.totalMs} ms (load ${load().join(" ")})`,
+        );
+      }
     }
     const b50 = median(base.map((x) => x.p50Ms));
     const b99 = median(base.map((x) => x.p99Ms));
@@ -309,6 +332,7 @@ async function main(): Promise<void> {
       networkWiring: "excluded",
       concurrency: DEFAULT_CONCURRENCY,
       runs: base,
+      ...(sweep.length > 0 ? { otherConcurrency: sweep } : {}),
       p50Ms: b50,
       p99Ms: b99,
       agentOverDocker: { p50: round(agent50.p50Ms / b50, 2), p99: round(agent50.p99Ms / b99, 2) },
