@@ -19,6 +19,12 @@
  *   (76 → 67.5 MiB idle in bench/pods --idle-only): its work is I/O (Docker, MQTT, SQLite,
  *   streams in native code), and a pure-JS codec loop (envelope + mqtt-packet) ran 1.3–2× slower
  *   without TurboFan. Edge devices are memory-bound first, so the agent runs without it.
+ * - The agent also runs with `--optimize-for-size --no-sparkplug` (bench/pods, 2026-11-26,
+ *   load 27–38 on 2 shared cores, 50-pod batches): idle RSS of `edge-agent run` 61.7 → 59.9 MiB
+ *   and 96.6 → 70 MiB with 50 pods running, for 1.7–1.9 → 2.2–2.3 s of agent CPU per 50-pod
+ *   batch (≈10 ms per pod; apply→Running is bound by dockerd, not by the agent's CPU).
+ *   With TurboFan back on: 71.4 MiB idle, 102.8 MiB with 50 pods, 1.4–1.7 s CPU per batch, so
+ *   optimization is not worth its memory here either. `--max-lazy` changed nothing (62.9 MiB).
  * - `--max-old-space-size` does not lower idle RSS (old space is committed as it is used), so
  *   it is not set here.
  * - The cost is more frequent scavenges; each one is short because little survives them.
@@ -31,7 +37,7 @@ export type Role = "hub" | "agent" | "other";
 /** The flags a role runs with unless EDGEKUBE_V8_FLAGS says otherwise. */
 export const DEFAULT_V8_FLAGS: Record<Role, string> = {
   hub: "--semi-space-growth-factor=1 --interrupt-budget=1320000",
-  agent: "--semi-space-growth-factor=1 --no-opt",
+  agent: "--semi-space-growth-factor=1 --no-opt --optimize-for-size --no-sparkplug",
   other: "",
 };
 
