@@ -25,7 +25,7 @@
  *   npm run bench -- pods [--quick] [--runs-1 5] [--runs-10 3] [--runs-50 3] [--log-mb 64]
  *     [--baseline-runs 3] [--baseline-concurrency 1,4,8] [--trace] [--agent-v8-flags "..."] [--idle-only] [--skip-streams]
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -34,8 +34,9 @@ import type { HttpClient } from "../src/client/http-client.js";
 import { DEFAULT_CONCURRENCY } from "../src/edge-agent/pods/pod-manager.js";
 import { DevClusterFixture } from "../test/helpers/dev-cluster-fixture.js";
 import { type BaselineRun, dockerBaseline } from "./lib/docker-baseline.js";
-import { openExec, type PodEvent, readLog, watchPods } from "./lib/hub-streams.js";
+import { type PodEvent, watchPods } from "./lib/hub-streams.js";
 import { phaseBreakdown, readMarks } from "./lib/pod-trace.js";
+import { measureStreams } from "./lib/pods-streams.js";
 import { median, percentile, rssBytes, writeResult } from "./lib/stats.js";
 
 const { values } = parseArgs({
@@ -170,32 +171,6 @@ function cpuMs(pid: number): number {
   return Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK);
 }
 
-/** Runs a command, discarding its output but counting it; resolves with bytes and seconds. */
-function timedRun(
-  cmd: string,
-  args: string[],
-  env?: NodeJS.ProcessEnv,
-): Promise<{ bytes: number; seconds: number }> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env });
-    let bytes = 0;
-    let err = "";
-    p.stdout.on("data", (c: Buffer) => {
-      bytes += c.length;
-    });
-    p.stderr.on("data", (c: Buffer) => {
-      err += c.toString();
-    });
-    p.once("error", reject);
-    p.once("exit", (code) =>
-      code === 0
-        ? resolve({ bytes, seconds: (performance.now() - t0) / 1000 })
-        : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${err.slice(-500)}`)),
-    );
-  });
-}
-
 async function main(): Promise<void> {
   const loadAtStart = load();
   const nodeOptions = values["agent-node-options"];
@@ -315,8 +290,9 @@ async function main(): Promise<void> {
 
     // the physical limit: the same dockerd starting 50 sandbox + app pairs without the agent
     const base: BaselineRun[] = [];
+    const runs50 = RUNS[50] ?? 0;
     const sweep: BaselineRun[] = [];
-    for (let r = 0; r < BASELINE_RUNS; r++) {
+    for (let r = 0; r < (runs50 > 0 ? BASELINE_RUNS : 0); r++) {
       for (const k of BASELINE_CONCURRENCY) {
         const b = await dockerBaseline(c.node(NODE).dockerSock, fx.image, 50, k);
         (k === DEFAULT_CONCURRENCY ? base : sweep).push(b);
@@ -348,86 +324,22 @@ async function main(): Promise<void> {
 
     if (values["skip-streams"]) return;
 
-    // log throughput: a container that writes LOG_MB MB of 100-byte lines, then a marker
-    const line = "0123456789".repeat(10).slice(0, 99);
-    const bytes = LOG_MB * 1024 * 1024;
-    await api.post(
-      `/api/v1/namespaces/${NS}/pods`,
-      podManifest("logger", fx.image, `yes ${line} | head -c ${bytes}; echo; echo LOG-DONE; exec sleep 3600`),
-    );
-    await until("the logger to write its log", async () => {
-      const tail = await readLog(cfg, NS, "logger", "?tailLines=1");
-      return tail.bytes > 0 && tail.bytes < 20 ? true : undefined;
+    const streams = await measureStreams({
+      api,
+      cluster: c,
+      node: NODE,
+      ns: NS,
+      manifest: (name, script) => podManifest(name, fx.image, script),
+      until,
+      log,
+      home,
+      logMb: LOG_MB,
+      execRounds: EXEC_ROUNDS,
+      reads: quick ? 1 : 3,
+      kubectlExecs: quick ? 3 : 10,
     });
-    const viaApi: number[] = [];
-    const viaKubectl: number[] = [];
-    const viaDocker: number[] = [];
-    const node = c.node(NODE);
-    const cid = c
-      .docker(node, [
-        "ps",
-        "-q",
-        "--filter",
-        "label=edgekube.io/role=app",
-        "--filter",
-        "label=io.kubernetes.pod.name=logger",
-      ])
-      .trim();
-    for (let i = 0; i < (quick ? 1 : 3); i++) {
-      const a = await readLog(cfg, NS, "logger");
-      viaApi.push(a.bytes / 1e6 / a.seconds);
-      const k = await timedRun("/usr/bin/kubectl", ["--kubeconfig", c.kubeconfig, "logs", "logger"], {
-        ...process.env,
-        HOME: home,
-      });
-      viaKubectl.push(k.bytes / 1e6 / k.seconds);
-      const d = await timedRun("docker", ["-H", `unix://${node.dockerSock}`, "logs", cid]);
-      viaDocker.push(d.bytes / 1e6 / d.seconds);
-      log(
-        `log ${round(a.bytes / 1e6)} MB: API ${round(viaApi.at(-1) ?? 0)} MB/s, kubectl ${round(viaKubectl.at(-1) ?? 0)} MB/s, docker logs ${round(viaDocker.at(-1) ?? 0)} MB/s`,
-      );
-    }
-    result.logThroughputMBps = {
-      bytes,
-      api: round(median(viaApi), 2),
-      kubectl: round(median(viaKubectl), 2),
-      dockerLogsBaseline: round(median(viaDocker), 2),
-      runs: {
-        api: viaApi.map((x) => round(x, 2)),
-        kubectl: viaKubectl.map((x) => round(x, 2)),
-        docker: viaDocker.map((x) => round(x, 2)),
-      },
-    };
-
-    // exec: one cat session, one line per round trip; then whole `kubectl exec -- true` runs
-    const s = await openExec(cfg, NS, "logger", ["cat"]);
-    const rtts: number[] = [];
-    for (let i = 0; i < EXEC_ROUNDS; i++) rtts.push(await s.roundTrip(`ping ${i}\n`, `ping ${i}\n`));
-    await s.close();
-    rtts.sort((a, b) => a - b);
-    const whole: number[] = [];
-    for (let i = 0; i < (quick ? 3 : 10); i++) {
-      const k = await timedRun(
-        "/usr/bin/kubectl",
-        ["--kubeconfig", c.kubeconfig, "exec", "logger", "--", "true"],
-        { ...process.env, HOME: home },
-      );
-      whole.push(k.seconds * 1000);
-    }
-    whole.sort((a, b) => a - b);
-    result.execRoundTripMs = {
-      session: {
-        rounds: EXEC_ROUNDS,
-        p50: round(percentile(rtts, 50), 2),
-        p99: round(percentile(rtts, 99), 2),
-      },
-      kubectlExecTrue: {
-        runs: whole.length,
-        p50: Math.round(percentile(whole, 50)),
-        p99: Math.round(percentile(whole, 99)),
-      },
-    };
-    log(`exec round trip p50 ${round(percentile(rtts, 50), 2)} ms, p99 ${round(percentile(rtts, 99), 2)} ms`);
+    result.logThroughputMBps = streams.logThroughputMBps;
+    result.execRoundTripMs = streams.execRoundTripMs;
     await deleteAll(api);
 
     const p50 = (latency.pods50 as { p50Ms: number }).p50Ms;
@@ -437,7 +349,12 @@ async function main(): Promise<void> {
       pods50P99Ms: 3000,
       agentRssIdleMiB: 60,
       logMBps: 5,
-      met: { p50: p50 < 1000, p99: p99 < 3000, rssIdle: idleMiB < 60, log: median(viaApi) >= 5 },
+      met: {
+        p50: p50 < 1000,
+        p99: p99 < 3000,
+        rssIdle: idleMiB < 60,
+        log: streams.logThroughputMBps.api >= 5,
+      },
     };
   } finally {
     stopWatch?.();

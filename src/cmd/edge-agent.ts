@@ -27,6 +27,7 @@ import { NodeWorkloads } from "../edge-agent/node-workloads.js";
 import { resetAgent } from "../edge-agent/reset.js";
 import { DockerRuntime, scopeToNode } from "../edge-agent/runtime/index.js";
 import { parseFlags, UsageError } from "../lib/args.js";
+import { enableBaselineCompilerOnce } from "../lib/heap-tuning.js";
 import { createLogger, type Logger } from "../lib/logger.js";
 import { EDGEKUBE_VERSION } from "../lib/version.js";
 import { imageImportMain } from "./edge-agent-image.js";
@@ -305,6 +306,7 @@ async function runAgent(dataDir: string, logger: Logger, choice: WorkloadChoice)
       config.nodeName,
     );
     workloads = new NodeWorkloads({
+      onStream: enableBaselineCompilerOnce(process.env),
       agent,
       config,
       dataDir,
