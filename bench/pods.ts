@@ -14,18 +14,29 @@
  *      is the baseline. Target ≥ 5 MB/s.
  *   4. exec round trip: one `cat` session over WebSocket v5.channel.k8s.io (hub ⇄ MQTT ⇄ agent ⇄
  *      Docker), one line echoed per round; and `kubectl exec -- true` wall time.
+ *   5. the physical limit (bench/lib/docker-baseline.ts): the node's dockerd creating and starting
+ *      50 sandbox + app pairs straight through dockerode with the agent's create options and
+ *      concurrency, network wiring excluded; the agent's 50-pod figures are given as ratios to it.
+ *   6. with --trace, the agent runs with --log-level debug and each 50-pod run is broken down
+ *      into phases (bench/lib/pod-trace.ts: queued, sync, images, sandbox, network, started,
+ *      reported, running; median ms after the create and per step).
  * Results: bench/results/pods-<date>.json. Needs root and Docker (like the integration tests).
  *
  *   npm run bench -- pods [--quick] [--runs-1 5] [--runs-10 3] [--runs-50 3] [--log-mb 64]
+ *     [--baseline-runs 3] [--baseline-concurrency 1,4,8] [--trace] [--agent-v8-flags "..."] [--idle-only] [--skip-streams]
  */
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { HttpClient } from "../src/client/http-client.js";
+import { DEFAULT_CONCURRENCY } from "../src/edge-agent/pods/pod-manager.js";
 import { DevClusterFixture } from "../test/helpers/dev-cluster-fixture.js";
-import { openExec, type PodEvent, readLog, watchPods } from "./lib/hub-streams.js";
+import { type BaselineRun, dockerBaseline } from "./lib/docker-baseline.js";
+import { type PodEvent, watchPods } from "./lib/hub-streams.js";
+import { phaseBreakdown, readMarks } from "./lib/pod-trace.js";
+import { measureStreams } from "./lib/pods-streams.js";
 import { median, percentile, rssBytes, writeResult } from "./lib/stats.js";
 
 const { values } = parseArgs({
@@ -39,6 +50,11 @@ const { values } = parseArgs({
     "idle-only": { type: "boolean", default: false },
     "skip-streams": { type: "boolean", default: false },
     "agent-node-options": { type: "string" },
+    "agent-v8-flags": { type: "string" },
+    "agent-node-args": { type: "string" },
+    "baseline-runs": { type: "string" },
+    "baseline-concurrency": { type: "string" },
+    trace: { type: "boolean", default: false },
   },
 });
 const quick = values.quick === true;
@@ -51,6 +67,14 @@ const RUNS: Record<number, number> = {
 };
 const LOG_MB = num(values["log-mb"], 64, 16);
 const EXEC_ROUNDS = num(values["exec-rounds"], 200, 50);
+const BASELINE_RUNS = num(values["baseline-runs"], 3, 1);
+/** the agent's concurrency always; more values (`--baseline-concurrency 1,4,16`) for a sweep */
+const BASELINE_CONCURRENCY = [
+  ...new Set([
+    DEFAULT_CONCURRENCY,
+    ...(values["baseline-concurrency"] ?? "").split(",").filter(Boolean).map(Number),
+  ]),
+];
 const NS = "default";
 const NODE = "node1";
 const log = (m: string) => process.stderr.write(`pods: ${m}\n`);
@@ -91,18 +115,42 @@ async function deleteAll(api: HttpClient): Promise<void> {
   });
 }
 
+/** Wall-clock times (ms) per pod uid of one batch, for the phase breakdown. */
+interface BatchTimes {
+  created: Map<string, number>;
+  running: Map<string, number>;
+}
+
 /** Creates `n` pods at once; resolves with each pod's create → Running latency (ms), sorted. */
-async function batch(api: HttpClient, running: Map<string, number>, image: string, n: number, run: number) {
+async function batch(
+  api: HttpClient,
+  running: Map<string, { perf: number; wall: number }>,
+  image: string,
+  n: number,
+  run: number,
+): Promise<{ ms: number[]; times: BatchTimes }> {
   const names = Array.from({ length: n }, (_, i) => `b${n}-r${run}-${i}`);
-  const sent = new Map<string, number>();
+  const sent = new Map<string, { perf: number; wall: number }>();
+  const uids = new Map<string, string>();
   await Promise.all(
-    names.map((name) => {
-      sent.set(name, performance.now());
-      return api.post(`/api/v1/namespaces/${NS}/pods`, podManifest(name, image, "exec sleep 3600"));
+    names.map(async (name) => {
+      sent.set(name, { perf: performance.now(), wall: Date.now() });
+      const p = await api.post<{ metadata: { uid: string } }>(
+        `/api/v1/namespaces/${NS}/pods`,
+        podManifest(name, image, "exec sleep 3600"),
+      );
+      uids.set(name, p.metadata.uid);
     }),
   );
   await until(`${n} pods to run`, async () => (names.every((x) => running.has(x)) ? true : undefined));
-  return names.map((x) => (running.get(x) ?? 0) - (sent.get(x) ?? 0)).sort((a, b) => a - b);
+  const times: BatchTimes = { created: new Map(), running: new Map() };
+  for (const x of names) {
+    const uid = uids.get(x) ?? "";
+    times.created.set(uid, sent.get(x)?.wall ?? 0);
+    times.running.set(uid, running.get(x)?.wall ?? 0);
+  }
+  const ms = names.map((x) => (running.get(x)?.perf ?? 0) - (sent.get(x)?.perf ?? 0)).sort((a, b) => a - b);
+  return { ms, times };
 }
 
 /** Median of a few RSS samples of the agent, MiB. */
@@ -123,36 +171,20 @@ function cpuMs(pid: number): number {
   return Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK);
 }
 
-/** Runs a command, discarding its output but counting it; resolves with bytes and seconds. */
-function timedRun(
-  cmd: string,
-  args: string[],
-  env?: NodeJS.ProcessEnv,
-): Promise<{ bytes: number; seconds: number }> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env });
-    let bytes = 0;
-    let err = "";
-    p.stdout.on("data", (c: Buffer) => {
-      bytes += c.length;
-    });
-    p.stderr.on("data", (c: Buffer) => {
-      err += c.toString();
-    });
-    p.once("error", reject);
-    p.once("exit", (code) =>
-      code === 0
-        ? resolve({ bytes, seconds: (performance.now() - t0) / 1000 })
-        : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${err.slice(-500)}`)),
-    );
-  });
-}
-
 async function main(): Promise<void> {
   const loadAtStart = load();
   const nodeOptions = values["agent-node-options"];
-  const fx = new DevClusterFixture(nodeOptions ? { agentEnv: { NODE_OPTIONS: nodeOptions } } : {});
+  const v8Flags = values["agent-v8-flags"];
+  const fx = new DevClusterFixture({
+    agentEnv: {
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+      ...(v8Flags !== undefined ? { EDGEKUBE_V8_FLAGS: v8Flags } : {}),
+    },
+    ...(values.trace ? { agentArgs: ["--log-level", "debug"] } : {}),
+    ...(values["agent-node-args"]
+      ? { agentNodeArgs: values["agent-node-args"].split(/\s+/).filter(Boolean) }
+      : {}),
+  });
   const result: Record<string, unknown> = {
     bench: "pods",
     date: new Date().toISOString(),
@@ -160,6 +192,12 @@ async function main(): Promise<void> {
     node: process.version,
     host: { cpus: os.cpus().length, loadavgAtStart: loadAtStart },
     quick,
+    agent: {
+      v8Flags: v8Flags ?? "(role default)",
+      nodeOptions,
+      trace: values.trace,
+      concurrency: DEFAULT_CONCURRENCY,
+    },
   };
   let stopWatch: (() => void) | undefined;
   const home = mkdtempSync(join(os.tmpdir(), "ek-bench-pods-kubectl-"));
@@ -197,26 +235,34 @@ async function main(): Promise<void> {
       return;
     }
 
-    const running = new Map<string, number>();
+    const running = new Map<string, { perf: number; wall: number }>();
     const w = await watchPods(cfg, NS, (e: PodEvent) => {
-      if (e.phase === "Running" && !running.has(e.name)) running.set(e.name, performance.now());
+      if (e.phase === "Running" && !running.has(e.name))
+        running.set(e.name, { perf: performance.now(), wall: Date.now() });
     });
     stopWatch = w.stop;
 
     const latency: Record<string, unknown> = {};
     let rss50 = 0;
     for (const n of [1, 10, 50]) {
-      const runs: { agentCpuMs: number; p50: number; p99: number; max: number }[] = [];
+      const runs: { agentCpuMs: number; p50: number; p99: number; max: number; phases?: unknown }[] = [];
       for (let r = 0; r < (RUNS[n] ?? 1); r++) {
         const cpu0 = cpuMs(agentPid);
-        const ms = await batch(api, running, fx.image, n, r);
+        const agentLog = c.node(NODE).agent?.log ?? "";
+        const logFrom = values.trace ? statSync(agentLog).size : 0;
+        const { ms, times } = await batch(api, running, fx.image, n, r);
         const agentCpuMs = cpuMs(agentPid) - cpu0;
         runs.push({
           agentCpuMs,
           p50: Math.round(percentile(ms, 50)),
           p99: Math.round(percentile(ms, 99)),
           max: Math.round(ms.at(-1) ?? 0),
+          ...(values.trace
+            ? { phases: phaseBreakdown(readMarks(agentLog, logFrom), times.created, times.running) }
+            : {}),
         });
+        if (values.trace)
+          log(`phases (median ms after create / step): ${JSON.stringify(runs.at(-1)?.phases)}`);
         log(
           `${n} pods, run ${r + 1}: p50 ${runs.at(-1)?.p50} ms, p99 ${runs.at(-1)?.p99} ms, agent CPU ${agentCpuMs} ms (load ${load().join(" ")})`,
         );
@@ -225,6 +271,13 @@ async function main(): Promise<void> {
           log(`agent RSS with 50 pods ${rss50} MiB`);
         }
         await deleteAll(api);
+        // the next batch starts on an empty node: dockerd still removing 100 containers of
+        // this one made every second run slower
+        await until("the node's containers to be removed", async () =>
+          c.docker(c.node(NODE), ["ps", "-aq", "--filter", "label=edgekube.io/role"]).trim() === ""
+            ? true
+            : undefined,
+        );
       }
       latency[`pods${n}`] = {
         runs,
@@ -234,6 +287,35 @@ async function main(): Promise<void> {
       };
     }
     result.applyToRunning = latency;
+
+    // the physical limit: the same dockerd starting 50 sandbox + app pairs without the agent
+    const base: BaselineRun[] = [];
+    const runs50 = RUNS[50] ?? 0;
+    const sweep: BaselineRun[] = [];
+    for (let r = 0; r < (runs50 > 0 ? BASELINE_RUNS : 0); r++) {
+      for (const k of BASELINE_CONCURRENCY) {
+        const b = await dockerBaseline(c.node(NODE).dockerSock, fx.image, 50, k);
+        (k === DEFAULT_CONCURRENCY ? base : sweep).push(b);
+        log(
+          `docker alone, 50 pairs at concurrency ${k}: p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms, all in ${b.totalMs} ms (load ${load().join(" ")})`,
+        );
+      }
+    }
+    const b50 = median(base.map((x) => x.p50Ms));
+    const b99 = median(base.map((x) => x.p99Ms));
+    const agent50 = latency.pods50 as { p50Ms: number; p99Ms: number };
+    result.dockerBaseline50 = {
+      networkWiring: "excluded",
+      concurrency: DEFAULT_CONCURRENCY,
+      runs: base,
+      ...(sweep.length > 0 ? { otherConcurrency: sweep } : {}),
+      p50Ms: b50,
+      p99Ms: b99,
+      agentOverDocker: { p50: round(agent50.p50Ms / b50, 2), p99: round(agent50.p99Ms / b99, 2) },
+    };
+    log(
+      `agent / docker alone (50 pods): p50 ×${round(agent50.p50Ms / b50, 2)}, p99 ×${round(agent50.p99Ms / b99, 2)}`,
+    );
     result.agentRssMiB = {
       ...(result.agentRssMiB as object),
       with50Pods: rss50,
@@ -242,86 +324,22 @@ async function main(): Promise<void> {
 
     if (values["skip-streams"]) return;
 
-    // log throughput: a container that writes LOG_MB MB of 100-byte lines, then a marker
-    const line = "0123456789".repeat(10).slice(0, 99);
-    const bytes = LOG_MB * 1024 * 1024;
-    await api.post(
-      `/api/v1/namespaces/${NS}/pods`,
-      podManifest("logger", fx.image, `yes ${line} | head -c ${bytes}; echo; echo LOG-DONE; exec sleep 3600`),
-    );
-    await until("the logger to write its log", async () => {
-      const tail = await readLog(cfg, NS, "logger", "?tailLines=1");
-      return tail.bytes > 0 && tail.bytes < 20 ? true : undefined;
+    const streams = await measureStreams({
+      api,
+      cluster: c,
+      node: NODE,
+      ns: NS,
+      manifest: (name, script) => podManifest(name, fx.image, script),
+      until,
+      log,
+      home,
+      logMb: LOG_MB,
+      execRounds: EXEC_ROUNDS,
+      reads: quick ? 1 : 3,
+      kubectlExecs: quick ? 3 : 10,
     });
-    const viaApi: number[] = [];
-    const viaKubectl: number[] = [];
-    const viaDocker: number[] = [];
-    const node = c.node(NODE);
-    const cid = c
-      .docker(node, [
-        "ps",
-        "-q",
-        "--filter",
-        "label=edgekube.io/role=app",
-        "--filter",
-        "label=io.kubernetes.pod.name=logger",
-      ])
-      .trim();
-    for (let i = 0; i < (quick ? 1 : 3); i++) {
-      const a = await readLog(cfg, NS, "logger");
-      viaApi.push(a.bytes / 1e6 / a.seconds);
-      const k = await timedRun("/usr/bin/kubectl", ["--kubeconfig", c.kubeconfig, "logs", "logger"], {
-        ...process.env,
-        HOME: home,
-      });
-      viaKubectl.push(k.bytes / 1e6 / k.seconds);
-      const d = await timedRun("docker", ["-H", `unix://${node.dockerSock}`, "logs", cid]);
-      viaDocker.push(d.bytes / 1e6 / d.seconds);
-      log(
-        `log ${round(a.bytes / 1e6)} MB: API ${round(viaApi.at(-1) ?? 0)} MB/s, kubectl ${round(viaKubectl.at(-1) ?? 0)} MB/s, docker logs ${round(viaDocker.at(-1) ?? 0)} MB/s`,
-      );
-    }
-    result.logThroughputMBps = {
-      bytes,
-      api: round(median(viaApi), 2),
-      kubectl: round(median(viaKubectl), 2),
-      dockerLogsBaseline: round(median(viaDocker), 2),
-      runs: {
-        api: viaApi.map((x) => round(x, 2)),
-        kubectl: viaKubectl.map((x) => round(x, 2)),
-        docker: viaDocker.map((x) => round(x, 2)),
-      },
-    };
-
-    // exec: one cat session, one line per round trip; then whole `kubectl exec -- true` runs
-    const s = await openExec(cfg, NS, "logger", ["cat"]);
-    const rtts: number[] = [];
-    for (let i = 0; i < EXEC_ROUNDS; i++) rtts.push(await s.roundTrip(`ping ${i}\n`, `ping ${i}\n`));
-    await s.close();
-    rtts.sort((a, b) => a - b);
-    const whole: number[] = [];
-    for (let i = 0; i < (quick ? 3 : 10); i++) {
-      const k = await timedRun(
-        "/usr/bin/kubectl",
-        ["--kubeconfig", c.kubeconfig, "exec", "logger", "--", "true"],
-        { ...process.env, HOME: home },
-      );
-      whole.push(k.seconds * 1000);
-    }
-    whole.sort((a, b) => a - b);
-    result.execRoundTripMs = {
-      session: {
-        rounds: EXEC_ROUNDS,
-        p50: round(percentile(rtts, 50), 2),
-        p99: round(percentile(rtts, 99), 2),
-      },
-      kubectlExecTrue: {
-        runs: whole.length,
-        p50: Math.round(percentile(whole, 50)),
-        p99: Math.round(percentile(whole, 99)),
-      },
-    };
-    log(`exec round trip p50 ${round(percentile(rtts, 50), 2)} ms, p99 ${round(percentile(rtts, 99), 2)} ms`);
+    result.logThroughputMBps = streams.logThroughputMBps;
+    result.execRoundTripMs = streams.execRoundTripMs;
     await deleteAll(api);
 
     const p50 = (latency.pods50 as { p50Ms: number }).p50Ms;
@@ -331,7 +349,12 @@ async function main(): Promise<void> {
       pods50P99Ms: 3000,
       agentRssIdleMiB: 60,
       logMBps: 5,
-      met: { p50: p50 < 1000, p99: p99 < 3000, rssIdle: idleMiB < 60, log: median(viaApi) >= 5 },
+      met: {
+        p50: p50 < 1000,
+        p99: p99 < 3000,
+        rssIdle: idleMiB < 60,
+        log: streams.logThroughputMBps.api >= 5,
+      },
     };
   } finally {
     stopWatch?.();

@@ -23,6 +23,10 @@ export const UNSUPPORTED_TRANSPORTS = {
     "BuildKit sessions (docker build with BuildKit) are not supported by edgekube: build images with the docker CLI and `edgekube image import`",
   "@grpc/proto-loader":
     "BuildKit sessions (docker build with BuildKit) are not supported by edgekube: build images with the docker CLI and `edgekube image import`",
+  // mqtt 5's tcp transport requires its SOCKS proxy support (socks, ip-address, smart-buffer:
+  // ≈250 KB of source held by every agent) at load; edgekube never sets `socksProxy`
+  socks:
+    "SOCKS proxies for the MQTT link are not supported by edgekube: connect to the hub directly or over WebSocket (edge-agent --mqtt-websocket)",
 };
 
 const STUB_NS = "edgekube-unsupported-transport";
@@ -54,7 +58,7 @@ module.exports = new Proxy({}, {
 };
 
 /** Packages the dev bundle compiles in (so their requires go through the stubs above). */
-export const BUNDLED_IN_DEV = ["dockerode", "docker-modem"];
+export const BUNDLED_IN_DEV = ["dockerode", "docker-modem", "mqtt"];
 
 /**
  * For the dev bundle: every bare import stays external (node_modules at run time), except the

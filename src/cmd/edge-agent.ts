@@ -27,6 +27,7 @@ import { NodeWorkloads } from "../edge-agent/node-workloads.js";
 import { resetAgent } from "../edge-agent/reset.js";
 import { DockerRuntime, scopeToNode } from "../edge-agent/runtime/index.js";
 import { parseFlags, UsageError } from "../lib/args.js";
+import { enableBaselineCompilerOnce } from "../lib/heap-tuning.js";
 import { createLogger, type Logger } from "../lib/logger.js";
 import { EDGEKUBE_VERSION } from "../lib/version.js";
 import { imageImportMain } from "./edge-agent-image.js";
@@ -221,7 +222,8 @@ async function join(argv: string[]): Promise<number> {
   const dataDir = resolve(values["data-dir"] ?? DEFAULT_DATA_DIR);
   const logger = createLogger({ level: values["log-level"] ?? "info" });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const facts = await gatherNodeFacts(dataDir);
+  const sock = values["docker-socket"];
+  const facts = await gatherNodeFacts(dataDir, sock ? { docker: new Docker({ socketPath: sock }) } : {});
   // loaded only to join: its X.509 library (@peculiar/x509) stays out of `edge-agent run`
   const { joinHub } = await import("../edge-agent/join/join.js");
   await joinHub({
@@ -273,7 +275,10 @@ async function runAgent(dataDir: string, logger: Logger, choice: WorkloadChoice)
   const stored = loadAgentConfig(paths);
   const config = choice.nodeIP ? { ...stored, nodeIP: choice.nodeIP } : stored;
   const credentials = loadCredentials(paths);
-  const facts = await gatherNodeFacts(dataDir);
+  const facts = await gatherNodeFacts(
+    dataDir,
+    choice.dockerSocket ? { docker: new Docker({ socketPath: choice.dockerSocket }) } : {},
+  );
   const agent = new EdgeAgent({
     dataDir,
     config,
@@ -301,6 +306,7 @@ async function runAgent(dataDir: string, logger: Logger, choice: WorkloadChoice)
       config.nodeName,
     );
     workloads = new NodeWorkloads({
+      onStream: enableBaselineCompilerOnce(process.env),
       agent,
       config,
       dataDir,

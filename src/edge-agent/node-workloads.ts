@@ -25,7 +25,7 @@ import { join } from "node:path";
 import Docker from "dockerode";
 import type { KubeObject } from "../api/object.js";
 import type { Logger } from "../lib/logger.js";
-import { StreamServer } from "../transport/streams/index.js";
+import { type StreamHandler, type StreamKind, StreamServer } from "../transport/streams/index.js";
 import type { EdgeAgent } from "./agent.js";
 import { R } from "./cache/keys.js";
 import type { AgentConfig } from "./config.js";
@@ -53,6 +53,8 @@ export interface NodeWorkloadsOptions {
   services?: boolean;
   /** cluster DNS address (`--cluster-dns`); default: the one the hub gave at join (10.43.0.10) */
   clusterDNS?: string;
+  /** called as each stream opens (the command line turns V8's baseline compiler on at the first) */
+  onStream?: () => void;
 }
 
 export class NodeWorkloads {
@@ -130,7 +132,7 @@ export class NodeWorkloads {
     // kubectl logs/exec/attach/port-forward and `kubectl top`, over the same MQTT link
     this.streams = new StreamServer({
       channel: agent.channel,
-      handlers: agentStreamHandlers({ runtime: this.runtime, docker }),
+      handlers: withHook(agentStreamHandlers({ runtime: this.runtime, docker }), o.onStream),
     });
     this.metrics = new MetricsReporter({
       channel: agent.channel,
@@ -208,7 +210,7 @@ export function agentPodSource(agent: EdgeAgent, tokens?: ServiceAccountTokenMan
         else if (podsChanged) cb(uids);
       });
       // a refreshed token is written by the pods' next sync
-      const offTokens = tokens?.onChange(() => cb());
+      const offTokens = tokens?.onChange((uid) => cb([uid]));
       return () => {
         offCache();
         offTokens?.();
@@ -255,4 +257,20 @@ function statusReporter(agent: EdgeAgent, local: LocalPods): StatusReporter {
       } as KubeObject);
     },
   };
+}
+
+function withHook(
+  handlers: Record<StreamKind, StreamHandler>,
+  hook: (() => void) | undefined,
+): Record<StreamKind, StreamHandler> {
+  if (!hook) return handlers;
+  const out = { ...handlers };
+  for (const k of Object.keys(out) as StreamKind[]) {
+    const h = handlers[k];
+    out[k] = (req) => {
+      hook();
+      return h(req);
+    };
+  }
+  return out;
 }

@@ -55,6 +55,8 @@ export class DevClusterFixture {
       agentCommand?: string[];
       agentEnv?: Record<string, string>;
       agentTimeoutMs?: number;
+      /** node flags of the agent process that NODE_OPTIONS refuses (e.g. --cpu-prof; benchmarks) */
+      agentNodeArgs?: string[];
     } = {},
   ) {
     this.image = opts.image ?? ensureBusyboxImage();
@@ -70,6 +72,9 @@ export class DevClusterFixture {
       image: this.image,
       ...(opts.agentArgs ? { agentArgs: opts.agentArgs } : {}),
       ...(opts.agentCommand ? { agentCommand: opts.agentCommand } : {}),
+      ...(!opts.agentCommand && opts.agentNodeArgs
+        ? { agentCommand: ["node", ...opts.agentNodeArgs, join(this.buildDir, "run.mjs"), "agent"] }
+        : {}),
       ...(opts.agentEnv ? { agentEnv: opts.agentEnv } : {}),
       ...(opts.agentTimeoutMs ? { agentTimeoutMs: opts.agentTimeoutMs } : {}),
     });

@@ -40,6 +40,9 @@ import { probeRunner, type RunProbe } from "./probe-runner.js";
 import type { ClusterDNS } from "./runtime-spec.js";
 import { removePodVolumes } from "./volumes/volumes.js";
 
+/** Pods synced at once (see docs/pods.md "Starting many pods": measured with bench/pods). */
+export const DEFAULT_CONCURRENCY = 16;
+
 export interface PodManagerOptions {
   runtime: ContainerRuntime;
   source: PodSource;
@@ -95,7 +98,7 @@ export class PodManager {
     this.crash = new Backoff(() => this.clock.now(), opts.crashBackoff);
     this.pulls = new Backoff(() => this.clock.now(), opts.pullBackoff);
     this.queue = new WorkQueue((uid) => this.reconcile(uid), {
-      concurrency: opts.concurrency ?? 4,
+      concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
       baseDelayMs: 500,
       maxDelayMs: 60_000,
       onError: (uid, err) => this.log.warn({ key: uid, err }, "pod sync failed; retrying"),
@@ -207,14 +210,20 @@ export class PodManager {
 
   private enqueueAll(): void {
     this.desiredMemo = undefined;
-    for (const uid of this.desired().keys()) this.queue.add(uid);
+    for (const uid of this.desired().keys()) {
+      if (!this.states.has(uid)) this.log.debug({ podTrace: "queued", podUid: uid }, "pod phase");
+      this.queue.add(uid);
+    }
     for (const uid of this.states.keys()) this.queue.add(uid);
   }
 
   /** Only the pods that changed, plus those no longer desired (a delete names no uid). */
   private enqueueChanged(uids: readonly string[]): void {
     const desired = this.desired();
-    for (const uid of uids) this.queue.add(uid);
+    for (const uid of uids) {
+      this.log.debug({ podTrace: "queued", podUid: uid }, "pod phase");
+      this.queue.add(uid);
+    }
     for (const uid of this.states.keys()) if (!desired.has(uid)) this.queue.add(uid);
   }
 

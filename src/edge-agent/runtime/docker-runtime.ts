@@ -14,6 +14,10 @@
  *   kubelet does when a sandbox changes.
  * - The runtime never retries or backs off: each call performs one step and reports; the pod
  *   manager owns restart policy and back-off.
+ * - runPod lists the pod's containers once and carries that list through its steps (under the
+ *   pod's lock nobody else changes them), adding what it starts; image facts come from a short
+ *   cache (image-cache.ts). A fresh pod costs one list, two creates, two starts and two
+ *   inspects instead of ~20 calls, which is what let 50 pods start side by side.
  */
 import Docker from "dockerode";
 import { type Logger, silentLogger } from "../../lib/logger.js";
@@ -25,11 +29,13 @@ import {
   messageOf,
   runInitContainers,
   type StartDeps,
+  staleAttempts,
   startAttempt,
 } from "./docker-start.js";
 import { buildPod, groupByPod, type InspectedContainer, sandboxStatus } from "./docker-status.js";
 import { containerExec, containerLogs } from "./docker-streams.js";
 import { isDockerNotFound, PodNotFoundError } from "./errors.js";
+import { ImageCache } from "./image-cache.js";
 import { ensureImage, type ImageInfo, loadImageTar } from "./images.js";
 import { LABEL_ROLE, parseIdentity } from "./labels.js";
 import type * as rt from "./runtime.js";
@@ -51,11 +57,14 @@ export class DockerRuntime implements rt.ContainerRuntime {
   private readonly log: Logger;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly deps: StartDeps;
+  private readonly images: ImageCache;
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.docker = opts.docker ?? new Docker();
     this.log = (opts.logger ?? silentLogger()).child({ component: "runtime" });
+    this.images = new ImageCache(this.docker);
     this.deps = {
+      images: this.images,
       docker: this.docker,
       log: this.log,
       sandboxImage: opts.sandboxImage,
@@ -73,7 +82,7 @@ export class DockerRuntime implements rt.ContainerRuntime {
         cause: err,
       });
     }
-    await ensureImage(this.docker, this.opts.sandboxImage, "IfNotPresent");
+    await ensureImage(this.docker, this.opts.sandboxImage, "IfNotPresent", undefined, this.images);
   }
 
   async stop(): Promise<void> {}
@@ -94,12 +103,16 @@ export class DockerRuntime implements rt.ContainerRuntime {
     policy?: rt.PullPolicy,
     auth?: rt.RegistryAuth,
   ): Promise<{ imageID: string }> {
-    const { imageID } = await ensureImage(this.docker, ref, policy, auth);
+    const { imageID } = await ensureImage(this.docker, ref, policy, auth, this.images);
     return { imageID };
   }
 
-  loadImageTar(path: string): Promise<string[]> {
-    return loadImageTar(this.docker, path);
+  async loadImageTar(path: string): Promise<string[]> {
+    try {
+      return await loadImageTar(this.docker, path);
+    } finally {
+      this.images.forget();
+    }
   }
 
   runSandbox(pod: rt.PodRuntimeSpec): Promise<rt.SandboxStatus> {
@@ -121,26 +134,41 @@ export class DockerRuntime implements rt.ContainerRuntime {
       const images = new Map<string, ImageInfo>();
       for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
         if (!images.has(c.image))
-          images.set(c.image, await ensureImage(this.docker, c.image, c.imagePullPolicy, pod.pullAuth));
+          images.set(
+            c.image,
+            await ensureImage(this.docker, c.image, c.imagePullPolicy, pod.pullAuth, this.images),
+          );
       }
-      const { status: sandbox, created } = await ensureSandbox(this.deps, pod);
-      await runInitContainers(this.deps, pod, { sandboxId: sandbox.id, fresh: created, images, signal });
+      let all = await podContainers(this.docker, pod.uid);
+      const sb = await ensureSandbox(this.deps, pod, all);
+      // a replaced sandbox stopped and removed containers: only then is the list stale
+      if (sb.created) all = all.length === 0 ? [sb.container] : await podContainers(this.docker, pod.uid);
+      if ((pod.initContainers ?? []).length > 0) {
+        await runInitContainers(this.deps, pod, {
+          sandboxId: sb.status.id,
+          fresh: sb.created,
+          images,
+          signal,
+        });
+        all = await podContainers(this.docker, pod.uid);
+      }
       for (const [i, spec] of pod.containers.entries()) {
         signal?.throwIfAborted();
-        const { current } = latest(
-          await podContainers(this.docker, pod.uid),
-          (c) => c.identity.role === "app" && c.identity.container === spec.name,
-        );
-        if (current && !created && current.info.State.Status !== "created") continue;
-        await startAttempt(this.deps, pod, {
+        const mine = latest(all, (c) => c.identity.role === "app" && c.identity.container === spec.name);
+        if (mine.current && !sb.created && mine.current.info.State.Status !== "created") continue;
+        const started = await startAttempt(this.deps, pod, {
           spec,
           role: "app",
           index: i,
-          sandboxId: sandbox.id,
+          sandboxId: sb.status.id,
           image: images.get(spec.image),
+          existing: all,
         });
+        // startAttempt removed the stale attempts: the list follows
+        const gone = new Set(staleAttempts(mine.all).map((c) => c.info.Id));
+        all = [...all.filter((c) => !gone.has(c.info.Id)), started];
       }
-      return buildPod(pod.uid, await podContainers(this.docker, pod.uid));
+      return buildPod(pod.uid, all);
     });
   }
 
@@ -153,7 +181,7 @@ export class DockerRuntime implements rt.ContainerRuntime {
     // idempotent: a running current attempt is the answer, not a reason to start a twin
     const now = await status();
     if (now && "running" in now.state) return now;
-    const image = await ensureImage(this.docker, spec.image, spec.imagePullPolicy, pod.pullAuth);
+    const image = await ensureImage(this.docker, spec.image, spec.imagePullPolicy, pod.pullAuth, this.images);
     const sandbox = await this.sandboxOf(pod.uid);
     await startAttempt(this.deps, pod, { spec, role, index, sandboxId: sandbox.id, image });
     const started = await status();

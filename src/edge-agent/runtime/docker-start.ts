@@ -10,14 +10,20 @@
  *   again into the new namespaces.
  * - Errors say which step failed with Docker's own message, as CreateContainerError or
  *   RunContainerError, the waiting reasons upstream reports.
+ * - Docker calls are counted: a caller that already listed the pod's containers passes them in
+ *   (`known`, `existing`) instead of having each step list and inspect the pod again, and each
+ *   started container is inspected once, by id, for its state. With 50 pods starting together
+ *   the per-pod list + inspect-everything calls were most of dockerd's work (bench/pods).
  */
 import type Docker from "dockerode";
 import type { Logger } from "../../lib/logger.js";
 import { latest, podContainers, removeContainer, stopContainer, waitExit } from "./docker-lifecycle.js";
 import { containerCreateOptions, graceSeconds, sandboxCreateOptions } from "./docker-mapping.js";
-import { containerState, sandboxStatus } from "./docker-status.js";
-import { ContainerStartError, InitContainerError, PodNotFoundError } from "./errors.js";
+import { containerState, type InspectedContainer, sandboxStatus } from "./docker-status.js";
+import { ContainerStartError, InitContainerError, isDockerNotFound, PodNotFoundError } from "./errors.js";
+import type { ImageCache } from "./image-cache.js";
 import { ensureImage, type ImageInfo } from "./images.js";
+import { parseIdentity } from "./labels.js";
 import type { ContainerRuntimeSpec, PodRuntimeSpec, SandboxStatus } from "./runtime.js";
 
 export interface StartDeps {
@@ -26,6 +32,15 @@ export interface StartDeps {
   sandboxImage: string;
   sandboxCommand: string[];
   sandboxOomScoreAdj?: number;
+  images: ImageCache;
+}
+
+/** One inspect of a container we just created, as the status code wants it. */
+async function inspected(c: Docker.Container): Promise<InspectedContainer> {
+  const info = await c.inspect();
+  const identity = parseIdentity(info.Config?.Labels);
+  if (!identity) throw new Error(`container ${info.Id} lost its edgekube labels right after creation`);
+  return { identity, info };
 }
 
 export function messageOf(err: unknown): string {
@@ -34,15 +49,21 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * The running sandbox, or a new one. `known` is the pod's containers as the caller just listed
+ * them (under the pod's lock); without it they are listed here.
+ */
 export async function ensureSandbox(
   deps: StartDeps,
   pod: PodRuntimeSpec,
-): Promise<{ status: SandboxStatus; created: boolean }> {
+  known?: InspectedContainer[],
+): Promise<{ status: SandboxStatus; created: boolean; container: InspectedContainer }> {
   const { docker, log } = deps;
-  const all = await podContainers(docker, pod.uid);
+  const all = known ?? (await podContainers(docker, pod.uid));
   const { current } = latest(all, (c) => c.identity.role === "sandbox");
-  if (current?.info.State.Running) return { status: sandboxStatus(current.info), created: false };
-  await ensureImage(docker, deps.sandboxImage, "IfNotPresent");
+  if (current?.info.State.Running)
+    return { status: sandboxStatus(current.info), created: false, container: current };
+  await ensureImage(docker, deps.sandboxImage, "IfNotPresent", undefined, deps.images);
   const attempt = current ? current.identity.attempt + 1 : 0;
   // containers that joined the dead sandbox's namespaces must start over in the new ones
   for (const other of all) {
@@ -64,7 +85,8 @@ export async function ensureSandbox(
     });
   }
   log.info({ pod: `${pod.namespace}/${pod.name}`, attempt }, "sandbox started");
-  return { status: sandboxStatus(await c.inspect()), created: true };
+  const container = await inspected(c);
+  return { status: sandboxStatus(container.info), created: true, container };
 }
 
 export function findSpec(
@@ -84,24 +106,34 @@ export interface AttemptRequest {
   index: number;
   sandboxId: string;
   image?: ImageInfo;
+  /** the pod's containers as the caller listed them under the pod's lock (else listed here) */
+  existing?: readonly InspectedContainer[];
 }
 
-/** Creates and starts the next attempt of one container; resolves with its Docker id. */
+/**
+ * Attempts (newest first) that a new attempt replaces: a never-started newest attempt has
+ * nothing worth keeping; otherwise exactly one previous attempt stays for lastState and logs.
+ */
+export function staleAttempts(newestFirst: readonly InspectedContainer[]): InspectedContainer[] {
+  const first = newestFirst[0];
+  const keep = first && first.info.State.Status !== "created" ? 1 : 0;
+  return newestFirst.slice(keep);
+}
+
+/** Creates and starts the next attempt of one container; resolves with it, inspected. */
 export async function startAttempt(
   deps: StartDeps,
   pod: PodRuntimeSpec,
   req: AttemptRequest,
-): Promise<string> {
+): Promise<InspectedContainer> {
   const { docker, log } = deps;
   const { spec, role } = req;
   const { all } = latest(
-    await podContainers(docker, pod.uid),
+    req.existing ?? (await podContainers(docker, pod.uid)),
     (c) => c.identity.role === role && c.identity.container === spec.name,
   );
   const attempt = all[0] ? all[0].identity.attempt + 1 : 0;
-  // a never-started attempt has nothing worth keeping; otherwise keep exactly one previous
-  const keep = all[0] && all[0].info.State.Status !== "created" ? 1 : 0;
-  for (const old of all.slice(keep)) await removeContainer(docker, old.info.Id);
+  for (const old of staleAttempts(all)) await removeContainer(docker, old.info.Id);
   const options = containerCreateOptions(pod, spec, {
     sandboxId: req.sandboxId,
     role,
@@ -113,6 +145,8 @@ export async function startAttempt(
   try {
     c = await docker.createContainer(options);
   } catch (err) {
+    // "No such image": removed behind the cache's back; the next attempt inspects it again
+    if (isDockerNotFound(err)) deps.images.forget(spec.image);
     const msg = `creating container "${spec.name}" failed: ${messageOf(err)}`;
     throw new ContainerStartError(spec.name, "CreateContainerError", msg, { cause: err });
   }
@@ -123,7 +157,7 @@ export async function startAttempt(
     throw new ContainerStartError(spec.name, "RunContainerError", msg, { cause: err });
   }
   log.info({ pod: `${pod.namespace}/${pod.name}`, container: spec.name, attempt }, "container started");
-  return c.id;
+  return inspected(c);
 }
 
 /**
@@ -147,13 +181,15 @@ export async function runInitContainers(
     const id =
       current && s?.Running && !opts.fresh
         ? current.info.Id
-        : await startAttempt(deps, pod, {
-            spec,
-            role: "init",
-            index,
-            sandboxId: opts.sandboxId,
-            image: opts.images.get(spec.image),
-          });
+        : (
+            await startAttempt(deps, pod, {
+              spec,
+              role: "init",
+              index,
+              sandboxId: opts.sandboxId,
+              image: opts.images.get(spec.image),
+            })
+          ).info.Id;
     await waitExit(deps.docker, id, opts.signal);
     const state = containerState(await deps.docker.getContainer(id).inspect());
     if ("terminated" in state && state.terminated.exitCode !== 0) {

@@ -15,6 +15,7 @@
 import { createReadStream } from "node:fs";
 import type Docker from "dockerode";
 import { ImagePullError, isDockerNotFound } from "./errors.js";
+import type { ImageCache } from "./image-cache.js";
 import type { PullPolicy, RegistryAuth } from "./runtime.js";
 
 export interface ImageInfo {
@@ -90,6 +91,7 @@ export async function ensureImage(
   ref: string,
   policy: PullPolicy = "IfNotPresent",
   auth?: RegistryAuth,
+  cache?: ImageCache,
 ): Promise<ImageInfo> {
   if (!isValidImageRef(ref)) {
     throw new ImagePullError(
@@ -99,7 +101,7 @@ export async function ensureImage(
     );
   }
   if (policy !== "Always") {
-    const local = await inspectLocalImage(docker, ref);
+    const local = cache ? await cache.inspect(ref) : await inspectLocalImage(docker, ref);
     if (local) return local;
     if (policy === "Never") {
       throw new ImagePullError(
@@ -114,6 +116,7 @@ export async function ensureImage(
   const pulled = await inspectLocalImage(docker, ref);
   if (!pulled)
     throw new ImagePullError(ref, "ErrImagePull", `image "${ref}" is missing right after a successful pull`);
+  cache?.remember(ref, pulled);
   return pulled;
 }
 

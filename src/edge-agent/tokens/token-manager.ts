@@ -6,9 +6,11 @@
  * Design notes
  * - `get()` is what volume setup awaits. A valid token that is not yet due is returned at once;
  *   one past 80% of its lifetime is returned too while a refresh runs in the background, and
- *   the refreshed token is announced through onChange, so the pod manager re-syncs and the
- *   atomic writer swaps the `token` file in place. Only a pod without any valid token waits for
- *   the hub (at most `waitMs`), so a new pod starts with its token, as upstream's does.
+ *   the refreshed token is announced through onChange with its pod's uid, so the pod manager
+ *   re-syncs that pod and the atomic writer swaps the `token` file in place. Only a pod without
+ *   any valid token waits for the hub (at most `waitMs`), so a new pod starts with its token, as
+ *   upstream's does; that first token is not announced, since its pod is the one waiting for
+ *   it (announcing it re-synced every pod of the node once per new pod: bench/pods).
  * - While the link is down, a pod without a token fails at once with a message saying so (the
  *   pod manager retries); pods that have one keep it until it expires (TokenCache on disk).
  * - One request in flight per token; after a refusal or timeout the same token is not asked
@@ -60,7 +62,7 @@ export class ServiceAccountTokenManager {
   private readonly inflight = new Map<string, Promise<ServiceAccountTokenResult>>();
   private readonly pending = new Map<string, Pending>();
   private readonly failures = new Map<string, { retryAt: number; delayMs: number; message: string }>();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(podUid: string) => void>();
   private off: (() => void) | undefined;
   private readonly log: Logger;
 
@@ -89,8 +91,8 @@ export class ServiceAccountTokenManager {
     }
   }
 
-  /** Called after a token was issued (a refresh included): re-project the volumes. */
-  onChange(cb: () => void): () => void {
+  /** Called with the pod's uid after a background refresh issued a new token: re-project its volumes. */
+  onChange(cb: (podUid: string) => void): () => void {
     this.listeners.add(cb);
     return () => this.listeners.delete(cb);
   }
@@ -113,7 +115,10 @@ export class ServiceAccountTokenManager {
     const now = this.now();
     const have = this.cache.get(key);
     if (have && usable(have, now)) {
-      if (needsRefresh(have, now)) void this.request(key, req);
+      if (needsRefresh(have, now))
+        void this.request(key, req).then((r) => {
+          if ("token" in r && r.token !== have.token) for (const cb of this.listeners) cb(req.podUID);
+        });
       return { token: have.token };
     }
     return this.request(key, req);
@@ -202,7 +207,6 @@ export class ServiceAccountTokenManager {
     this.cache.set(key, t, now);
     this.prune();
     this.log.debug({ pod, expires: res.expirationTimestamp }, "service account token issued");
-    for (const cb of this.listeners) cb();
     return { token: t.token };
   }
 

@@ -17,7 +17,12 @@ describe("roleOf", () => {
 
 describe("v8FlagsFor", () => {
   it("uses the role's defaults when EDGEKUBE_V8_FLAGS is unset", () => {
-    expect(v8FlagsFor("agent", {})).toEqual(["--semi-space-growth-factor=1", "--no-opt"]);
+    expect(v8FlagsFor("agent", {})).toEqual([
+      "--semi-space-growth-factor=1",
+      "--no-opt",
+      "--optimize-for-size",
+      "--no-sparkplug",
+    ]);
     expect(v8FlagsFor("hub", {})).toEqual(DEFAULT_V8_FLAGS.hub.split(" "));
     expect(v8FlagsFor("other", {})).toEqual([]);
   });

@@ -16,7 +16,8 @@
  *   but a failed refresh keeps the files already projected, so a running pod is never held
  *   back by a hub it cannot reach.
  */
-import { existsSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Container, ServiceAccountTokenProjection, VolumeProjection } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../../api/object.js";
@@ -178,6 +179,7 @@ export function containerMounts(
 export async function removePodVolumes(dataDir: string, uid: string): Promise<string[]> {
   const dir = podDir(dataDir, uid);
   const stuck = await unmountAll(dir);
-  if (stuck.length === 0) rmSync(dir, { recursive: true, force: true });
+  // async: 50 pods deleted at once spent ≈2 s in a synchronous rm, the event loop stalled
+  if (stuck.length === 0) await rm(dir, { recursive: true, force: true });
   return stuck;
 }
