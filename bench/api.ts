@@ -18,7 +18,9 @@
  *   load generator's ceiling, not node:https's;
  * - watch capacity: the watchers' live rate cannot exceed the create rate on a shared box, so
  *   100 watchers also replay a backlog (90% of the watch phase's creates, inside the retained
- *   window) from the log at their own speed; and the create rate with 100 watchers attached
+ *   window) from the log at their own speed, with the hub's CPU per replayed event (the figure
+ *   to compare on a loaded machine: watchers starting from one resourceVersion share the
+ *   replayed pages, see docs/store.md); and the create rate with 100 watchers attached
  *   against the create phase without them (the fan-out's cost).
  *
  * The echo baseline and the hub's creates run alternately in `--rounds` slices of the
