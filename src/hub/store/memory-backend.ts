@@ -36,7 +36,7 @@ export interface MemoryBackendOptions {
   readonly watchBacklogBytes?: number;
   /** log rows per replay page (small values exercise paging in tests) */
   readonly replayPageSize?: number;
-  /** bytes of replayed log pages shared between watchers (default 8 MiB; 0 disables) */
+  /** bytes of replayed log pages shared between watchers (default 16 MiB; 0 disables) */
   readonly replayCacheBytes?: number;
 }
 

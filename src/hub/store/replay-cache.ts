@@ -26,12 +26,16 @@
  * - Chunks of one prefix never overlap: a log read that runs into the next chunk is cut at
  *   that chunk's `lo`. Reads that extend the newest chunk simply add the next chunk.
  * - Bounded memory: chunks are charged their events' bytes (eventBytes, plus a fixed
- *   overhead per chunk) against a byte budget; past it the least recently used chunks are
- *   dropped, and a page larger than the whole budget is not cached at all. A dropped range
- *   is simply read from the log again, per reader, as before this cache existed. Chunks
+ *   overhead per chunk) against a byte budget. Past it the *oldest* ranges (lowest
+ *   revision) make room, and a new range older than everything cached is not kept at all.
+ *   Readers move upward through the log, so a range further ahead is still needed by every
+ *   reader behind it: the newest ranges serve the most readers. (LRU was measured worse:
+ *   with 100 watchers spread over more than the budget it evicted ranges the slow readers
+ *   were about to need, their re-reads evicted others', and nearly every read missed.) A
+ *   range not kept is read from the log per reader, as before this cache existed. Chunks
  *   nobody read for `idleMs` are dropped by a sweep, so an idle hub holds nothing. The
- *   encoded frames WatchFrames memoizes per event live as long as the chunk does, so actual
- *   memory is roughly twice the budget.
+ *   encoded batch WatchFrames memoizes on a chunk's array lives as long as the chunk does,
+ *   so actual memory is roughly twice the budget.
  * - Compaction drops chunks that end at or below the compact revision (no watcher may stand
  *   there any more); chunks straddling it still serve readers above it, whose events are
  *   untouched by compaction.
@@ -83,8 +87,8 @@ const CHUNK_OVERHEAD = 256;
 export class ReplayCache {
   /** per prefix, chunks sorted by lo, non-overlapping */
   readonly #byPrefix = new Map<string, Chunk[]>();
-  /** every chunk, least recently used first (a Map keeps insertion order; a use re-inserts) */
-  readonly #lru = new Map<Chunk, true>();
+  /** every chunk */
+  readonly #all = new Set<Chunk>();
   readonly #opts: ReplayCacheOptions;
   readonly #idleMs: number;
   #sweepTimer: NodeJS.Timeout | undefined;
@@ -105,7 +109,7 @@ export class ReplayCache {
     const c = at >= 0 ? chunks![at] : undefined;
     if (c && after < c.hi) {
       this.stats.hits++;
-      this.#touch(c);
+      c.usedAt = Date.now();
       const i = firstAbove(c.events, after);
       return { events: i === 0 ? c.events : c.events.slice(i), through: c.hi };
     }
@@ -124,12 +128,12 @@ export class ReplayCache {
 
   /** History up to `revision` is gone: drop the chunks no reader may use any more. */
   compacted(revision: number): void {
-    for (const c of [...this.#lru.keys()]) if (c.hi <= revision) this.#drop(c);
+    for (const c of [...this.#all]) if (c.hi <= revision) this.#drop(c);
   }
 
   /** Drop everything (store shutdown). */
   clear(): void {
-    for (const c of [...this.#lru.keys()]) this.#drop(c);
+    for (const c of [...this.#all]) this.#drop(c);
   }
 
   #insert(prefix: string, lo: number, hi: number, events: readonly WatchEvent[]): void {
@@ -137,11 +141,16 @@ export class ReplayCache {
     let bytes = CHUNK_OVERHEAD;
     for (const e of events) bytes += eventBytes(e);
     if (bytes > budget) return;
-    while (this.stats.bytes + bytes > budget) {
-      const oldest = this.#lru.keys().next().value;
-      if (!oldest) break;
-      this.#drop(oldest);
-      this.stats.evictions++;
+    const over = this.stats.bytes + bytes - budget;
+    if (over > 0) {
+      // make room from ranges older than this one, oldest first, or do not keep it
+      const older = [...this.#all].filter((c) => c.lo < lo).sort((a, b) => a.lo - b.lo);
+      let freed = 0;
+      let n = 0;
+      while (freed < over && n < older.length) freed += older[n++]!.bytes;
+      if (freed < over) return;
+      for (const victim of older.slice(0, n)) this.#drop(victim);
+      this.stats.evictions += n;
     }
     const c: Chunk = { prefix, lo, hi, events, bytes, usedAt: Date.now() };
     // looked up after eviction, which may have emptied (and removed) this prefix's list
@@ -151,20 +160,14 @@ export class ReplayCache {
       this.#byPrefix.set(prefix, list);
     }
     list.splice(lastAtOrBelow(list, lo) + 1, 0, c);
-    this.#lru.set(c, true);
+    this.#all.add(c);
     this.stats.bytes += bytes;
     this.stats.chunks++;
     this.#scheduleSweep();
   }
 
-  #touch(c: Chunk): void {
-    c.usedAt = Date.now();
-    this.#lru.delete(c);
-    this.#lru.set(c, true);
-  }
-
   #drop(c: Chunk): void {
-    if (!this.#lru.delete(c)) return;
+    if (!this.#all.delete(c)) return;
     this.stats.bytes -= c.bytes;
     this.stats.chunks--;
     const list = this.#byPrefix.get(c.prefix);
@@ -172,7 +175,7 @@ export class ReplayCache {
     const i = list.indexOf(c);
     if (i >= 0) list.splice(i, 1);
     if (list.length === 0) this.#byPrefix.delete(c.prefix);
-    if (this.#lru.size === 0 && this.#sweepTimer) {
+    if (this.#all.size === 0 && this.#sweepTimer) {
       clearTimeout(this.#sweepTimer);
       this.#sweepTimer = undefined;
     }
@@ -183,12 +186,8 @@ export class ReplayCache {
     this.#sweepTimer = setTimeout(() => {
       this.#sweepTimer = undefined;
       const cutoff = Date.now() - this.#idleMs;
-      // least recently used first: stop at the first chunk still in use
-      for (const c of [...this.#lru.keys()]) {
-        if (c.usedAt > cutoff) break;
-        this.#drop(c);
-      }
-      if (this.#lru.size > 0) this.#scheduleSweep();
+      for (const c of [...this.#all]) if (c.usedAt <= cutoff) this.#drop(c);
+      if (this.#all.size > 0) this.#scheduleSweep();
     }, this.#idleMs);
     this.#sweepTimer.unref();
   }

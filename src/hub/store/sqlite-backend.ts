@@ -66,7 +66,7 @@ export interface SqliteBackendOptions {
   readonly replayPageSize?: number;
   /**
    * bytes of replayed log pages kept so that watchers catching up over the same range read
-   * it once (replay-cache.ts; default 8 MiB; 0 disables)
+   * it once (replay-cache.ts; default 16 MiB; 0 disables)
    */
   readonly replayCacheBytes?: number;
   readonly now?: () => number;

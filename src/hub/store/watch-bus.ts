@@ -44,7 +44,7 @@ export interface WatchBusOptions {
   readonly maxBacklogBytes?: number;
   /** log rows read per replay step (default 1000) */
   readonly replayPageSize?: number;
-  /** bytes of replayed log pages kept for other watchers (default 8 MiB; 0 disables) */
+  /** bytes of replayed log pages kept for other watchers (default 16 MiB; 0 disables) */
   readonly replayCacheBytes?: number;
   /** drop cached replay pages nobody read for this long (default 30 s) */
   readonly replayCacheIdleMs?: number;
@@ -103,7 +103,7 @@ export class WatchBus {
     this.#cache = new ReplayCache({
       reader: opts.reader,
       pageSize: opts.replayPageSize ?? 1000,
-      budgetBytes: opts.replayCacheBytes ?? 8 * 1024 * 1024,
+      budgetBytes: opts.replayCacheBytes ?? 16 * 1024 * 1024,
       idleMs: opts.replayCacheIdleMs,
     });
     this.#log = opts.logger;

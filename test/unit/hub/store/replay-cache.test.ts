@@ -112,10 +112,11 @@ describe("ReplayCache", () => {
     expect(seen).toEqual(expected(log, "/a/", 0));
   });
 
-  it("stays within its byte budget, and a range larger than the budget is read per reader", () => {
+  it("stays within its byte budget by dropping the oldest ranges; what it cannot keep is read per reader", () => {
     const log = new Log();
     for (let i = 0; i < 40; i++) log.write(`/a/${i}`);
-    const perPage = 256 + 5 * (64 + 4 + 3); // chunk overhead + 5 events (key 4-5, value 2-3 chars)
+    // chunk overhead + 5 events of the newest pages (eventBytes: 64 + key "/a/3x" + value "v3x")
+    const perPage = 256 + 5 * (64 + 5 + 3);
     const cache = new ReplayCache({ reader: log, pageSize: 5, budgetBytes: perPage * 2 });
     for (let at = 0; at < 40; at += 5) cache.read("/a/", at, log.revision);
     expect(cache.stats.bytes).toBeLessThanOrEqual(perPage * 2);
@@ -126,6 +127,12 @@ describe("ReplayCache", () => {
     expect(log.reads).toBe(reads);
     expect(revs(cache.read("/a/", 0, log.revision).events)).toEqual([1, 2, 3, 4, 5]);
     expect(log.reads).toBe(reads + 1);
+    // a range older than everything kept does not push newer ranges out (readers move up the
+    // log, so newer ranges are still needed by more of them): it is read per reader
+    expect(revs(cache.read("/a/", 0, log.revision).events)).toEqual([1, 2, 3, 4, 5]);
+    expect(log.reads).toBe(reads + 2);
+    cache.read("/a/", 35, log.revision);
+    expect(log.reads).toBe(reads + 2);
 
     const off = new ReplayCache({ reader: log, pageSize: 5, budgetBytes: 0 });
     const a = off.read("/a/", 0, log.revision);
