@@ -18,7 +18,9 @@
  *   load generator's ceiling, not node:https's;
  * - watch capacity: the watchers' live rate cannot exceed the create rate on a shared box, so
  *   100 watchers also replay a backlog (90% of the watch phase's creates, inside the retained
- *   window) from the log at their own speed; and the create rate with 100 watchers attached
+ *   window) from the log at their own speed, with the hub's CPU per replayed event (the figure
+ *   to compare on a loaded machine: watchers starting from one resourceVersion share the
+ *   replayed pages, see docs/store.md); and the create rate with 100 watchers attached
  *   against the create phase without them (the fan-out's cost).
  *
  * The echo baseline and the hub's creates run alternately in `--rounds` slices of the
@@ -427,6 +429,10 @@ async function main(): Promise<void> {
       .map((o) => Number(o.metadata.resourceVersion))
       .sort((a, b) => a - b);
     const fromRv = createdRvs[skip - 1] ?? Number(rv);
+    // CPU of the hub and of this process over the replay: the hub's ms per delivered event
+    // is the figure that holds on a loaded machine, where wall-clock rates follow the load
+    const replayHubCpu0 = cpuMs(hub.pid!);
+    const replayClientCpu0 = process.cpuUsage();
     const replayT0 = performance.now();
     const replayers = Array.from({ length: WATCHERS }, () =>
       watch(t, `/api/v1/namespaces/bench-watch/configmaps?watch=true&resourceVersion=${fromRv}`),
@@ -435,6 +441,10 @@ async function main(): Promise<void> {
     while (Date.now() < replayDeadline && replayers.some((w) => w.stat.events < backlog))
       await new Promise((r) => setTimeout(r, 50));
     const replaySeconds = (performance.now() - replayT0) / 1000;
+    const replayHubCpuMs = cpuMs(hub.pid!) - replayHubCpu0;
+    const replayClientCpu = process.cpuUsage(replayClientCpu0);
+    const replayClientCpuMs = (replayClientCpu.user + replayClientCpu.system) / 1000;
+    const replayedEvents = replayers.reduce((a, w) => a + w.stat.events, 0);
     for (const w of replayers) w.close();
     const replayPerWatcher = replayers.map(
       (w) => w.stat.events / Math.max(0.001, (w.stat.lastAt - replayT0) / 1000),
@@ -534,7 +544,12 @@ async function main(): Promise<void> {
           minEventsReceived: Math.min(...replayers.map((w) => w.stat.events)),
           minEventsPerSecPerWatcher: Math.min(...replayPerWatcher),
           medianEventsPerSecPerWatcher: median(replayPerWatcher),
-          aggregateEventsPerSec: replayers.reduce((a, w) => a + w.stat.events, 0) / replaySeconds,
+          aggregateEventsPerSec: replayedEvents / replaySeconds,
+          hubCpuMs: replayHubCpuMs,
+          hubCpuUsPerEvent: (replayHubCpuMs * 1000) / Math.max(1, replayedEvents),
+          clientCpuMs: replayClientCpuMs,
+          // what one core of the hub could send each of the watchers at this CPU cost
+          hubCoreEventsPerSecPerWatcher: (replayedEvents / Math.max(1, replayHubCpuMs)) * (1000 / WATCHERS),
         },
       },
       rss: {

@@ -20,6 +20,8 @@ export interface ContractOptions {
   /** small pages make watch replay cross page boundaries */
   readonly replayPageSize?: number;
   readonly watchBacklogBytes?: number;
+  /** bytes of replay pages shared between watchers (0 = every watcher reads the log) */
+  readonly replayCacheBytes?: number;
 }
 
 export type BackendFactory = (opts: ContractOptions) => Backend;
@@ -216,6 +218,44 @@ export function registerStoreContract(name: string, factory: BackendFactory): vo
       await vi.waitFor(() => expect(rec.revisions()).toEqual(want));
       expect(rec.errors).toEqual([]);
     });
+
+    for (const replayCacheBytes of [undefined, 0]) {
+      it(`watchers replaying the same range share it and each gets every event in order (replay cache ${replayCacheBytes ?? "default"})`, async () => {
+        const s = await store({ replayPageSize: 4, replayCacheBytes });
+        for (let i = 0; i < 30; i++) await s.create(i % 2 ? `/s/a/${i}` : `/s/b/${i}`, `v${i}`);
+        const starts: [string, number][] = [
+          ["/s/", 3],
+          ["/s/", 3],
+          ["/s/a/", 3],
+          ["/s/", 10],
+          ["/s/a/", 11],
+          ["/s/", 29],
+        ];
+        const recs = starts.map(([prefix, from]) => {
+          const rec = recorder();
+          s.watch(prefix, { fromRevision: from, ...rec });
+          return rec;
+        });
+        // writes racing the replays, some in one flush
+        const writes: Promise<KeyValue>[] = [];
+        for (let i = 0; i < 30; i++) {
+          writes.push(s.update(i % 2 ? `/s/a/${i}` : `/s/b/${i}`, `u${i}`, i + 1));
+          if (i % 4 === 0) await new Promise((r) => setImmediate(r));
+        }
+        await s.create("/t/outside", "x");
+        // revision → key: the creates, then the updates as they committed
+        const byRev = new Map<number, string>();
+        for (let r = 1; r <= 30; r++) byRev.set(r, r % 2 === 0 ? "/s/a/" : "/s/b/");
+        for (const kv of await Promise.all(writes)) byRev.set(kv.revision, kv.key);
+        for (const [i, rec] of recs.entries()) {
+          const [prefix, from] = starts[i]!;
+          const want = [...byRev].filter(([r, key]) => r > from && key.startsWith(prefix)).map(([r]) => r);
+          expect(want.length).toBeGreaterThan(10);
+          await vi.waitFor(() => expect(rec.revisions()).toEqual(want));
+          expect(rec.errors).toEqual([]);
+        }
+      });
+    }
 
     it("filters watch events by prefix and starts from now when fromRevision is 0", async () => {
       const s = await store();

@@ -27,6 +27,7 @@ import {
   type WatchOptions,
 } from "./backend.js";
 import { decideWrite, eventOfRow, type Latest, type LogRow, latestOfRow } from "./log-row.js";
+import type { ReplayCacheStats } from "./replay-cache.js";
 import { WatchBus } from "./watch-bus.js";
 import { type PendingWrite, WriteQueue } from "./write-queue.js";
 
@@ -35,6 +36,8 @@ export interface MemoryBackendOptions {
   readonly watchBacklogBytes?: number;
   /** log rows per replay page (small values exercise paging in tests) */
   readonly replayPageSize?: number;
+  /** bytes of replayed log pages shared between watchers (default 16 MiB; 0 disables) */
+  readonly replayCacheBytes?: number;
 }
 
 export class MemoryBackend implements Backend {
@@ -54,6 +57,7 @@ export class MemoryBackend implements Backend {
         logger: opts.logger ?? silentLogger(),
         maxBacklogBytes: opts.watchBacklogBytes,
         replayPageSize: opts.replayPageSize,
+        replayCacheBytes: opts.replayCacheBytes,
       },
       0,
     );
@@ -74,6 +78,11 @@ export class MemoryBackend implements Backend {
 
   currentRevision(): number {
     return this.#revision;
+  }
+
+  /** counters of the watch replay pages shared between watchers (replay-cache.ts) */
+  replayStats(): Readonly<ReplayCacheStats> | undefined {
+    return this.#bus?.replayStats;
   }
 
   compactRevision(): number {

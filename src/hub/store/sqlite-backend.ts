@@ -32,6 +32,7 @@ import {
   type WatchOptions,
 } from "./backend.js";
 import { decideWrite, type Latest, latestOfRow } from "./log-row.js";
+import type { ReplayCacheStats } from "./replay-cache.js";
 import { RetentionWindow } from "./retention.js";
 import { SqliteLog } from "./sqlite-log.js";
 import { WatchBus } from "./watch-bus.js";
@@ -63,6 +64,11 @@ export interface SqliteBackendOptions {
   readonly watchBacklogBytes?: number;
   /** log rows read per watch-replay step (default 1000) */
   readonly replayPageSize?: number;
+  /**
+   * bytes of replayed log pages kept so that watchers catching up over the same range read
+   * it once (replay-cache.ts; default 16 MiB; 0 disables)
+   */
+  readonly replayCacheBytes?: number;
   readonly now?: () => number;
 }
 
@@ -116,6 +122,7 @@ export class SqliteBackend implements Backend {
         logger: this.#log,
         maxBacklogBytes: this.#opts.watchBacklogBytes,
         replayPageSize: this.#opts.replayPageSize,
+        replayCacheBytes: this.#opts.replayCacheBytes,
       },
       this.#revision,
     );
@@ -145,6 +152,11 @@ export class SqliteBackend implements Backend {
 
   currentRevision(): number {
     return this.#revision;
+  }
+
+  /** counters of the watch replay pages shared between watchers (replay-cache.ts) */
+  replayStats(): Readonly<ReplayCacheStats> | undefined {
+    return this.#bus?.replayStats;
   }
 
   compactRevision(): number {

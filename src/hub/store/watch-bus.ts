@@ -4,11 +4,13 @@
  * Design notes
  * - A watcher is in one of two modes. *Replay*: it reads its events from the log (rows with
  *   revision > where it stands), a page per turn, and ignores live publishes because those
- *   are in the log too. When a page comes back short it has caught up with everything
- *   committed and switches to *live*: from then on each publish (one per group-commit flush)
- *   becomes one onEvents call. Commit and publish run in the same synchronous step, so
- *   "everything committed" and "everything published" never differ when a watcher switches:
- *   no gap, no duplicate.
+ *   are in the log too. Pages come through the ReplayCache (replay-cache.ts), so watchers
+ *   catching up over the same range share one read of it, and each page says up to which
+ *   revision it accounts for every event. When that reaches the committed revision the
+ *   watcher has caught up and switches to *live*: from then on each publish (one per
+ *   group-commit flush) becomes one onEvents call. Commit and publish run in the same
+ *   synchronous step, so "everything committed" and "everything published" never differ
+ *   when a watcher switches: no gap, no duplicate.
  * - A watcher whose prefix takes a whole published batch is handed that same array (not a
  *   copy), so consumers can encode a batch once for all such watchers (watch-frames.ts).
  * - Backpressure: onEvents returning false (a congested socket) pauses the watcher. A paused
@@ -28,11 +30,12 @@ import {
   WatchOverflowError,
 } from "./backend.js";
 import { eventBytes } from "./log-row.js";
+import { type LogReader, ReplayCache, type ReplayCacheStats, type ReplayPage } from "./replay-cache.js";
 
-export interface LogReader {
-  /** committed events with revision > after and a key starting with prefix, oldest first */
-  readEvents(prefix: string, after: number, limit: number): WatchEvent[];
-}
+export type { LogReader } from "./replay-cache.js";
+
+/** replay reads that find nothing new (a range without events of the prefix) tried per turn */
+const EMPTY_READS_PER_STEP = 8;
 
 export interface WatchBusOptions {
   readonly reader: LogReader;
@@ -41,6 +44,10 @@ export interface WatchBusOptions {
   readonly maxBacklogBytes?: number;
   /** log rows read per replay step (default 1000) */
   readonly replayPageSize?: number;
+  /** bytes of replayed log pages kept for other watchers (default 16 MiB; 0 disables) */
+  readonly replayCacheBytes?: number;
+  /** drop cached replay pages nobody read for this long (default 30 s) */
+  readonly replayCacheIdleMs?: number;
 }
 
 class Watcher implements Watch {
@@ -87,22 +94,30 @@ function takesAll(w: Watcher, events: readonly WatchEvent[]): boolean {
 
 export class WatchBus {
   readonly #watchers = new Set<Watcher>();
-  readonly #reader: LogReader;
+  readonly #cache: ReplayCache;
   readonly #log: Logger;
   readonly #maxBacklog: number;
-  readonly #pageSize: number;
   #revision: number;
 
   constructor(opts: WatchBusOptions, revision: number) {
-    this.#reader = opts.reader;
+    this.#cache = new ReplayCache({
+      reader: opts.reader,
+      pageSize: opts.replayPageSize ?? 1000,
+      budgetBytes: opts.replayCacheBytes ?? 16 * 1024 * 1024,
+      idleMs: opts.replayCacheIdleMs,
+    });
     this.#log = opts.logger;
     this.#maxBacklog = opts.maxBacklogBytes ?? 16 * 1024 * 1024;
-    this.#pageSize = opts.replayPageSize ?? 1000;
     this.#revision = revision;
   }
 
   get size(): number {
     return this.#watchers.size;
+  }
+
+  /** counters of the shared replay pages (hits, log reads, evictions, bytes held) */
+  get replayStats(): Readonly<ReplayCacheStats> {
+    return this.#cache.stats;
   }
 
   /** The caller checks compaction first; fromRevision 0 means "from now". */
@@ -140,6 +155,7 @@ export class WatchBus {
 
   /** History up to `compactRevision` is gone: replayers standing below it cannot continue. */
   compacted(compactRevision: number): void {
+    this.#cache.compacted(compactRevision);
     for (const w of this.#watchers) {
       if (!w.live && w.position < compactRevision) {
         this.#end(w, new CompactedError(w.position, compactRevision));
@@ -150,6 +166,7 @@ export class WatchBus {
   /** End every watcher with `err` (store shutdown). */
   close(err: Error): void {
     for (const w of [...this.#watchers]) this.#end(w, err);
+    this.#cache.clear();
   }
 
   remove(w: Watcher): void {
@@ -182,22 +199,23 @@ export class WatchBus {
 
   #replayStep(w: Watcher): void {
     if (w.ended || w.paused || w.live) return;
-    let page: WatchEvent[];
+    let page: ReplayPage = { events: [], through: w.position };
     try {
-      page = this.#reader.readEvents(w.prefix, w.position, this.#pageSize);
+      for (let i = 0; i < EMPTY_READS_PER_STEP && page.events.length === 0; i++) {
+        page = this.#cache.read(w.prefix, w.position, this.#revision);
+        w.position = Math.max(w.position, page.through);
+        if (w.position >= this.#revision) break;
+      }
     } catch (err) {
       this.#end(w, err instanceof Error ? err : new Error(String(err)));
       return;
     }
-    const caughtUp = page.length < this.#pageSize;
     // switch before delivering: the consumer may write from inside onEvents, and that flush
-    // must reach this watcher live
-    if (page.length > 0) w.position = page[page.length - 1]!.kv.revision;
-    if (caughtUp) {
-      w.position = Math.max(w.position, this.#revision);
-      w.live = true;
-    }
-    if (page.length > 0) this.deliver(w, page);
+    // must reach this watcher live. The page accounts for every event up to `through`, so
+    // reaching the committed revision means nothing is left to read.
+    const caughtUp = w.position >= this.#revision;
+    if (caughtUp) w.live = true;
+    if (page.events.length > 0) this.deliver(w, page.events);
     if (!caughtUp) this.scheduleReplay(w);
   }
 

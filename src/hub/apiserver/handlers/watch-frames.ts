@@ -11,8 +11,9 @@
  *   buffer is memoized on that array's identity and the same bytes go to every socket (only
  *   TLS encryption remains per watcher, which it must).
  * - Both memos are WeakMaps keyed by the store's event objects and batch arrays: an entry
- *   lives exactly as long as some watcher (or the bus's backlog of a paused one) still holds
- *   the event, so there is nothing to evict and nothing to leak.
+ *   lives exactly as long as some watcher, the bus's backlog of a paused one, or the store's
+ *   replay cache (whose pages are batch arrays too, store/replay-cache.ts) still holds the
+ *   event, so there is nothing to evict here and nothing to leak.
  * - Only plain JSON lines are shared. A watch with selectors may rewrite an event's type
  *   (an object leaving the selection is sent as DELETED), and Table watches render per
  *   request; those encode per watcher as before.
@@ -45,11 +46,24 @@ export class WatchFrames {
     return b;
   }
 
-  /** every event's line, in order, as one buffer (shared when the batch array is) */
+  /**
+   * every event's line, in order, as one buffer (shared when the batch array is). The lines
+   * of a longer batch are not memoized one by one: the batch buffer already holds them, and
+   * a replayed page of 1000 events cached by the store (replay-cache.ts) would otherwise be
+   * held encoded twice.
+   */
   batch(events: readonly WatchEvent[]): Buffer {
     let b = this.#batches.get(events);
     if (!b) {
-      b = events.length === 1 ? this.event(events[0]!) : Buffer.concat(events.map((e) => this.event(e)));
+      b =
+        events.length === 1
+          ? this.event(events[0]!)
+          : Buffer.concat(
+              events.map(
+                (e) =>
+                  this.#events.get(e) ?? Buffer.from(watchLine(watchType(e.type), e.kv.value, e.kv.revision)),
+              ),
+            );
       this.#batches.set(events, b);
     }
     return b;

@@ -9,9 +9,13 @@
  * - Selector transitions follow upstream: an object that stops matching is sent as DELETED,
  *   one that starts matching as ADDED.
  * - Each batch of events becomes one write; plain JSON watches write the batch's shared,
- *   once-encoded bytes (watch-frames.ts) rather than encoding per watcher. When the socket stops draining, the store pauses
- *   this watcher (returning false from onEvents) and resumes it on 'drain'; a watcher whose
- *   backlog passes the store's cap is ended (the client re-lists) instead of growing memory.
+ *   once-encoded bytes (watch-frames.ts) rather than encoding per watcher, and selector
+ *   watches reuse an event's shared line unless its type was rewritten. Replay from an old
+ *   resourceVersion comes in pages the store shares between watchers catching up over the
+ *   same range (store/replay-cache.ts), so those are encoded once too.
+ * - When the socket stops draining, the store pauses this watcher (returning false from
+ *   onEvents) and resumes it on 'drain'; a watcher whose backlog passes the store's cap is
+ *   ended (the client re-lists) instead of growing memory.
  */
 import { ApiError } from "../../../api/errors.js";
 import type { KubeObject } from "../../../api/object.js";
@@ -131,11 +135,12 @@ export async function handleWatch(call: Call): Promise<void> {
       }
       return send(lines.length === 1 ? lines[0]! : Buffer.concat(lines));
     }
-    let text = "";
+    const lines: Buffer[] = [];
     for (const ev of events) {
       lastRevision = ev.kv.revision;
       if (singleName !== undefined && !ev.kv.key.endsWith(`/${singleName}`)) continue;
-      let type: EventType = watchType(ev.type);
+      const own = watchType(ev.type);
+      let type: EventType = own;
       let obj: KubeObject | undefined;
       if (pred) {
         obj = decodeStored(ev.kv.value, ev.kv.revision);
@@ -147,9 +152,14 @@ export async function handleWatch(call: Call): Promise<void> {
         else if (!now && before) type = "DELETED";
         else if (!now) continue;
       }
-      text += encode(type, ev.kv.value, ev.kv.revision, obj);
+      // an event the selector lets through unchanged is the shared, once-encoded line
+      lines.push(
+        !table && type === own
+          ? parts.watchFrames.event(ev)
+          : Buffer.from(encode(type, ev.kv.value, ev.kv.revision, obj)),
+      );
     }
-    return send(text);
+    return send(lines.length === 1 ? lines[0]! : Buffer.concat(lines));
   };
 
   try {
