@@ -19,6 +19,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HttpClient } from "../../../src/client/http-client.js";
+import { collect, type DiagnosticsOptions, keep } from "./diagnostics.js";
 import { agentArgs, checkPrerequisites, dockerdArgs, hubArgs, unmountBelow, until } from "./host.js";
 import { isOurs, spawnDetached, stopProc } from "./procs.js";
 import { addressPlan, type ClusterState, type NodeState, readState, statePath, writeState } from "./state.js";
@@ -331,6 +332,16 @@ export class DevCluster {
     }
     rmSync(s.root, { recursive: true, force: true });
     this.st = undefined;
+  }
+
+  /**
+   * The cluster as it is now (log tails, rules, routes, containers, each agent's cached
+   * services and pending statuses); with `dir`, also kept there with the full logs.
+   */
+  diagnostics(dir?: string, opts: DiagnosticsOptions = {}): string {
+    const s = this.st;
+    if (!s) return "(no dev cluster recorded)";
+    return dir ? keep(s, dir, opts) : collect(s, opts);
   }
 
   /** `docker -H <node's socket> …`, resolving with stdout. */

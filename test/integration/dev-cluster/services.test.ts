@@ -28,6 +28,7 @@ interface ApiService {
 
 describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () => {
   const f = new DevClusterFixture();
+  f.keepFailures();
   const clientNs = `ekt${f.tag}-cl`;
   let web1: PodInfo;
   let web2: PodInfo;
