@@ -69,7 +69,17 @@ export class DevClusterFixture {
       mqttPort: port + 1,
       launcher: join(this.buildDir, "run.mjs"),
       image: this.image,
-      ...(opts.agentArgs ? { agentArgs: opts.agentArgs } : {}),
+      // EDGEKUBE_TEST_AGENT_LOG=debug: agents log at that level (richer evidence when chasing a flake)
+      ...(opts.agentArgs || process.env.EDGEKUBE_TEST_AGENT_LOG
+        ? {
+            agentArgs: [
+              ...(opts.agentArgs ?? []),
+              ...(process.env.EDGEKUBE_TEST_AGENT_LOG
+                ? ["--log-level", process.env.EDGEKUBE_TEST_AGENT_LOG]
+                : []),
+            ],
+          }
+        : {}),
       ...(opts.agentCommand ? { agentCommand: opts.agentCommand } : {}),
       ...(opts.agentEnv ? { agentEnv: opts.agentEnv } : {}),
       ...(opts.agentTimeoutMs ? { agentTimeoutMs: opts.agentTimeoutMs } : {}),

@@ -53,6 +53,8 @@ export interface DevClusterConfig {
 
 export class DevCluster {
   private st: ClusterState | undefined;
+  /** where each agent's log stood when it was last started (agentLog) */
+  private readonly logFrom = new Map<string, number>();
 
   constructor(private readonly cfg: DevClusterConfig) {
     if (cfg.prefix.length > 9) throw new Error(`prefix "${cfg.prefix}" is longer than 9 characters`);
@@ -228,6 +230,7 @@ export class DevCluster {
     const dataDir = join(n.dir, "agent");
     const log = join(n.dir, "agent.log");
     const from = existsSync(log) ? statSync(log).size : 0;
+    this.logFrom.set(name, from);
     n.agent = spawnDetached(
       "nsenter",
       agentArgs(
@@ -251,6 +254,16 @@ export class DevCluster {
       async () => readFileSync(log).subarray(from).toString("utf8").includes(`node "${name}" running`),
       this.cfg.agentTimeoutMs,
     );
+  }
+
+  /** What the node's agent logged since its last start by this DevCluster (all of it otherwise). */
+  agentLog(name: string): string {
+    const log = join(this.node(name).dir, "agent.log");
+    return existsSync(log)
+      ? readFileSync(log)
+          .subarray(this.logFrom.get(name) ?? 0)
+          .toString("utf8")
+      : "";
   }
 
   async stopAgent(name: string): Promise<void> {

@@ -157,6 +157,15 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
       return "";
     }
   };
+  /** the node's service rules (table ip edgekube-lb) */
+  const nodeNft = (node: string) =>
+    execFileSync(
+      "nsenter",
+      [`--net=/run/netns/${f.cluster.node(node).netns}`, "nft", "list", "table", "ip", "edgekube-lb"],
+      {
+        encoding: "utf8",
+      },
+    );
   /** conntrack entries of VXLAN packets a node sent (UDP to 8472): original sport, reply dport */
   const vxlanConntrack = (node: string) =>
     execFileSync(
@@ -337,6 +346,12 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
 
     await f.cluster.stopAgent("node1");
     await f.cluster.startAgent("node1"); // `run` from its cache; the hub is still down
+    // the restarted agent's first rules already hold its own running pods' endpoints (LocalPods
+    // seeded from Docker before that sync, instead of after the pod manager's first reports)
+    expect(f.cluster.agentLog("node1")).toMatch(
+      /"pods":2,"msg":"services start with the pods that kept running"/,
+    );
+    expect(nodeNft("node1")).toContain(web1.ip);
     await vi.waitFor(
       () => expect(f.exec(c1, ["nslookup", "web.default.svc.cluster.local"])).toContain(clusterIP),
       poll,
