@@ -12,8 +12,10 @@
  * - Start order is the offline-autonomy order: the cache is loaded (EdgeAgent.start), the runtime
  *   answers, the network is set up from the cached Nodes (leases reconciled against the running
  *   sandboxes), services and DNS come up from the cached Services (so DNS answers before the
- *   first pod asks), then the pod manager adopts what runs and starts what is missing; after
- *   its orphan sweep, leases of the removed pods are released.
+ *   first pod asks) with LocalPods seeded from the pods that kept running and wired (so the
+ *   first rules sync keeps this node's endpoints: an agent restart changes no rule), then the
+ *   pod manager adopts what runs and starts what is missing; after its orphan sweep, leases of
+ *   the removed pods are released.
  * - Pods get `nameserver <clusterDNS>` (the agent's own DNS on its edgekube-dns link) unless
  *   services are disabled, in which case they get the config's address all the same: the
  *   administrator then runs a DNS there.
@@ -32,7 +34,7 @@ import type { AgentConfig } from "./config.js";
 import { AgentNetwork } from "./network/agent-network.js";
 import { PodManager, type PodSource, type StatusReporter } from "./pods/index.js";
 import { DockerRuntime, scopeToNode } from "./runtime/index.js";
-import { LocalPods, NodeServices, servicesCacheOf } from "./services/index.js";
+import { LocalPods, NodeServices, runningAtStart, servicesCacheOf } from "./services/index.js";
 import { agentStreamHandlers, MetricsReporter } from "./streams/index.js";
 import { ServiceAccountTokenManager } from "./tokens/index.js";
 
@@ -68,9 +70,13 @@ export class NodeWorkloads {
   readonly services: NodeServices | undefined;
   readonly localPods = new LocalPods();
   private leaseTimer: NodeJS.Timeout | undefined;
+  private readonly agent: EdgeAgent;
+  private readonly log: Logger;
 
   constructor(o: NodeWorkloadsOptions) {
     const { agent, config } = o;
+    this.agent = agent;
+    this.log = o.logger;
     const log = o.logger;
     // only this node's containers are adopted or removed, even on a shared Docker Engine
     const docker = scopeToNode(new Docker(), config.nodeName);
@@ -145,6 +151,7 @@ export class NodeWorkloads {
   async start(signal?: AbortSignal): Promise<void> {
     await this.runtime.start(signal);
     await this.network.start(signal);
+    if (this.services) await this.seedLocalPods();
     await this.services?.start(signal);
     await this.tokens.start(signal);
     await this.pods.start(signal);
@@ -153,6 +160,23 @@ export class NodeWorkloads {
     await this.network.reconcileLeases();
     this.leaseTimer = setInterval(() => void this.network.reconcileLeases().catch(() => {}), 60_000);
     this.leaseTimer.unref();
+  }
+
+  /**
+   * LocalPods before the first rules sync: the desired pods that run and kept their wiring
+   * across the restart. Best effort: on failure the pod manager's reports fill it as before.
+   */
+  private async seedLocalPods(): Promise<void> {
+    try {
+      const desired = new Set(this.agent.cache.pods().map((p) => p.metadata?.uid ?? ""));
+      const candidates = runningAtStart(await this.runtime.listPods(), desired);
+      const wired = await this.network.wiredAddresses(candidates);
+      for (const [uid, ip] of wired) this.localPods.observe(uid, { phase: "Running", podIP: ip });
+      if (wired.size > 0)
+        this.log.info({ pods: wired.size }, "services start with the pods that kept running");
+    } catch (err) {
+      this.log.warn({ err }, "cannot list the running pods; their endpoints wait for the pod manager");
+    }
   }
 
   /** Stops reconciling; pods, links, rules and the DNS address stay (see design notes). */

@@ -21,6 +21,13 @@ export {
   slicesByService,
 } from "./endpoints.js";
 export {
+  type HealthCheckReply,
+  type HealthCheckTarget,
+  healthCheckReply,
+  healthCheckTargets,
+} from "./health-check.js";
+export { ServiceHealthServer, type ServiceHealthServerOptions } from "./health-server.js";
+export {
   ENABLE_LB_LABEL,
   eligibleNodes,
   type KlipperDecision,

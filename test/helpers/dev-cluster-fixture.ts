@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { beforeEach } from "vitest";
 import { devBundleOptions, latin1 } from "../../scripts/lib/dev-bundle.mjs";
 import { DevCluster } from "../../scripts/lib/dev-cluster/cluster.js";
 import { ensureBusyboxImage } from "./images.js";
@@ -70,7 +71,17 @@ export class DevClusterFixture {
       mqttPort: port + 1,
       launcher: join(this.buildDir, "run.mjs"),
       image: this.image,
-      ...(opts.agentArgs ? { agentArgs: opts.agentArgs } : {}),
+      // EDGEKUBE_TEST_AGENT_LOG=debug: agents log at that level (richer evidence when chasing a flake)
+      ...(opts.agentArgs || process.env.EDGEKUBE_TEST_AGENT_LOG
+        ? {
+            agentArgs: [
+              ...(opts.agentArgs ?? []),
+              ...(process.env.EDGEKUBE_TEST_AGENT_LOG
+                ? ["--log-level", process.env.EDGEKUBE_TEST_AGENT_LOG]
+                : []),
+            ],
+          }
+        : {}),
       ...(opts.agentCommand ? { agentCommand: opts.agentCommand } : {}),
       ...(!opts.agentCommand && opts.agentNodeArgs
         ? { agentCommand: ["node", ...opts.agentNodeArgs, join(this.buildDir, "run.mjs"), "agent"] }
@@ -97,6 +108,29 @@ export class DevClusterFixture {
       'import { main, tuneHeap } from "./edgekube.mjs";\ntuneHeap("edgekube", process.argv.slice(2), process.env);\nprocess.exitCode = await main(process.argv.slice(2), "edgekube");\n',
     );
     await this.cluster.up(agents);
+  }
+
+  /**
+   * Keeps the evidence of every failing test of the calling suite: the cluster's diagnostics
+   * (log tails, nft ruleset, routes, containers, each agent's cached EndpointSlices and pod
+   * statuses) are printed and kept with the full logs in .vitest-tmp/failures/ (down() deletes
+   * the cluster's own directory). Call once inside the describe block.
+   */
+  keepFailures(): void {
+    // EDGEKUBE_TEST_KEEP=1 keeps the evidence of passing tests too (to compare with a failure)
+    const all = process.env.EDGEKUBE_TEST_KEEP === "1";
+    beforeEach((ctx) => {
+      const keep = (outcome: string) => {
+        const safe = ctx.task.name.replace(/[^a-zA-Z0-9]+/g, "-").slice(0, 60);
+        const dir = join(repo, ".vitest-tmp", outcome, `${this.tag}-${Date.now()}-${safe}`);
+        return { dir, report: this.cluster.diagnostics(dir) };
+      };
+      ctx.onTestFailed(() => {
+        const { dir, report } = keep("failures");
+        console.error(`dev cluster at the failure of "${ctx.task.name}" (kept in ${dir}):\n${report}`);
+      });
+      if (all) ctx.onTestFinished(() => void (ctx.task.result?.state === "pass" && keep("passes")));
+    });
   }
 
   async down(): Promise<void> {

@@ -19,6 +19,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HttpClient } from "../../../src/client/http-client.js";
+import { collect, type DiagnosticsOptions, keep } from "./diagnostics.js";
 import { agentArgs, checkPrerequisites, dockerdArgs, hubArgs, unmountBelow, until } from "./host.js";
 import { isOurs, spawnDetached, stopProc } from "./procs.js";
 import { addressPlan, type ClusterState, type NodeState, readState, statePath, writeState } from "./state.js";
@@ -52,6 +53,8 @@ export interface DevClusterConfig {
 
 export class DevCluster {
   private st: ClusterState | undefined;
+  /** where each agent's log stood when it was last started (agentLog) */
+  private readonly logFrom = new Map<string, number>();
 
   constructor(private readonly cfg: DevClusterConfig) {
     if (cfg.prefix.length > 9) throw new Error(`prefix "${cfg.prefix}" is longer than 9 characters`);
@@ -227,6 +230,7 @@ export class DevCluster {
     const dataDir = join(n.dir, "agent");
     const log = join(n.dir, "agent.log");
     const from = existsSync(log) ? statSync(log).size : 0;
+    this.logFrom.set(name, from);
     n.agent = spawnDetached(
       "nsenter",
       agentArgs(
@@ -250,6 +254,16 @@ export class DevCluster {
       async () => readFileSync(log).subarray(from).toString("utf8").includes(`node "${name}" running`),
       this.cfg.agentTimeoutMs,
     );
+  }
+
+  /** What the node's agent logged since its last start by this DevCluster (all of it otherwise). */
+  agentLog(name: string): string {
+    const log = join(this.node(name).dir, "agent.log");
+    return existsSync(log)
+      ? readFileSync(log)
+          .subarray(this.logFrom.get(name) ?? 0)
+          .toString("utf8")
+      : "";
   }
 
   async stopAgent(name: string): Promise<void> {
@@ -331,6 +345,16 @@ export class DevCluster {
     }
     rmSync(s.root, { recursive: true, force: true });
     this.st = undefined;
+  }
+
+  /**
+   * The cluster as it is now (log tails, rules, routes, containers, each agent's cached
+   * services and pending statuses); with `dir`, also kept there with the full logs.
+   */
+  diagnostics(dir?: string, opts: DiagnosticsOptions = {}): string {
+    const s = this.st;
+    if (!s) return "(no dev cluster recorded)";
+    return dir ? keep(s, dir, opts) : collect(s, opts);
   }
 
   /** `docker -H <node's socket> …`, resolving with stdout. */

@@ -62,6 +62,7 @@ export interface AgentNetworkOptions {
 export class AgentNetwork {
   /** The pod manager's PodNetwork hook. */
   readonly hook: PodNetworkHook;
+  private readonly podHook: OverlayPodHook;
   private readonly exec: Exec;
   private readonly log: Logger;
   private overlay: VxlanOverlay | undefined;
@@ -76,12 +77,18 @@ export class AgentNetwork {
   constructor(private readonly o: AgentNetworkOptions) {
     this.exec = o.exec ?? hostExec();
     this.log = (o.logger ?? silentLogger()).child({ component: "network", node: o.nodeName });
-    this.hook = new OverlayPodHook({
+    this.podHook = new OverlayPodHook({
       exec: this.exec,
       current: () => this.wired ?? this.notReady,
       logger: this.log,
       ...(o.onWired ? { onWired: o.onWired } : {}),
     });
+    this.hook = this.podHook;
+  }
+
+  /** Leased addresses of the given pods that are wired right now (see OverlayPodHook). */
+  wiredAddresses(uids: Iterable<string>): Promise<Map<string, string>> {
+    return this.podHook.wiredAddresses(uids);
   }
 
   /** Sets the overlay up when the podCIDR is known (else on the Node change that brings it). */

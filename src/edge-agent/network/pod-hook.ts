@@ -10,6 +10,9 @@
  * - setup() is idempotent without disturbing traffic: for an adopted pod (agent restart) whose
  *   namespace already carries its leased address on eth0 and whose host veth hangs on the
  *   bridge, it only returns the address — rewiring would drop the pod's link for a moment.
+ * - wiredAddresses() answers, with one `ip link` for all pods, which pods an agent restart
+ *   finds wired (leased address, host veth on the bridge): the services are seeded with them
+ *   before their first rules sync (see LocalPods).
  * - Until the overlay is up (the hub has not assigned a podCIDR yet, or the node is offline
  *   before its first assignment) setup() rejects with a message saying so; the pod manager
  *   retries with back-off, so pods start as soon as the network can carry them.
@@ -69,6 +72,25 @@ export class OverlayPodHook implements PodNetwork {
     this.d.onWired?.(uid, ms);
     this.d.logger.debug({ podUid: uid, ip: wired.ip, ms: Math.round(ms) }, "pod wired");
     return { podIP: wired.ip };
+  }
+
+  /**
+   * The leased address of each given pod whose host veth hangs on the bridge now. A veth dies
+   * with its pod's network namespace, so a pod listed here kept its wiring across the agent
+   * restart (a sandbox Docker restarted after a reboot has a fresh namespace and no veth yet).
+   */
+  async wiredAddresses(uids: Iterable<string>): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const net = this.d.current();
+    if (typeof net === "string") return out;
+    const onBridge = new Set(
+      (await this.ipr.listLinks()).filter((l) => l.master === net.bridgeName).map((l) => l.ifname),
+    );
+    for (const uid of uids) {
+      const lease = net.ipam.get(uid);
+      if (lease && onBridge.has(hostVethName(uid))) out.set(uid, lease.ip);
+    }
+    return out;
   }
 
   async teardown(pod: KubeObject): Promise<void> {

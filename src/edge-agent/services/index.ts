@@ -7,7 +7,7 @@ export {
   upstreamsFromResolvConf,
 } from "./dns-address.js";
 export { announce, electedAddresses, LB_LO_LABEL, labelledLoAddresses } from "./lb-announce.js";
-export { endpointLiveness, LocalPods } from "./local-pods.js";
+export { endpointLiveness, LocalPods, type RuntimePodView, runningAtStart } from "./local-pods.js";
 export { NodeServices, type NodeServicesOptions, resetNodeServices } from "./node-services.js";
 export {
   dnsSourceOf,

@@ -8,9 +8,16 @@
  *   list this node's pods as ready, but their containers may not run (yet, or ever again).
  *   Other edge distributions keep serving those addresses; we serve a local endpoint only
  *   when this agent has seen its pod Running with that IP since it started.
- * - Fed from the pod manager's status reports (the same statuses that go to the hub), so it
- *   starts empty on every agent start: until a pod is adopted or restarted and its status
- *   computed, its endpoints are hidden here, which is exactly the conservative answer.
+ * - Fed from the pod manager's status reports (the same statuses that go to the hub), and
+ *   seeded at agent start, before the services' first rules sync, with the desired pods whose
+ *   sandbox and app containers run and whose wiring survived (runningAtStart + the network's
+ *   wiredAddresses). Without the seed every agent restart first programmed the rules without
+ *   this node's endpoints and put them back only when the pod manager had re-synced each pod:
+ *   seen in every offline restart of the dev-cluster services test (a full sync without them,
+ *   then an incremental one adding them back 0.2–0.6 s later at load 10), a window that grows
+ *   with load and with the number of pods, during which a Service whose endpoints are all local
+ *   (externalTrafficPolicy Local, or a single replica) is rejected. A pod not found running and
+ *   wired stays hidden until the pod manager reports it (the conservative answer).
  * - Pods that left the desired set are dropped by the caller passing the desired uids, so a
  *   deleted pod's IP never outlives it.
  * - Remote endpoints are out of our knowledge: the hub's readiness stands for them.
@@ -69,6 +76,27 @@ export class LocalPods {
     this.listeners.add(cb);
     return () => this.listeners.delete(cb);
   }
+}
+
+/** The part of a runtime pod the seed looks at (RuntimePod fits). */
+export interface RuntimePodView {
+  uid: string;
+  sandbox?: { running: boolean };
+  containers: readonly { role: string; state: object }[];
+}
+
+/**
+ * Desired pods that run as a whole right now — sandbox and every app container running — the
+ * candidates to seed LocalPods with at agent start (their wiring is checked separately).
+ */
+export function runningAtStart(pods: readonly RuntimePodView[], desiredUids: ReadonlySet<string>): string[] {
+  return pods
+    .filter((p) => {
+      if (!desiredUids.has(p.uid) || !p.sandbox?.running) return false;
+      const apps = p.containers.filter((c) => c.role === "app");
+      return apps.length > 0 && apps.every((c) => "running" in c.state);
+    })
+    .map((p) => p.uid);
 }
 
 /**

@@ -8,6 +8,7 @@
  *   10.43.0.10/32 on the edgekube-dns dummy link (or lo) ◄── ClusterDns binds :53 (UDP+TCP)
  *   /etc/resolv.conf nameservers ──► ClusterDns forwarder (names outside cluster.local)
  *   pool LoadBalancer addresses this node wins (lb-announce.ts) ──► /32 on lo, answers ARP
+ *   Local LoadBalancers' healthCheckNodePorts ──► ServiceHealthServer on the node addresses
  *
  * Design notes
  * - Everything comes from the local cache, so services and DNS come back after an offline
@@ -16,12 +17,15 @@
  *   are debounced and coalesced, and the proxier itself only rewrites the service ports whose
  *   rules changed. A failed sync is retried with back-off; the old rules keep serving meanwhile.
  * - stop() leaves rules and the DNS address in place: services keep working while the agent
- *   restarts. reset() (edge-agent reset) removes both.
+ *   restarts. reset() (edge-agent reset) removes both. The health check listeners close with
+ *   the agent (a process's sockets cannot outlive it) and reopen from the cache on its start.
+ * - The health checks follow each rules sync with the same ServiceState, and say the proxy is
+ *   unhealthy while programming the rules fails (kube-proxy's serviceProxyHealthy).
  */
 import { readFileSync } from "node:fs";
 import { type Exec, hostExec } from "../../cni/exec.js";
 import { ClusterDns } from "../../dns/index.js";
-import { NftProxier } from "../../lb/index.js";
+import { healthCheckTargets, NftProxier, ServiceHealthServer } from "../../lb/index.js";
 import { type Logger, silentLogger } from "../../lib/logger.js";
 import { ensureDnsAddress, removeDnsAddress, upstreamsFromResolvConf } from "./dns-address.js";
 import { announce, electedAddresses } from "./lb-announce.js";
@@ -50,6 +54,7 @@ export interface NodeServicesOptions extends NodeFacts {
 export class NodeServices {
   readonly proxier: NftProxier;
   readonly dns: ClusterDns;
+  readonly health: ServiceHealthServer;
   private readonly exec: Exec;
   private readonly log: Logger;
   private readonly source: ReturnType<typeof dnsSourceOf>;
@@ -66,6 +71,7 @@ export class NodeServices {
     this.exec = o.exec ?? hostExec();
     this.log = (o.logger ?? silentLogger()).child({ component: "services", node: o.nodeName });
     this.proxier = new NftProxier({ exec: this.exec, logger: this.log });
+    this.health = new ServiceHealthServer({ addresses: o.nodeIPs, logger: this.log });
     this.source = dnsSourceOf(o.cache, o.localPods);
     const liveIPs = () => o.localPods.ips();
     this.dns = new ClusterDns(
@@ -93,6 +99,7 @@ export class NodeServices {
       "cluster DNS address",
     );
     await this.dns.start(signal);
+    await this.health.start(signal);
     this.running = true;
     this.offs.push(this.o.cache.onChange(() => this.kick()));
     this.offs.push(this.o.localPods.onChange(() => this.kick()));
@@ -107,6 +114,7 @@ export class NodeServices {
     clearTimeout(this.timer);
     this.source.dispose();
     this.proxier.stop();
+    await this.health.stop();
     await this.dns.stop();
   }
 
@@ -128,6 +136,8 @@ export class NodeServices {
     try {
       const state = serviceStateOf(this.o.cache, this.o.localPods, this.o);
       const r = await this.proxier.sync(state);
+      this.health.setProxyHealthy(true);
+      const unserved = await this.health.sync(healthCheckTargets(state));
       const claim = electedAddresses(
         state.services,
         state.endpointSlices,
@@ -150,8 +160,11 @@ export class NodeServices {
       if (r.mode !== "unchanged")
         this.log.debug({ mode: r.mode, changed: r.changed.length }, "service rules programmed");
       for (const w of r.warnings) this.log.warn({ warning: w }, "service skipped");
+      // a health check port another program holds: try again later (no faster than the back-off)
+      if (unserved.length > 0) this.kick(5_000);
     } catch (err) {
       this.failures++;
+      this.health.setProxyHealthy(false);
       const retryMs = Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6));
       this.log.error({ err, retryMs }, "programming service rules failed; the previous rules stay");
       this.kick(retryMs);

@@ -7,7 +7,9 @@
  * different ports, a colliding one left pending, a backend turning unready dropping out, and
  * everything still answering with the hub stopped, also after an offline agent restart, and
  * this node's endpoint of a pod that did not come back after that restart not served (neither
- * by the proxy nor by DNS).
+ * by the proxy nor by DNS, nor counted by the health check). A LoadBalancer with
+ * externalTrafficPolicy Local gets a healthCheckNodePort that every node answers from outside
+ * the way kube-proxy does, from the agent's cache when the hub is down.
  */
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -22,12 +24,13 @@ const serve = (text: string) =>
   `mkdir -p /tmp/www && echo ${text} > /tmp/www/index.html && touch /tmp/ready && exec httpd -f -p 8080 -h /tmp/www`;
 
 interface ApiService {
-  spec: { clusterIP: string; ports: { nodePort?: number }[] };
+  spec: { clusterIP: string; ports: { nodePort?: number }[]; healthCheckNodePort?: number };
   status?: { loadBalancer?: { ingress?: { ip: string }[] } };
 }
 
 describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () => {
   const f = new DevClusterFixture();
+  f.keepFailures();
   const clientNs = `ekt${f.tag}-cl`;
   let web1: PodInfo;
   let web2: PodInfo;
@@ -35,6 +38,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
   let c2: PodInfo;
   let clusterIP = "";
   let nodePort = 0;
+  let nodeHealthPort = 0;
   let nodeIPs: string[] = [];
 
   const api = () => f.cluster.client();
@@ -115,6 +119,23 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
       return "";
     }
   };
+  /** GET / on a health check port from outside: the status line's code and, for a 200, the body */
+  const healthFromOutside = (ip: string, port: number): { status: number; body: string } => {
+    const args = [`--net=/run/netns/${clientNs}`, "busybox", "timeout", "3", "busybox", "wget", "-S", "-qO-"];
+    try {
+      const out = execFileSync("nsenter", [...args, `http://${ip}:${port}/`], {
+        encoding: "utf8",
+        input: "",
+        timeout: 10_000,
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      return { status: 200, body: out };
+    } catch (err) {
+      // busybox wget fails on a 503 and names it: "server returned error: HTTP/1.1 503 …"
+      const m = /HTTP\/1\.1 (\d{3})/.exec(String((err as { stderr?: string }).stderr ?? ""));
+      return { status: m ? Number(m[1]) : 0, body: "" };
+    }
+  };
   /** the same from a node's own network namespace (the host side of a device) */
   const fromNode = (node: string, ip: string, port: number) => {
     try {
@@ -136,6 +157,15 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
       return "";
     }
   };
+  /** the node's service rules (table ip edgekube-lb) */
+  const nodeNft = (node: string) =>
+    execFileSync(
+      "nsenter",
+      [`--net=/run/netns/${f.cluster.node(node).netns}`, "nft", "list", "table", "ip", "edgekube-lb"],
+      {
+        encoding: "utf8",
+      },
+    );
   /** conntrack entries of VXLAN packets a node sent (UDP to 8472): original sport, reply dport */
   const vxlanConntrack = (node: string) =>
     execFileSync(
@@ -183,6 +213,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
     await createService("web-lb", "LoadBalancer", 8081);
     await createService("alt-lb", "LoadBalancer", 8082);
     await createService("web-h", "ClusterIP", 80, {}, { clusterIP: "None" });
+    await createService("web-local", "LoadBalancer", 8083, {}, { externalTrafficPolicy: "Local" });
     [web1, web2, c1, c2] = await Promise.all([
       running("web-1"),
       running("web-2"),
@@ -190,6 +221,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
       running("c2"),
     ]);
     clusterIP = (await getService("web")).spec.clusterIP;
+    nodeHealthPort = (await getService("web-local")).spec.healthCheckNodePort ?? 0;
     nodePort = (await getService("web-np")).spec.ports[0]?.nodePort ?? 0;
   }, 240_000);
 
@@ -266,6 +298,22 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
     }
   }, 180_000);
 
+  it("answers a Local LoadBalancer's healthCheckNodePort on every node as kube-proxy does", async () => {
+    const hc = (await getService("web-local")).spec.healthCheckNodePort ?? 0;
+    expect(hc).toBeGreaterThanOrEqual(30000);
+    expect(hc).toBeLessThanOrEqual(32767);
+    for (const ip of nodeIPs) {
+      // each node has one ready backend of its own (web-1 on node1, web-2 on node2)
+      await vi.waitFor(() => {
+        const r = healthFromOutside(ip, hc);
+        expect(r.status).toBe(200);
+        expect(r.body).toBe(
+          '{\n\t"service": {\n\t\t"namespace": "default",\n\t\t"name": "web-local"\n\t},\n\t"localEndpoints": 1,\n\t"serviceProxyHealthy": true\n}',
+        );
+      }, poll);
+    }
+  });
+
   it("leaves a LoadBalancer on a taken port pending with a Warning, and does not serve it", async () => {
     await createService("clash-lb", "LoadBalancer", 8081, { targetPort: 9999 });
     await vi.waitFor(async () => {
@@ -298,6 +346,12 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
 
     await f.cluster.stopAgent("node1");
     await f.cluster.startAgent("node1"); // `run` from its cache; the hub is still down
+    // the restarted agent's first rules already hold its own running pods' endpoints (LocalPods
+    // seeded from Docker before that sync, instead of after the pod manager's first reports)
+    expect(f.cluster.agentLog("node1")).toMatch(
+      /"pods":2,"msg":"services start with the pods that kept running"/,
+    );
+    expect(nodeNft("node1")).toContain(web1.ip);
     await vi.waitFor(
       () => expect(f.exec(c1, ["nslookup", "web.default.svc.cluster.local"])).toContain(clusterIP),
       poll,
@@ -330,5 +384,10 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
     const out = f.exec(c1, ["nslookup", "web-h.default.svc.cluster.local"]);
     expect(out).toContain(web2.ip);
     expect(out).not.toContain(web1.ip);
+    // and so does the health check: node1 has no local endpoint of web-local any more, node2 has
+    // (both answered from the agents' caches: the hub is still down)
+    const hc = nodeHealthPort;
+    await vi.waitFor(() => expect(healthFromOutside(nodeIPs[0] ?? "", hc).status).toBe(503), poll);
+    expect(healthFromOutside(nodeIPs[1] ?? "", hc).status).toBe(200);
   }, 240_000);
 });

@@ -1,6 +1,6 @@
 /**
  * The agent's services wiring from a fake cache: ServiceState (local pod IPs from the pod
- * manager's statuses, forgotten pods), DNS liveness of this node's endpoints (the
+ * manager's statuses, forgotten pods; the runtime's running pods it is seeded with at start), DNS liveness of this node's endpoints (the
  * stale-EndpointSlice case), DNS source revisions, resolv.conf upstreams, and NodeServices end to
  * end against a recording Exec (no kernel changes) with its DNS server on loopback.
  */
@@ -22,6 +22,7 @@ import {
   LocalPods,
   NodeServices,
   removeDnsAddress,
+  runningAtStart,
   type ServicesCache,
   serviceStateOf,
   upstreamsFromResolvConf,
@@ -96,6 +97,35 @@ describe("serviceStateOf and LocalPods", () => {
     expect(live(theirs, s)).toBe(true);
     local.observe("u1", { phase: "Running", podIP: "10.42.1.5" });
     expect(live(mine, s)).toBe(true);
+  });
+
+  it("seeds from the runtime only desired pods whose sandbox and every app container run", () => {
+    const running = { running: { startedAt: "2026-01-01T00:00:00Z" } };
+    const waiting = { waiting: { reason: "ContainerCreating" } };
+    const pods = [
+      {
+        uid: "ok",
+        sandbox: { running: true },
+        containers: [
+          { role: "init", state: {} },
+          { role: "app", state: running },
+        ],
+      },
+      { uid: "not-desired", sandbox: { running: true }, containers: [{ role: "app", state: running }] },
+      { uid: "sandbox-down", sandbox: { running: false }, containers: [{ role: "app", state: running }] },
+      { uid: "no-sandbox", containers: [{ role: "app", state: running }] },
+      {
+        uid: "one-app-waiting",
+        sandbox: { running: true },
+        containers: [
+          { role: "app", state: running },
+          { role: "app", state: waiting },
+        ],
+      },
+      { uid: "no-apps", sandbox: { running: true }, containers: [] },
+    ];
+    const desired = new Set(["ok", "sandbox-down", "no-sandbox", "one-app-waiting", "no-apps"]);
+    expect(runningAtStart(pods, desired)).toEqual(["ok"]);
   });
 
   it("gives DNS a revision that moves with the cache and with local pods", () => {

@@ -14,9 +14,16 @@
  * - Node ports are one table of numbers, whatever the protocol (upstream's port allocator is
  *   a bitmap of numbers): TCP 30053 in one service blocks UDP 30053 in another. Inside one
  *   service, ports with the same `port` (the DNS-style TCP+UDP pair) share one node port.
+ * - `spec.healthCheckNodePort` comes from the same table (upstream's one port allocator): a
+ *   LoadBalancer with externalTrafficPolicy Local gets one (the user's, if free and in range), it
+ *   is kept across updates (immutable once set) and dropped by an update that makes the Service
+ *   no longer need it — upstream's PrepareForUpdate wipes it unless the user changed it, then
+ *   validation forbids it. Released on delete for free: the next scan no longer sees it.
+ *   A taken or out-of-range requested port is a 422 on the field with the nodePort texts (upstream
+ *   answers 500 "failed to allocate requested HealthCheck NodePort"; a 422 says what to fix).
  */
 import ipaddr from "ipaddr.js";
-import { ApiError } from "../../../api/errors.js";
+import { ApiError, fieldErr, type StatusCause } from "../../../api/errors.js";
 import type { KubeObject } from "../../../api/object.js";
 import { goSlice } from "../../../api/validation/util.js";
 import type { Backend } from "../../store/backend.js";
@@ -37,6 +44,11 @@ export function wellKnownServiceIPs(serviceCIDR: string): { kubernetes: string; 
   return { kubernetes: at(1), dns: at(10) };
 }
 
+/** upstream's NeedsHealthCheck: a LoadBalancer whose external traffic stays on the node */
+export function needsHealthCheck(spec: { type?: string; externalTrafficPolicy?: string }): boolean {
+  return spec.type === "LoadBalancer" && spec.externalTrafficPolicy === "Local";
+}
+
 export interface ServiceAllocatorOptions {
   serviceCIDR: string;
   nodePortRange: [number, number];
@@ -48,6 +60,8 @@ interface SvcSpec {
   allocateLoadBalancerNodePorts?: boolean;
   clusterIP?: string;
   clusterIPs?: string[];
+  externalTrafficPolicy?: string;
+  healthCheckNodePort?: number;
   ports?: { name?: string; port?: number; nodePort?: number; protocol?: string }[];
 }
 
@@ -78,6 +92,7 @@ export class ServiceAllocator {
       const s = (o.spec ?? {}) as SvcSpec;
       for (const ip of s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])) ips.add(ip);
       for (const p of s.ports ?? []) if (p.nodePort) ports.add(p.nodePort);
+      if (s.healthCheckNodePort) ports.add(s.healthCheckNodePort);
     }
     return { ips, ports };
   }
@@ -116,6 +131,11 @@ export class ServiceAllocator {
       spec.clusterIP = ip;
       spec.clusterIPs = [ip];
     }
+    // a requested health check port is held before node ports are picked at random, so a pick
+    // cannot take it from under the request (upstream picks node ports first)
+    const requestedHC = needsHealthCheck(spec) ? spec.healthCheckNodePort : undefined;
+    const holdHC = requestedHC !== undefined && !used.ports.has(requestedHC) ? requestedHC : undefined;
+    if (holdHC !== undefined) used.ports.add(holdHC);
     if (spec.type === "NodePort" || spec.type === "LoadBalancer") {
       const [lo, hi] = this.opts.nodePortRange;
       // `used` holds the other services' node ports; this service's old ones are kept for the
@@ -155,7 +175,57 @@ export class ServiceAllocator {
     } else {
       for (const p of spec.ports ?? []) delete p.nodePort;
     }
+    if (holdHC !== undefined) used.ports.delete(holdHC);
+    this.healthCheckNodePort(name, spec, old ? oldSpec : undefined, used.ports);
     obj.spec = spec;
+  }
+
+  /** spec.healthCheckNodePort (see design notes); `used` already holds this service's node ports. */
+  private healthCheckNodePort(
+    name: string,
+    spec: SvcSpec,
+    oldSpec: SvcSpec | undefined,
+    used: Set<number>,
+  ): void {
+    const field = "spec.healthCheckNodePort";
+    const fail = (cause: StatusCause) => ApiError.invalid("Service", name, [cause]);
+    const given = spec.healthCheckNodePort;
+    const had = oldSpec && needsHealthCheck(oldSpec) ? oldSpec.healthCheckNodePort : undefined;
+    if (!needsHealthCheck(spec)) {
+      if (!given || (had !== undefined && given === had)) {
+        delete spec.healthCheckNodePort;
+        return;
+      }
+      throw fail(
+        fieldErr.forbidden(
+          field,
+          "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+        ),
+      );
+    }
+    if (had) {
+      // an update that omits it keeps it (apply, replace without the field)
+      if (given && given !== had) throw fail(fieldErr.invalid(field, given, "field is immutable"));
+      spec.healthCheckNodePort = had;
+      used.add(had);
+      return;
+    }
+    if (given) {
+      const [lo, hi] = this.opts.nodePortRange;
+      if (given < lo || given > hi) {
+        throw fail(
+          fieldErr.invalid(
+            field,
+            given,
+            `provided port is not in the valid range. The range of valid ports is ${lo}-${hi}`,
+          ),
+        );
+      }
+      if (used.has(given)) throw fail(fieldErr.invalid(field, given, "provided port is already allocated"));
+    } else {
+      spec.healthCheckNodePort = this.nextPort(used);
+    }
+    used.add(spec.healthCheckNodePort ?? 0);
   }
 
   private nextIP(used: Set<string>): string | undefined {

@@ -2,7 +2,10 @@
  * Service admission's ClusterIP and NodePort allocation over a store (MemoryBackend): reserved
  * addresses, upstream's 422 texts for taken or out-of-range ClusterIPs and node ports (the
  * first failure only, ClusterIP first), node ports as one table of numbers across protocols,
- * the TCP+UDP pair of one service sharing a node port, and ports kept across updates.
+ * the TCP+UDP pair of one service sharing a node port, and ports kept across updates;
+ * spec.healthCheckNodePort for LoadBalancers with externalTrafficPolicy Local (allocated from the
+ * node port table, the user's honoured, kept, forbidden elsewhere, released on policy change and
+ * delete).
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiError } from "../../../../src/api/errors.js";
@@ -19,6 +22,8 @@ interface Spec {
   allocateLoadBalancerNodePorts?: boolean;
   clusterIP?: string;
   clusterIPs?: string[];
+  externalTrafficPolicy?: string;
+  healthCheckNodePort?: number;
   ports: Port[];
 }
 
@@ -186,6 +191,124 @@ describe("ServiceAllocator", () => {
     const plain = svc("web", { type: "ClusterIP", ports: [{ name: "http", port: 80, nodePort }] });
     await alloc.admit(plain, first);
     expect(specOf(plain).ports[0]?.nodePort).toBeUndefined();
+  });
+});
+
+describe("ServiceAllocator: healthCheckNodePort", () => {
+  const backends: MemoryBackend[] = [];
+  afterEach(async () => {
+    for (const b of backends.splice(0)) await b.stop();
+  });
+
+  /** a node port range of 3 ports by default, so "taken" and "released" are visible */
+  async function setup(range: [number, number] = [30000, 30002]) {
+    const backend = new MemoryBackend();
+    backends.push(backend);
+    await backend.start();
+    const alloc = new ServiceAllocator(backend, {
+      serviceCIDR: "10.43.0.0/16",
+      nodePortRange: range,
+      reserved: [],
+    });
+    const key = (o: KubeObject) => `/registry/core/services/default/${o.metadata.name}`;
+    const put = async (o: KubeObject, old?: KubeObject) => {
+      await alloc.admit(o, old);
+      if (old) {
+        const cur = await backend.get(key(o));
+        await backend.update(key(o), JSON.stringify(o), cur?.revision ?? 0);
+      } else await backend.create(key(o), JSON.stringify(o));
+      return o;
+    };
+    const rejected = async (o: KubeObject, old?: KubeObject): Promise<string> => {
+      const err = await alloc.admit(o, old).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ApiError);
+      expect((err as ApiError).code).toBe(422);
+      return (err as ApiError).message;
+    };
+    return { alloc, backend, key, put, rejected };
+  }
+  const local = (name: string, extra: Partial<Spec> = {}) =>
+    svc(name, { type: "LoadBalancer", externalTrafficPolicy: "Local", ports: [{ port: 80 }], ...extra });
+
+  it("allocates one beside the node ports for a Local LoadBalancer only", async () => {
+    const { put } = await setup([30000, 30009]);
+    const lb = specOf(await put(local("lb")));
+    const hc = lb.healthCheckNodePort;
+    expect(hc).toBeGreaterThanOrEqual(30000);
+    expect(hc).toBeLessThanOrEqual(30009);
+    expect(hc).not.toBe(lb.ports[0]?.nodePort);
+    for (const spec of [
+      { type: "LoadBalancer", externalTrafficPolicy: "Cluster", ports: [{ port: 81 }] },
+      { type: "NodePort", externalTrafficPolicy: "Local", ports: [{ port: 82 }] },
+      { type: "ClusterIP", ports: [{ port: 83 }] },
+    ]) {
+      const other = await put(svc(`other-${spec.type}-${spec.externalTrafficPolicy}`, spec));
+      expect(specOf(other).healthCheckNodePort).toBeUndefined();
+    }
+  });
+
+  it("honours a requested port, and refuses a taken or out-of-range one in the nodePort texts", async () => {
+    const { put, rejected } = await setup();
+    expect(specOf(await put(local("a", { healthCheckNodePort: 30001 }))).healthCheckNodePort).toBe(30001);
+    expect(await rejected(local("b", { healthCheckNodePort: 30001 }))).toBe(
+      'Service "b" is invalid: spec.healthCheckNodePort: Invalid value: 30001: provided port is already allocated',
+    );
+    expect(await rejected(local("c", { healthCheckNodePort: 31000 }))).toBe(
+      'Service "c" is invalid: spec.healthCheckNodePort: Invalid value: 31000: provided port is not in the valid range. The range of valid ports is 30000-30002',
+    );
+    // and a node port cannot take it either (one table)
+    expect(await rejected(svc("np", { type: "NodePort", ports: [{ port: 80, nodePort: 30001 }] }))).toBe(
+      'Service "np" is invalid: spec.ports[0].nodePort: Invalid value: 30001: provided port is already allocated',
+    );
+  });
+
+  it("forbids it where it does not apply", async () => {
+    const { rejected } = await setup();
+    expect(
+      await rejected(
+        svc("x", {
+          type: "LoadBalancer",
+          externalTrafficPolicy: "Cluster",
+          healthCheckNodePort: 30001,
+          ports: [{ port: 80 }],
+        }),
+      ),
+    ).toBe(
+      "Service \"x\" is invalid: spec.healthCheckNodePort: Forbidden: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+    );
+  });
+
+  it("keeps it across updates (immutable), releases it on a policy change and on delete", async () => {
+    const { backend, key, put, rejected } = await setup();
+    const first = await put(local("lb"));
+    const hc = specOf(first).healthCheckNodePort ?? 0;
+    // an update that omits it keeps it
+    const again = await put(
+      local("lb", { ports: [{ port: 80, nodePort: specOf(first).ports[0]?.nodePort }] }),
+      first,
+    );
+    expect(specOf(again).healthCheckNodePort).toBe(hc);
+    const other = hc === 30002 ? 30000 : 30002;
+    const moved = local("lb", { healthCheckNodePort: other });
+    expect(await rejected(moved, again)).toContain(
+      `spec.healthCheckNodePort: Invalid value: ${other}: field is immutable`,
+    );
+    // Local → Cluster with the old value still in the body (a PUT of the read object): dropped
+    const cluster = svc("lb", {
+      ...specOf(again),
+      externalTrafficPolicy: "Cluster",
+    });
+    await put(cluster, again);
+    expect(specOf(cluster).healthCheckNodePort).toBeUndefined();
+    // the port is free again: the range has exactly the LB's node port and two more
+    const taker = await put(local("taker", { healthCheckNodePort: hc }));
+    expect(specOf(taker).healthCheckNodePort).toBe(hc);
+    // delete releases it (the store is the table)
+    await backend.delete(key(taker), (await backend.get(key(taker)))?.revision ?? 0);
+    expect(specOf(await put(local("after", { healthCheckNodePort: hc }))).healthCheckNodePort).toBe(hc);
   });
 });
 
