@@ -332,10 +332,9 @@ async function runAgent(dataDir: string, logger: Logger, choice: WorkloadChoice)
   }
   process.stdout.write(`edge-agent: node "${config.nodeName}" running (hub ${config.hubUrl})\n`);
   await new Promise<void>((done) => {
+    // pods' runtime, network and services first (they read the agent's cache), then the link
     const stop = (sig: string) => {
       logger.info({ signal: sig }, "stopping");
-      workloads?.stop();
-      agent.stop().then(done, done);
       Promise.resolve(workloads?.stop())
         .then(() => agent.stop())
         .then(done, done);
@@ -343,7 +342,20 @@ async function runAgent(dataDir: string, logger: Logger, choice: WorkloadChoice)
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  exitIfStillAlive(logger);
   return 0;
+}
+
+/**
+ * Everything is stopped; a handle some library left open must not keep the process alive (a
+ * systemd stop would wait its whole timeout, 90 s by default, and then SIGKILL): say which
+ * handles were left and exit. The timer is unref'd, so a clean stop exits before it fires.
+ */
+function exitIfStillAlive(logger: Logger): void {
+  setTimeout(() => {
+    logger.warn({ handles: process.getActiveResourcesInfo() }, "handles left open after stop; exiting");
+    process.exit(0);
+  }, 2_000).unref();
 }
 
 async function reset(argv: string[]): Promise<number> {

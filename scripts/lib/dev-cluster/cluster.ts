@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { HttpClient } from "../../../src/client/http-client.js";
 import { collect, type DiagnosticsOptions, keep } from "./diagnostics.js";
 import { agentArgs, checkPrerequisites, dockerdArgs, hubArgs, unmountBelow, until } from "./host.js";
-import { isOurs, spawnDetached, stopProc } from "./procs.js";
+import { isOurs, type StopOutcome, spawnDetached, stopProc } from "./procs.js";
 import { addressPlan, type ClusterState, type NodeState, readState, statePath, writeState } from "./state.js";
 import { addNodeNamespace, checkVxlan, createLan, deleteHostLink, deleteNetns } from "./topology.js";
 
@@ -266,8 +266,9 @@ export class DevCluster {
       : "";
   }
 
-  async stopAgent(name: string): Promise<void> {
-    await stopProc(this.node(name).agent);
+  /** SIGTERM, then SIGKILL after a 10 s grace; says which ended it (an agent exits on SIGTERM). */
+  async stopAgent(name: string): Promise<StopOutcome> {
+    return stopProc(this.node(name).agent);
   }
 
   /** Waits until the hub has the node's podCIDR and overlay annotations (its network is up). */

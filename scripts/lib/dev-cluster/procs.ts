@@ -74,21 +74,25 @@ async function waitGone(p: RecordedProc, ms: number): Promise<boolean> {
   return !isOurs(p);
 }
 
+/** How a stop ended: not running, gone within the grace after SIGTERM, or SIGKILLed. */
+export type StopOutcome = "not-running" | "exited" | "killed";
+
 /** Stops one recorded process (no-op when it is gone or the pid is no longer ours). */
-export async function stopProc(p: RecordedProc | undefined, graceMs = 10_000): Promise<void> {
-  if (!p || !isOurs(p)) return;
+export async function stopProc(p: RecordedProc | undefined, graceMs = 10_000): Promise<StopOutcome> {
+  if (!p || !isOurs(p)) return "not-running";
   try {
     process.kill(p.pid, "SIGTERM");
   } catch {
-    return;
+    return "not-running";
   }
-  if (await waitGone(p, graceMs)) return;
+  if (await waitGone(p, graceMs)) return "exited";
   try {
     process.kill(p.pid, "SIGKILL");
   } catch {
-    return;
+    return "exited";
   }
   await waitGone(p, 5000);
+  return "killed";
 }
 
 /** The last lines of a log, for error messages. */

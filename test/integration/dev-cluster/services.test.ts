@@ -344,7 +344,8 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
     await vi.waitFor(() => expect(fromPod(c2, clusterIP, 80)).toMatch(/^web-[12]$/), poll);
     await vi.waitFor(() => expect(fromOutside(nodeIPs[1] ?? "", 8082)).toMatch(/^web-[12]$/), poll);
 
-    await f.cluster.stopAgent("node1");
+    // a connected agent with pods ends on SIGTERM (a systemd stop), not by the fixture's SIGKILL
+    expect(await f.cluster.stopAgent("node1")).toBe("exited");
     await f.cluster.startAgent("node1"); // `run` from its cache; the hub is still down
     // the restarted agent's first rules already hold its own running pods' endpoints (LocalPods
     // seeded from Docker before that sync, instead of after the pod manager's first reports)
@@ -365,7 +366,8 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
   it("after an offline restart, does not serve this node's endpoint whose pod did not come back (stale EndpointSlice)", async () => {
     // hub still down: the cached EndpointSlice keeps saying web-1 is ready
     const n1 = f.cluster.node("node1");
-    await f.cluster.stopAgent("node1");
+    // restarted while the hub was down, it still ends on SIGTERM
+    expect(await f.cluster.stopAgent("node1")).toBe("exited");
     const ids = f.cluster
       .docker(n1, ["ps", "-aq", "--filter", `label=io.kubernetes.pod.uid=${web1.uid}`])
       .trim()
