@@ -4,7 +4,7 @@
  * pods whose containers are marked to complete) and finishes graceful deletions.
  */
 import type { KubeObject } from "../../src/api/object.js";
-import { type Client, isNotFound, refs } from "../../src/client/client.js";
+import { type Client, isConflict, isNotFound, refs } from "../../src/client/client.js";
 import { Informer, type InformerCache } from "../../src/client/informer.js";
 
 export interface SimNodeOptions {
@@ -180,48 +180,50 @@ export class KubeletSim {
       const phase = terminated ? (exit === "0" ? "Succeeded" : "Failed") : "Running";
       const ready = terminated ? "False" : "True";
       const ip = `10.42.0.${(this.ipSeq++ % 250) + 2}`;
-      await this.client.mutate(
-        refs.pods,
-        ns,
-        name,
-        (cur) => ({
-          ...cur,
-          status: {
-            ...(cur.status as object),
-            phase,
-            hostIP: "198.51.100.10",
-            podIP: ip,
-            podIPs: [{ ip }],
-            startTime: t,
-            conditions: [
-              { type: "PodScheduled", status: "True", lastTransitionTime: t },
-              { type: "Initialized", status: "True", lastTransitionTime: t },
-              { type: "ContainersReady", status: ready, lastTransitionTime: t },
-              { type: "Ready", status: ready, lastTransitionTime: t },
-            ],
-            containerStatuses: (spec.containers ?? []).map((c) => ({
-              name: c.name,
-              image: c.image,
-              imageID: `sim://${c.image}`,
-              containerID: `sim://${name}-${c.name}`,
-              ready: !terminated,
-              started: !terminated,
-              restartCount: 0,
-              state: terminated
-                ? {
-                    terminated: {
-                      exitCode: Number(exit),
-                      reason: exit === "0" ? "Completed" : "Error",
-                      startedAt: t,
-                      finishedAt: t,
-                    },
-                  }
-                : { running: { startedAt: t } },
-            })),
-          },
-        }),
-        { status: true },
-      );
+      const withStatus = (cur: KubeObject): KubeObject => ({
+        ...cur,
+        status: {
+          ...(cur.status as object),
+          phase,
+          hostIP: "198.51.100.10",
+          podIP: ip,
+          podIPs: [{ ip }],
+          startTime: t,
+          conditions: [
+            { type: "PodScheduled", status: "True", lastTransitionTime: t },
+            { type: "Initialized", status: "True", lastTransitionTime: t },
+            { type: "ContainersReady", status: ready, lastTransitionTime: t },
+            { type: "Ready", status: ready, lastTransitionTime: t },
+          ],
+          containerStatuses: (spec.containers ?? []).map((c) => ({
+            name: c.name,
+            image: c.image,
+            imageID: `sim://${c.image}`,
+            containerID: `sim://${name}-${c.name}`,
+            ready: !terminated,
+            started: !terminated,
+            restartCount: 0,
+            state: terminated
+              ? {
+                  terminated: {
+                    exitCode: Number(exit),
+                    reason: exit === "0" ? "Completed" : "Error",
+                    startedAt: t,
+                    finishedAt: t,
+                  },
+                }
+              : { running: { startedAt: t } },
+          })),
+        },
+      });
+      // as a kubelet does: one status update from the watched copy (its resourceVersion), and a
+      // read-modify-write only when that copy was stale (409)
+      try {
+        await this.client.updateStatus(refs.pods, ns, withStatus(pod));
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+        await this.client.mutate(refs.pods, ns, name, withStatus, { status: true });
+      }
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
