@@ -159,6 +159,9 @@ export class ApiError extends Error {
   static tooLarge(message = "the request body is too large"): ApiError {
     return new ApiError(413, "RequestEntityTooLarge", message);
   }
+  static serviceUnavailable(message: string): ApiError {
+    return new ApiError(503, "ServiceUnavailable", message);
+  }
   static internal(message: string, cause?: unknown): ApiError {
     return new ApiError(500, "InternalError", `Internal error occurred: ${message}`, undefined, { cause });
   }

@@ -19,6 +19,7 @@ import type { Duplex } from "node:stream";
 import { ApiError, isApiError } from "../../api/errors.js";
 import type { Logger } from "../../lib/logger.js";
 import { KUBE_VERSION } from "../../lib/version.js";
+import { StoreClosedError } from "../store/backend.js";
 import type { Authenticator, UserInfo } from "./auth.js";
 import { authorizeRequest } from "./authz/request-authz.js";
 import { parseAccept } from "./codec.js";
@@ -119,6 +120,12 @@ export class ApiServer {
       },
       (req, res) => {
         this.handle(req, res).catch((e: unknown) => {
+          const shutdown = shutdownError(e);
+          if (shutdown) {
+            this.opts.logger.debug({ url: req.url }, "request ended by hub shutdown");
+            sendError(res, shutdown);
+            return;
+          }
           this.opts.logger.error({ err: e, url: req.url }, "request failed");
           sendError(res, e);
         });
@@ -302,4 +309,12 @@ export function versionInfo(): Record<string, string> {
     compiler: "node",
     platform: `linux/${process.arch === "x64" ? "amd64" : process.arch}`,
   };
+}
+
+/**
+ * A request still running while the hub stops (its store closed under it): 503, which clients
+ * retry, instead of a 500 and an error line for each in-flight request of a busy hub.
+ */
+export function shutdownError(e: unknown): ApiError | undefined {
+  return e instanceof StoreClosedError ? ApiError.serviceUnavailable(e.message) : undefined;
 }
