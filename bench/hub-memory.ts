@@ -18,7 +18,6 @@
  */
 import { type ChildProcess, fork, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { request } from "node:https";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BOOTSTRAP_NAMESPACE, bootstrapTokenSecret } from "../src/hub/edge/bootstrap-token.js";
@@ -26,7 +25,7 @@ import { formatJoinToken, generateTokenParts } from "../src/lib/join-token.js";
 import { caHash } from "../src/lib/pki.js";
 import { summarise } from "./lib/heap-summary.js";
 import { runLoad, type Target } from "./lib/https-load.js";
-import { freePort, HubProcess } from "./lib/hub-process.js";
+import { freePort, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
 import { median, writeResult } from "./lib/stats.js";
 import type { WorkerCommand, WorkerReport } from "./lib/sync-agents.js";
 
@@ -59,27 +58,6 @@ class Worker {
   kill(): void {
     if (this.proc.exitCode === null) this.proc.kill("SIGKILL");
   }
-}
-
-function nodesWithoutPodCIDR(api: Target): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      new URL("/api/v1/nodes", api.url),
-      { ca: api.ca, headers: { Authorization: `Bearer ${api.token}` } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const list = JSON.parse(Buffer.concat(chunks).toString()) as {
-            items: { spec?: { podCIDR?: string } }[];
-          };
-          resolve(list.items.filter((n) => !n.spec?.podCIDR).length);
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
 }
 
 async function until(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {

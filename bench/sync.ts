@@ -33,7 +33,6 @@
 import { type ChildProcess, execFileSync, fork, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
-import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -41,6 +40,7 @@ import { BOOTSTRAP_NAMESPACE, bootstrapTokenSecret } from "../src/hub/edge/boots
 import { formatJoinToken, generateTokenParts } from "../src/lib/join-token.js";
 import { caHash } from "../src/lib/pki.js";
 import { runLoad, type Target } from "./lib/https-load.js";
+import { freePort, nodesWithoutPodCIDR } from "./lib/hub-process.js";
 import { median, percentile, rssBytes, writeResult } from "./lib/stats.js";
 import type { WireTally, WorkerCommand, WorkerReport } from "./lib/sync-agents.js";
 
@@ -59,15 +59,6 @@ const PODS = arg("pods-per-node", 10);
 const HEADER_BYTES = 52;
 const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function httpsOk(url: string, ca: Buffer): Promise<boolean> {
   return new Promise((r) => {
@@ -212,27 +203,6 @@ async function pollUntil(
     if (Date.now() > end) return { reports: r, timedOut: true, failedAttempts, errors, tlsHandshakes };
     await sleep(200);
   }
-}
-
-function nodesWithoutPodCIDR(api: Target): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      new URL("/api/v1/nodes", api.url),
-      { ca: api.ca, headers: { Authorization: `Bearer ${api.token}` } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const list = JSON.parse(Buffer.concat(chunks).toString()) as {
-            items: { spec?: { podCIDR?: string } }[];
-          };
-          resolve(list.items.filter((n) => !n.spec?.podCIDR).length);
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
 }
 
 /** Polls until the fleet was quiet (no PUBLISH, no failed connect, no unacked status) for 10 s. */

@@ -21,6 +21,7 @@ import { request } from "node:https";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
+import type { Target } from "./https-load.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -233,4 +234,26 @@ export class HubProcess {
     p.kill("SIGTERM");
     await exited;
   }
+}
+
+/** how many Nodes have no spec.podCIDR yet (a fleet is wired when none is left) */
+export function nodesWithoutPodCIDR(api: Target): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL("/api/v1/nodes", api.url),
+      { ca: api.ca, headers: { Authorization: `Bearer ${api.token}` } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const list = JSON.parse(Buffer.concat(chunks).toString()) as {
+            items: { spec?: { podCIDR?: string } }[];
+          };
+          resolve(list.items.filter((n) => !n.spec?.podCIDR).length);
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
 }

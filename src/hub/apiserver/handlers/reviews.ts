@@ -14,7 +14,7 @@ import type { PolicyRule } from "../authz/rules.js";
 import { decodeObjectBody } from "../codec.js";
 import { readBody, sendJson } from "../http.js";
 import type { Call } from "./context.js";
-import { handleSubjectAccessReview } from "./subject-access-review.js";
+import { handleSubjectAccessReview, resourceAttributes } from "./subject-access-review.js";
 
 export async function handleReview(call: Call): Promise<void> {
   const body = decodeObjectBody(
@@ -74,21 +74,7 @@ const str = (o: JsonObject, k: string): string => (typeof o[k] === "string" ? (o
 
 /** spec.resourceAttributes or spec.nonResourceAttributes as authorizer attributes */
 function accessAttributes(user: UserInfo, spec: JsonObject): Attributes {
-  if (isObject(spec.resourceAttributes)) {
-    const ra = spec.resourceAttributes;
-    return {
-      user,
-      verb: str(ra, "verb"),
-      resourceRequest: true,
-      apiGroup: str(ra, "group"),
-      apiVersion: str(ra, "version"),
-      resource: str(ra, "resource"),
-      subresource: str(ra, "subresource"),
-      namespace: str(ra, "namespace"),
-      name: str(ra, "name"),
-      path: "",
-    };
-  }
+  if (isObject(spec.resourceAttributes)) return resourceAttributes(user, spec.resourceAttributes);
   if (isObject(spec.nonResourceAttributes)) {
     const nra = spec.nonResourceAttributes;
     return nonResourceAttributes(user, str(nra, "verb"), str(nra, "path"));

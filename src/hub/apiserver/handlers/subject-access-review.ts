@@ -68,24 +68,26 @@ export function subjectUser(spec: JsonObject): UserInfo {
   };
 }
 
+/** a review's spec.resourceAttributes as the authorizer's attributes for `user` (all review kinds) */
+export function resourceAttributes(user: UserInfo, ra: JsonObject): Attributes {
+  return {
+    user,
+    verb: str(ra, "verb"),
+    resourceRequest: true,
+    apiGroup: str(ra, "group"),
+    apiVersion: str(ra, "version"),
+    resource: str(ra, "resource"),
+    subresource: str(ra, "subresource"),
+    namespace: str(ra, "namespace"),
+    name: str(ra, "name"),
+    path: "",
+  };
+}
+
 /** spec.resourceAttributes or spec.nonResourceAttributes for spec's subject */
 export function subjectAttributes(spec: JsonObject): Attributes {
   const user = subjectUser(spec);
-  if (isObject(spec.resourceAttributes)) {
-    const ra = spec.resourceAttributes;
-    return {
-      user,
-      verb: str(ra, "verb"),
-      resourceRequest: true,
-      apiGroup: str(ra, "group"),
-      apiVersion: str(ra, "version"),
-      resource: str(ra, "resource"),
-      subresource: str(ra, "subresource"),
-      namespace: str(ra, "namespace"),
-      name: str(ra, "name"),
-      path: "",
-    };
-  }
+  if (isObject(spec.resourceAttributes)) return resourceAttributes(user, spec.resourceAttributes);
   const nra = isObject(spec.nonResourceAttributes) ? spec.nonResourceAttributes : {};
   return nonResourceAttributes(user, str(nra, "verb"), str(nra, "path"));
 }
