@@ -16,18 +16,19 @@
  *   npm run bench -- hub-memory --quick    (= --nodes 500)
  * Result: bench/results/hub-memory-<date>.json. Target (issue 4): ≤ 400 MB connected at 5,000.
  */
-import { type ChildProcess, fork, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BOOTSTRAP_NAMESPACE, bootstrapTokenSecret } from "../src/hub/edge/bootstrap-token.js";
 import { formatJoinToken, generateTokenParts } from "../src/lib/join-token.js";
 import { caHash } from "../src/lib/pki.js";
+import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { summarise } from "./lib/heap-summary.js";
 import { runLoad, type Target } from "./lib/https-load.js";
 import { freePort, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
 import { median, writeResult } from "./lib/stats.js";
-import type { WorkerCommand, WorkerReport } from "./lib/sync-agents.js";
+import type { WorkerReport } from "./lib/sync-agents.js";
 
 const quick = process.argv.includes("--quick");
 const arg = (name: string): string | undefined => {
@@ -41,24 +42,6 @@ const SNAPSHOTS = arg("heap-snapshot");
 const MB = 1048576;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number) => Math.round(x * 10) / 10;
-
-class Worker {
-  private readonly proc: ChildProcess;
-  private queue: Array<(m: { ok: boolean; value?: unknown; error?: string }) => void> = [];
-  constructor() {
-    this.proc = fork("bench/lib/sync-agents.ts", [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
-    this.proc.on("message", (m: { ok: boolean; value?: unknown; error?: string }) => this.queue.shift()?.(m));
-  }
-  call<T>(cmd: WorkerCommand): Promise<T> {
-    return new Promise((resolve, reject) => {
-      this.queue.push((m) => (m.ok ? resolve(m.value as T) : reject(new Error(m.error))));
-      this.proc.send(cmd);
-    });
-  }
-  kill(): void {
-    if (this.proc.exitCode === null) this.proc.kill("SIGKILL");
-  }
-}
 
 async function until(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -81,7 +64,7 @@ async function main(): Promise<void> {
     args: ["--cluster-cidr", "10.128.0.0/9"],
     ...(SNAPSHOTS ? { snapshotDir: SNAPSHOTS } : {}),
   });
-  const workers: Worker[] = [];
+  const workers: AgentWorker[] = [];
   const t0 = Date.now();
   const log = (m: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
   const stages: Record<
@@ -133,7 +116,7 @@ async function main(): Promise<void> {
     if (setup.errors > 0) throw new Error("could not create the join token or the namespace");
     await measure("empty");
     const token = formatJoinToken(caHash(ca.toString("utf8")), id, secret);
-    for (let w = 0; w < WORKERS; w++) workers.push(new Worker());
+    for (let w = 0; w < WORKERS; w++) workers.push(new AgentWorker());
     const names = Array.from({ length: NODES }, (_, i) => ({
       name: `edge-${String(i).padStart(5, "0")}`,
       ip: `127.${10 + Math.floor(i / 250)}.0.${1 + (i % 250)}`,
@@ -200,11 +183,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
     console.log(`written to ${file}`);
   } finally {
-    await Promise.race([
-      Promise.all(workers.map((w) => w.call({ cmd: "stop" }).catch(() => {}))),
-      sleep(10_000),
-    ]);
-    for (const w of workers) w.kill();
+    await stopWorkers(workers);
     await hub.stop();
     rmSync(dir, { recursive: true, force: true });
   }

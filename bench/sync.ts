@@ -30,7 +30,7 @@
  *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
  *   --label X writes bench/results/sync-DATE-X.json (--quick: -quick) instead of sync-DATE.json
  */
-import { type ChildProcess, execFileSync, fork, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -39,10 +39,11 @@ import { parse as parseYaml } from "yaml";
 import { BOOTSTRAP_NAMESPACE, bootstrapTokenSecret } from "../src/hub/edge/bootstrap-token.js";
 import { formatJoinToken, generateTokenParts } from "../src/lib/join-token.js";
 import { caHash } from "../src/lib/pki.js";
+import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { runLoad, type Target } from "./lib/https-load.js";
 import { freePort, nodesWithoutPodCIDR } from "./lib/hub-process.js";
 import { median, percentile, rssBytes, writeResult } from "./lib/stats.js";
-import type { WireTally, WorkerCommand, WorkerReport } from "./lib/sync-agents.js";
+import type { WireTally, WorkerReport } from "./lib/sync-agents.js";
 
 const quick = process.argv.includes("--quick");
 const arg = (name: string, d: number) => {
@@ -132,31 +133,6 @@ class HubProcess {
   }
 }
 
-class Worker {
-  private readonly proc: ChildProcess;
-  private queue: Array<(m: { ok: boolean; value?: unknown; error?: string }) => void> = [];
-
-  constructor() {
-    this.proc = fork("bench/lib/sync-agents.ts", [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
-    this.proc.on("message", (m: { ok: boolean; value?: unknown; error?: string }) => this.queue.shift()?.(m));
-  }
-
-  call<T>(cmd: WorkerCommand): Promise<T> {
-    return new Promise((resolve, reject) => {
-      this.queue.push((m) => (m.ok ? resolve(m.value as T) : reject(new Error(m.error))));
-      this.proc.send(cmd);
-    });
-  }
-
-  get pid(): number {
-    return this.proc.pid ?? 0;
-  }
-
-  kill(): void {
-    if (this.proc.exitCode === null) this.proc.kill("SIGKILL");
-  }
-}
-
 /** Sum of the kernel's counters over every established connection on the hub's MQTT port. */
 function wire(port: number): { conns: number; bytes: number; segs: number; dataSegs: number } {
   const out = execFileSync("ss", ["-tinH", "state", "established", `( sport = :${port} )`], {
@@ -173,12 +149,12 @@ function wire(port: number): { conns: number; bytes: number; segs: number; dataS
   };
 }
 
-async function reports(workers: Worker[]): Promise<WorkerReport[]> {
+async function reports(workers: AgentWorker[]): Promise<WorkerReport[]> {
   return Promise.all(workers.map((w) => w.call<WorkerReport>({ cmd: "report" })));
 }
 
 async function pollUntil(
-  workers: Worker[],
+  workers: AgentWorker[],
   done: (r: WorkerReport[]) => boolean,
   timeoutMs: number,
 ): Promise<{
@@ -207,7 +183,7 @@ async function pollUntil(
 
 /** Polls until the fleet was quiet (no PUBLISH, no failed connect, no unacked status) for 10 s. */
 async function settleFleet(
-  workers: Worker[],
+  workers: AgentWorker[],
   timeoutMs: number,
 ): Promise<{ quiet: boolean; publishes: Record<string, number> }> {
   const end = Date.now() + timeoutMs;
@@ -265,7 +241,7 @@ async function main(): Promise<void> {
   if (build.status !== 0) throw new Error("scripts/build-dev.mjs failed");
   const dir = mkdtempSync(join(tmpdir(), "ek-bench-sync-"));
   const hub = new HubProcess(dir, await freePort(), await freePort());
-  const workers: Worker[] = [];
+  const workers: AgentWorker[] = [];
   const t0 = Date.now();
   const loadavgAtStart = loadavg();
   const log = (msg: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
@@ -291,7 +267,7 @@ async function main(): Promise<void> {
     const token = formatJoinToken(caHash(ca.toString("utf8")), id, secret);
 
     // --- join N nodes through the real endpoint, spread over the workers
-    for (let w = 0; w < WORKERS; w++) workers.push(new Worker());
+    for (let w = 0; w < WORKERS; w++) workers.push(new AgentWorker());
     const names = Array.from({ length: NODES }, (_, i) => ({
       name: `edge-${String(i).padStart(5, "0")}`,
       ip: `127.${10 + Math.floor(i / 250)}.0.${1 + (i % 250)}`,
@@ -509,11 +485,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
     console.log(`written to ${file}`);
   } finally {
-    await Promise.race([
-      Promise.all(workers.map((w) => w.call({ cmd: "stop" }).catch(() => {}))),
-      sleep(10_000),
-    ]);
-    for (const w of workers) w.kill();
+    await stopWorkers(workers);
     await hub.stop();
     rmSync(dir, { recursive: true, force: true });
   }
