@@ -10,10 +10,8 @@ import {
   agentPaths,
   checkNodeIP,
   checkNodeName,
-  collectStatus,
   DEFAULT_DATA_DIR,
   EdgeAgent,
-  formatStatus,
   gatherNodeFacts,
   loadAgentConfig,
   loadCredentials,
@@ -24,13 +22,13 @@ import {
   resolveJoinCredential,
 } from "../edge-agent/index.js";
 import { NodeWorkloads } from "../edge-agent/node-workloads.js";
-import { resetAgent } from "../edge-agent/reset.js";
 import { DockerRuntime, scopeToNode } from "../edge-agent/runtime/index.js";
 import { parseFlags, UsageError } from "../lib/args.js";
 import { enableBaselineCompilerOnce } from "../lib/heap-tuning.js";
 import { createLogger, type Logger } from "../lib/logger.js";
 import { EDGEKUBE_VERSION } from "../lib/version.js";
 import { imageImportMain } from "./edge-agent-image.js";
+import { common, resetMain, statusMain } from "./edge-agent-local.js";
 
 /** A pause image runs its own /pause; any other sandbox image runs "sleep" (see --sandbox-command). */
 const DEFAULT_SANDBOX_IMAGE = "registry.k8s.io/pause:3.10";
@@ -85,9 +83,9 @@ export async function agentMain(argv: string[]): Promise<number> {
       case "run":
         return await run(rest);
       case "status":
-        return status(rest);
+        return statusMain(rest, HELP);
       case "reset":
-        return await reset(rest);
+        return await resetMain(rest, HELP, DEFAULT_SANDBOX_IMAGE);
       case "image":
         throw new UsageError(
           `edge-agent image: unknown command "${rest[0] ?? ""}": use "edge-agent image import FILE.tar"`,
@@ -110,12 +108,6 @@ export async function agentMain(argv: string[]): Promise<number> {
     return 1;
   }
 }
-
-const common = {
-  "data-dir": { type: "string" },
-  "log-level": { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
 
 const workloadFlags = {
   "flannel-iface": { type: "string" },
@@ -356,57 +348,4 @@ function exitIfStillAlive(logger: Logger): void {
     logger.warn({ handles: process.getActiveResourcesInfo() }, "handles left open after stop; exiting");
     process.exit(0);
   }, 2_000).unref();
-}
-
-async function reset(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(
-    argv,
-    { ...common, "delete-data": { type: "boolean" }, "no-docker": { type: "boolean" } },
-    "edge-agent reset",
-  );
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`edge-agent reset: unexpected argument "${positionals[0]}"`);
-  const dataDir = resolve(values["data-dir"] ?? DEFAULT_DATA_DIR);
-  const logger = createLogger({ level: values["log-level"] ?? "warn" });
-  let runtime: DockerRuntime | undefined;
-  if (values["no-docker"] !== true) {
-    runtime = new DockerRuntime({ sandboxImage: DEFAULT_SANDBOX_IMAGE, logger });
-    try {
-      await runtime.docker.ping();
-    } catch {
-      throw new Error(
-        "cannot reach the Docker daemon (DOCKER_HOST or /var/run/docker.sock) to remove the pods' containers: start it, or pass --no-docker to skip them",
-      );
-    }
-  }
-  const r = await resetAgent({ dataDir, deleteData: values["delete-data"] === true, runtime, logger });
-  process.stdout.write(
-    `edge-agent: reset: removed ${r.removedPods.length} pod(s), links [${r.removedLinks.join(", ")}]` +
-      (r.serviceRulesRemoved ? ", service rules" : "") +
-      (r.dnsAddressRemoved ? ", cluster DNS address" : "") +
-      (r.deletedDataDir ? `, deleted ${dataDir}` : "") +
-      "\n",
-  );
-  if (r.stuckMounts.length > 0) {
-    process.stderr.write(
-      `edge-agent: reset: could not unmount ${r.stuckMounts.join(", ")}: stop what uses them, then run reset again\n`,
-    );
-    return 1;
-  }
-  return 0;
-}
-
-function status(argv: string[]): number {
-  const { values } = parseFlags(argv, common, "edge-agent status");
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const report = collectStatus(agentPaths(resolve(values["data-dir"] ?? DEFAULT_DATA_DIR)));
-  process.stdout.write(formatStatus(report));
-  return 0;
 }
