@@ -89,7 +89,7 @@ export class VxlanOverlay {
   private readonly ipr: IpRoute;
   private readonly log: Logger;
   private readonly vni: number;
-  private readonly port: number;
+  readonly port: number;
   private setup: NodeSetup | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 

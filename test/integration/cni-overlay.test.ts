@@ -51,7 +51,7 @@ describe.skipIf(!need(hasRoot()))("VXLAN overlay between namespace nodes", () =>
       podCIDR: `10.42.${i}.0/24`,
     });
     const pods = new PodNetwork({ exec, ipam, mtu: setup.mtu });
-    const masq = new Masquerade({ clusterCIDR: CLUSTER }, { exec });
+    const masq = new Masquerade({ clusterCIDR: CLUSTER, vxlan: { nodeIP: ip, port: 8472 } }, { exec });
     await masq.install();
     const node = { name: `node${i}`, ns, ip, exec, ipr: new IpRoute(exec), overlay, ipam, pods, masq };
     nodes.push(node);
@@ -186,6 +186,18 @@ describe.skipIf(!need(hasRoot()))("VXLAN overlay between namespace nodes", () =>
     expect(JSON.parse(stats)[0].stats64.tx.packets).toBeGreaterThan(0);
   });
 
+  it("leaves the VXLAN outer packets untracked on both nodes, the inner flows tracked", async () => {
+    expect(await whoAmI(inPod("p1a"), pod.p2a!.ip)).toBe(pod.p1a!.ip);
+    for (const n of nodes.slice(0, 2)) {
+      const table = (await n.exec("cat", ["/proc/net/nf_conntrack"])).stdout;
+      // each direction of a tunnel is its own UDP tuple: tracked, it stays NEW ([UNREPLIED])
+      expect(table).not.toMatch(/dport=8472 /);
+      expect(table).toMatch(
+        new RegExp(`src=${pod.p1a!.ip.replaceAll(".", "\\.")} dst=${pod.p2a!.ip.replaceAll(".", "\\.")} `),
+      );
+    }
+  });
+
   it("carries traffic between pods on the same node", async () => {
     await ping(inPod("p1a"), pod.p1b!.ip);
     expect(await whoAmI(inPod("p1b"), pod.p1a!.ip)).toBe(pod.p1b!.ip);
@@ -207,13 +219,21 @@ describe.skipIf(!need(hasRoot()))("VXLAN overlay between namespace nodes", () =>
     const n2 = nodes[1]!;
     await n2.masq.remove();
     await expect(whoAmI(inPod("p2a"), outsideIp, 1)).rejects.toThrow();
-    const ipt = new Masquerade({ clusterCIDR: CLUSTER, mode: "iptables" }, { exec: n2.exec });
+    const ipt = new Masquerade(
+      { clusterCIDR: CLUSTER, mode: "iptables", vxlan: { nodeIP: n2.ip, port: 8472 } },
+      { exec: n2.exec },
+    );
     expect(await ipt.install()).toBe("iptables");
     expect(await ipt.install()).toBe("iptables");
     const chain = await n2.exec("iptables", ["-w", "-t", "nat", "-S", "POSTROUTING"]);
     expect(chain.stdout.match(/-j EDGEKUBE-POSTRTG/g)).toHaveLength(1);
     expect(await whoAmI(inPod("p2a"), outsideIp)).toBe(n2.ip);
+    const raw = await n2.exec("iptables", ["-w", "-t", "raw", "-S"]);
+    expect(raw.stdout.match(/-j EDGEKUBE-NOTRACK/g)).toHaveLength(2); // PREROUTING and OUTPUT
+    expect(await whoAmI(inPod("p2a"), pod.p1a!.ip)).toBe(pod.p2a!.ip);
+    expect((await n2.exec("cat", ["/proc/net/nf_conntrack"])).stdout).not.toMatch(/dport=8472 /);
     await ipt.remove();
+    await expect(n2.exec("iptables", ["-w", "-t", "raw", "-S", "EDGEKUBE-NOTRACK"])).rejects.toThrow();
     await expect(n2.exec("iptables", ["-w", "-t", "nat", "-S", "EDGEKUBE-POSTRTG"])).rejects.toThrow();
     expect(await n2.masq.install()).toBe("nftables");
     expect(await whoAmI(inPod("p2a"), outsideIp)).toBe(n2.ip);

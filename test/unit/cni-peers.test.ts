@@ -137,6 +137,23 @@ describe("masquerade rules and veth names", () => {
       "--random-fully",
     ]);
     expect(ipt.filter).toHaveLength(2);
+    expect(ipt.raw).toEqual([]);
+    expect(nft).not.toMatch(/notrack/);
+  });
+
+  it("leaves VXLAN outer packets to and from the node untracked, at raw priority", () => {
+    const nft = nftRuleset("10.42.0.0/16", { nodeIP: "198.51.100.7", port: 8472 });
+    expect(nft).toMatch(
+      /hook prerouting priority raw; policy accept;\n\s+ip daddr 198\.51\.100\.7 udp dport 8472 notrack/,
+    );
+    expect(nft).toMatch(
+      /hook output priority raw; policy accept;\n\s+ip saddr 198\.51\.100\.7 udp dport 8472 notrack/,
+    );
+    const ipt = iptablesRules("10.42.0.0/16", { nodeIP: "198.51.100.7", port: 4789 });
+    expect(ipt.raw).toEqual([
+      ["-d", "198.51.100.7/32", "-p", "udp", "--dport", "4789", "-j", "CT", "--notrack"],
+      ["-s", "198.51.100.7/32", "-p", "udp", "--dport", "4789", "-j", "CT", "--notrack"],
+    ]);
   });
 
   it("names host veths deterministically and recognises only those", () => {

@@ -206,7 +206,11 @@ export class AgentNetwork {
     );
     const setup = await overlay.setupNode();
     const backend = await new Masquerade(
-      { clusterCIDR: this.o.clusterCIDR, mode: this.o.masquerade ?? "auto" },
+      {
+        clusterCIDR: this.o.clusterCIDR,
+        mode: this.o.masquerade ?? "auto",
+        vxlan: { nodeIP: this.o.nodeIP, port: overlay.port },
+      },
       { exec: this.exec, logger: this.log },
     ).install();
     const ipam = new HostLocalIpam({ dbPath: join(this.o.dataDir, "ipam.db"), podCIDR, logger: this.log });
