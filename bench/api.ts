@@ -33,15 +33,13 @@
  * (main + WAL) as it goes: bounded means the size stops growing once the retained window of
  * 10,000 revisions is full, instead of growing with every update.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { bodyServer, echoServer, rawListSelect, rawSqlite } from "./lib/api-floors.js";
 import { runLoad, type Target } from "./lib/https-load.js";
-import { freePort } from "./lib/hub-process.js";
+import { freePort, HubProcess } from "./lib/hub-process.js";
 import { cpuMs, median, percentile, rssBytes, writeResult } from "./lib/stats.js";
 import { watch } from "./lib/watch-counter.js";
 
@@ -60,22 +58,6 @@ const TAG = (() => {
   return i > 0 ? process.argv[i + 1] : undefined;
 })();
 const PAYLOAD = "x".repeat(900);
-
-async function waitReady(url: string, ca: Buffer): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const req = request(new URL("/readyz", url), { ca }, (res) => {
-        res.resume();
-        r(res.statusCode === 200);
-      });
-      req.on("error", () => r(false));
-      req.end();
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("hub did not become ready");
-}
 
 function get(
   t: Target,
@@ -107,40 +89,19 @@ function get(
 async function main(): Promise<void> {
   const loadavgAtStart = loadavg();
   const dir = mkdtempSync(join(tmpdir(), "ek-bench-api-"));
-  const port = await freePort();
-  const hub = spawn(
-    process.execPath,
-    [
-      "bin/edge-hub.mjs",
-      "server",
-      "--data-dir",
-      dir,
-      "--https-port",
-      String(port),
-      "--bind-address",
-      "127.0.0.1",
-      "--log-level",
-      "warn",
-      "--compaction-interval",
-      String(COMPACT_S),
-    ],
-    {
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
+  const hub = new HubProcess({
+    dir,
+    httpsPort: await freePort(),
+    mqttPort: await freePort(),
+    args: ["--compaction-interval", String(COMPACT_S)],
+  });
   try {
-    for (let i = 0; i < 400 && !statSync(join(dir, "admin.kubeconfig"), { throwIfNoEntry: false }); i++) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const ca = readFileSync(join(dir, "tls", "ca.crt"));
-    const url = `https://127.0.0.1:${port}`;
-    await waitReady(url, ca);
-    const kc = parseYaml(readFileSync(join(dir, "admin.kubeconfig"), "utf8")) as {
-      users: { user: { token: string } }[];
-    };
-    const t: Target = { url, ca, token: kc.users[0]!.user.token };
+    await hub.start();
+    const ca = hub.ca;
+    const url = hub.url;
+    const t: Target = { url, ca, token: hub.token };
     await new Promise((r) => setTimeout(r, 1500));
-    const idleRss = median([rssBytes(hub.pid!), rssBytes(hub.pid!), rssBytes(hub.pid!)]);
+    const idleRss = hub.rss();
 
     // baseline 1: a bare HTTPS echo of the same body with the same client. Echo and hub
     // creates alternate in ROUNDS slices, so that on a shared machine both see the same load
@@ -188,7 +149,7 @@ async function main(): Promise<void> {
       cpu.echoServer += cpuMs(echo.pid!) - s0;
       echoSeconds += e.seconds;
       c0 = selfCpuMs();
-      s0 = cpuMs(hub.pid!);
+      s0 = cpuMs(hub.pid);
       const c = await runLoad(
         t,
         n,
@@ -197,7 +158,7 @@ async function main(): Promise<void> {
         createLat,
       );
       cpu.createClient += selfCpuMs() - c0;
-      cpu.hub += cpuMs(hub.pid!) - s0;
+      cpu.hub += cpuMs(hub.pid) - s0;
       createSeconds += c.seconds;
       createErrors += c.errors;
     }
@@ -264,7 +225,7 @@ async function main(): Promise<void> {
       watch(t, `/api/v1/namespaces/bench-watch/configmaps?watch=true&resourceVersion=${rv}`),
     );
     await new Promise((r) => setTimeout(r, 500));
-    const rssBeforeWatchLoad = rssBytes(hub.pid!);
+    const rssBeforeWatchLoad = rssBytes(hub.pid);
     const wCreates = await runLoad(t, CREATES, CONC, (i) => ({
       method: "POST",
       path: "/api/v1/namespaces/bench-watch/configmaps",
@@ -273,7 +234,7 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && watchers.some((w) => w.stat.events < CREATES))
       await new Promise((r) => setTimeout(r, 100));
-    const rssUnderLoad = rssBytes(hub.pid!);
+    const rssUnderLoad = rssBytes(hub.pid);
     for (const w of watchers) w.close();
     const perWatcher = watchers.map(
       (w) => w.stat.events / Math.max(0.001, (w.stat.lastAt - w.stat.firstAt) / 1000),
@@ -298,7 +259,7 @@ async function main(): Promise<void> {
     const fromRv = createdRvs[skip - 1] ?? Number(rv);
     // CPU of the hub and of this process over the replay: the hub's ms per delivered event
     // is the figure that holds on a loaded machine, where wall-clock rates follow the load
-    const replayHubCpu0 = cpuMs(hub.pid!);
+    const replayHubCpu0 = cpuMs(hub.pid);
     const replayClientCpu0 = process.cpuUsage();
     const replayT0 = performance.now();
     const replayers = Array.from({ length: WATCHERS }, () =>
@@ -308,7 +269,7 @@ async function main(): Promise<void> {
     while (Date.now() < replayDeadline && replayers.some((w) => w.stat.events < backlog))
       await new Promise((r) => setTimeout(r, 50));
     const replaySeconds = (performance.now() - replayT0) / 1000;
-    const replayHubCpuMs = cpuMs(hub.pid!) - replayHubCpu0;
+    const replayHubCpuMs = cpuMs(hub.pid) - replayHubCpu0;
     const replayClientCpu = process.cpuUsage(replayClientCpu0);
     const replayClientCpuMs = (replayClientCpu.user + replayClientCpu.system) / 1000;
     const replayedEvents = replayers.reduce((a, w) => a + w.stat.events, 0);
@@ -454,8 +415,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
     console.log(`written to ${file}`);
   } finally {
-    hub.kill("SIGTERM");
-    await new Promise((r) => hub.once("exit", r));
+    await hub.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
