@@ -33,16 +33,15 @@
  * (main + WAL) as it goes: bounded means the size stops growing once the retained window of
  * 10,000 revisions is full, instead of growing with every update.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
-import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
-import { parse as parseYaml } from "yaml";
+import { bodyServer, echoServer, rawListSelect, rawSqlite } from "./lib/api-floors.js";
 import { runLoad, type Target } from "./lib/https-load.js";
+import { freePort, HubProcess } from "./lib/hub-process.js";
 import { cpuMs, median, percentile, rssBytes, writeResult } from "./lib/stats.js";
+import { watch } from "./lib/watch-counter.js";
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -59,31 +58,6 @@ const TAG = (() => {
   return i > 0 ? process.argv[i + 1] : undefined;
 })();
 const PAYLOAD = "x".repeat(900);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitReady(url: string, ca: Buffer): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const req = request(new URL("/readyz", url), { ca }, (res) => {
-        res.resume();
-        r(res.statusCode === 200);
-      });
-      req.on("error", () => r(false));
-      req.end();
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("hub did not become ready");
-}
 
 function get(
   t: Target,
@@ -112,168 +86,22 @@ function get(
   });
 }
 
-function echoServer(certDir: string, port: number): ChildProcess {
-  const code = `const https=require('node:https'),fs=require('node:fs');https.createServer({cert:fs.readFileSync('${certDir}/server.crt'),key:fs.readFileSync('${certDir}/server.key')},(q,s)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>{const b=Buffer.concat(c);s.writeHead(201,{'Content-Type':'application/json','Content-Length':b.length});s.end(b)})}).listen(${port},'127.0.0.1',()=>process.send&&process.send('up'))`;
-  return spawn(process.execPath, ["-e", code], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
-}
-
-/** The floor of a list reply: a bare HTTPS server sending `file` in 64 KiB chunked writes. */
-function bodyServer(certDir: string, port: number, file: string): ChildProcess {
-  const code = `const https=require('node:https'),fs=require('node:fs');const b=fs.readFileSync('${file}');https.createServer({cert:fs.readFileSync('${certDir}/server.crt'),key:fs.readFileSync('${certDir}/server.key')},(q,s)=>{s.writeHead(200,{'Content-Type':'application/json'});for(let i=0;i<b.length;i+=65536)s.write(b.subarray(i,i+65536));s.end()}).listen(${port},'127.0.0.1',()=>process.send&&process.send('up'))`;
-  return spawn(process.execPath, ["-e", code], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
-}
-
-/** The list's SELECT on the hub's file, stepped row by row as the hub's scan does (ms per run). */
-function rawListSelect(dbFile: string, prefix: string): { ms: number[]; rows: number } {
-  const db = new Database(dbFile, { readonly: true });
-  const latest =
-    "SELECT MAX(id) AS id FROM kv WHERE name >= @lo AND name < @hi AND name > '' GROUP BY name ORDER BY name";
-  const q = db
-    .prepare(
-      `SELECT kv.name, kv.value, kv.id FROM (${latest}) AS l CROSS JOIN kv ON kv.id = l.id WHERE kv.deleted = 0`,
-    )
-    .raw();
-  const hi = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-  const ms: number[] = [];
-  let rows = 0;
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    rows = 0;
-    for (const _ of q.iterate({ lo: prefix, hi })) rows++;
-    ms.push(performance.now() - t0);
-  }
-  db.close();
-  return { ms, rows };
-}
-
-function rawSqlite(dir: string): { perTxnPerSec: number; groupCommitPerSec: number } {
-  const db = new Database(join(dir, "raw.db"));
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  db.exec(
-    "CREATE TABLE kv (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, created INT, deleted INT, create_revision INT, prev_revision INT, value TEXT); CREATE UNIQUE INDEX kv_name_prev ON kv(name, prev_revision)",
-  );
-  const ins = db.prepare(
-    "INSERT INTO kv(name, created, deleted, create_revision, prev_revision, value) VALUES (?, 1, 0, 0, 0, ?)",
-  );
-  const value = JSON.stringify({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "x" },
-    data: { p: PAYLOAD },
-  });
-  let t0 = performance.now();
-  for (let i = 0; i < CREATES; i++) db.transaction(() => ins.run(`/a/${i}`, value))();
-  const perTxn = CREATES / ((performance.now() - t0) / 1000);
-  t0 = performance.now();
-  const batch = db.transaction((from: number) => {
-    for (let i = from; i < from + CONC; i++) ins.run(`/b/${i}`, value);
-  });
-  for (let i = 0; i < CREATES; i += CONC) batch(i);
-  const group = CREATES / ((performance.now() - t0) / 1000);
-  db.close();
-  return { perTxnPerSec: perTxn, groupCommitPerSec: group };
-}
-
-interface WatchStat {
-  events: number;
-  firstAt: number;
-  lastAt: number;
-  inOrder: boolean;
-}
-
-const ADDED = Buffer.from('{"type":"ADDED"');
-const NAME_CM = Buffer.from('"name":"cm-');
-const RV = Buffer.from('"resourceVersion":"');
-
-/**
- * A watcher that counts the bench's ADDED events and checks their resourceVersions rise.
- * It works on the raw bytes (no UTF-8 decoding, no per-line strings): a hundred of these
- * share the machine with the hub, so the client must cost as little as it can.
- */
-function watch(t: Target, path: string): { stat: WatchStat; close: () => void } {
-  const stat: WatchStat = { events: 0, firstAt: 0, lastAt: 0, inOrder: true };
-  let last = 0;
-  let rest: Buffer | undefined;
-  const req = request(
-    new URL(path, t.url),
-    { ca: t.ca, headers: { Authorization: `Bearer ${t.token}` } },
-    (res) => {
-      res.on("data", (c: Buffer) => {
-        const b = rest ? Buffer.concat([rest, c]) : c;
-        let start = 0;
-        let i = b.indexOf(10, start);
-        while (i >= 0) {
-          // the hub splices resourceVersion first into metadata and name follows: the first
-          // matches in a line are the object's. Only the bench's own objects count (the
-          // namespace's kube-root-ca.crt arrives too).
-          const name = b.indexOf(NAME_CM, start);
-          if (
-            i - start > ADDED.length &&
-            b.compare(ADDED, 0, ADDED.length, start, start + ADDED.length) === 0 &&
-            name >= 0 &&
-            name < i
-          ) {
-            const at = b.indexOf(RV, start);
-            let rv = 0;
-            for (let j = at + RV.length; at >= 0 && j < i && b[j]! >= 48 && b[j]! <= 57; j++)
-              rv = rv * 10 + b[j]! - 48;
-            if (!(rv > last)) stat.inOrder = false;
-            last = rv;
-            const now = performance.now();
-            if (!stat.firstAt) stat.firstAt = now;
-            stat.lastAt = now;
-            stat.events++;
-          }
-          start = i + 1;
-          i = b.indexOf(10, start);
-        }
-        rest = start < b.length ? b.subarray(start) : undefined;
-      });
-    },
-  );
-  req.on("error", () => {});
-  req.end();
-  return { stat, close: () => req.destroy() };
-}
-
 async function main(): Promise<void> {
   const loadavgAtStart = loadavg();
   const dir = mkdtempSync(join(tmpdir(), "ek-bench-api-"));
-  const port = await freePort();
-  const hub = spawn(
-    process.execPath,
-    [
-      "bin/edge-hub.mjs",
-      "server",
-      "--data-dir",
-      dir,
-      "--https-port",
-      String(port),
-      "--bind-address",
-      "127.0.0.1",
-      "--log-level",
-      "warn",
-      "--compaction-interval",
-      String(COMPACT_S),
-    ],
-    {
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
+  const hub = new HubProcess({
+    dir,
+    httpsPort: await freePort(),
+    mqttPort: await freePort(),
+    args: ["--compaction-interval", String(COMPACT_S)],
+  });
   try {
-    for (let i = 0; i < 400 && !statSync(join(dir, "admin.kubeconfig"), { throwIfNoEntry: false }); i++) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const ca = readFileSync(join(dir, "tls", "ca.crt"));
-    const url = `https://127.0.0.1:${port}`;
-    await waitReady(url, ca);
-    const kc = parseYaml(readFileSync(join(dir, "admin.kubeconfig"), "utf8")) as {
-      users: { user: { token: string } }[];
-    };
-    const t: Target = { url, ca, token: kc.users[0]!.user.token };
+    await hub.start();
+    const ca = hub.ca;
+    const url = hub.url;
+    const t: Target = { url, ca, token: hub.token };
     await new Promise((r) => setTimeout(r, 1500));
-    const idleRss = median([rssBytes(hub.pid!), rssBytes(hub.pid!), rssBytes(hub.pid!)]);
+    const idleRss = hub.rss();
 
     // baseline 1: a bare HTTPS echo of the same body with the same client. Echo and hub
     // creates alternate in ROUNDS slices, so that on a shared machine both see the same load
@@ -321,7 +149,7 @@ async function main(): Promise<void> {
       cpu.echoServer += cpuMs(echo.pid!) - s0;
       echoSeconds += e.seconds;
       c0 = selfCpuMs();
-      s0 = cpuMs(hub.pid!);
+      s0 = cpuMs(hub.pid);
       const c = await runLoad(
         t,
         n,
@@ -330,7 +158,7 @@ async function main(): Promise<void> {
         createLat,
       );
       cpu.createClient += selfCpuMs() - c0;
-      cpu.hub += cpuMs(hub.pid!) - s0;
+      cpu.hub += cpuMs(hub.pid) - s0;
       createSeconds += c.seconds;
       createErrors += c.errors;
     }
@@ -350,7 +178,7 @@ async function main(): Promise<void> {
       errors: createErrors,
     };
     // baseline 2: raw SQLite
-    const raw = rawSqlite(dir);
+    const raw = rawSqlite(dir, CREATES, CONC, PAYLOAD);
 
     const listJson: { firstByteMs: number; totalMs: number; bytes: number }[] = [];
     const listTable: { firstByteMs: number; totalMs: number; bytes: number }[] = [];
@@ -397,7 +225,7 @@ async function main(): Promise<void> {
       watch(t, `/api/v1/namespaces/bench-watch/configmaps?watch=true&resourceVersion=${rv}`),
     );
     await new Promise((r) => setTimeout(r, 500));
-    const rssBeforeWatchLoad = rssBytes(hub.pid!);
+    const rssBeforeWatchLoad = rssBytes(hub.pid);
     const wCreates = await runLoad(t, CREATES, CONC, (i) => ({
       method: "POST",
       path: "/api/v1/namespaces/bench-watch/configmaps",
@@ -406,7 +234,7 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && watchers.some((w) => w.stat.events < CREATES))
       await new Promise((r) => setTimeout(r, 100));
-    const rssUnderLoad = rssBytes(hub.pid!);
+    const rssUnderLoad = rssBytes(hub.pid);
     for (const w of watchers) w.close();
     const perWatcher = watchers.map(
       (w) => w.stat.events / Math.max(0.001, (w.stat.lastAt - w.stat.firstAt) / 1000),
@@ -431,7 +259,7 @@ async function main(): Promise<void> {
     const fromRv = createdRvs[skip - 1] ?? Number(rv);
     // CPU of the hub and of this process over the replay: the hub's ms per delivered event
     // is the figure that holds on a loaded machine, where wall-clock rates follow the load
-    const replayHubCpu0 = cpuMs(hub.pid!);
+    const replayHubCpu0 = cpuMs(hub.pid);
     const replayClientCpu0 = process.cpuUsage();
     const replayT0 = performance.now();
     const replayers = Array.from({ length: WATCHERS }, () =>
@@ -441,7 +269,7 @@ async function main(): Promise<void> {
     while (Date.now() < replayDeadline && replayers.some((w) => w.stat.events < backlog))
       await new Promise((r) => setTimeout(r, 50));
     const replaySeconds = (performance.now() - replayT0) / 1000;
-    const replayHubCpuMs = cpuMs(hub.pid!) - replayHubCpu0;
+    const replayHubCpuMs = cpuMs(hub.pid) - replayHubCpu0;
     const replayClientCpu = process.cpuUsage(replayClientCpu0);
     const replayClientCpuMs = (replayClientCpu.user + replayClientCpu.system) / 1000;
     const replayedEvents = replayers.reduce((a, w) => a + w.stat.events, 0);
@@ -587,8 +415,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
     console.log(`written to ${file}`);
   } finally {
-    hub.kill("SIGTERM");
-    await new Promise((r) => hub.once("exit", r));
+    await hub.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

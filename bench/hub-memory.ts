@@ -27,7 +27,7 @@ import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { summarise } from "./lib/heap-summary.js";
 import { runLoad, type Target } from "./lib/https-load.js";
 import { freePort, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
-import { median, writeResult } from "./lib/stats.js";
+import { writeResult } from "./lib/stats.js";
 import type { WorkerReport } from "./lib/sync-agents.js";
 
 const quick = process.argv.includes("--quick");
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   > = {};
   const measure = async (stage: string) => {
     await sleep(3000);
-    const rss = median([hub.memory().rss, hub.memory().rss, hub.memory().rss]);
+    const rss = hub.rss();
     const r = await hub.report();
     const v8 = {
       heapUsedMB: round(r.heapUsed / MB),

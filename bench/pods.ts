@@ -30,11 +30,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { HttpClient } from "../src/client/http-client.js";
 import { DEFAULT_CONCURRENCY } from "../src/edge-agent/pods/pod-manager.js";
 import { DevClusterFixture } from "../test/helpers/dev-cluster-fixture.js";
-import { type BaselineRun, dockerBaseline } from "./lib/docker-baseline.js";
+import { dockerBaselineSummary } from "./lib/docker-baseline.js";
 import { type PodEvent, watchPods } from "./lib/hub-streams.js";
+import { batch, deleteAll, podManifest, until } from "./lib/pod-batches.js";
 import { phaseBreakdown, readMarks } from "./lib/pod-trace.js";
 import { measureStreams } from "./lib/pods-streams.js";
 import { median, percentile, rssBytes, writeResult } from "./lib/stats.js";
@@ -81,77 +81,6 @@ const log = (m: string) => process.stderr.write(`pods: ${m}\n`);
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const load = () => os.loadavg().map((l) => round(l, 2));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 180_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-function podManifest(name: string, image: string, script: string) {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, labels: { bench: "pods" } },
-    spec: {
-      nodeName: NODE,
-      terminationGracePeriodSeconds: 0,
-      containers: [{ name: "c", image, imagePullPolicy: "Never", command: ["sh", "-c", script] }],
-    },
-  };
-}
-
-/** Deletes every pod of the namespace and waits until the hub lists none. */
-async function deleteAll(api: HttpClient): Promise<void> {
-  const list = await api.get<{ items: { metadata: { name: string } }[] }>(`/api/v1/namespaces/${NS}/pods`);
-  await Promise.all(list.items.map((p) => api.delete(`/api/v1/namespaces/${NS}/pods/${p.metadata.name}`)));
-  await until("every pod to be gone", async () => {
-    const l = await api.get<{ items: unknown[] }>(`/api/v1/namespaces/${NS}/pods`);
-    return l.items.length === 0 ? true : undefined;
-  });
-}
-
-/** Wall-clock times (ms) per pod uid of one batch, for the phase breakdown. */
-interface BatchTimes {
-  created: Map<string, number>;
-  running: Map<string, number>;
-}
-
-/** Creates `n` pods at once; resolves with each pod's create → Running latency (ms), sorted. */
-async function batch(
-  api: HttpClient,
-  running: Map<string, { perf: number; wall: number }>,
-  image: string,
-  n: number,
-  run: number,
-): Promise<{ ms: number[]; times: BatchTimes }> {
-  const names = Array.from({ length: n }, (_, i) => `b${n}-r${run}-${i}`);
-  const sent = new Map<string, { perf: number; wall: number }>();
-  const uids = new Map<string, string>();
-  await Promise.all(
-    names.map(async (name) => {
-      sent.set(name, { perf: performance.now(), wall: Date.now() });
-      const p = await api.post<{ metadata: { uid: string } }>(
-        `/api/v1/namespaces/${NS}/pods`,
-        podManifest(name, image, "exec sleep 3600"),
-      );
-      uids.set(name, p.metadata.uid);
-    }),
-  );
-  await until(`${n} pods to run`, async () => (names.every((x) => running.has(x)) ? true : undefined));
-  const times: BatchTimes = { created: new Map(), running: new Map() };
-  for (const x of names) {
-    const uid = uids.get(x) ?? "";
-    times.created.set(uid, sent.get(x)?.wall ?? 0);
-    times.running.set(uid, running.get(x)?.wall ?? 0);
-  }
-  const ms = names.map((x) => (running.get(x)?.perf ?? 0) - (sent.get(x)?.perf ?? 0)).sort((a, b) => a - b);
-  return { ms, times };
-}
 
 /** Median of a few RSS samples of the agent, MiB. */
 async function agentRss(pid: number, samples = 5): Promise<number> {
@@ -250,7 +179,7 @@ async function main(): Promise<void> {
         const cpu0 = cpuMs(agentPid);
         const agentLog = c.node(NODE).agent?.log ?? "";
         const logFrom = values.trace ? statSync(agentLog).size : 0;
-        const { ms, times } = await batch(api, running, fx.image, n, r);
+        const { ms, times } = await batch(api, { ns: NS, node: NODE, image: fx.image }, running, n, r);
         const agentCpuMs = cpuMs(agentPid) - cpu0;
         runs.push({
           agentCpuMs,
@@ -270,7 +199,7 @@ async function main(): Promise<void> {
           rss50 = await agentRss(agentPid);
           log(`agent RSS with 50 pods ${rss50} MiB`);
         }
-        await deleteAll(api);
+        await deleteAll(api, NS);
         // the next batch starts on an empty node: dockerd still removing 100 containers of
         // this one made every second run slower
         await until("the node's containers to be removed", async () =>
@@ -289,33 +218,15 @@ async function main(): Promise<void> {
     result.applyToRunning = latency;
 
     // the physical limit: the same dockerd starting 50 sandbox + app pairs without the agent
-    const base: BaselineRun[] = [];
-    const runs50 = RUNS[50] ?? 0;
-    const sweep: BaselineRun[] = [];
-    for (let r = 0; r < (runs50 > 0 ? BASELINE_RUNS : 0); r++) {
-      for (const k of BASELINE_CONCURRENCY) {
-        const b = await dockerBaseline(c.node(NODE).dockerSock, fx.image, 50, k);
-        (k === DEFAULT_CONCURRENCY ? base : sweep).push(b);
-        log(
-          `docker alone, 50 pairs at concurrency ${k}: p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms, all in ${b.totalMs} ms (load ${load().join(" ")})`,
-        );
-      }
-    }
-    const b50 = median(base.map((x) => x.p50Ms));
-    const b99 = median(base.map((x) => x.p99Ms));
-    const agent50 = latency.pods50 as { p50Ms: number; p99Ms: number };
-    result.dockerBaseline50 = {
-      networkWiring: "excluded",
+    result.dockerBaseline50 = await dockerBaselineSummary({
+      dockerSock: c.node(NODE).dockerSock,
+      image: fx.image,
+      runs: (RUNS[50] ?? 0) > 0 ? BASELINE_RUNS : 0,
       concurrency: DEFAULT_CONCURRENCY,
-      runs: base,
-      ...(sweep.length > 0 ? { otherConcurrency: sweep } : {}),
-      p50Ms: b50,
-      p99Ms: b99,
-      agentOverDocker: { p50: round(agent50.p50Ms / b50, 2), p99: round(agent50.p99Ms / b99, 2) },
-    };
-    log(
-      `agent / docker alone (50 pods): p50 ×${round(agent50.p50Ms / b50, 2)}, p99 ×${round(agent50.p99Ms / b99, 2)}`,
-    );
+      sweep: BASELINE_CONCURRENCY,
+      agent50: latency.pods50 as { p50Ms: number; p99Ms: number },
+      log,
+    });
     result.agentRssMiB = {
       ...(result.agentRssMiB as object),
       with50Pods: rss50,
@@ -329,7 +240,7 @@ async function main(): Promise<void> {
       cluster: c,
       node: NODE,
       ns: NS,
-      manifest: (name, script) => podManifest(name, fx.image, script),
+      manifest: (name, script) => podManifest(name, fx.image, script, NODE),
       until,
       log,
       home,
@@ -340,7 +251,7 @@ async function main(): Promise<void> {
     });
     result.logThroughputMBps = streams.logThroughputMBps;
     result.execRoundTripMs = streams.execRoundTripMs;
-    await deleteAll(api);
+    await deleteAll(api, NS);
 
     const p50 = (latency.pods50 as { p50Ms: number }).p50Ms;
     const p99 = (latency.pods50 as { p99Ms: number }).p99Ms;

@@ -30,19 +30,17 @@
  *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
  *   --label X writes bench/results/sync-DATE-X.json (--quick: -quick) instead of sync-DATE.json
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { request } from "node:https";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { BOOTSTRAP_NAMESPACE, bootstrapTokenSecret } from "../src/hub/edge/bootstrap-token.js";
 import { formatJoinToken, generateTokenParts } from "../src/lib/join-token.js";
 import { caHash } from "../src/lib/pki.js";
 import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { runLoad, type Target } from "./lib/https-load.js";
-import { freePort, nodesWithoutPodCIDR } from "./lib/hub-process.js";
-import { median, percentile, rssBytes, writeResult } from "./lib/stats.js";
+import { freePort, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
+import { percentile, writeResult } from "./lib/stats.js";
 import type { WireTally, WorkerReport } from "./lib/sync-agents.js";
 
 const quick = process.argv.includes("--quick");
@@ -60,78 +58,6 @@ const PODS = arg("pods-per-node", 10);
 const HEADER_BYTES = 52;
 const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function httpsOk(url: string, ca: Buffer): Promise<boolean> {
-  return new Promise((r) => {
-    const req = request(url, { ca }, (res) => {
-      res.resume();
-      r(res.statusCode === 200);
-    });
-    req.on("error", () => r(false));
-    req.end();
-  });
-}
-
-class HubProcess {
-  proc: ChildProcess | undefined;
-  constructor(
-    readonly dir: string,
-    readonly httpsPort: number,
-    readonly mqttPort: number,
-  ) {}
-
-  get url(): string {
-    return `https://127.0.0.1:${this.httpsPort}`;
-  }
-
-  get pid(): number {
-    const pid = this.proc?.pid;
-    if (pid === undefined) throw new Error("hub is not running");
-    return pid;
-  }
-
-  async start(): Promise<void> {
-    this.proc = spawn(
-      process.execPath,
-      [
-        "bin/edge-hub.mjs",
-        "server",
-        "--data-dir",
-        this.dir,
-        "--https-port",
-        String(this.httpsPort),
-        "--mqtt-port",
-        String(this.mqttPort),
-        "--bind-address",
-        "127.0.0.1",
-        // a /24 per node: 5,000 nodes need more than the default /16 (256 nodes)
-        "--cluster-cidr",
-        "10.128.0.0/9",
-        "--log-level",
-        "warn",
-      ],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
-    const end = Date.now() + 60_000;
-    for (;;) {
-      let ca: Buffer | undefined;
-      try {
-        ca = readFileSync(join(this.dir, "tls", "ca.crt"));
-      } catch {}
-      if (ca && (await httpsOk(`${this.url}/readyz`, ca))) return;
-      if (Date.now() > end) throw new Error("the hub did not become ready within 60 s");
-      await sleep(50);
-    }
-  }
-
-  async stop(): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null) return;
-    const exited = new Promise((r) => p.once("exit", r));
-    p.kill("SIGTERM");
-    await exited;
-  }
-}
 
 /** Sum of the kernel's counters over every established connection on the hub's MQTT port. */
 function wire(port: number): { conns: number; bytes: number; segs: number; dataSegs: number } {
@@ -232,26 +158,25 @@ function mergeTallies(ts: WireTally[]): WireTally {
 
 const sumOf = (r: WorkerReport[], f: (x: WorkerReport) => number) => r.reduce((a, x) => a + f(x), 0);
 
-function hubRss(hub: HubProcess): number {
-  return median([rssBytes(hub.pid), rssBytes(hub.pid), rssBytes(hub.pid)]);
-}
-
 async function main(): Promise<void> {
   const build = spawnSync(process.execPath, ["scripts/build-dev.mjs"], { stdio: "inherit" });
   if (build.status !== 0) throw new Error("scripts/build-dev.mjs failed");
   const dir = mkdtempSync(join(tmpdir(), "ek-bench-sync-"));
-  const hub = new HubProcess(dir, await freePort(), await freePort());
+  const hub = new HubProcess({
+    dir,
+    httpsPort: await freePort(),
+    mqttPort: await freePort(),
+    // a /24 per node: 5,000 nodes need more than the default /16 (256 nodes)
+    args: ["--cluster-cidr", "10.128.0.0/9"],
+  });
   const workers: AgentWorker[] = [];
   const t0 = Date.now();
   const loadavgAtStart = loadavg();
   const log = (msg: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
   try {
     await hub.start();
-    const ca = readFileSync(join(dir, "tls", "ca.crt"));
-    const kc = parseYaml(readFileSync(join(dir, "admin.kubeconfig"), "utf8")) as {
-      users: { user: { token: string } }[];
-    };
-    const api: Target = { url: hub.url, ca, token: kc.users[0]!.user.token };
+    const ca = hub.ca;
+    const api: Target = { url: hub.url, ca, token: hub.token };
     const { id, secret } = generateTokenParts();
     const made = await runLoad(api, 1, 1, () => ({
       method: "POST",
@@ -298,7 +223,7 @@ async function main(): Promise<void> {
     }
     log("every node has its podCIDR");
     await sleep(3000);
-    const idleRss = hubRss(hub);
+    const idleRss = hub.rss();
 
     // --- first connect (seeded: see sync-agents.ts), informative
     tj = Date.now();
@@ -319,7 +244,7 @@ async function main(): Promise<void> {
       publishes: settleTally.publishes,
     };
     log(`settled: ${JSON.stringify(settled)}`);
-    const connectedRss = hubRss(hub);
+    const connectedRss = hub.rss();
 
     // --- idle wire cost with the production keepalive/heartbeat settings
     await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
@@ -367,10 +292,7 @@ async function main(): Promise<void> {
     log(`one message per node on the wire (bytes): ${JSON.stringify(perMessage)}`);
 
     // --- hub restart: connect storm
-    await hub.stop();
-    const restartAt = Date.now();
-    await hub.start();
-    const readyAt = Date.now();
+    const { stoppedAt: restartAt, readyAt } = await hub.restart();
     const storm = await pollUntil(workers, (r) => r.every((x) => x.lastSyncedAt > 0), 180_000);
     const lastSynced = Math.max(...storm.reports.map((x) => x.lastSyncedAt));
     await sleep(2000);
@@ -387,7 +309,7 @@ async function main(): Promise<void> {
       snapshotsReceivedTotal: sumOf(after.reports, (x) => x.snapshots),
     };
     log(`restart storm: ${JSON.stringify(stormResult)}`);
-    const rssAfterStorm = hubRss(hub);
+    const rssAfterStorm = hub.rss();
 
     // --- partition with pod changes on the hub, then reconvergence
     await Promise.all(workers.map((w) => w.call({ cmd: "partition" })));

@@ -11,10 +11,11 @@
  * measures apply → Running from the batch's creates.
  */
 import { randomUUID } from "node:crypto";
+import { loadavg } from "node:os";
 import Docker from "dockerode";
 import { containerCreateOptions, sandboxCreateOptions } from "../../src/edge-agent/runtime/docker-mapping.js";
 import type { PodRuntimeSpec } from "../../src/edge-agent/runtime/runtime.js";
-import { percentile } from "./stats.js";
+import { median, percentile } from "./stats.js";
 
 export interface BaselineRun {
   pods: number;
@@ -95,5 +96,57 @@ export async function dockerBaseline(
     p50Ms: Math.round(percentile(done, 50)),
     p99Ms: Math.round(percentile(done, 99)),
     totalMs: Math.round(done.at(-1) ?? 0),
+  };
+}
+
+/** The baseline as bench/pods reports it, beside the agent's 50-pod figures. */
+export interface BaselineSummary {
+  networkWiring: "excluded";
+  concurrency: number;
+  runs: BaselineRun[];
+  otherConcurrency?: BaselineRun[];
+  p50Ms: number;
+  p99Ms: number;
+  agentOverDocker: { p50: number; p99: number };
+}
+
+/**
+ * `runs` rounds of 50 pairs at `concurrency` (the agent's) and at each of `sweep`'s other
+ * values; the agent's 50-pod p50/p99 are given as ratios to the baseline at `concurrency`.
+ */
+export async function dockerBaselineSummary(o: {
+  dockerSock: string;
+  image: string;
+  runs: number;
+  concurrency: number;
+  sweep: number[];
+  agent50: { p50Ms: number; p99Ms: number };
+  log: (m: string) => void;
+}): Promise<BaselineSummary> {
+  const round2 = (x: number) => Math.round(x * 100) / 100;
+  const loads = () => loadavg().map(round2).join(" ");
+  const base: BaselineRun[] = [];
+  const other: BaselineRun[] = [];
+  for (let r = 0; r < o.runs; r++) {
+    for (const k of new Set([o.concurrency, ...o.sweep])) {
+      const b = await dockerBaseline(o.dockerSock, o.image, 50, k);
+      (k === o.concurrency ? base : other).push(b);
+      o.log(
+        `docker alone, 50 pairs at concurrency ${k}: p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms, all in ${b.totalMs} ms (load ${loads()})`,
+      );
+    }
+  }
+  const p50Ms = median(base.map((x) => x.p50Ms));
+  const p99Ms = median(base.map((x) => x.p99Ms));
+  const agentOverDocker = { p50: round2(o.agent50.p50Ms / p50Ms), p99: round2(o.agent50.p99Ms / p99Ms) };
+  o.log(`agent / docker alone (50 pods): p50 ×${agentOverDocker.p50}, p99 ×${agentOverDocker.p99}`);
+  return {
+    networkWiring: "excluded",
+    concurrency: o.concurrency,
+    runs: base,
+    ...(other.length > 0 ? { otherConcurrency: other } : {}),
+    p50Ms,
+    p99Ms,
+    agentOverDocker,
   };
 }

@@ -14,6 +14,9 @@
  *   again: V8 writes the snapshot on the main thread, so no request is served meanwhile).
  *   bench/lib/heap-summary.ts prints what a snapshot holds.
  * - The admin kubeconfig the hub writes into its data dir gives the bench a token and CA.
+ * - restart() is stop + start on the same data dir and ports (agents reconnect to the same
+ *   address), returning when the hub went down and when it answered /readyz again, so a
+ *   connect-storm measurement can start its clock at either.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -88,6 +91,10 @@ export class HubProcess {
     return `https://127.0.0.1:${this.opts.httpsPort}`;
   }
 
+  get mqttPort(): number {
+    return this.opts.mqttPort;
+  }
+
   get pid(): number {
     const pid = this.proc?.pid;
     if (pid === undefined) throw new Error("hub is not running");
@@ -110,6 +117,12 @@ export class HubProcess {
 
   memory(): { rss: number; hwm: number } {
     return procMemory(this.pid);
+  }
+
+  /** RSS in bytes as the median of three reads (one read can land on a transient spike) */
+  rss(): number {
+    const reads = [this.memory().rss, this.memory().rss, this.memory().rss].sort((a, b) => a - b);
+    return reads[1] ?? 0;
   }
 
   async start(timeoutMs = 60_000): Promise<void> {
@@ -225,6 +238,14 @@ export class HubProcess {
       }
       if (Date.now() > end) throw new Error("the hub wrote no diagnostic report within 60 s");
     }
+  }
+
+  /** Stops the hub and starts it again; `stoppedAt`/`readyAt` are Date.now() values. */
+  async restart(timeoutMs = 60_000): Promise<{ stoppedAt: number; readyAt: number }> {
+    await this.stop();
+    const stoppedAt = Date.now();
+    await this.start(timeoutMs);
+    return { stoppedAt, readyAt: Date.now() };
   }
 
   async stop(): Promise<void> {

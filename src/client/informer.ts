@@ -6,6 +6,17 @@
  * "NEVER modify objects from the store": objects in the cache are shared; clone before change.
  * An optional transform (upstream's SetTransform) trims each object once as it enters the cache,
  * e.g. dropping managedFields nobody here reads.
+ *
+ * Design notes
+ * - The watch starts at the list's resourceVersion, so nothing written between the list and
+ *   the watch is missed, and a relist after a 410 or a broken watch does the same again.
+ * - A relist is diffed against the cache instead of clearing it: handlers hear onUpdate only
+ *   for objects whose resourceVersion moved and onDelete for those missing from the new list,
+ *   so a relist does not re-enqueue every key of a large cache, and readers never see it empty.
+ * - At most one relist is pending (one timer, a fixed delay): a watch that keeps failing costs
+ *   one list per delay, not a growing pile of concurrent relists.
+ * - A consumer that adds handlers after the sync is replayed onAdd for every cached object, so a
+ *   late consumer of a shared informer starts from the same state as an early one.
  */
 import type { KubeObject } from "../api/object.js";
 import type { Client, ClientWatch, ClientWatchEvent, ResourceRef } from "./client.js";

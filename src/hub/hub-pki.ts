@@ -5,11 +5,12 @@
  *
  *   DATA/tls/ca.crt ca.key server.crt server.key mqtt-ticket.keys     DATA/tokens.json (0600)
  *
- * mqtt-ticket.keys (48 random bytes, 0600) encrypts the broker's TLS session tickets. Kept
- * across restarts so that a fleet reconnecting after a hub restart resumes its TLS sessions
- * (no certificate exchange, signature or chain verification per agent: ≈40 % less handshake
- * CPU measured on these machines) instead of paying full handshakes in the storm. Whoever
- * reads it could forge tickets, which is no more than whoever reads ca.key next to it can do.
+ * Design notes
+ * - mqtt-ticket.keys (48 random bytes, 0600) encrypts the broker's TLS session tickets. Kept
+ *   across restarts so that a fleet reconnecting after a hub restart resumes its TLS sessions
+ *   (no certificate exchange, signature or chain verification per agent: ≈40 % less handshake
+ *   CPU measured on these machines) instead of paying full handshakes in the storm. Whoever
+ *   reads it could forge tickets, which is no more than whoever reads ca.key next to it can do.
  */
 import { randomBytes, X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";

@@ -3,6 +3,12 @@
  * aggregated v2 (one APIGroupDiscoveryList for `/api` and one for `/apis`, which spares
  * kubectl a request per group-version). Derived from the registry and cached per registry
  * version.
+ *
+ * Design notes
+ * - Documents are cached as serialized JSON strings per path: clients ask for discovery far
+ *   more often than it changes, so a served document is a map lookup with no re-encoding.
+ * - The whole cache is dropped when the registry's version moves (a CRD established or
+ *   removed), never patched, so a document cannot disagree with the registry it came from.
  */
 import type { ResourceRegistry } from "./registry.js";
 import { groupVersion, type ResourceInfo } from "./resource-info.js";

@@ -17,7 +17,6 @@ import { randomUUID } from "node:crypto";
 import { setDefaults } from "../../api/defaults/index.js";
 import { ApiError, type StatusCause } from "../../api/errors.js";
 import type { KubeObject } from "../../api/object.js";
-import { validateCreate, validateUpdate } from "../../api/validation/index.js";
 import {
   type Backend,
   ConflictError,
@@ -28,8 +27,17 @@ import {
 import { decodeStored, encodeForStorage, spliceResourceVersion } from "./codec.js";
 import { checkPreconditions, namespaceFinalizers, planDeletion } from "./deletion.js";
 import { listPrefix, objectKey, storageRef } from "./keys.js";
-import { groupVersion, qualifiedResource, type ResourceInfo } from "./resource-info.js";
+import type { ResourceInfo } from "./resource-info.js";
 import { prepareForCreate, prepareForUpdate, type Subresource } from "./strategy.js";
+import {
+  checkNamespaceOpen,
+  generatedName,
+  normalizeObject,
+  timestamp,
+  validateObject,
+} from "./write-checks.js";
+
+export { timestamp } from "./write-checks.js";
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -78,15 +86,6 @@ export interface ObjectStoreDeps {
   customResource?: (info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined) => StatusCause[];
 }
 
-const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
-
-/** RFC 3339 in whole seconds, as upstream's metav1.Time serializes ("…T12:00:00Z") */
-export function timestamp(d: Date): string {
-  const iso = d.toISOString();
-  // years 0000–9999 always print as "YYYY-MM-DDTHH:MM:SS.sssZ": cut the milliseconds
-  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, "Z");
-}
-
 export class ObjectStore {
   readonly backend: Backend;
   private readonly now: () => Date;
@@ -120,69 +119,6 @@ export class ObjectStore {
     return kv ? decodeStored(kv.value, kv.revision) : undefined;
   }
 
-  private async checkNamespace(info: ResourceInfo, ns: string | undefined, name: string): Promise<void> {
-    if (!info.namespaced) return;
-    if (!ns) throw ApiError.badRequest(`${info.resource} is namespaced: a namespace is required`);
-    const kv = await this.backend.get(
-      objectKey({ group: "", resource: "namespaces", namespaced: false }, undefined, ns),
-    );
-    if (!kv) throw ApiError.notFound("namespaces", ns, "", "namespaces");
-    if (kv.value.includes('"phase":"Terminating"')) {
-      throw new ApiError(
-        403,
-        "Forbidden",
-        `${qualifiedResource(info)} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
-        { name, group: info.group, kind: info.resource },
-      );
-    }
-  }
-
-  /** Fill apiVersion/kind/namespace; reject a body for another kind or namespace. */
-  normalize(info: ResourceInfo, ns: string | undefined, obj: KubeObject): void {
-    const gv = groupVersion(info);
-    if (obj.apiVersion !== undefined && obj.apiVersion !== gv) {
-      throw ApiError.badRequest(
-        `the API version in the data (${obj.apiVersion}) does not match the expected API version (${gv})`,
-      );
-    }
-    if (obj.kind !== undefined && obj.kind !== info.kind) {
-      throw ApiError.badRequest(
-        `the kind in the data (${obj.kind}) does not match the expected kind (${info.kind})`,
-      );
-    }
-    obj.apiVersion = gv;
-    obj.kind = info.kind;
-    if (info.namespaced) {
-      if (
-        obj.metadata.namespace !== undefined &&
-        obj.metadata.namespace !== "" &&
-        obj.metadata.namespace !== ns
-      ) {
-        throw ApiError.badRequest(
-          "the namespace of the provided object does not match the namespace sent on the request",
-        );
-      }
-      obj.metadata.namespace = ns;
-    } else {
-      delete obj.metadata.namespace;
-    }
-  }
-
-  private validateOrThrow(info: ResourceInfo, obj: KubeObject, old?: KubeObject): void {
-    const custom = this.deps.customResource?.(info, obj, old) ?? [];
-    const causes = [
-      ...custom,
-      ...(old ? validateUpdate(info.group, info.kind, obj, old) : validateCreate(info.group, info.kind, obj)),
-    ];
-    if (causes.length > 0)
-      throw ApiError.invalid(
-        info.kind,
-        obj.metadata.name ?? obj.metadata.generateName ?? "",
-        causes,
-        info.group,
-      );
-  }
-
   async create(
     info: ResourceInfo,
     ns: string | undefined,
@@ -190,14 +126,10 @@ export class ObjectStore {
     opts: WriteOptions = {},
   ): Promise<KubeObject> {
     const obj = opts.owned ? input : structuredClone(input);
-    this.normalize(info, ns, obj);
+    normalizeObject(info, ns, obj);
     const m = obj.metadata;
-    if (!m.name && m.generateName) {
-      let suffix = "";
-      for (let i = 0; i < 5; i++) suffix += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
-      m.name = `${m.generateName}${suffix}`;
-    }
-    await this.checkNamespace(info, ns, m.name ?? "");
+    if (!m.name && m.generateName) m.name = generatedName(m.generateName);
+    await checkNamespaceOpen(this.backend, info, ns, m.name ?? "");
     delete m.resourceVersion;
     delete m.deletionTimestamp;
     delete m.deletionGracePeriodSeconds;
@@ -207,7 +139,7 @@ export class ObjectStore {
     prepareForCreate(info, obj);
     setDefaults(info.group, info.kind, obj);
     if (opts.transform) Object.assign(obj, opts.transform(obj, undefined));
-    this.validateOrThrow(info, obj);
+    validateObject(info, obj, undefined, this.deps.customResource);
     await this.deps.admit?.(info, obj, undefined);
     if (opts.dryRun) {
       if (await this.backend.get(this.key(info, ns, m.name!)))
@@ -238,7 +170,7 @@ export class ObjectStore {
     opts: WriteOptions = {},
   ): Promise<KubeObject> {
     const obj = opts.owned ? input : structuredClone(input);
-    this.normalize(info, ns, obj);
+    normalizeObject(info, ns, obj);
     if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
       throw ApiError.badRequest(
         `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`,
@@ -269,7 +201,7 @@ export class ObjectStore {
       const kv = await this.getKV(info, ns, name);
       const old = decodeStored(kv.value, kv.revision);
       const next = await mutate(decodeStored(kv.value, kv.revision));
-      this.normalize(info, ns, next);
+      normalizeObject(info, ns, next);
       next.metadata.name = name;
       try {
         return await this.write(info, ns, name, next, old, kv, opts);
@@ -294,7 +226,7 @@ export class ObjectStore {
     delete next.metadata.resourceVersion;
     if (opts.subresource !== "status") setDefaults(info.group, info.kind, next);
     if (opts.transform) next = opts.transform(next, old);
-    this.validateOrThrow(info, next, old);
+    validateObject(info, next, old, this.deps.customResource);
     await this.deps.admit?.(info, next, old);
     // the update that removes the last finalizer of a deleting object deletes it
     const finalize =

@@ -2,6 +2,15 @@
  * Writes on single objects: create (POST), update (PUT), patch (PATCH: json, merge,
  * strategic merge, server-side apply) and get. Each write honours dryRun, fieldValidation and
  * fieldManager, and records managedFields like upstream so server-side apply knows owners.
+ *
+ * Design notes
+ * - Patches are applied inside ObjectStore.guaranteedUpdate's read-modify-write: a patch that
+ *   loses a race with another writer is re-applied to the newer object, as upstream does,
+ *   unless the patch itself names a resourceVersion (then the conflict is the caller's).
+ * - managedFields are recorded by a transform the store runs as the last step before
+ *   validation, so they describe the object exactly as it will be stored (defaults included).
+ * - The reply reuses the bytes the store wrote (onStored) instead of serializing the object a
+ *   second time.
  */
 import { ApiError } from "../../../api/errors.js";
 import { isObject, type KubeObject } from "../../../api/object.js";

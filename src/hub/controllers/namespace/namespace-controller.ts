@@ -1,6 +1,7 @@
 /**
  * Namespace controller: what every namespace needs and how it goes away.
  *
+ * Design notes
  * - Defaults (upstream's serviceaccounts controller and root-ca-cert-publisher): each live
  *   namespace gets a `default` ServiceAccount and a `kube-root-ca.crt` ConfigMap. Both are
  *   kept: watches re-queue the namespace when someone deletes or edits them, and the
@@ -9,8 +10,8 @@
  * - Lifecycle: a namespace with deletionTimestamp is Terminating; its contents are deleted
  *   (every namespaced resource in the registry), then the `kubernetes` finalizer is removed
  *   from spec.finalizers, which deletes the namespace.
- *
- * Level-triggered: the watch only enqueues names; reconcile(name) re-reads everything.
+ * - Level-triggered: the watch only enqueues names; reconcile(name) re-reads everything, so a
+ *   missed or repeated event changes nothing.
  */
 import { ApiError } from "../../../api/errors.js";
 import type { KubeObject } from "../../../api/object.js";
