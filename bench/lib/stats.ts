@@ -27,10 +27,17 @@ export function cpuMs(pid: number): number {
 }
 
 /** bench/results/NAME-<date>[-TAG].json: a tag keeps a day's other runs of NAME. */
-export function writeResult(name: string, data: unknown, tag?: string): string {
+export function writeResult(name: string, data: unknown, tag = argTag()): string {
   const dir = join(process.cwd(), "bench", "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}-${new Date().toISOString().slice(0, 10)}${tag ? `-${tag}` : ""}.json`);
   writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
+}
+
+/** `--tag X` on any bench's command line: results go to NAME-DATE-X.json, leaving the day's file alone. */
+function argTag(): string | undefined {
+  const i = process.argv.indexOf("--tag");
+  const v = i >= 0 ? process.argv[i + 1] : undefined;
+  return v && /^[\w.-]+$/.test(v) ? v : undefined;
 }
