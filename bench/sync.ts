@@ -412,6 +412,7 @@ async function main(): Promise<void> {
     await Promise.all(workers.map((w) => w.call({ cmd: "restore", pods: PODS, namespace: "bench" })));
     const conv = await pollUntil(workers, (r) => r.every((x) => x.convergedAt > 0), 180_000);
     const perAgent = conv.reports.flatMap((x) => x.convergeMs).sort((a, b) => a - b);
+    const fromHeal = conv.reports.flatMap((x) => x.convergeFromHealMs).sort((a, b) => a - b);
     const convResult = {
       allConverged: !conv.timedOut,
       converged: sumOf(conv.reports, (x) => x.converged),
@@ -426,6 +427,13 @@ async function main(): Promise<void> {
         p50: percentile(perAgent, 50),
         p99: percentile(perAgent, 99),
         max: perAgent[perAgent.length - 1] ?? null,
+      },
+      /** per agent from the heal (includes its wait to notice the link is back and reconnect) */
+      perAgentFromHealMs: {
+        p50: percentile(fromHeal, 50),
+        p90: percentile(fromHeal, 90),
+        p99: percentile(fromHeal, 99),
+        max: fromHeal[fromHeal.length - 1] ?? null,
       },
       failedConnectionAttempts: conv.failedAttempts,
       failuresByError: conv.errors,

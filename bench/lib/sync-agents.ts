@@ -15,8 +15,9 @@
  *   keeps the set-up from shipping N snapshots of N Nodes (N² bytes) that no measured phase
  *   needs; every agent still says hello and gets its own delta.
  * - Links go through a PartitionRelay (partition-relay.ts) so "partition" is a real network
- *   partition (DROP-like: keepalives expire, reconnect attempts hang) rather than a clean
- *   DISCONNECT, and "restore" lets the links come back as a network would.
+ *   partition (DROP-like: keepalives expire, TCP connects neither complete nor fail until the
+ *   agent's connect timeout, through the relay's dialer) rather than a clean DISCONNECT, and
+ *   "restore" lets the links come back as a network would.
  */
 import { randomUUID } from "node:crypto";
 import { request } from "node:https";
@@ -67,6 +68,8 @@ export interface WorkerReport {
   converged: number;
   convergedAt: number;
   convergeMs: number[];
+  /** restore: per-agent ms from the heal (restore) to holding every expected pod */
+  convergeFromHealMs: number[];
   /** status updates not yet acked by the hub, over all agents */
   outboxPending: number;
   /** agents whose link (re)connected after the last restore (the others kept their TCP) */
@@ -368,6 +371,7 @@ function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): v
     cert: s.joined.clientCert,
     key: s.keyPem,
     localAddress: s.ip,
+    ...(relay ? { dial: relay.dialer() } : {}),
     onPacket: count,
   });
   link.onStatus((st) => {
@@ -438,6 +442,7 @@ function report(): WorkerReport {
     converged: sims.filter((s) => s.convergedAt > 0).length,
     convergedAt: sims.every((s) => s.convergedAt > 0) ? Math.max(...sims.map((s) => s.convergedAt)) : 0,
     convergeMs: [],
+    convergeFromHealMs: [],
     outboxPending: sims.reduce((a, s) => a + (s.outbox?.size() ?? 0), 0),
     reconnectedSinceRestore: restoreAt ? sims.filter((s) => s.connectedAt >= restoreAt).length : 0,
     tlsResumed: handshakes.resumed,
@@ -445,6 +450,7 @@ function report(): WorkerReport {
   };
   if (expect && r.convergedAt) {
     r.convergeMs = sims.map((s) => s.convergedAt - Math.max(s.connectedAt, restoreAt));
+    r.convergeFromHealMs = sims.map((s) => s.convergedAt - restoreAt);
   }
   return r;
 }
