@@ -8,10 +8,9 @@
  *   (full jitter), a hub that answered and failed (refused, TLS error, CONNACK timeout or error,
  *   a dropped connection) gets full-jitter exponential backoff, 1 s doubling to 30 s, so a hub
  *   restart does not make a fleet reconnect in lock-step; refused credentials wait the maximum.
- * - mqtts: the TCP connect is ours (dialer.ts), with its own short timeout (3.5 s), then TLS
- *   runs over that socket and mqtt.js gets the TLS stream. That is what tells "unreachable"
- *   (the SYN went into a black hole) from "the hub is slow" (TCP connected, CONNACK late).
- *   wss: mqtt.js dials (through `ws`), so a black hole there shows as a CONNACK timeout.
+ * - mqtts: the TCP connect is ours (link-connect.ts, dialer.ts), with its own short timeout
+ *   (3.5 s), then TLS runs over that socket. That is what tells "unreachable" (the SYN went
+ *   into a black hole) from "the hub is slow" (TCP connected, CONNACK late).
  * - Half-open links: mqtt.js pings after `keepalive` seconds of silence and gives up after 1.5×,
  *   so a black-holed link is noticed within 2× keepalive. The broker uses the same keepalive to
  *   drop us and publish our last-will (`presence {online:false}`).
@@ -29,11 +28,9 @@
  * - `send` is QoS 1 and rejects when the link is down; reliability (outbox, watermarks) lives in
  *   the sync engine, never in mqtt.js' in-memory queues.
  */
-import { isIP, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
-import { type IClientOptions, MqttClient, connect as mqttConnect, type Packet } from "mqtt";
+import type { MqttClient, Packet } from "mqtt";
 import { type Logger, silentLogger } from "../lib/logger.js";
-import { type Dialer, dialWithTimeout, netDialer, TCP_CONNECT_TIMEOUT_MS } from "./dialer.js";
+import type { Dialer } from "./dialer.js";
 import {
   decodeEnvelope,
   type Envelope,
@@ -43,6 +40,7 @@ import {
   envelope,
   MAX_PACKET_BYTES,
 } from "./envelope.js";
+import { openMqttClient } from "./link-connect.js";
 import { classifyFailure, type FailureKind, ReconnectPolicy } from "./reconnect-policy.js";
 import { assertNodeName, downFilter, presenceTopic, SYNC_STREAM, upTopic } from "./topics.js";
 
@@ -241,91 +239,22 @@ export class EdgeLink {
 
   private connectOnce(): void {
     if (this.stopped) return;
-    const node = this.opts.node;
-    const will = encodeEnvelope(envelope({ type: "presence", online: false }));
-    const options: IClientOptions = {
-      clientId: node,
-      protocolVersion: 4,
-      clean: true,
-      reconnectPeriod: 0,
-      resubscribe: false,
-      // mqtt-packet otherwise pre-builds a 65,536-entry number→Buffer cache on the first write:
-      // ≈11 MiB of RSS for a few nanoseconds per packet (issue 5, agent idle RSS < 60 MB).
-      // The switch is process-wide (mqtt-packet module state), which is what we want.
-      writeCache: false,
-      keepalive: this.opts.keepaliveSeconds ?? 30,
-      connectTimeout: this.opts.connectTimeoutMs ?? 30_000,
-      will: { topic: presenceTopic(node), payload: will, qos: 1, retain: false },
-      ...(this.opts.username !== undefined ? { username: this.opts.username } : {}),
-      ...(this.opts.password !== undefined ? { password: this.opts.password } : {}),
-    };
-    const url = new URL(this.opts.url);
-    if (url.protocol === "mqtts:") {
-      void this.dialThenConnect(url, options);
-      return;
-    }
-    // wss: mqtt.js dials through `ws`; it hands unknown options through to tls.connect
-    this.attach(
-      mqttConnect(this.opts.url, {
-        ...options,
-        ...this.tlsOptions(),
-        ...(this.opts.localAddress ? ({ localAddress: this.opts.localAddress } as IClientOptions) : {}),
-      }),
-    );
-  }
-
-  /** client TLS settings: verify the hub against the cluster CA, offer the last ticket */
-  private tlsOptions(): {
-    ca: string;
-    rejectUnauthorized: true;
-    cert?: string;
-    key?: string;
-    session?: Buffer;
-  } {
-    return {
-      ca: this.opts.ca,
-      rejectUnauthorized: true,
-      ...(this.opts.cert && this.opts.key ? { cert: this.opts.cert, key: this.opts.key } : {}),
-      ...(this.tlsSession ? { session: this.tlsSession } : {}),
-    };
-  }
-
-  /** mqtts: our own TCP connect with its short timeout, then TLS and MQTT over it */
-  private async dialThenConnect(url: URL, options: IClientOptions): Promise<void> {
-    const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-    const target = {
-      host,
-      port: url.port ? Number(url.port) : 8883,
-      ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
-    };
     const ac = new AbortController();
     this.dialing = ac;
-    let tcp: Socket;
-    try {
-      tcp = await dialWithTimeout(
-        this.opts.dial ?? netDialer,
-        target,
-        this.opts.tcpConnectTimeoutMs ?? TCP_CONNECT_TIMEOUT_MS,
-        ac.signal,
-      );
-    } catch (err) {
-      if (this.dialing === ac) this.dialing = undefined;
-      if (!this.stopped) this.setConnected(false, err as Error);
-      return;
-    }
-    if (this.dialing === ac) this.dialing = undefined;
-    if (this.stopped) {
-      tcp.destroy();
-      return;
-    }
-    // Nagle + delayed ACKs add ~40 ms per direction to small messages (interactive exec)
-    tcp.setNoDelay(true);
-    const tls = tlsConnect({
-      socket: tcp,
-      ...(isIP(host) === 0 ? { servername: host } : {}),
-      ...this.tlsOptions(),
-    });
-    this.attach(new MqttClient(() => tls, options));
+    openMqttClient(
+      { ...this.opts, ...(this.tlsSession ? { session: this.tlsSession } : {}) },
+      ac.signal,
+    ).then(
+      (client: MqttClient) => {
+        if (this.dialing === ac) this.dialing = undefined;
+        if (this.stopped) client.end(true);
+        else this.attach(client);
+      },
+      (err: Error) => {
+        if (this.dialing === ac) this.dialing = undefined;
+        if (!this.stopped) this.setConnected(false, err);
+      },
+    );
   }
 
   /** one connection attempt's lifetime: CONNACK, subscription, messages, its end */
