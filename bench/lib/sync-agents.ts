@@ -28,6 +28,7 @@ import { leaseReport, nodeStatus } from "../../src/edge-agent/node-status.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createCSR } from "../../src/lib/pki.js";
 import { EdgeLink } from "../../src/transport/client.js";
+import type { Dialer } from "../../src/transport/dialer.js";
 import {
   type DesiredChange,
   type DesiredObject,
@@ -70,6 +71,12 @@ export interface WorkerReport {
   convergeMs: number[];
   /** restore: per-agent ms from the heal (restore) to holding every expected pod */
   convergeFromHealMs: number[];
+  /**
+   * restore, agents that reconnected: ms from the heal to their TCP connect, and from that to
+   * CONNACK + SUBACK (what the reconnect policy decides vs what the hub and TLS take)
+   */
+  tcpFromHealMs: number[];
+  connackAfterTcpMs: number[];
   /** status updates not yet acked by the hub, over all agents */
   outboxPending: number;
   /** agents whose link (re)connected after the last restore (the others kept their TCP) */
@@ -236,6 +243,8 @@ interface Sim {
   synced: boolean;
   connectedAt: number;
   convergedAt: number;
+  /** when its last TCP connect (to the relay) completed */
+  tcpAt: number;
 }
 
 const sims: Sim[] = [];
@@ -333,7 +342,15 @@ async function join(m: Extract<WorkerCommand, { cmd: "join" }>): Promise<void> {
       const res = await post(`${m.hubUrl}/edgekube/v1/join`, m.ca, bearer, body);
       if (res.status !== 200) throw new Error(`join of ${n.name} failed: ${res.status} ${res.text}`);
       const joined = JSON.parse(res.text) as JoinResponse;
-      sims.push({ ...n, joined, keyPem: csr.keyPem, synced: false, connectedAt: 0, convergedAt: 0 });
+      sims.push({
+        ...n,
+        joined,
+        keyPem: csr.keyPem,
+        synced: false,
+        connectedAt: 0,
+        convergedAt: 0,
+        tcpAt: 0,
+      });
     }
   };
   await Promise.all(Array.from({ length: 4 }, one));
@@ -359,11 +376,21 @@ function markSynced(s: Sim): void {
   if (expect && !s.convergedAt && converged(s)) s.convergedAt = Date.now();
 }
 
+/** the relay's dialer, noting when each of the agent's TCP connects completes */
+function timedDial(dial: Dialer, s: Sim): Dialer {
+  return async (target, signal) => {
+    const sock = await dial(target, signal);
+    s.tcpAt = Date.now();
+    return sock;
+  };
+}
+
 function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): void {
   const sink = seed
     ? new SharedSink(seed.base, seed.digest, seed.watermark)
     : new SharedSink(new Map(), new SetDigest(), 0);
   sink.onApplied = () => markSynced(s);
+  const dial = relay?.dialer();
   const link = new EdgeLink({
     url: relayUrl,
     node: s.name,
@@ -371,7 +398,7 @@ function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): v
     cert: s.joined.clientCert,
     key: s.keyPem,
     localAddress: s.ip,
-    ...(relay ? { dial: relay.dialer() } : {}),
+    ...(dial ? { dial: timedDial(dial, s) } : {}),
     onPacket: count,
   });
   link.onStatus((st) => {
@@ -443,6 +470,8 @@ function report(): WorkerReport {
     convergedAt: sims.every((s) => s.convergedAt > 0) ? Math.max(...sims.map((s) => s.convergedAt)) : 0,
     convergeMs: [],
     convergeFromHealMs: [],
+    tcpFromHealMs: [],
+    connackAfterTcpMs: [],
     outboxPending: sims.reduce((a, s) => a + (s.outbox?.size() ?? 0), 0),
     reconnectedSinceRestore: restoreAt ? sims.filter((s) => s.connectedAt >= restoreAt).length : 0,
     tlsResumed: handshakes.resumed,
@@ -451,6 +480,9 @@ function report(): WorkerReport {
   if (expect && r.convergedAt) {
     r.convergeMs = sims.map((s) => s.convergedAt - Math.max(s.connectedAt, restoreAt));
     r.convergeFromHealMs = sims.map((s) => s.convergedAt - restoreAt);
+    const back = sims.filter((s) => s.connectedAt >= restoreAt && s.tcpAt >= restoreAt);
+    r.tcpFromHealMs = back.map((s) => s.tcpAt - restoreAt);
+    r.connackAfterTcpMs = back.map((s) => s.connectedAt - s.tcpAt);
   }
   return r;
 }
