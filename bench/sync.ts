@@ -412,9 +412,15 @@ async function main(): Promise<void> {
     await sleep(Math.max(0, partitionAt + PARTITION_S * 1000 - Date.now()));
     const restoreAt = Date.now();
     const hubCpuAtRestore = cpuMs(hub.pid);
-    await Promise.all(workers.map((w) => w.call({ cmd: "restore", pods: PODS, namespace: "bench" })));
+    const restored = await Promise.all(
+      workers.map((w) =>
+        w.call<{ at: number; cpuMs: number }>({ cmd: "restore", pods: PODS, namespace: "bench" }),
+      ),
+    );
+    const workersCpuAtRestore = restored.reduce((a, x) => a + x.cpuMs, 0);
     const conv = await pollUntil(workers, (r) => r.every((x) => x.convergedAt > 0), 180_000);
     const hubCpuMs = cpuMs(hub.pid) - hubCpuAtRestore;
+    const workersCpuMs = sumOf(conv.reports, (x) => x.cpuMs) - workersCpuAtRestore;
     const pcts = (xs: number[]) => {
       const v = [...xs].sort((a, b) => a - b);
       return {
@@ -453,6 +459,8 @@ async function main(): Promise<void> {
       reconnectConnackAfterTcpMs: pcts(conv.reports.flatMap((x) => x.connackAfterTcpMs)),
       /** hub CPU from the heal until all converged (≈ wall time × 1 core: the hub is the bound) */
       hubCpuSeconds: hubCpuMs / 1000,
+      /** the simulated agents' processes (TLS client side, relay), all workers together */
+      workersCpuSeconds: workersCpuMs / 1000,
       failedConnectionAttempts: conv.failedAttempts,
       failuresByError: conv.errors,
       tlsHandshakes: conv.tlsHandshakes,

@@ -77,6 +77,8 @@ export interface WorkerReport {
    */
   tcpFromHealMs: number[];
   connackAfterTcpMs: number[];
+  /** CPU time this worker process has used so far (ms, user + system) */
+  cpuMs: number;
   /** status updates not yet acked by the hub, over all agents */
   outboxPending: number;
   /** agents whose link (re)connected after the last restore (the others kept their TCP) */
@@ -376,6 +378,11 @@ function markSynced(s: Sim): void {
   if (expect && !s.convergedAt && converged(s)) s.convergedAt = Date.now();
 }
 
+function cpuMsSoFar(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /** the relay's dialer, noting when each of the agent's TCP connects completes */
 function timedDial(dial: Dialer, s: Sim): Dialer {
   return async (target, signal) => {
@@ -472,6 +479,7 @@ function report(): WorkerReport {
     convergeFromHealMs: [],
     tcpFromHealMs: [],
     connackAfterTcpMs: [],
+    cpuMs: cpuMsSoFar(),
     outboxPending: sims.reduce((a, s) => a + (s.outbox?.size() ?? 0), 0),
     reconnectedSinceRestore: restoreAt ? sims.filter((s) => s.connectedAt >= restoreAt).length : 0,
     tlsResumed: handshakes.resumed,
@@ -539,7 +547,7 @@ process.on("message", (m: WorkerCommand) => {
       restoreAt = Date.now();
       for (const s of sims) s.convergedAt = 0;
       relay?.heal();
-      reply(restoreAt);
+      reply({ at: restoreAt, cpuMs: cpuMsSoFar() });
       return;
     case "stop":
       for (const s of sims) {
