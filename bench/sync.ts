@@ -24,7 +24,9 @@
  *   reconvergence after a partition (every agent's link black-holed for --partition-seconds,
  *     DROP-like: bench/lib/partition-relay.ts) during which --pods-per-node pods per node are
  *     created on the hub: time from the network healing until every agent holds all its pods,
- *     and per agent from its reconnect (or from the heal, when its TCP connection survived) [< 2 s]
+ *     and per agent from its reconnect (or from the heal, when its TCP connection survived) and
+ *     from the heal [< 2 s]; for agents that reconnected, heal → TCP connect (the reconnect
+ *     policy's share) and TCP connect → CONNACK (the hub's), and the hub's CPU meanwhile
  *
  *   npm run bench -- sync [--nodes 5000] [--workers 4] [--partition-seconds 60] [--idle-seconds 60]
  *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
@@ -40,7 +42,7 @@ import { caHash } from "../src/lib/pki.js";
 import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { runLoad, type Target } from "./lib/https-load.js";
 import { freePort, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
-import { percentile, writeResult } from "./lib/stats.js";
+import { cpuMs, percentile, writeResult } from "./lib/stats.js";
 import type { WireTally, WorkerReport } from "./lib/sync-agents.js";
 
 const quick = process.argv.includes("--quick");
@@ -331,9 +333,27 @@ async function main(): Promise<void> {
     log(`${NODES * PODS} pods created during the partition (${podLoad.errors} errors)`);
     await sleep(Math.max(0, partitionAt + PARTITION_S * 1000 - Date.now()));
     const restoreAt = Date.now();
-    await Promise.all(workers.map((w) => w.call({ cmd: "restore", pods: PODS, namespace: "bench" })));
+    const hubCpuAtRestore = cpuMs(hub.pid);
+    const restored = await Promise.all(
+      workers.map((w) =>
+        w.call<{ at: number; cpuMs: number }>({ cmd: "restore", pods: PODS, namespace: "bench" }),
+      ),
+    );
+    const workersCpuAtRestore = restored.reduce((a, x) => a + x.cpuMs, 0);
     const conv = await pollUntil(workers, (r) => r.every((x) => x.convergedAt > 0), 180_000);
+    const hubCpuMs = cpuMs(hub.pid) - hubCpuAtRestore;
+    const workersCpuMs = sumOf(conv.reports, (x) => x.cpuMs) - workersCpuAtRestore;
+    const pcts = (xs: number[]) => {
+      const v = [...xs].sort((a, b) => a - b);
+      return {
+        p50: percentile(v, 50),
+        p90: percentile(v, 90),
+        p99: percentile(v, 99),
+        max: v[v.length - 1] ?? null,
+      };
+    };
     const perAgent = conv.reports.flatMap((x) => x.convergeMs).sort((a, b) => a - b);
+    const fromHeal = conv.reports.flatMap((x) => x.convergeFromHealMs).sort((a, b) => a - b);
     const convResult = {
       allConverged: !conv.timedOut,
       converged: sumOf(conv.reports, (x) => x.converged),
@@ -349,6 +369,20 @@ async function main(): Promise<void> {
         p99: percentile(perAgent, 99),
         max: perAgent[perAgent.length - 1] ?? null,
       },
+      /** per agent from the heal (includes its wait to notice the link is back and reconnect) */
+      perAgentFromHealMs: {
+        p50: percentile(fromHeal, 50),
+        p90: percentile(fromHeal, 90),
+        p99: percentile(fromHeal, 99),
+        max: fromHeal[fromHeal.length - 1] ?? null,
+      },
+      /** agents that reconnected: heal → TCP connect (the policy), TCP → CONNACK+SUBACK (hub, TLS) */
+      reconnectTcpFromHealMs: pcts(conv.reports.flatMap((x) => x.tcpFromHealMs)),
+      reconnectConnackAfterTcpMs: pcts(conv.reports.flatMap((x) => x.connackAfterTcpMs)),
+      /** hub CPU from the heal until all converged (≈ wall time × 1 core: the hub is the bound) */
+      hubCpuSeconds: hubCpuMs / 1000,
+      /** the simulated agents' processes (TLS client side, relay), all workers together */
+      workersCpuSeconds: workersCpuMs / 1000,
       failedConnectionAttempts: conv.failedAttempts,
       failuresByError: conv.errors,
       tlsHandshakes: conv.tlsHandshakes,

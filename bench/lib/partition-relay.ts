@@ -10,8 +10,16 @@
  *   agent's connection (the relay forwards bytes unchanged, with Nagle off like both ends).
  * - partition(): nothing crosses any more, and nothing is refused or reset either (DROP, not
  *   REJECT). Bytes of open connections wait in the relay and a close on either side is held
- *   back, as TCP would keep retransmitting them; new connections are accepted (the agent's
- *   connect() succeeds, its TLS ClientHello waits) as if their SYN were being retransmitted.
+ *   back, as TCP would keep retransmitting them.
+ * - New connections during a partition: a real DROP leaves the agent's connect() pending (its
+ *   SYN is lost and retransmitted) until the agent's own connect timeout gives up. The relay
+ *   cannot hold back its own accept() (the kernel completes loopback handshakes), so the agents
+ *   dial through `dialer()`, which models the SYN: while partitioned the dial neither completes
+ *   nor fails, and one still pending at the heal connects at the SYN retransmission that
+ *   follows (Linux: 1, 3, 7, 15, 31 s after the first SYN) unless the agent aborted it first.
+ *   Without this, an agent's connect succeeded into the black hole and it could not tell a
+ *   dead link from a slow hub (it waited out the 30 s CONNACK timeout instead of probing).
+ *   A connection that does reach accept() while partitioned is still held as before.
  * - heal(): held bytes of connections that both ends still hold flow at the retransmission
  *   that follows the heal: TCP retransmits unacknowledged data after RTO × (2^k − 1) from the
  *   first loss (Linux's minimum RTO, 200 ms, on these low-latency links), so after a 60 s
@@ -23,6 +31,7 @@
  *   it first (its connect timeout); this spreads a fleet's reconnects as a real link would.
  */
 import { createConnection, createServer, type Server, type Socket } from "node:net";
+import type { Dialer } from "../../src/transport/dialer.js";
 
 /** seconds after the first SYN at which Linux retransmits it (initial RTO 1 s, doubling) */
 const SYN_RETRIES_S = [0, 1, 3, 7, 15, 31, 63];
@@ -54,6 +63,8 @@ export class PartitionRelay {
   private partitioned = false;
   private readonly pairs = new Set<Pair>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** dials waiting for the heal (see the design notes) */
+  private readonly pendingDials = new Set<() => void>();
 
   constructor(private readonly target: { host: string; port: number }) {}
 
@@ -76,6 +87,7 @@ export class PartitionRelay {
 
   heal(): void {
     this.partitioned = false;
+    for (const resume of [...this.pendingDials]) resume();
     const now = Date.now();
     for (const p of this.pairs) {
       if (p.closed) {
@@ -92,7 +104,64 @@ export class PartitionRelay {
     }
   }
 
+  /**
+   * The agents' TCP connect to this relay, through the partition: see the design notes. The
+   * abort signal (the agent's connect timeout, or its stop) ends a pending dial.
+   */
+  dialer(): Dialer {
+    return (target, signal) =>
+      new Promise<Socket>((resolve, reject) => {
+        const startedAt = Date.now();
+        let timer: NodeJS.Timeout | undefined;
+        let socket: Socket | undefined;
+        const onAbort = (): void => {
+          clearTimeout(timer);
+          this.pendingDials.delete(resume);
+          socket?.destroy();
+          reject(signal.reason);
+        };
+        const connectNow = (): void => {
+          timer = undefined;
+          if (this.partitioned) {
+            this.pendingDials.add(resume);
+            return;
+          }
+          const s = createConnection({
+            host: target.host,
+            port: target.port,
+            noDelay: true,
+            ...(target.localAddress ? { localAddress: target.localAddress } : {}),
+          });
+          socket = s;
+          s.once("connect", () => {
+            signal.removeEventListener("abort", onAbort);
+            s.removeAllListeners("error");
+            resolve(s);
+          });
+          s.once("error", (err) => {
+            signal.removeEventListener("abort", onAbort);
+            s.destroy();
+            reject(err);
+          });
+        };
+        // the heal: the SYN gets through at its next retransmission (none left: never)
+        const resume = (): void => {
+          this.pendingDials.delete(resume);
+          const since = (Date.now() - startedAt) / 1000;
+          const at = SYN_RETRIES_S.find((x) => x >= since);
+          if (at !== undefined) timer = setTimeout(connectNow, (at - since) * 1000);
+        };
+        if (signal.aborted) {
+          reject(signal.reason);
+          return;
+        }
+        signal.addEventListener("abort", onAbort, { once: true });
+        connectNow();
+      });
+  }
+
   async stop(): Promise<void> {
+    this.pendingDials.clear();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const p of this.pairs) this.drop(p);

@@ -15,8 +15,9 @@
  *   keeps the set-up from shipping N snapshots of N Nodes (N² bytes) that no measured phase
  *   needs; every agent still says hello and gets its own delta.
  * - Links go through a PartitionRelay (partition-relay.ts) so "partition" is a real network
- *   partition (DROP-like: keepalives expire, reconnect attempts hang) rather than a clean
- *   DISCONNECT, and "restore" lets the links come back as a network would.
+ *   partition (DROP-like: keepalives expire, TCP connects neither complete nor fail until the
+ *   agent's connect timeout, through the relay's dialer) rather than a clean DISCONNECT, and
+ *   "restore" lets the links come back as a network would.
  */
 import { randomUUID } from "node:crypto";
 import { request } from "node:https";
@@ -27,6 +28,7 @@ import { leaseReport, nodeStatus } from "../../src/edge-agent/node-status.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createCSR } from "../../src/lib/pki.js";
 import { EdgeLink } from "../../src/transport/client.js";
+import type { Dialer } from "../../src/transport/dialer.js";
 import {
   type DesiredChange,
   type DesiredObject,
@@ -67,6 +69,16 @@ export interface WorkerReport {
   converged: number;
   convergedAt: number;
   convergeMs: number[];
+  /** restore: per-agent ms from the heal (restore) to holding every expected pod */
+  convergeFromHealMs: number[];
+  /**
+   * restore, agents that reconnected: ms from the heal to their TCP connect, and from that to
+   * CONNACK + SUBACK (what the reconnect policy decides vs what the hub and TLS take)
+   */
+  tcpFromHealMs: number[];
+  connackAfterTcpMs: number[];
+  /** CPU time this worker process has used so far (ms, user + system) */
+  cpuMs: number;
   /** status updates not yet acked by the hub, over all agents */
   outboxPending: number;
   /** agents whose link (re)connected after the last restore (the others kept their TCP) */
@@ -233,6 +245,8 @@ interface Sim {
   synced: boolean;
   connectedAt: number;
   convergedAt: number;
+  /** when its last TCP connect (to the relay) completed */
+  tcpAt: number;
 }
 
 const sims: Sim[] = [];
@@ -330,7 +344,15 @@ async function join(m: Extract<WorkerCommand, { cmd: "join" }>): Promise<void> {
       const res = await post(`${m.hubUrl}/edgekube/v1/join`, m.ca, bearer, body);
       if (res.status !== 200) throw new Error(`join of ${n.name} failed: ${res.status} ${res.text}`);
       const joined = JSON.parse(res.text) as JoinResponse;
-      sims.push({ ...n, joined, keyPem: csr.keyPem, synced: false, connectedAt: 0, convergedAt: 0 });
+      sims.push({
+        ...n,
+        joined,
+        keyPem: csr.keyPem,
+        synced: false,
+        connectedAt: 0,
+        convergedAt: 0,
+        tcpAt: 0,
+      });
     }
   };
   await Promise.all(Array.from({ length: 4 }, one));
@@ -356,11 +378,26 @@ function markSynced(s: Sim): void {
   if (expect && !s.convergedAt && converged(s)) s.convergedAt = Date.now();
 }
 
+function cpuMsSoFar(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** the relay's dialer, noting when each of the agent's TCP connects completes */
+function timedDial(dial: Dialer, s: Sim): Dialer {
+  return async (target, signal) => {
+    const sock = await dial(target, signal);
+    s.tcpAt = Date.now();
+    return sock;
+  };
+}
+
 function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): void {
   const sink = seed
     ? new SharedSink(seed.base, seed.digest, seed.watermark)
     : new SharedSink(new Map(), new SetDigest(), 0);
   sink.onApplied = () => markSynced(s);
+  const dial = relay?.dialer();
   const link = new EdgeLink({
     url: relayUrl,
     node: s.name,
@@ -368,6 +405,7 @@ function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): v
     cert: s.joined.clientCert,
     key: s.keyPem,
     localAddress: s.ip,
+    ...(dial ? { dial: timedDial(dial, s) } : {}),
     onPacket: count,
   });
   link.onStatus((st) => {
@@ -438,6 +476,10 @@ function report(): WorkerReport {
     converged: sims.filter((s) => s.convergedAt > 0).length,
     convergedAt: sims.every((s) => s.convergedAt > 0) ? Math.max(...sims.map((s) => s.convergedAt)) : 0,
     convergeMs: [],
+    convergeFromHealMs: [],
+    tcpFromHealMs: [],
+    connackAfterTcpMs: [],
+    cpuMs: cpuMsSoFar(),
     outboxPending: sims.reduce((a, s) => a + (s.outbox?.size() ?? 0), 0),
     reconnectedSinceRestore: restoreAt ? sims.filter((s) => s.connectedAt >= restoreAt).length : 0,
     tlsResumed: handshakes.resumed,
@@ -445,6 +487,10 @@ function report(): WorkerReport {
   };
   if (expect && r.convergedAt) {
     r.convergeMs = sims.map((s) => s.convergedAt - Math.max(s.connectedAt, restoreAt));
+    r.convergeFromHealMs = sims.map((s) => s.convergedAt - restoreAt);
+    const back = sims.filter((s) => s.connectedAt >= restoreAt && s.tcpAt >= restoreAt);
+    r.tcpFromHealMs = back.map((s) => s.tcpAt - restoreAt);
+    r.connackAfterTcpMs = back.map((s) => s.connectedAt - s.tcpAt);
   }
   return r;
 }
@@ -501,7 +547,7 @@ process.on("message", (m: WorkerCommand) => {
       restoreAt = Date.now();
       for (const s of sims) s.convergedAt = 0;
       relay?.heal();
-      reply(restoreAt);
+      reply({ at: restoreAt, cpuMs: cpuMsSoFar() });
       return;
     case "stop":
       for (const s of sims) {

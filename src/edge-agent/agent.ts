@@ -40,7 +40,10 @@ export interface EdgeAgentOptions {
   agentVersion: string;
   logger?: Logger;
   /** link tuning (tests shorten these) */
-  link?: Pick<EdgeLinkOptions, "keepaliveSeconds" | "backoff" | "stableMs" | "connectTimeoutMs">;
+  link?: Pick<
+    EdgeLinkOptions,
+    "keepaliveSeconds" | "backoff" | "probe" | "stableMs" | "connectTimeoutMs" | "tcpConnectTimeoutMs"
+  >;
   /** resend hello/status after this long without an answer (default 30 s) */
   replyTimeoutMs?: number;
   heartbeat?: { checkMs?: number; statusMs?: number };

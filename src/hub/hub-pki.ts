@@ -10,7 +10,8 @@
  *   across restarts so that a fleet reconnecting after a hub restart resumes its TLS sessions
  *   (no certificate exchange, signature or chain verification per agent: ≈40 % less handshake
  *   CPU measured on these machines) instead of paying full handshakes in the storm. Whoever
- *   reads it could forge tickets, which is no more than whoever reads ca.key next to it can do.
+ *   reads it could forge tickets, which is no more than whoever reads ca.key next to it can do;
+ *   the running hub replaces it every 24 h (edge/ticket-key-rotation.ts).
  */
 import { randomBytes, X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -18,6 +19,12 @@ import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "../lib/fsutil.js";
 import type { KeyPairPem } from "../lib/pki.js";
+import { loadOrCreateTicketKey } from "./edge/ticket-key-rotation.js";
+
+/** the MQTT port's TLS session-ticket key (see the header) */
+export function ticketKeyFile(dataDir: string): string {
+  return join(dataDir, "tls", "mqtt-ticket.keys");
+}
 
 /**
  * The X.509 library costs ~10 MB of RSS once loaded; a hub restarting with its credentials in
@@ -121,12 +128,7 @@ export async function loadOrCreateCredentials(
     adminToken = randomBytes(32).toString("base64url");
     writeFileAtomic(tokensFile, JSON.stringify({ admin: adminToken }, null, 2), 0o600);
   }
-  const ticketFile = join(tls, "mqtt-ticket.keys");
-  let ticketKeys = existsSync(ticketFile) ? readFileSync(ticketFile) : undefined;
-  if (ticketKeys?.length !== 48) {
-    ticketKeys = randomBytes(48);
-    writeFileAtomic(ticketFile, ticketKeys, 0o600);
-  }
+  const ticketKeys = loadOrCreateTicketKey(ticketKeyFile(dataDir));
   return { ca, server, adminToken, ticketKeys };
 }
 

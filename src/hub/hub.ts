@@ -29,7 +29,7 @@ import { TokenIssuer } from "./edge/token-issuer.js";
 import { createHubApiServer } from "./hub-api.js";
 import { createHubAuthenticator } from "./hub-auth.js";
 import type { HubConfig } from "./hub-config.js";
-import { kubeconfigYaml, loadOrCreateCredentials } from "./hub-pki.js";
+import { kubeconfigYaml, loadOrCreateCredentials, ticketKeyFile } from "./hub-pki.js";
 import { createHubStore, ensureDefaultNamespaces } from "./hub-store.js";
 import { LocalClient } from "./local-client.js";
 import { MetricsStore } from "./metrics/index.js";
@@ -164,6 +164,7 @@ export class Hub {
       ca: creds.ca,
       serving: creds.server,
       ticketKeys: creds.ticketKeys,
+      ticketKeyFile: ticketKeyFile(cfg.dataDir),
       mqttHost: cfg.mqttBindAddress ?? cfg.bindAddress,
       mqttPort: cfg.mqttPort ?? 8883,
       clusterCIDR: cfg.clusterCIDR,

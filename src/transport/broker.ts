@@ -88,11 +88,14 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   private readonly live = new Map<string, Set<Client>>();
   private stopping: Promise<void> | undefined;
   private readonly handshakes = { full: 0, resumed: 0 };
+  /** the current ticket key (a restart of this broker object keeps the rotated one) */
+  private ticketKeys: Buffer | undefined;
 
   constructor(private readonly opts: MqttBrokerOptions) {
     super();
     this.log = (opts.logger ?? silentLogger()).child({ component: "mqtt-broker" });
     this.maxPacketBytes = opts.maxPacketBytes ?? MAX_PACKET_BYTES;
+    this.ticketKeys = opts.tls.ticketKeys;
   }
 
   async start(signal?: AbortSignal): Promise<void> {
@@ -138,7 +141,7 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
       rejectUnauthorized: false,
       minVersion: "TLSv1.2",
       sessionTimeout: TICKET_LIFETIME_S,
-      ...(this.opts.tls.ticketKeys ? { ticketKeys: this.opts.tls.ticketKeys } : {}),
+      ...(this.ticketKeys ? { ticketKeys: this.ticketKeys } : {}),
     });
     this.server = server;
     server.on("secureConnection", (socket) => this.accept(socket));
@@ -203,6 +206,17 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       this.attach(createWebSocketStream(ws), id, req);
     });
+  }
+
+  /**
+   * Replaces the TLS session-ticket key (48 bytes) for connections from now on. Node keeps one
+   * key per server, so tickets made under the previous key are refused from now on (full
+   * handshake); see src/hub/edge/ticket-key-rotation.ts.
+   */
+  setTicketKeys(key: Buffer): void {
+    if (key.length !== 48) throw new Error(`TLS ticket keys must be 48 bytes (got ${key.length})`);
+    this.ticketKeys = key;
+    this.server?.setTicketKeys(key);
   }
 
   /** TLS handshakes completed on the MQTT port since start, full vs resumed from a ticket. */

@@ -3,31 +3,34 @@
  *
  * Design notes
  * - One mqtt.js client per connection attempt, with mqtt.js' own reconnect disabled
- *   (reconnectPeriod 0). Reconnects are ours: exponential backoff with full jitter
- *   (delay = random() × min(max, base × 2^attempt)), so a hub restart does not make a fleet
- *   reconnect in lock-step. The attempt counter resets only after a connection stayed up for
- *   `stableMs`, so a link that flaps right after CONNACK still backs off.
- * - Refused credentials (CONNACK 4/5) retry at the maximum delay: the hub may be mid-rotation,
- *   but hammering it with a bad password helps nobody.
+ *   (reconnectPeriod 0). Reconnects are ours, decided by ReconnectPolicy (reconnect-policy.ts):
+ *   a hub that cannot be reached at all (TCP connect unanswered) is probed again every 0.5–2 s
+ *   (full jitter), a hub that answered and failed (refused, TLS error, CONNACK timeout or error,
+ *   a dropped connection) gets full-jitter exponential backoff, 1 s doubling to 30 s, so a hub
+ *   restart does not make a fleet reconnect in lock-step; refused credentials wait the maximum.
+ * - mqtts: the TCP connect is ours (link-connect.ts, dialer.ts), with its own short timeout
+ *   (3.5 s), then TLS runs over that socket. That is what tells "unreachable" (the SYN went
+ *   into a black hole) from "the hub is slow" (TCP connected, CONNACK late).
  * - Half-open links: mqtt.js pings after `keepalive` seconds of silence and gives up after 1.5×,
  *   so a black-holed link is noticed within 2× keepalive. The broker uses the same keepalive to
  *   drop us and publish our last-will (`presence {online:false}`).
- * - Connect timeout 30 s (mqtt.js' default), not less: in a reconnect storm the hub answers
- *   late because it works through thousands of handshakes; giving up at 10 s threw away the
- *   handshake the hub had already paid for and queued the agent again behind everyone else, so
- *   the storm fed itself (bench/sync: 544 "connack timeout"s for 500 agents on a loaded host).
- *   A dead hub is noticed sooner anyway: the TCP connect fails at once or the keepalive ends it.
+ * - CONNACK timeout 30 s (mqtt.js' default) once TCP connected, not less: in a reconnect storm
+ *   the hub answers late because it works through thousands of handshakes; giving up at 10 s
+ *   threw away the handshake the hub had already paid for and queued the agent again behind
+ *   everyone else, so the storm fed itself (bench/sync: 544 "connack timeout"s for 500 agents
+ *   on a loaded host). A dead link is noticed by the TCP connect timeout instead.
  * - Clean sessions: after CONNACK we subscribe to our `down` topics and only then report
  *   "connected", so the sync engine's hello can never race ahead of the subscription.
  * - TLS session resumption: the link keeps the session ticket of its last connection and
  *   offers it on the next attempt; the hub (broker.ts) then skips certificates and signatures,
  *   which makes a fleet's reconnect storm cheaper for it. A ticket the hub no longer accepts
- *   just means a full handshake.
+ *   (its ticket key rotated, docs/sync-protocol.md) just means a full handshake.
  * - `send` is QoS 1 and rejects when the link is down; reliability (outbox, watermarks) lives in
  *   the sync engine, never in mqtt.js' in-memory queues.
  */
-import { type IClientOptions, type MqttClient, connect as mqttConnect, type Packet } from "mqtt";
+import type { MqttClient, Packet } from "mqtt";
 import { type Logger, silentLogger } from "../lib/logger.js";
+import type { Dialer } from "./dialer.js";
 import {
   decodeEnvelope,
   type Envelope,
@@ -37,6 +40,8 @@ import {
   envelope,
   MAX_PACKET_BYTES,
 } from "./envelope.js";
+import { openMqttClient } from "./link-connect.js";
+import { classifyFailure, type FailureKind, ReconnectPolicy } from "./reconnect-policy.js";
 import { assertNodeName, downFilter, presenceTopic, SYNC_STREAM, upTopic } from "./topics.js";
 
 export interface EdgeLinkOptions {
@@ -53,11 +58,18 @@ export interface EdgeLinkOptions {
   keepaliveSeconds?: number;
   /** source address to connect from (a device with several uplinks; the sync benchmark uses it) */
   localAddress?: string;
+  /** exponential backoff after failures where the hub answered (default 1 s doubling to 30 s) */
   backoff?: { baseMs?: number; maxMs?: number };
+  /** probe interval while the hub is unreachable (default full jitter in [500, 2000] ms) */
+  probe?: { minMs?: number; maxMs?: number };
   /** reset the backoff after a connection stayed up this long (default 10 s) */
   stableMs?: number;
+  /** mqtts: the TCP connect alone (default 3.5 s, dialer.ts) */
+  tcpConnectTimeoutMs?: number;
   /** TLS handshake through CONNACK (default 30 s, see the design notes) */
   connectTimeoutMs?: number;
+  /** mqtts: how TCP connections are made (default node:net; bench/sync models partitions) */
+  dial?: Dialer;
   maxPacketBytes?: number;
   logger?: Logger;
   /** injectable for tests of the jitter */
@@ -73,7 +85,14 @@ export type LinkStatus =
   /** tlsResumed: the TLS handshake resumed the previous session (no certificates exchanged) */
   | { type: "connected"; tlsResumed: boolean }
   /** retryInMs is -1 after stop() (no retry) */
-  | { type: "disconnected"; error?: Error; retryInMs: number; authFailed: boolean };
+  | {
+      type: "disconnected";
+      error?: Error;
+      retryInMs: number;
+      authFailed: boolean;
+      /** how the policy read the failure ("unreachable": probing; undefined after stop()) */
+      failure?: FailureKind;
+    };
 
 export class NotConnectedError extends Error {
   constructor(node: string, cause?: Error) {
@@ -85,11 +104,7 @@ export class NotConnectedError extends Error {
   }
 }
 
-/** Full-jitter exponential backoff delay for the given 0-based attempt. */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.floor(random() * ceiling);
-}
+export { backoffDelay } from "./reconnect-policy.js";
 
 const CONNACK_REFUSALS: Record<number, string> = {
   1: "the hub does not speak this MQTT protocol version",
@@ -107,7 +122,9 @@ export class EdgeLink {
   private readonly statusHandlers = new Set<(s: LinkStatus) => void>();
   private client: MqttClient | undefined;
   private isConnected = false;
-  private attempt = 0;
+  private readonly policy: ReconnectPolicy;
+  /** aborts the TCP connect under way (stop) */
+  private dialing: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   /** TLS session ticket of the last connection, offered on the next (see the design notes) */
@@ -115,6 +132,19 @@ export class EdgeLink {
 
   constructor(private readonly opts: EdgeLinkOptions) {
     this.log = (opts.logger ?? silentLogger()).child({ component: "edge-link", node: opts.node });
+    this.policy = new ReconnectPolicy(
+      {
+        // 30 s cap: after a hub restart a fleet spread over 30 s reconnects at ~170/s for 5,000
+        // nodes (the broker takes ~400/s), and the last node is back within 30 s of the hub
+        // (bench/sync); a 60 s cap made the storm last longer than the hub was down
+        ...(opts.backoff?.baseMs !== undefined ? { baseMs: opts.backoff.baseMs } : {}),
+        ...(opts.backoff?.maxMs !== undefined ? { maxMs: opts.backoff.maxMs } : {}),
+        ...(opts.probe?.minMs !== undefined ? { probeMinMs: opts.probe.minMs } : {}),
+        ...(opts.probe?.maxMs !== undefined ? { probeMaxMs: opts.probe.maxMs } : {}),
+        ...(opts.stableMs !== undefined ? { stableMs: opts.stableMs } : {}),
+      },
+      opts.random ?? Math.random,
+    );
   }
 
   /** Validates the options and starts connecting in the background (the hub may be down). */
@@ -141,6 +171,7 @@ export class EdgeLink {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
+    this.dialing?.abort(new Error("edge link stopped"));
     const client = this.client;
     this.client = undefined;
     if (!client) return;
@@ -208,31 +239,27 @@ export class EdgeLink {
 
   private connectOnce(): void {
     if (this.stopped) return;
+    const ac = new AbortController();
+    this.dialing = ac;
+    openMqttClient(
+      { ...this.opts, ...(this.tlsSession ? { session: this.tlsSession } : {}) },
+      ac.signal,
+    ).then(
+      (client: MqttClient) => {
+        if (this.dialing === ac) this.dialing = undefined;
+        if (this.stopped) client.end(true);
+        else this.attach(client);
+      },
+      (err: Error) => {
+        if (this.dialing === ac) this.dialing = undefined;
+        if (!this.stopped) this.setConnected(false, err);
+      },
+    );
+  }
+
+  /** one connection attempt's lifetime: CONNACK, subscription, messages, its end */
+  private attach(client: MqttClient): void {
     const node = this.opts.node;
-    const will = encodeEnvelope(envelope({ type: "presence", online: false }));
-    const options: IClientOptions = {
-      clientId: node,
-      protocolVersion: 4,
-      clean: true,
-      reconnectPeriod: 0,
-      resubscribe: false,
-      // mqtt-packet otherwise pre-builds a 65,536-entry number→Buffer cache on the first write:
-      // ≈11 MiB of RSS for a few nanoseconds per packet (issue 5, agent idle RSS < 60 MB).
-      // The switch is process-wide (mqtt-packet module state), which is what we want.
-      writeCache: false,
-      keepalive: this.opts.keepaliveSeconds ?? 30,
-      connectTimeout: this.opts.connectTimeoutMs ?? 30_000,
-      ca: this.opts.ca,
-      rejectUnauthorized: true,
-      will: { topic: presenceTopic(node), payload: will, qos: 1, retain: false },
-      ...(this.opts.cert && this.opts.key ? { cert: this.opts.cert, key: this.opts.key } : {}),
-      ...(this.opts.username !== undefined ? { username: this.opts.username } : {}),
-      // mqtt.js hands unknown options through to tls.connect / net.connect
-      ...(this.opts.localAddress ? ({ localAddress: this.opts.localAddress } as IClientOptions) : {}),
-      ...(this.opts.password !== undefined ? { password: this.opts.password } : {}),
-      ...(this.tlsSession ? ({ session: this.tlsSession } as IClientOptions) : {}),
-    };
-    const client = mqttConnect(this.opts.url, options);
     this.client = client;
     // mqtts: the stream is the TLSSocket, which emits each ticket the hub sends (wss: no event)
     (client.stream as { on?: (e: string, f: (s: Buffer) => void) => void } | undefined)?.on?.(
@@ -241,7 +268,7 @@ export class EdgeLink {
         this.tlsSession = s;
       },
     );
-    let upSince = 0;
+    let up = false;
     let lastError: Error | undefined;
     let done = false;
     const finish = (err?: Error): void => {
@@ -251,11 +278,9 @@ export class EdgeLink {
       client.on("error", () => {});
       if (!this.stopped) client.end(true);
       if (this.client === client) this.client = undefined;
-      if (upSince > 0 && Date.now() - upSince >= (this.opts.stableMs ?? 10_000)) this.attempt = 0;
       this.setConnected(false, err);
     };
     client.on("connect", () => {
-      // Nagle + delayed ACKs add ~40 ms per direction to small messages (interactive exec)
       (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       client.subscribe(downFilter(node), { qos: 1 }, (err, granted) => {
         if (done) return;
@@ -263,7 +288,7 @@ export class EdgeLink {
           finish(new Error(`the hub refused node "${node}" a subscription to its own topics: check the ACL`));
           return;
         }
-        upSince = Date.now();
+        up = true;
         const hi = encodeEnvelope(envelope({ type: "presence", online: true }));
         client.publish(presenceTopic(node), hi, { qos: 1 }, () => {});
         const tls = client.stream as { isSessionReused?: () => boolean };
@@ -279,7 +304,7 @@ export class EdgeLink {
     client.on("error", (err: Error & { code?: unknown }) => {
       const refusal = typeof err.code === "number" ? CONNACK_REFUSALS[err.code] : undefined;
       lastError = refusal ? Object.assign(new Error(refusal, { cause: err }), { code: err.code }) : err;
-      if (upSince === 0) finish(lastError);
+      if (!up) finish(lastError);
     });
     client.on("close", () => finish(lastError));
   }
@@ -298,6 +323,7 @@ export class EdgeLink {
   private setConnected(up: boolean, error?: Error, tlsResumed = false): void {
     if (up) {
       this.isConnected = true;
+      this.policy.connected();
       this.log.info({ tlsResumed }, "edge link connected");
       this.emitStatus({ type: "connected", tlsResumed });
       return;
@@ -308,20 +334,18 @@ export class EdgeLink {
       if (was) this.emitStatus({ type: "disconnected", retryInMs: -1, authFailed: false });
       return;
     }
-    const code = (error as { code?: unknown } | undefined)?.code;
-    const authFailed = code === 4 || code === 5;
-    const base = this.opts.backoff?.baseMs ?? 1000;
-    // 30 s cap: after a hub restart a fleet spread over 30 s reconnects at ~170/s for 5,000
-    // nodes (the broker takes ~400/s), and the last node is back within 30 s of the hub
-    // (bench/sync); a 60 s cap made the storm last longer than the hub was down
-    const max = this.opts.backoff?.maxMs ?? 30_000;
-    const retryInMs = authFailed
-      ? max
-      : backoffDelay(this.attempt++, base, max, this.opts.random ?? Math.random);
-    this.log.info({ err: error?.message, retryInMs }, "edge link down; reconnecting");
+    const failure = classifyFailure(error as (Error & { code?: unknown }) | undefined);
+    const retryInMs = this.policy.next(failure);
+    this.log.info({ err: error?.message, failure, retryInMs }, "edge link down; reconnecting");
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.connectOnce(), retryInMs);
-    this.emitStatus({ type: "disconnected", ...(error ? { error } : {}), retryInMs, authFailed });
+    this.emitStatus({
+      type: "disconnected",
+      ...(error ? { error } : {}),
+      retryInMs,
+      authFailed: failure === "auth",
+      failure,
+    });
   }
 
   private emitStatus(s: LinkStatus): void {

@@ -28,6 +28,14 @@ export {
   NotConnectedError,
 } from "./client.js";
 export {
+  type Dialer,
+  type DialTarget,
+  dialWithTimeout,
+  netDialer,
+  TCP_CONNECT_TIMEOUT_MS,
+  TcpConnectTimeoutError,
+} from "./dialer.js";
+export {
   type DesiredChange,
   type DesiredObject,
   decodeEnvelope,
@@ -44,6 +52,12 @@ export {
 } from "./envelope.js";
 export { Outbox, type StatusOutbox } from "./outbox.js";
 export { MalformedPacketError, PacketTooLargeError } from "./packet-guard.js";
+export {
+  classifyFailure,
+  type FailureKind,
+  ReconnectPolicy,
+  type ReconnectPolicyOptions,
+} from "./reconnect-policy.js";
 export { type AgentChannel, type DesiredSink, SyncAgent, type SyncAgentOptions } from "./sync-agent.js";
 export { CHUNK_BUDGET_BYTES } from "./sync-chunk.js";
 export {

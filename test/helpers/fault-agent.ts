@@ -197,6 +197,7 @@ export class ChildAgent {
   readonly applied = new ApplyLedger();
   private child: ChildProcess | undefined;
   private stderr = "";
+  private readonly lineHandlers = new Set<(line: string) => void>();
 
   constructor(
     readonly dataDir: string,
@@ -242,12 +243,19 @@ export class ChildAgent {
     clearTimeout(t);
   }
 
+  /** Calls `handler` with every later line of the child's log (JSON at debug level). */
+  onLine(handler: (line: string) => void): () => void {
+    this.lineHandlers.add(handler);
+    return () => this.lineHandlers.delete(handler);
+  }
+
   /** The tail of the child's log, for failure messages. */
   logTail(): string {
     return this.stderr.slice(-4000);
   }
 
   private line(text: string): void {
+    for (const h of this.lineHandlers) h(text);
     this.stderr = (this.stderr + text + "\n").slice(-64_000);
     if (!text.startsWith("{")) return;
     let rec: { msg?: unknown; changes?: unknown };

@@ -27,6 +27,7 @@ import { DesiredIndex } from "./desired-index.js";
 import { NodeHeartbeats } from "./heartbeats.js";
 import { JoinHandler } from "./join-handler.js";
 import { StatusWriter } from "./status-writer.js";
+import { TicketKeyRotation } from "./ticket-key-rotation.js";
 
 export const CLUSTER_DNS = "10.43.0.10";
 export const CLUSTER_DOMAIN = "cluster.local";
@@ -39,6 +40,10 @@ export interface EdgeServiceOptions {
   serving: KeyPairPem;
   /** TLS session ticket keys of the MQTT port, kept across restarts (hub-pki.ts) */
   ticketKeys?: Buffer;
+  /** the file holding them (DATA/tls/mqtt-ticket.keys): when given, they rotate (ticket-key-rotation.ts) */
+  ticketKeyFile?: string;
+  /** ticket key rotation interval (default 24 h) */
+  ticketKeyRotationMs?: number;
   mqttHost: string;
   /** 0 = a free port (tests) */
   mqttPort: number;
@@ -62,6 +67,7 @@ export class EdgeService {
   readonly sync: SyncHub;
   private readonly join: JoinHandler;
   private offs: Array<() => void> = [];
+  private ticketRotation: TicketKeyRotation | undefined;
 
   constructor(private readonly opts: EdgeServiceOptions) {
     const logger = opts.logger;
@@ -135,6 +141,15 @@ export class EdgeService {
   async start(signal?: AbortSignal): Promise<void> {
     await this.index.start();
     await this.broker.start();
+    if (this.opts.ticketKeyFile) {
+      this.ticketRotation = new TicketKeyRotation({
+        file: this.opts.ticketKeyFile,
+        apply: (key) => this.broker.setTicketKeys(key),
+        logger: this.opts.logger,
+        ...(this.opts.ticketKeyRotationMs ? { intervalMs: this.opts.ticketKeyRotationMs } : {}),
+      });
+      await this.ticketRotation.start();
+    }
     this.heartbeats.start();
     const onUp = (node: string) => void this.heartbeats.linkRestored(node);
     this.broker.on("node-connected", onUp);
@@ -154,6 +169,7 @@ export class EdgeService {
 
   async stop(): Promise<void> {
     for (const off of this.offs.splice(0)) off();
+    this.ticketRotation?.stop();
     this.sync.stop();
     await this.broker.stop();
     this.index.stop();

@@ -75,7 +75,7 @@ describe("EdgeLink", () => {
     expect(statuses).toEqual([-1]);
   });
 
-  it("backs off exponentially (capped) while the hub is unreachable, then reconnects", async () => {
+  it("backs off exponentially (capped) while the hub refuses connections, then reconnects", async () => {
     const broker = await fx.broker();
     const proxy = await proxyTo(broker.address().port);
     proxy.setMode("cut");
