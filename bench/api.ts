@@ -42,6 +42,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { parse as parseYaml } from "yaml";
 import { runLoad, type Target } from "./lib/https-load.js";
+import { bareBodyServer, listGet as get, type ListTiming, rawListSelect } from "./lib/list-floor.js";
 import { cpuMs, median, percentile, rssBytes, writeResult } from "./lib/stats.js";
 
 const arg = (name: string, d: number) => {
@@ -85,65 +86,9 @@ async function waitReady(url: string, ca: Buffer): Promise<void> {
   throw new Error("hub did not become ready");
 }
 
-function get(
-  t: Target,
-  path: string,
-  accept = "application/json",
-  keep?: Buffer[],
-): Promise<{ firstByteMs: number; totalMs: number; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    let first = 0;
-    let bytes = 0;
-    const req = request(
-      new URL(path, t.url),
-      { ca: t.ca, headers: { Authorization: `Bearer ${t.token}`, Accept: accept } },
-      (res) => {
-        res.on("data", (c: Buffer) => {
-          if (!first) first = performance.now() - t0;
-          bytes += c.length;
-          keep?.push(c);
-        });
-        res.on("end", () => resolve({ firstByteMs: first, totalMs: performance.now() - t0, bytes }));
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 function echoServer(certDir: string, port: number): ChildProcess {
   const code = `const https=require('node:https'),fs=require('node:fs');https.createServer({cert:fs.readFileSync('${certDir}/server.crt'),key:fs.readFileSync('${certDir}/server.key')},(q,s)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>{const b=Buffer.concat(c);s.writeHead(201,{'Content-Type':'application/json','Content-Length':b.length});s.end(b)})}).listen(${port},'127.0.0.1',()=>process.send&&process.send('up'))`;
   return spawn(process.execPath, ["-e", code], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
-}
-
-/** The floor of a list reply: a bare HTTPS server sending `file` in 64 KiB chunked writes. */
-function bodyServer(certDir: string, port: number, file: string): ChildProcess {
-  const code = `const https=require('node:https'),fs=require('node:fs');const b=fs.readFileSync('${file}');https.createServer({cert:fs.readFileSync('${certDir}/server.crt'),key:fs.readFileSync('${certDir}/server.key')},(q,s)=>{s.writeHead(200,{'Content-Type':'application/json'});for(let i=0;i<b.length;i+=65536)s.write(b.subarray(i,i+65536));s.end()}).listen(${port},'127.0.0.1',()=>process.send&&process.send('up'))`;
-  return spawn(process.execPath, ["-e", code], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
-}
-
-/** The list's SELECT on the hub's file, stepped row by row as the hub's scan does (ms per run). */
-function rawListSelect(dbFile: string, prefix: string): { ms: number[]; rows: number } {
-  const db = new Database(dbFile, { readonly: true });
-  const latest =
-    "SELECT MAX(id) AS id FROM kv WHERE name >= @lo AND name < @hi AND name > '' GROUP BY name ORDER BY name";
-  const q = db
-    .prepare(
-      `SELECT kv.name, kv.value, kv.id FROM (${latest}) AS l CROSS JOIN kv ON kv.id = l.id WHERE kv.deleted = 0`,
-    )
-    .raw();
-  const hi = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-  const ms: number[] = [];
-  let rows = 0;
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    rows = 0;
-    for (const _ of q.iterate({ lo: prefix, hi })) rows++;
-    ms.push(performance.now() - t0);
-  }
-  db.close();
-  return { ms, rows };
 }
 
 function rawSqlite(dir: string): { perTxnPerSec: number; groupCommitPerSec: number } {
@@ -352,8 +297,8 @@ async function main(): Promise<void> {
     // baseline 2: raw SQLite
     const raw = rawSqlite(dir);
 
-    const listJson: { firstByteMs: number; totalMs: number; bytes: number }[] = [];
-    const listTable: { firstByteMs: number; totalMs: number; bytes: number }[] = [];
+    const listJson: ListTiming[] = [];
+    const listTable: ListTiming[] = [];
     for (let i = 0; i < 5; i++) listJson.push(await get(t, "/api/v1/namespaces/bench/configmaps"));
     for (let i = 0; i < 5; i++)
       listTable.push(
@@ -370,12 +315,10 @@ async function main(): Promise<void> {
     const bodyFile = join(dir, "list-body.json");
     writeFileSync(bodyFile, Buffer.concat(listBody));
     const selectMs = rawListSelect(join(dir, "state.db"), "/registry/core/configmaps/bench/");
-    const bPort = await freePort();
-    const bare = bodyServer(join(dir, "tls"), bPort, bodyFile);
-    await new Promise((r) => bare.once("message", r));
-    const bareSend: { firstByteMs: number; totalMs: number; bytes: number }[] = [];
-    for (let i = 0; i < 5; i++) bareSend.push(await get({ url: `https://127.0.0.1:${bPort}`, ca }, "/"));
-    bare.kill();
+    const bare = await bareBodyServer(join(dir, "tls"), await freePort(), bodyFile);
+    const bareSend: ListTiming[] = [];
+    for (let i = 0; i < 5; i++) bareSend.push(await get({ url: bare.url, ca }, "/"));
+    await bare.stop();
 
     // watchers: every one must see every create, in order
     await mkNs("bench-watch");

@@ -1,0 +1,150 @@
+/**
+ * bench/list: one list of N objects (default 10,000 ConfigMaps, the API target's size) as
+ * kubectl sees it: time from the request to the last byte received over HTTPS, JSON and Table,
+ * against the two floors measured in the same run on the same client:
+ *   1. the list's SELECT on the hub's own file (raw better-sqlite3, stepped as the hub does);
+ *   2. a bare node:https server sending the hub's JSON list body (the TLS + socket floor).
+ *
+ *   npm run bench -- list [--objects 10000] [--runs 9] [--profile DIR] [--tag NAME]
+ *
+ * The same measurement is part of bench/api (after its create phase); this one does only
+ * lists, so that the mechanism can be measured and profiled in seconds: `--profile DIR`
+ * starts the hub with `--cpu-prof` and writes its profile into DIR when the hub exits
+ * (open it in Chrome DevTools, or summarize with `node scripts/cpuprofile-top.mjs FILE`).
+ *
+ * Also reported: the hub's CPU per list (from /proc, 10 ms ticks, summed over the runs) and
+ * this client's, so that a client slower than the hub shows up instead of inflating the
+ * figure silently. JSON and Table runs alternate, and so do hub and floor runs, so that all
+ * meet the same machine load on a shared box.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { runLoad, type Target } from "./lib/https-load.js";
+import { freePort, HubProcess } from "./lib/hub-process.js";
+import { bareBodyServer, type ListTiming, listGet, rawListSelect } from "./lib/list-floor.js";
+import { cpuMs, median, writeResult } from "./lib/stats.js";
+
+const arg = (name: string, d: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : d;
+};
+const strArg = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const OBJECTS = arg("objects", 10_000);
+const RUNS = Math.max(1, arg("runs", 9));
+const PROFILE = strArg("profile");
+const TAG = strArg("tag");
+const PAYLOAD = "x".repeat(900);
+const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+const PATH = "/api/v1/namespaces/bench/configmaps";
+
+function summary(xs: ListTiming[]) {
+  return {
+    medianTotalMs: median(xs.map((x) => x.totalMs)),
+    minTotalMs: Math.min(...xs.map((x) => x.totalMs)),
+    medianFirstByteMs: median(xs.map((x) => x.firstByteMs)),
+    bytes: xs[0]?.bytes,
+    runsMs: xs.map((x) => Math.round(x.totalMs * 10) / 10),
+  };
+}
+
+async function main(): Promise<void> {
+  const loadavgAtStart = loadavg();
+  const dir = mkdtempSync(join(tmpdir(), "ek-bench-list-"));
+  const hub = new HubProcess({
+    dir,
+    httpsPort: await freePort(),
+    mqttPort: await freePort(),
+    ...(PROFILE ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] } : {}),
+  });
+  await hub.start();
+  try {
+    const t: Target = { url: hub.url, ca: hub.ca, token: hub.token };
+    await runLoad(t, 1, 1, () => ({
+      method: "POST",
+      path: "/api/v1/namespaces",
+      body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "bench" } }),
+    }));
+    const created = await runLoad(t, OBJECTS, 32, (i) => ({
+      method: "POST",
+      path: PATH,
+      body: JSON.stringify({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: `cm-${i}` },
+        data: { p: PAYLOAD },
+      }),
+    }));
+    if (created.errors > 0) throw new Error(`${created.errors} creates failed`);
+
+    // the floor's body is the hub's own reply
+    const body: Buffer[] = [];
+    await listGet(t, PATH, "application/json", body);
+    const bodyFile = join(dir, "list-body.json");
+    writeFileSync(bodyFile, Buffer.concat(body));
+    const bare = await bareBodyServer(join(dir, "tls"), await freePort(), bodyFile);
+
+    // warm-up: the hub optimizes its hot code only after a few lists (heap-tuning.ts)
+    for (let i = 0; i < 3; i++) {
+      await listGet(t, PATH);
+      await listGet(t, PATH, TABLE);
+    }
+    const json: ListTiming[] = [];
+    const table: ListTiming[] = [];
+    const floor: ListTiming[] = [];
+    const cpu = { hubJson: 0, hubTable: 0, clientJson: 0, clientTable: 0 };
+    const selfCpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    for (let i = 0; i < RUNS; i++) {
+      let h0 = cpuMs(hub.pid);
+      let c0 = selfCpu();
+      json.push(await listGet(t, PATH));
+      cpu.hubJson += cpuMs(hub.pid) - h0;
+      cpu.clientJson += selfCpu() - c0;
+      h0 = cpuMs(hub.pid);
+      c0 = selfCpu();
+      table.push(await listGet(t, PATH, TABLE));
+      cpu.hubTable += cpuMs(hub.pid) - h0;
+      cpu.clientTable += selfCpu() - c0;
+      floor.push(await listGet({ url: bare.url, ca: t.ca }, "/"));
+    }
+    await bare.stop();
+    const select = rawListSelect(join(dir, "state.db"), "/registry/core/configmaps/bench/");
+
+    const result = {
+      machine: { node: process.version, loadavgAtStart, loadavgAtEnd: loadavg() },
+      args: { objects: OBJECTS, runs: RUNS, profile: Boolean(PROFILE) },
+      list: {
+        json: {
+          ...summary(json),
+          hubCpuMsPerList: cpu.hubJson / RUNS,
+          clientCpuMsPerList: cpu.clientJson / RUNS,
+        },
+        table: {
+          ...summary(table),
+          hubCpuMsPerList: cpu.hubTable / RUNS,
+          clientCpuMsPerList: cpu.clientTable / RUNS,
+        },
+      },
+      floor: {
+        sqliteSelectMedianMs: median(select.ms),
+        sqliteRows: select.rows,
+        bareHttps: summary(floor),
+      },
+      targets: { listMs: 60, firstByteMs: 5 },
+    };
+    const file = writeResult("list", result, TAG);
+    console.log(JSON.stringify(result, null, 2));
+    console.log(`written to ${file}`);
+  } finally {
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
