@@ -122,8 +122,11 @@ export async function handleList(call: Call): Promise<void> {
   const onRevision = unpaged ? (rev: number) => out.start(head({ resourceVersion: String(rev) })) : undefined;
   const printer = accept.table ? parts.printerFor(info) : undefined;
   const tableOpts = { includeObject, resourceVersion: "", now: parts.now(), noHeaders: true };
-  const row = (obj: KubeObject) => {
-    for (const r of buildTable(printer!, [obj], tableOpts).rows as unknown[]) out.json(JSON.stringify(r));
+  const row = (obj: KubeObject): Promise<void> | undefined => {
+    let pause: Promise<void> | undefined;
+    for (const r of buildTable(printer!, [obj], tableOpts).rows as unknown[])
+      pause = out.json(JSON.stringify(r));
+    return pause;
   };
   const meta = (revision: number, continueToken?: string, remaining?: number) => {
     const m: Record<string, unknown> = { resourceVersion: String(revision) };
@@ -154,8 +157,10 @@ export async function handleList(call: Call): Promise<void> {
   out.start(head(meta(page.revision, page.continueToken, page.remaining)));
   for (let i = 0; i < page.items.length; i++) {
     const kv = page.items[i]!;
-    if (printer) row(page.parsed?.[i] ?? decodeStored(kv.value, kv.revision));
-    else out.json(spliceResourceVersion(kv.value, kv.revision));
+    const pause = printer
+      ? row(page.parsed?.[i] ?? decodeStored(kv.value, kv.revision))
+      : out.json(spliceResourceVersion(kv.value, kv.revision));
+    if (pause) await pause;
   }
   out.end("]}");
 }
