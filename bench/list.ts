@@ -5,7 +5,7 @@
  *   1. the list's SELECT on the hub's own file (raw better-sqlite3, stepped as the hub does);
  *   2. a bare node:https server sending the hub's JSON list body (the TLS + socket floor).
  *
- *   npm run bench -- list [--objects 10000] [--runs 9] [--profile DIR] [--tag NAME]
+ *   npm run bench -- list [--objects 10000] [--runs 9] [--only json|table] [--profile DIR] [--tag NAME]
  *
  * The same measurement is part of bench/api (after its create phase); this one does only
  * lists, so that the mechanism can be measured and profiled in seconds: `--profile DIR`
@@ -37,6 +37,8 @@ const OBJECTS = arg("objects", 10_000);
 const RUNS = Math.max(1, arg("runs", 9));
 const PROFILE = strArg("profile");
 const TAG = strArg("tag");
+/** one kind of list only (a profile of one) */
+const ONLY = strArg("only");
 const PAYLOAD = "x".repeat(900);
 const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
 const PATH = "/api/v1/namespaces/bench/configmaps";
@@ -89,8 +91,8 @@ async function main(): Promise<void> {
 
     // warm-up: the hub optimizes its hot code only after a few lists (heap-tuning.ts)
     for (let i = 0; i < 3; i++) {
-      await listGet(t, PATH);
-      await listGet(t, PATH, TABLE);
+      if (ONLY !== "table") await listGet(t, PATH);
+      if (ONLY !== "json") await listGet(t, PATH, TABLE);
     }
     const json: ListTiming[] = [];
     const table: ListTiming[] = [];
@@ -103,12 +105,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       let h0 = cpuMs(hub.pid);
       let c0 = selfCpu();
-      json.push(await listGet(t, PATH));
+      if (ONLY !== "table") json.push(await listGet(t, PATH));
       cpu.hubJson += cpuMs(hub.pid) - h0;
       cpu.clientJson += selfCpu() - c0;
       h0 = cpuMs(hub.pid);
       c0 = selfCpu();
-      table.push(await listGet(t, PATH, TABLE));
+      if (ONLY !== "json") table.push(await listGet(t, PATH, TABLE));
       cpu.hubTable += cpuMs(hub.pid) - h0;
       cpu.clientTable += selfCpu() - c0;
       floor.push(await listGet({ url: bare.url, ca: t.ca }, "/"));
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
 
     const result = {
       machine: { node: process.version, loadavgAtStart, loadavgAtEnd: loadavg() },
-      args: { objects: OBJECTS, runs: RUNS, profile: Boolean(PROFILE) },
+      args: { objects: OBJECTS, runs: RUNS, only: ONLY ?? "both", profile: Boolean(PROFILE) },
       list: {
         json: {
           ...summary(json),

@@ -9,8 +9,9 @@
  *   streams the same order, so clients see nothing different but the timing.
  * - Without a selector, items stream from the store (Backend.scan) into the reply as they are
  *   read: JSON items as stored bytes (list-writer.ts), Table rows built one object at a
- *   time, so neither a 10,000-item list nor a 10,000-row Table ever exists in memory. With a
- *   selector every object is parsed anyway (readPage).
+ *   time, or taken from the rows kept per revision (table-rows.ts), so neither a
+ *   10,000-item list nor a 10,000-row Table ever exists in memory. With a selector every
+ *   object is parsed anyway (readPage).
  */
 
 import { ApiError } from "../../../api/errors.js";
@@ -145,7 +146,10 @@ export async function handleList(call: Call): Promise<void> {
       parts.store.prefix(info, call.rr.namespace),
       { limit, ...(startAfter ? { startAfter } : {}), ...(onRevision ? { onRevision } : {}) },
       printer
-        ? (_key, value, revision) => row(decodeStored(value, revision))
+        ? (key, value, revision) => {
+            const rows = parts.tableRows.rows(printer, includeObject, key, value, revision, tableOpts.now);
+            return rows ? out.json(rows) : undefined;
+          }
         : (_key, value, revision) => out.stored(value, revision),
     );
     const token = r.more && r.lastKey ? encodeContinue({ rv: r.revision, start: r.lastKey }) : undefined;
