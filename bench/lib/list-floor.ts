@@ -59,13 +59,22 @@ export function listGet(
   });
 }
 
-/** The floor of a list reply: a bare HTTPS server sending `file` in 64 KiB chunked writes. */
+/**
+ * The floor of a list reply: a bare HTTPS server sending `file` in 64 KiB chunked writes.
+ * Unpaced, all writes are issued at once (as the hub's synchronous scan did), and a TLS socket
+ * then encrypts and sends all but the first after the loop; `paced` yields one event-loop turn
+ * per 256 KiB as the hub's list writer does, so the socket sends while the loop goes on.
+ */
 export async function bareBodyServer(
   certDir: string,
   port: number,
   file: string,
+  paced = false,
 ): Promise<{ url: string; stop: () => Promise<void> }> {
-  const code = `const https=require('node:https'),fs=require('node:fs');const b=fs.readFileSync(${JSON.stringify(file)});https.createServer({cert:fs.readFileSync(${JSON.stringify(`${certDir}/server.crt`)}),key:fs.readFileSync(${JSON.stringify(`${certDir}/server.key`)})},(q,s)=>{s.writeHead(200,{'Content-Type':'application/json'});for(let i=0;i<b.length;i+=65536)s.write(b.subarray(i,i+65536));s.end()}).listen(${port},'127.0.0.1',()=>process.send&&process.send('up'))`;
+  const send = paced
+    ? "async(q,s)=>{s.writeHead(200,{'Content-Type':'application/json'});for(let i=0;i<b.length;i+=65536){s.write(b.subarray(i,i+65536));if(i%262144===196608)await new Promise(r=>setImmediate(r))}s.end()}"
+    : "(q,s)=>{s.writeHead(200,{'Content-Type':'application/json'});for(let i=0;i<b.length;i+=65536)s.write(b.subarray(i,i+65536));s.end()}";
+  const code = `const https=require('node:https'),fs=require('node:fs');const b=fs.readFileSync(${JSON.stringify(file)});https.createServer({cert:fs.readFileSync(${JSON.stringify(`${certDir}/server.crt`)}),key:fs.readFileSync(${JSON.stringify(`${certDir}/server.key`)})},${send}).listen(${port},'127.0.0.1',()=>process.send&&process.send('up'))`;
   const p: ChildProcess = spawn(process.execPath, ["-e", code], {
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
