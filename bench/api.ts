@@ -195,6 +195,9 @@ async function main(): Promise<void> {
       dir,
       "--https-port",
       String(port),
+      // a free port: another hub on this machine (a shared bench box) may hold 8883
+      "--mqtt-port",
+      String(await freePort()),
       "--bind-address",
       "127.0.0.1",
       "--log-level",
