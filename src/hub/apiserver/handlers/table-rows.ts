@@ -15,10 +15,14 @@
  *   with any other time-dependent cell (LAST SEEN, DURATION of a running Job …) is not kept.
  *   Same printer object and includeObject mode too: a CRD's printer is replaced with its
  *   columns, and includeObject=Object (the whole object) is never kept.
- * - Bounded: `budgetBytes` of JSON characters (plus a fixed overhead per entry). Past it the
- *   oldest entries go first; entries of deleted objects leave that way too. A list larger than
- *   the budget gains nothing (its rows evict each other) but costs no more than before: a
- *   miss prints the row twice but encodes it once.
+ * - Kept on second sight: the first time a revision of an object is listed, only its key and
+ *   revision are noted and the row is printed as before; the second time the row is printed
+ *   twice and kept; from the third on it is reused. Keeping costs ≈1.5× a plain print (more
+ *   while that code is not yet optimized: the hub's first Table list after a start took
+ *   ≈4× longer when every row was kept at once), and a one-off list should not pay it.
+ * - Bounded: `budgetBytes` of JSON characters (plus a fixed overhead per entry, noted or
+ *   kept). Past it the oldest entries go first; entries of deleted objects leave that way too.
+ *   A list larger than the budget gains nothing (its rows evict each other).
  */
 import type { KubeObject } from "../../../api/object.js";
 import { decodeStored } from "../codec.js";
@@ -42,10 +46,12 @@ interface Entry {
   revision: number;
   printer: TablePrinter;
   include: IncludeObject;
-  /** the row's JSON cut at its age cells: parts.join(age) is the row */
-  parts: string[];
+  /** the row's JSON cut at its age cells: parts.join(age) is the row; undefined when only noted */
+  parts: string[] | undefined;
   /** creationTimestamp in ms (NaN when the row has no age cell) */
   created: number;
+  /** printed with a time-dependent cell other than an age: never kept */
+  never: boolean;
   bytes: number;
 }
 
@@ -56,10 +62,8 @@ export interface TableRowStats {
   bytes: number;
 }
 
-function print(e: { parts: string[]; created: number }, now: Date): string {
-  return e.parts.length === 1
-    ? e.parts[0]!
-    : e.parts.join(JSON.stringify(humanDuration(now.getTime() - e.created)));
+function print(parts: string[], created: number, now: Date): string {
+  return parts.length === 1 ? parts[0]! : parts.join(JSON.stringify(humanDuration(now.getTime() - created)));
 }
 
 export class TableRows {
@@ -81,10 +85,12 @@ export class TableRows {
     now: Date,
   ): string {
     const e = this.#entries.get(key);
-    if (e && e.revision === revision && e.printer === printer && e.include === include) {
+    const seen = e !== undefined && e.revision === revision && e.printer === printer && e.include === include;
+    if (seen && e.parts) {
       this.#hits++;
-      return print(e, now);
+      return print(e.parts, e.created, now);
     }
+    const keep = seen && !e.never;
     this.#misses++;
     const obj = decodeStored(value, revision);
     const rows = buildTable(printer, [obj], {
@@ -97,10 +103,27 @@ export class TableRows {
     if (rows.length !== 1 || !row || include === "Object" || this.budgetBytes <= 0) {
       return rows.map((r) => JSON.stringify(r)).join(",");
     }
+    const noted = {
+      revision,
+      printer,
+      include,
+      parts: undefined,
+      created: Number.NaN,
+      never: false,
+      bytes: 0,
+    };
+    if (!keep) {
+      if (!seen) this.#remember(key, noted);
+      return JSON.stringify(row);
+    }
     const kept = this.#cut(printer, obj, row, now);
-    if (!kept) return JSON.stringify(row);
-    this.#remember(key, { revision, printer, include, ...kept, bytes: 0 });
-    return print(kept, now);
+    if (!kept) {
+      // noted as never kept, or every other list would print it twice
+      this.#remember(key, { ...noted, never: true });
+      return JSON.stringify(row);
+    }
+    this.#remember(key, { revision, printer, include, ...kept, never: false, bytes: 0 });
+    return print(kept.parts, kept.created, now);
   }
 
   stats(): TableRowStats {
@@ -139,13 +162,16 @@ export class TableRows {
     return parts.length === ages + 1 ? { parts, created } : undefined;
   }
 
-  #remember(key: string, e: Entry): void {
-    e.bytes = ENTRY_OVERHEAD + key.length + e.parts.reduce((n, p) => n + p.length, 0);
+  #forget(key: string): void {
     const old = this.#entries.get(key);
-    if (old) {
-      this.#entries.delete(key);
-      this.#bytes -= old.bytes;
-    }
+    if (!old) return;
+    this.#entries.delete(key);
+    this.#bytes -= old.bytes;
+  }
+
+  #remember(key: string, e: Entry): void {
+    e.bytes = ENTRY_OVERHEAD + key.length + (e.parts?.reduce((n, p) => n + p.length, 0) ?? 0);
+    this.#forget(key);
     if (e.bytes > this.budgetBytes) return;
     for (const [k, v] of this.#entries) {
       if (this.#bytes + e.bytes <= this.budgetBytes) break;
