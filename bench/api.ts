@@ -37,9 +37,10 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { bodyServer, echoServer, rawListSelect, rawSqlite } from "./lib/api-floors.js";
+import { echoServer, rawSqlite } from "./lib/api-floors.js";
 import { runLoad, type Target } from "./lib/https-load.js";
 import { freePort, HubProcess } from "./lib/hub-process.js";
+import { bareBodyServer, listGet as get, type ListTiming, rawListSelect } from "./lib/list-floor.js";
 import { cpuMs, median, percentile, rssBytes, writeResult } from "./lib/stats.js";
 import { watch } from "./lib/watch-counter.js";
 
@@ -58,33 +59,6 @@ const TAG = (() => {
   return i > 0 ? process.argv[i + 1] : undefined;
 })();
 const PAYLOAD = "x".repeat(900);
-
-function get(
-  t: Target,
-  path: string,
-  accept = "application/json",
-  keep?: Buffer[],
-): Promise<{ firstByteMs: number; totalMs: number; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    let first = 0;
-    let bytes = 0;
-    const req = request(
-      new URL(path, t.url),
-      { ca: t.ca, headers: { Authorization: `Bearer ${t.token}`, Accept: accept } },
-      (res) => {
-        res.on("data", (c: Buffer) => {
-          if (!first) first = performance.now() - t0;
-          bytes += c.length;
-          keep?.push(c);
-        });
-        res.on("end", () => resolve({ firstByteMs: first, totalMs: performance.now() - t0, bytes }));
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 async function main(): Promise<void> {
   const loadavgAtStart = loadavg();
@@ -180,8 +154,8 @@ async function main(): Promise<void> {
     // baseline 2: raw SQLite
     const raw = rawSqlite(dir, CREATES, CONC, PAYLOAD);
 
-    const listJson: { firstByteMs: number; totalMs: number; bytes: number }[] = [];
-    const listTable: { firstByteMs: number; totalMs: number; bytes: number }[] = [];
+    const listJson: ListTiming[] = [];
+    const listTable: ListTiming[] = [];
     for (let i = 0; i < 5; i++) listJson.push(await get(t, "/api/v1/namespaces/bench/configmaps"));
     for (let i = 0; i < 5; i++)
       listTable.push(
@@ -198,12 +172,10 @@ async function main(): Promise<void> {
     const bodyFile = join(dir, "list-body.json");
     writeFileSync(bodyFile, Buffer.concat(listBody));
     const selectMs = rawListSelect(join(dir, "state.db"), "/registry/core/configmaps/bench/");
-    const bPort = await freePort();
-    const bare = bodyServer(join(dir, "tls"), bPort, bodyFile);
-    await new Promise((r) => bare.once("message", r));
-    const bareSend: { firstByteMs: number; totalMs: number; bytes: number }[] = [];
-    for (let i = 0; i < 5; i++) bareSend.push(await get({ url: `https://127.0.0.1:${bPort}`, ca }, "/"));
-    bare.kill();
+    const bare = await bareBodyServer(join(dir, "tls"), await freePort(), bodyFile);
+    const bareSend: ListTiming[] = [];
+    for (let i = 0; i < 5; i++) bareSend.push(await get({ url: bare.url, ca }, "/"));
+    await bare.stop();
 
     // watchers: every one must see every create, in order
     await mkNs("bench-watch");

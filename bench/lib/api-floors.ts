@@ -1,15 +1,12 @@
 /**
  * bench/api's physical limits, measured in the same run as the hub so that they meet the same
- * machine load: a bare HTTPS echo server (the HTTP+TLS ceiling), a bare HTTPS server sending
- * a list body (the list reply's floor), the list's SELECT on the hub's own file, and raw
- * kine-style inserts (the storage ceiling).
+ * machine load: a bare HTTPS echo server (the HTTP+TLS ceiling) and raw kine-style inserts
+ * (the storage ceiling). The list's floors live in list-floor.ts.
  *
  * Design notes
  * - The servers run as child processes (node -e) with the hub's own certificate, so they pay
  *   the same TLS cost on their own event loop and their CPU can be read from /proc like the
  *   hub's; they report readiness over the IPC channel.
- * - The SELECT is stepped row by row as the hub's scan does, on a read-only connection, so it
- *   measures what the hub's list cannot go below on that file.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
@@ -19,35 +16,6 @@ import Database from "better-sqlite3";
 export function echoServer(certDir: string, port: number): ChildProcess {
   const code = `const https=require('node:https'),fs=require('node:fs');https.createServer({cert:fs.readFileSync('${certDir}/server.crt'),key:fs.readFileSync('${certDir}/server.key')},(q,s)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>{const b=Buffer.concat(c);s.writeHead(201,{'Content-Type':'application/json','Content-Length':b.length});s.end(b)})}).listen(${port},'127.0.0.1',()=>process.send&&process.send('up'))`;
   return spawn(process.execPath, ["-e", code], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
-}
-
-/** The floor of a list reply: a bare HTTPS server sending `file` in 64 KiB chunked writes. */
-export function bodyServer(certDir: string, port: number, file: string): ChildProcess {
-  const code = `const https=require('node:https'),fs=require('node:fs');const b=fs.readFileSync('${file}');https.createServer({cert:fs.readFileSync('${certDir}/server.crt'),key:fs.readFileSync('${certDir}/server.key')},(q,s)=>{s.writeHead(200,{'Content-Type':'application/json'});for(let i=0;i<b.length;i+=65536)s.write(b.subarray(i,i+65536));s.end()}).listen(${port},'127.0.0.1',()=>process.send&&process.send('up'))`;
-  return spawn(process.execPath, ["-e", code], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
-}
-
-/** The list's SELECT on the hub's file, stepped row by row as the hub's scan does (ms per run). */
-export function rawListSelect(dbFile: string, prefix: string): { ms: number[]; rows: number } {
-  const db = new Database(dbFile, { readonly: true });
-  const latest =
-    "SELECT MAX(id) AS id FROM kv WHERE name >= @lo AND name < @hi AND name > '' GROUP BY name ORDER BY name";
-  const q = db
-    .prepare(
-      `SELECT kv.name, kv.value, kv.id FROM (${latest}) AS l CROSS JOIN kv ON kv.id = l.id WHERE kv.deleted = 0`,
-    )
-    .raw();
-  const hi = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-  const ms: number[] = [];
-  let rows = 0;
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    rows = 0;
-    for (const _ of q.iterate({ lo: prefix, hi })) rows++;
-    ms.push(performance.now() - t0);
-  }
-  db.close();
-  return { ms, rows };
 }
 
 /**

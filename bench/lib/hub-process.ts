@@ -78,6 +78,8 @@ export interface HubProcessOptions {
   mqttPort: number;
   /** extra `edge-hub server` flags */
   args?: string[];
+  /** extra node flags before the hub's script (e.g. `--cpu-prof`) */
+  nodeArgs?: string[];
   /** directory for heap snapshots: enables SIGUSR2 snapshots */
   snapshotDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -135,6 +137,7 @@ export class HubProcess {
       // no host name lookups for every socket (thousands of agents: minutes, and the hub stalls)
       "--report-exclude-network",
       `--report-directory=${this.reportDir}`,
+      ...(o.nodeArgs ?? []),
     ];
     if (o.snapshotDir) {
       mkdirSync(o.snapshotDir, { recursive: true });

@@ -16,6 +16,7 @@ import type { Authenticator, UserInfo } from "./apiserver/auth.js";
 import type { Authorizer } from "./apiserver/authz/index.js";
 import type { CustomResourceCatalog } from "./apiserver/custom-resources/index.js";
 import type { ServerParts } from "./apiserver/handlers/context.js";
+import { TABLE_ROWS_BUDGET_BYTES, TableRows } from "./apiserver/handlers/table-rows.js";
 import { WatchFrames } from "./apiserver/handlers/watch-frames.js";
 import type { ObjectStore } from "./apiserver/object-store.js";
 import { builtInSchema, type OpenApiCache } from "./apiserver/openapi/index.js";
@@ -69,6 +70,7 @@ export function createHubApiServer(d: HubApiDeps): ApiServer {
     bookmarkIntervalMs: cfg.bookmarkIntervalMs ?? 60_000,
     watchBufferLimit: 16 * 1024 * 1024,
     watchFrames: new WatchFrames(),
+    tableRows: new TableRows(TABLE_ROWS_BUDGET_BYTES),
   };
   const podsInfo = registry.byKind("", "Pod")!;
   const streams = podStreams({

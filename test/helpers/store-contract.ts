@@ -186,6 +186,38 @@ export function registerStoreContract(name: string, factory: BackendFactory): vo
       expect(await visit({ startAfter: "/s/5" })).toMatchObject({ count: 0, lastKey: "" });
     });
 
+    it("a scan its visitor pauses is still the list at its revision, whatever is written and compacted meanwhile", async () => {
+      const s = await store();
+      for (let i = 0; i < 8; i++) await s.create(`/p/${i}`, `v${i}`);
+      await s.delete("/p/6");
+      const before = await s.list("/p/");
+      const seen: Array<[string, string, number]> = [];
+      let writes = 0;
+      const r = await s.scan("/p/", { limit: 6 }, (k, v, rev) => {
+        seen.push([k, v, rev]);
+        // between items: rewrite, delete and add keys not visited yet, then compact to now
+        return (async () => {
+          const n = Number(k.slice(3));
+          const next = `/p/${n + 1}`;
+          const cur = await s.get(next);
+          if (cur) await s.update(next, `${cur.value}+`, cur.revision);
+          else await s.create(next, "new");
+          const after = await s.get(`/p/${n + 2}`);
+          if (after) await s.delete(after.key);
+          await s.create(`/p/${n}a`, "between");
+          writes += 3;
+          await s.compact(s.currentRevision());
+        })();
+      });
+      expect(writes).toBe(18);
+      expect(r.revision).toBe(before.revision);
+      expect(seen).toEqual(before.items.slice(0, 6).map((i) => [i.key, i.value, i.revision]));
+      expect(r).toMatchObject({ count: 6, lastKey: before.items[5]?.key, more: true, remaining: 1 });
+      // once the scan is over, compaction catches up
+      await s.compact(s.currentRevision());
+      expect(s.compactRevision()).toBe(s.currentRevision());
+    });
+
     it("tells a list's revision before its items, consistent with them under concurrent writes", async () => {
       const s = await store();
       for (let i = 0; i < 5; i++) await s.create(`/r/${i}`, `v${i}`);

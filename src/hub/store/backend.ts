@@ -58,9 +58,11 @@ export interface ListResult {
 
 /**
  * One listed item handed to a scan's visitor: the stored value (JSON without
- * metadata.resourceVersion) and the revision to splice in.
+ * metadata.resourceVersion) and the revision to splice in. Returning a promise pauses the
+ * scan until it settles (the consumer's output must drain first); the scan then goes on
+ * with the next item of the same snapshot.
  */
-export type ScanVisitor = (key: string, value: string, revision: number) => void;
+export type ScanVisitor = (key: string, value: string, revision: number) => unknown;
 
 export interface ScanResult {
   /** the store revision the items are consistent with */
@@ -114,7 +116,8 @@ export interface Backend {
    * every item in key order and nothing is collected. No item outlives its visit, so every
    * value dies young (lists are the hub's largest allocations otherwise, and values kept for
    * the whole list are what its scavenges copy). Same snapshot, limit, startAfter and
-   * onRevision rules as list().
+   * onRevision rules as list(), and the items are the list at that revision even when the
+   * visitor pauses the scan and writes happen meanwhile.
    */
   scan(prefix: string, opts: ListOptions, visit: ScanVisitor): Promise<ScanResult>;
 

@@ -113,7 +113,10 @@ export class MemoryBackend implements Backend {
 
   async scan(prefix: string, opts: ListOptions, visit: ScanVisitor): Promise<ScanResult> {
     const r = await this.list(prefix, opts);
-    for (const kv of r.items) visit(kv.key, kv.value, kv.revision);
+    for (const kv of r.items) {
+      const pause = visit(kv.key, kv.value, kv.revision);
+      if (pause instanceof Promise) await pause;
+    }
     const lastKey = r.items[r.items.length - 1]?.key ?? "";
     return { revision: r.revision, count: r.items.length, lastKey, more: r.more, remaining: r.remaining };
   }

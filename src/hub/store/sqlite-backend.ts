@@ -10,7 +10,9 @@
  * - The file is the truth: the index and the revision counter are rebuilt from it on start.
  *   This process must be the file's only writer.
  * - Reads: get() looks the key up in the index and reads its row by id; list()/count() and
- *   watch replay use the read-only connection (sqlite-log.ts).
+ *   watch replay use the read-only connection (sqlite-log.ts). A scan (a list reply) may
+ *   pause between pages to let its socket send; it reads every page at its revision, so
+ *   compaction never goes past the revision of a scan in progress (#pins).
  * - Maintenance runs on timers, between batches: compaction in chunks of `compactChunk`
  *   revisions (each its own short transaction, yielding to writes in between) up to the
  *   retained window, and a TRUNCATE checkpoint whenever a checkpoint interval passed with no
@@ -86,6 +88,8 @@ export class SqliteBackend implements Backend {
   #writesSinceCheckpoint = 0;
   #writesAtLastTick = 0;
   #compacting: Promise<void> = Promise.resolve();
+  /** revisions of scans in progress (count per revision): compaction stays at or below the lowest */
+  #pins = new Map<number, number>();
   #started: Promise<void> | undefined;
   #stopped = false;
 
@@ -175,7 +179,16 @@ export class SqliteBackend implements Backend {
   }
 
   async scan(prefix: string, opts: ListOptions, visit: ScanVisitor): Promise<ScanResult> {
-    return this.#ready().scan(prefix, opts, visit);
+    // a paused scan reads its later pages at its revision: no compaction past it meanwhile
+    const pin = this.#revision;
+    this.#pins.set(pin, (this.#pins.get(pin) ?? 0) + 1);
+    try {
+      return await this.#ready().scan(prefix, opts, visit);
+    } finally {
+      const n = (this.#pins.get(pin) ?? 1) - 1;
+      if (n > 0) this.#pins.set(pin, n);
+      else this.#pins.delete(pin);
+    }
   }
 
   async count(prefix: string): Promise<number> {
@@ -262,7 +275,10 @@ export class SqliteBackend implements Backend {
     const chunk = Math.max(1, this.#opts.compactChunk ?? 2000);
     while (this.#compactRevision < target && this.#db && !this.#stopped) {
       const from = this.#compactRevision;
-      const to = Math.min(target, from + chunk);
+      const to = Math.min(target, from + chunk, ...this.#pins.keys());
+      // a scan in progress needs the rows above its revision's predecessors: the next
+      // background compaction goes on once it is over
+      if (to <= from) return;
       const tombstones = this.#db.compactRange(from, to);
       for (const [id, name] of tombstones) {
         if (this.#latest.get(name)?.revision === id) this.#latest.delete(name);

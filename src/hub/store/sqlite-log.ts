@@ -45,6 +45,15 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) W
 const LATEST_IN_RANGE =
   "SELECT MAX(id) AS id FROM kv WHERE name >= @lo AND name < @hi AND name > @after GROUP BY name ORDER BY name";
 
+/**
+ * A scan's page: the newest row at or below @rev of each name in the range, live ones only.
+ * One lower bound per statement (`>= @lo` for the first page, `> @after` for the next): given
+ * both, SQLite seeks on the first and filters the second, so every page re-read the index from
+ * the range's start.
+ */
+const scanPage = (lower: string, cols: string) =>
+  `SELECT ${cols} FROM (SELECT MAX(id) AS id FROM kv WHERE ${lower} AND name < @hi AND id <= @rev GROUP BY name ORDER BY name) AS l CROSS JOIN kv ON kv.id = l.id WHERE kv.deleted = 0`;
+
 export interface SqliteLogOptions {
   readonly path: string;
   readonly walAutocheckpointPages: number;
@@ -81,8 +90,9 @@ export class SqliteLog {
   readonly #deleteTombstones;
   readonly #compactTx;
   readonly #listTx;
-  readonly #scanRows;
-  readonly #scanTx;
+  readonly #scanFrom;
+  readonly #scanAfter;
+  readonly #scanRemaining;
 
   constructor(opts: SqliteLogOptions) {
     this.#w = openDatabase(opts.path);
@@ -130,11 +140,11 @@ export class SqliteLog {
         `SELECT kv.name, kv.value, kv.id, kv.create_revision FROM (${LATEST_IN_RANGE}) AS l CROSS JOIN kv ON kv.id = l.id WHERE kv.deleted = 0 LIMIT @limit`,
       )
       .raw();
-    this.#scanRows = r
-      .prepare(
-        `SELECT kv.name, kv.value, kv.id FROM (${LATEST_IN_RANGE}) AS l CROSS JOIN kv ON kv.id = l.id WHERE kv.deleted = 0 LIMIT @limit`,
-      )
+    this.#scanFrom = r.prepare(`${scanPage("name >= @lo", "kv.name, kv.value, kv.id")} LIMIT @limit`).raw();
+    this.#scanAfter = r
+      .prepare(`${scanPage("name > @after", "kv.name, kv.value, kv.id")} LIMIT @limit`)
       .raw();
+    this.#scanRemaining = r.prepare(scanPage("name > @after", "COUNT(*)")).pluck();
     this.#listCount = r
       .prepare(
         `SELECT COUNT(*) FROM (${LATEST_IN_RANGE}) AS l CROSS JOIN kv ON kv.id = l.id WHERE kv.deleted = 0`,
@@ -169,42 +179,65 @@ export class SqliteLog {
       const remaining = more && last ? num(this.#listCount.get({ lo: prefix, hi: end, after: last.key })) : 0;
       return { items, revision, more, remaining };
     });
-    this.#scanTx = r.transaction((prefix: string, opts: ListOptions, visit: ScanVisitor) =>
-      this.#scan(prefix, opts, visit),
-    );
   }
 
   /**
    * Rows are visited as they are stepped (iterate), so none outlives its visit: measured on
    * 10,000 ConfigMaps with the hub's heap settings, reading and copying them out costs ≈33 ms
    * of CPU this way against ≈45 ms with all() (every value survives the scavenges), and
-   * values as BLOBs (Buffers) cost more than strings (≈40–50 ms). The order
-   * cannot be repaired afterwards as list() does; the CROSS JOIN plan guarantees it, and a
-   * violation throws rather than hand a client an unsorted list.
+   * values as BLOBs (Buffers) cost more than strings (≈40–50 ms). The order cannot be
+   * repaired afterwards as list() does; the CROSS JOIN plan guarantees it, and a violation
+   * throws rather than hand a client an unsorted list.
+   *
+   * A visit may return a promise to pause the scan (its reply's socket must send what it
+   * has: a synchronous scan of 10,000 rows let nothing but the first chunk leave before the
+   * last row was read). The statement is then ended and the scan goes on after the settled
+   * promise from the last visited key, in a new statement. Every page reads the newest row
+   * at or below the scan's revision, so the pages together are the list at that one revision
+   * whatever was written in between, provided no row the list needs was compacted meanwhile:
+   * the caller holds compaction at or below `revision` until the scan settles
+   * (SqliteBackend pins it).
    */
-  #scan(prefix: string, opts: ListOptions, visit: ScanVisitor): ScanResult {
+  async scan(prefix: string, opts: ListOptions, visit: ScanVisitor): Promise<ScanResult> {
+    // the writer is this thread: nothing commits between reading the revision and the rows
     const revision = num(this.#seqR.get() ?? 0);
     opts.onRevision?.(revision);
-    const end = prefixEnd(prefix);
+    const hi = prefixEnd(prefix);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
-    const params = { lo: prefix, hi: end, after: opts.startAfter ?? "", limit: limit < 0 ? -1 : limit + 1 };
     let count = 0;
     let lastKey = "";
     let more = false;
-    for (const row of this.#scanRows.iterate(params)) {
-      if (count === limit) {
-        more = true;
-        break;
+    let after = opts.startAfter;
+    for (;;) {
+      const stmt = after === undefined ? this.#scanFrom : this.#scanAfter;
+      const params = {
+        lo: prefix,
+        after: after ?? "",
+        hi,
+        rev: revision,
+        limit: limit < 0 ? -1 : limit - count + 1,
+      };
+      let pause: unknown;
+      for (const row of stmt.iterate(params)) {
+        if (count === limit) {
+          more = true;
+          pause = undefined;
+          break;
+        }
+        const a = row as Row;
+        const key = str(a[0]);
+        if (key <= lastKey)
+          throw new Error(`store: list rows out of key order at ${key} (query plan changed?)`);
+        pause = visit(key, str(a[1]), num(a[2]));
+        lastKey = key;
+        count++;
+        if (pause instanceof Promise) break;
       }
-      const a = row as Row;
-      const key = str(a[0]);
-      if (key <= lastKey)
-        throw new Error(`store: list rows out of key order at ${key} (query plan changed?)`);
-      visit(key, str(a[1]), num(a[2]));
-      lastKey = key;
-      count++;
+      if (!(pause instanceof Promise)) break;
+      await pause;
+      after = lastKey;
     }
-    const remaining = more ? num(this.#listCount.get({ lo: prefix, hi: end, after: lastKey })) : 0;
+    const remaining = more ? num(this.#scanRemaining.get({ after: lastKey, hi, rev: revision })) : 0;
     return { revision, count, lastKey, more, remaining };
   }
 
@@ -257,11 +290,6 @@ export class SqliteLog {
 
   list(prefix: string, opts: ListOptions = {}): ListResult {
     return this.#listTx(prefix, opts);
-  }
-
-  /** list() visiting each row as stored bytes instead of collecting them (Backend.scan). */
-  scan(prefix: string, opts: ListOptions, visit: ScanVisitor): ScanResult {
-    return this.#scanTx(prefix, opts, visit);
   }
 
   count(prefix: string): number {

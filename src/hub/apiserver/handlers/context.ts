@@ -12,6 +12,7 @@ import type { ResourceRegistry } from "../registry.js";
 import type { ResourceRequest } from "../request-info.js";
 import type { ResourceInfo } from "../resource-info.js";
 import type { SchemaCatalog } from "../validation/unknown-fields.js";
+import type { TableRows } from "./table-rows.js";
 import type { WatchFrames } from "./watch-frames.js";
 
 export interface ServerParts {
@@ -30,6 +31,8 @@ export interface ServerParts {
   watchBufferLimit: number;
   /** watch lines encoded once per event and shared by every watcher */
   watchFrames: WatchFrames;
+  /** Table rows of listed objects, kept per revision (table-rows.ts) */
+  tableRows: TableRows;
 }
 
 export interface Call {

@@ -9,8 +9,9 @@
  *   streams the same order, so clients see nothing different but the timing.
  * - Without a selector, items stream from the store (Backend.scan) into the reply as they are
  *   read: JSON items as stored bytes (list-writer.ts), Table rows built one object at a
- *   time, so neither a 10,000-item list nor a 10,000-row Table ever exists in memory. With a
- *   selector every object is parsed anyway (readPage).
+ *   time, or taken from the rows kept per revision (table-rows.ts), so neither a
+ *   10,000-item list nor a 10,000-row Table ever exists in memory. With a selector every
+ *   object is parsed anyway (readPage).
  */
 
 import { ApiError } from "../../../api/errors.js";
@@ -122,8 +123,11 @@ export async function handleList(call: Call): Promise<void> {
   const onRevision = unpaged ? (rev: number) => out.start(head({ resourceVersion: String(rev) })) : undefined;
   const printer = accept.table ? parts.printerFor(info) : undefined;
   const tableOpts = { includeObject, resourceVersion: "", now: parts.now(), noHeaders: true };
-  const row = (obj: KubeObject) => {
-    for (const r of buildTable(printer!, [obj], tableOpts).rows as unknown[]) out.json(JSON.stringify(r));
+  const row = (obj: KubeObject): Promise<void> | undefined => {
+    let pause: Promise<void> | undefined;
+    for (const r of buildTable(printer!, [obj], tableOpts).rows as unknown[])
+      pause = out.json(JSON.stringify(r));
+    return pause;
   };
   const meta = (revision: number, continueToken?: string, remaining?: number) => {
     const m: Record<string, unknown> = { resourceVersion: String(revision) };
@@ -142,7 +146,10 @@ export async function handleList(call: Call): Promise<void> {
       parts.store.prefix(info, call.rr.namespace),
       { limit, ...(startAfter ? { startAfter } : {}), ...(onRevision ? { onRevision } : {}) },
       printer
-        ? (_key, value, revision) => row(decodeStored(value, revision))
+        ? (key, value, revision) => {
+            const rows = parts.tableRows.rows(printer, includeObject, key, value, revision, tableOpts.now);
+            return rows ? out.json(rows) : undefined;
+          }
         : (_key, value, revision) => out.stored(value, revision),
     );
     const token = r.more && r.lastKey ? encodeContinue({ rv: r.revision, start: r.lastKey }) : undefined;
@@ -154,8 +161,10 @@ export async function handleList(call: Call): Promise<void> {
   out.start(head(meta(page.revision, page.continueToken, page.remaining)));
   for (let i = 0; i < page.items.length; i++) {
     const kv = page.items[i]!;
-    if (printer) row(page.parsed?.[i] ?? decodeStored(kv.value, kv.revision));
-    else out.json(spliceResourceVersion(kv.value, kv.revision));
+    const pause = printer
+      ? row(page.parsed?.[i] ?? decodeStored(kv.value, kv.revision))
+      : out.json(spliceResourceVersion(kv.value, kv.revision));
+    if (pause) await pause;
   }
   out.end("]}");
 }

@@ -1,13 +1,18 @@
+import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import { spliceResourceVersion } from "../../../../src/hub/apiserver/codec.js";
 import { ListWriter } from "../../../../src/hub/apiserver/handlers/list-writer.js";
 
-/** A response that records what is written, and when relative to start(). */
+/**
+ * A response that records what is written, and when relative to start(); `queued` is what
+ * it reports as writableLength (bytes not yet handed to the socket).
+ */
 function recorder() {
   const writes: Buffer[] = [];
   let headers = 0;
-  const res = {
+  const state = { queued: 0 };
+  const res = Object.assign(new EventEmitter(), {
     writeHead: () => {
       headers++;
     },
@@ -16,9 +21,29 @@ function recorder() {
       return true;
     },
     end: () => {},
+    destroyed: false,
     socket: { uncork: () => {} },
-  } as unknown as ServerResponse;
-  return { res, writes, body: () => Buffer.concat(writes).toString("utf8"), headers: () => headers };
+  });
+  // a getter (Object.assign would copy its value once)
+  Object.defineProperty(res, "writableLength", { get: () => state.queued });
+  return {
+    res: res as unknown as ServerResponse,
+    writes,
+    state,
+    body: () => Buffer.concat(writes).toString("utf8"),
+    headers: () => headers,
+  };
+}
+
+/** settled state of a promise after the microtasks queued so far */
+async function settled(p: Promise<void> | undefined): Promise<boolean> {
+  let done = false;
+  void p?.then(() => {
+    done = true;
+  });
+  await Promise.resolve();
+  await Promise.resolve();
+  return done;
 }
 
 describe("ListWriter", () => {
@@ -55,5 +80,35 @@ describe("ListWriter", () => {
       metadata: { continue: "t" },
       items: [{ metadata: { resourceVersion: "7", name: "a" }, big }, { cells: ["b"] }],
     });
+  });
+
+  it("paces its producer: no pause with little queued, an event-loop turn past 256 KiB, 'drain' past 4 MiB", async () => {
+    const r = recorder();
+    const w = new ListWriter(r.res);
+    // a paged list's items are held, not queued: never a pause before the head
+    r.state.queued = 8 << 20;
+    expect(w.stored('{"metadata":{"name":"held"}}', 1)).toBeUndefined();
+    w.start('{"items":[');
+    const item = `{"metadata":{"name":"a"},"v":"${"z".repeat(1000)}"}`;
+    r.state.queued = 100 << 10;
+    expect(w.stored(item, 2)).toBeUndefined();
+    r.state.queued = 300 << 10;
+    const turn = w.stored(item, 3);
+    expect(turn).toBeInstanceOf(Promise);
+    expect(await settled(turn)).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await settled(turn)).toBe(true);
+    r.state.queued = 5 << 20;
+    const drain = w.json('{"cells":["x"]}');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await settled(drain)).toBe(false);
+    r.res.emit("drain");
+    expect(await settled(drain)).toBe(true);
+    // a client gone: 'close' ends the wait too
+    const gone = w.json('{"cells":["y"]}');
+    r.res.emit("close");
+    expect(await settled(gone)).toBe(true);
+    w.end("]}");
+    expect(JSON.parse(r.body()).items).toHaveLength(5);
   });
 });
