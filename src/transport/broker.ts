@@ -27,12 +27,12 @@
  *   5 min, shorter than the gap between a connect and a hub restart); the hub keeps its ticket
  *   keys across restarts (hub-pki.ts). A resumed session is not re-verified against the CA, so
  *   peerIdentity checks the certificate's expiry itself.
- * - aedes (with mqtt-packet, bl, readable-stream 4, qlobber, debug) and `ws` are imported on the
- *   first connection, not at start(): a hub no node has connected to yet (a fresh install, or
- *   the minutes after a restart) kept ≈4 MB of RSS for them (issue 2, docs/apiserver.md "Idle
- *   memory"). The listener is up from start(); the first sockets wait for the import with their
- *   bytes buffered in the socket. Until then no node can be subscribed, so send() resolves
- *   at once: the message is dropped exactly as aedes drops a publish nobody subscribed to.
+ * - aedes (broker-aedes.ts) and `ws` are imported on the first connection, not at start(): a
+ *   hub no node has connected to yet (a fresh install, or the minutes after a restart) kept
+ *   ≈2.6 MB of RSS for them (issue 2, docs/hub-memory.md). The listener is up from start(); the
+ *   first sockets wait for the import with their bytes buffered in the socket. Until then no
+ *   node can be subscribed, so send() resolves at once: the message is dropped exactly as
+ *   aedes drops a publish nobody subscribed to.
  */
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
@@ -42,6 +42,7 @@ import { createServer, type Server, type TLSSocket } from "node:tls";
 import type { Aedes, AedesPublishPacket, Client } from "aedes";
 import type { WebSocketServer } from "ws";
 import { type Logger, silentLogger } from "../lib/logger.js";
+import { createAedes } from "./broker-aedes.js";
 import {
   type Authenticator,
   BrokerGuard,
@@ -51,7 +52,7 @@ import {
 } from "./broker-auth.js";
 import { decodeEnvelope, type Envelope, encodeEnvelope, MAX_PACKET_BYTES } from "./envelope.js";
 import { PacketSizeGuard } from "./packet-guard.js";
-import { downTopic, HUB_PRESENCE_FILTER, HUB_UP_FILTER, parseTopic, SYNC_STREAM } from "./topics.js";
+import { downTopic, parseTopic, SYNC_STREAM } from "./topics.js";
 import { loadWs, type WsModule } from "./ws-loader.js";
 
 /** accept queue for connect storms (see the design notes) */
@@ -308,29 +309,12 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   }
 
   private async createAedes(guard: BrokerGuard, server: Server): Promise<Aedes> {
-    const { Aedes } = await import("aedes");
-    const aedes = await Aedes.createBroker({
-      connectTimeout: this.opts.connectTimeoutMs ?? 10_000,
-      // clean sessions only: a persistent session would make aedes queue QoS 1 messages for an
-      // offline node without bound (and lose them on restart anyway)
-      preConnect: (_client, packet, done) => {
-        packet.clean = true;
-        done(null, true);
-      },
-      authenticate: guard.authenticate,
-      authorizePublish: guard.authorizePublish,
-      authorizeSubscribe: guard.authorizeSubscribe,
-    });
-    aedes.on("clientReady", (c) => this.track(c, true));
-    aedes.on("clientDisconnect", (c) => this.track(c, false));
-    aedes.on("clientError", (c, err) => this.log.debug({ clientId: c.id, err: err.message }, "client error"));
-    aedes.on("connectionError", (c, err) =>
-      this.log.debug({ clientId: c.id, err: err.message }, "conn error"),
-    );
-    await new Promise<void>((resolve) => {
-      aedes.subscribe(HUB_UP_FILTER, this.deliver, () =>
-        aedes.subscribe(HUB_PRESENCE_FILTER, this.deliver, resolve),
-      );
+    const aedes = await createAedes({
+      guard,
+      connectTimeoutMs: this.opts.connectTimeoutMs ?? 10_000,
+      log: this.log,
+      onClient: (c, up) => this.track(c, up),
+      deliver: this.deliver,
     });
     // stopped while loading: doStop() closes it; attach() sees it is not this.aedes
     if (this.server !== server) return aedes;
