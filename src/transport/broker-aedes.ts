@@ -9,6 +9,11 @@
  *   package out of the hub's start-up; the type-only imports cost nothing at run time.
  * - Clean sessions only: a persistent session would make aedes queue QoS 1 messages for an
  *   offline node without bound (and lose them on restart anyway).
+ * - mqtt-packet (aedes' encoder) pre-generates 65,536 two-byte Buffers for packet ids and
+ *   lengths on its first write unless told not to: ≈11 MB that the hub's first connection,
+ *   even a refused one, used to add. The agent's client already turns it off (writeCache:
+ *   false); aedes has no option, so the module-wide switch is set before aedes writes anything.
+ *   The cost is one 2-byte allocation per number written.
  * - The hub's own in-process subscriptions (node uplinks and presence) are in place before the
  *   promise resolves, so no message of the first connection is missed.
  */
@@ -29,7 +34,8 @@ export interface AedesWiring {
 
 /** Imports aedes and creates the broker with the guard's hooks and the hub's subscriptions. */
 export async function createAedes(w: AedesWiring): Promise<Aedes> {
-  const { Aedes } = await import("aedes");
+  const [{ Aedes }, mqttPacket] = await Promise.all([import("aedes"), import("mqtt-packet")]);
+  mqttPacket.default.writeToStream.cacheNumbers = false;
   const aedes = await Aedes.createBroker({
     connectTimeout: w.connectTimeoutMs,
     preConnect: (_client, packet, done) => {

@@ -5,6 +5,7 @@
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { connect, connectAsync, ErrorWithSubackPacket, type IClientOptions, type MqttClient } from "mqtt";
+import mqttPacket from "mqtt-packet";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createCA, issueCert } from "../../../src/lib/pki.js";
 import type { Denial } from "../../../src/transport/broker-auth.js";
@@ -314,5 +315,16 @@ describe("MqttBroker", () => {
     expect(c.connected).toBe(false);
     expect(() => broker.address()).toThrow(/not listening/);
     await expect(broker.send(node, envelope({ type: "ack", watermark: 1 }))).rejects.toThrow(/not running/);
+  });
+
+  it("writes packets without mqtt-packet's 65,536-Buffer number cache (≈11 MB per hub)", async () => {
+    const broker = await fx.broker();
+    const node = uniqueNode();
+    const c = await rawClient(node, broker.address().port);
+    await c.subscribeAsync(downTopic(node, "sync"), { qos: 1 });
+    const got = new Promise((r) => c.once("message", r));
+    await broker.send(node, envelope({ type: "ack", watermark: 1 }));
+    await got;
+    expect(mqttPacket.writeToStream.cacheNumbers).toBe(false);
   });
 });
