@@ -9,7 +9,7 @@ import { type PresetJoinToken, parsePresetTokenFile } from "../hub/edge/preset-t
 import { Hub } from "../hub/hub.js";
 import type { AddressPool } from "../lb/index.js";
 import { parseFlags, parsePort, UsageError } from "../lib/args.js";
-import { relaxYoungGeneration } from "../lib/heap-tuning.js";
+import { tuneAfterStart } from "../lib/heap-tuning.js";
 import { createLogger } from "../lib/logger.js";
 import { createCredentialsInChild, initCredentials } from "./hub-credentials.js";
 
@@ -151,8 +151,8 @@ async function server(argv: string[]): Promise<number> {
     await hub.stop().catch(() => undefined);
     throw e;
   }
-  // start-up is over: bursts may grow the young generation again (src/lib/heap-tuning.ts)
-  relaxYoungGeneration(process.env);
+  // start-up is over: young generation growth and TurboFan back on (src/lib/heap-tuning.ts)
+  tuneAfterStart(process.env);
   process.stdout.write(`edge-hub: ready at ${hub.url}; kubeconfig: ${hub.kubeconfigPath}\n`);
   process.stdout.write(`edge-hub: CA ${hub.caHash} (agents with a short token: --ca-hash ${hub.caHash})\n`);
   await new Promise<void>((done) => {

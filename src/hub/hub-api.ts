@@ -8,7 +8,7 @@
  * - `apiExtensions` (HubConfig) replaces the streams and metrics parts in tests.
  */
 import type { AsyncLocalStorage } from "node:async_hooks";
-import { decodeProtobufBody } from "../api/protobuf/index.js";
+import { decodeLoadedProtobufBody } from "../api/protobuf/lazy.js";
 import { refs } from "../client/client.js";
 import type { Logger } from "../lib/logger.js";
 import type { StreamMux } from "../transport/streams/index.js";
@@ -64,7 +64,7 @@ export function createHubApiServer(d: HubApiDeps): ApiServer {
     registry,
     printerFor: (info) => crds.printer(info) ?? printerFor(info.group, info.resource),
     schemas: { schema: (name) => (builtInSchema(name) as Schema | undefined) ?? crds.schema(name) },
-    decode: { protobuf: (buf) => decodeProtobufBody(buf) },
+    decode: { protobuf: decodeLoadedProtobufBody },
     now: d.now,
     logger: log,
     bookmarkIntervalMs: cfg.bookmarkIntervalMs ?? 60_000,

@@ -27,15 +27,22 @@
  *   5 min, shorter than the gap between a connect and a hub restart); the hub keeps its ticket
  *   keys across restarts (hub-pki.ts). A resumed session is not re-verified against the CA, so
  *   peerIdentity checks the certificate's expiry itself.
+ * - aedes (broker-aedes.ts) and `ws` are imported on the first connection, not at start(): a
+ *   hub no node has connected to yet (a fresh install, or the minutes after a restart) kept
+ *   ≈2.6 MB of RSS for them (issue 2, docs/hub-memory.md). The listener is up from start(); the
+ *   first sockets wait for the import with their bytes buffered in the socket. Until then no
+ *   node can be subscribed, so send() resolves at once: the message is dropped exactly as
+ *   aedes drops a publish nobody subscribed to.
  */
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { createServer, type Server, type TLSSocket } from "node:tls";
-import { Aedes, type AedesPublishPacket, type Client } from "aedes";
-import { createWebSocketStream, WebSocketServer } from "ws";
+import type { Aedes, AedesPublishPacket, Client } from "aedes";
+import type { WebSocketServer } from "ws";
 import { type Logger, silentLogger } from "../lib/logger.js";
+import { createAedes } from "./broker-aedes.js";
 import {
   type Authenticator,
   BrokerGuard,
@@ -45,7 +52,8 @@ import {
 } from "./broker-auth.js";
 import { decodeEnvelope, type Envelope, encodeEnvelope, MAX_PACKET_BYTES } from "./envelope.js";
 import { PacketSizeGuard } from "./packet-guard.js";
-import { downTopic, HUB_PRESENCE_FILTER, HUB_UP_FILTER, parseTopic, SYNC_STREAM } from "./topics.js";
+import { downTopic, parseTopic, SYNC_STREAM } from "./topics.js";
+import { loadWs, type WsModule } from "./ws-loader.js";
 
 /** accept queue for connect storms (see the design notes) */
 const LISTEN_BACKLOG = 4096;
@@ -80,9 +88,11 @@ export type EnvelopeHandler = (node: string, env: Envelope, stream: string) => v
 export class MqttBroker extends EventEmitter<BrokerEvents> {
   private readonly log: Logger;
   private readonly maxPacketBytes: number;
+  /** set once the first connection has loaded aedes (see the design notes) */
   private aedes: Aedes | undefined;
+  private loading: Promise<Aedes> | undefined;
   private server: Server | undefined;
-  private wss: WebSocketServer | undefined;
+  private wss: { server: WebSocketServer; ws: WsModule } | undefined;
   private guard: BrokerGuard | undefined;
   private readonly handlers = new Set<EnvelopeHandler>();
   private readonly live = new Map<string, Set<Client>>();
@@ -99,40 +109,14 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   }
 
   async start(signal?: AbortSignal): Promise<void> {
-    if (this.aedes) throw new Error("MqttBroker already started: stop() it before starting again");
+    if (this.server) throw new Error("MqttBroker already started: stop() it before starting again");
     this.stopping = undefined;
-    const guard = new BrokerGuard(
+    this.guard = new BrokerGuard(
       this.log,
       this.opts.authenticate,
       (d) => this.emit("denied", d),
       (r) => this.emit("rejected", r),
     );
-    const aedes = await Aedes.createBroker({
-      connectTimeout: this.opts.connectTimeoutMs ?? 10_000,
-      // clean sessions only: a persistent session would make aedes queue QoS 1 messages for an
-      // offline node without bound (and lose them on restart anyway)
-      preConnect: (_client, packet, done) => {
-        packet.clean = true;
-        done(null, true);
-      },
-      authenticate: guard.authenticate,
-      authorizePublish: guard.authorizePublish,
-      authorizeSubscribe: guard.authorizeSubscribe,
-    });
-    this.aedes = aedes;
-    this.guard = guard;
-    aedes.on("clientReady", (c) => this.track(c, true));
-    aedes.on("clientDisconnect", (c) => this.track(c, false));
-    aedes.on("clientError", (c, err) => this.log.debug({ clientId: c.id, err: err.message }, "client error"));
-    aedes.on("connectionError", (c, err) =>
-      this.log.debug({ clientId: c.id, err: err.message }, "conn error"),
-    );
-    await new Promise<void>((resolve) => {
-      aedes.subscribe(HUB_UP_FILTER, this.deliver, () =>
-        aedes.subscribe(HUB_PRESENCE_FILTER, this.deliver, resolve),
-      );
-    });
-
     const server = createServer({
       ca: this.opts.tls.ca,
       cert: this.opts.tls.cert,
@@ -146,7 +130,6 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
     this.server = server;
     server.on("secureConnection", (socket) => this.accept(socket));
     server.on("tlsClientError", (err) => this.log.debug({ err: err.message }, "tls handshake failed"));
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.maxPacketBytes });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ host: this.opts.host, port: this.opts.port, backlog: LISTEN_BACKLOG }, () => {
@@ -166,13 +149,15 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   }
 
   private async doStop(): Promise<void> {
-    const { server, aedes, wss } = this;
+    const { server, loading, wss } = this;
     this.server = undefined;
     this.aedes = undefined;
+    this.loading = undefined;
     this.wss = undefined;
     const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    const aedes = await loading?.catch(() => undefined);
     if (aedes) await new Promise<void>((r) => aedes.close(() => r()));
-    wss?.close();
+    wss?.server.close();
     await closed;
     for (const node of this.live.keys()) this.emit("node-disconnected", node);
     this.live.clear();
@@ -191,8 +176,7 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
    * client certificates (requestCert) for certificate authentication to work on this path.
    */
   handleWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const wss = this.wss;
-    if (!wss) {
+    if (!this.server) {
       socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
       return;
     }
@@ -203,9 +187,29 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      this.attach(createWebSocketStream(ws), id, req);
-    });
+    // an error while `ws` loads must not go unhandled (the handshake has not started yet)
+    const early = (err: Error) => this.log.debug({ err: err.message }, "websocket closed before upgrade");
+    socket.on("error", early);
+    void loadWs().then(
+      (ws) => {
+        socket.off("error", early);
+        if (!this.server || socket.destroyed) {
+          socket.destroy();
+          return;
+        }
+        this.wss ??= {
+          server: new ws.WebSocketServer({ noServer: true, maxPayload: this.maxPacketBytes }),
+          ws,
+        };
+        this.wss.server.handleUpgrade(req, socket, head, (conn) => {
+          this.attach(ws.createWebSocketStream(conn), id, req);
+        });
+      },
+      (err: unknown) => {
+        this.log.error({ err: (err as Error).message }, "cannot load ws: MQTT over WebSocket unavailable");
+        socket.destroy();
+      },
+    );
   }
 
   /**
@@ -231,8 +235,10 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
 
   /** Publishes an envelope to one node (QoS 1). Resolves once handed to the node's connection. */
   send(node: string, env: Envelope, stream: string = SYNC_STREAM): Promise<void> {
+    if (!this.server) return Promise.reject(new Error("MqttBroker is not running: cannot send to a node"));
     const aedes = this.aedes;
-    if (!aedes) return Promise.reject(new Error("MqttBroker is not running: cannot send to a node"));
+    // no connection yet: nobody is subscribed, aedes would drop it too (see the design notes)
+    if (!aedes) return Promise.resolve();
     const packet = {
       cmd: "publish" as const,
       topic: downTopic(node, stream),
@@ -272,14 +278,63 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
 
   private attach(stream: Duplex, cert: CertIdentity | undefined, req?: IncomingMessage): void {
     const aedes = this.aedes;
+    if (aedes) {
+      this.handOver(aedes, stream, cert, req);
+      return;
+    }
+    // first connection: load aedes; the socket buffers its bytes meanwhile (nothing reads it)
+    const early = (err: Error) => this.log.debug({ err: err.message }, "connection closed while aedes loads");
+    stream.on("error", early);
+    this.broker().then(
+      (loaded) => {
+        stream.off("error", early);
+        if (stream.destroyed) return;
+        this.handOver(loaded, stream, cert, req);
+      },
+      (err: unknown) => {
+        this.log.error({ err: (err as Error).message }, "cannot start the MQTT broker (aedes)");
+        stream.destroy();
+      },
+    );
+  }
+
+  private handOver(
+    aedes: Aedes,
+    stream: Duplex,
+    cert: CertIdentity | undefined,
+    req?: IncomingMessage,
+  ): void {
     const guard = this.guard;
-    if (!aedes || !guard) {
+    if (!guard || aedes !== this.aedes) {
       stream.destroy();
       return;
     }
     const guarded = new PacketSizeGuard(stream, this.maxPacketBytes, (err) => this.refuse(err.message));
     if (cert) guard.certs.set(guarded, cert);
     aedes.handle(guarded, req);
+  }
+
+  /** aedes, imported and created on the first connection; one promise for all that wait. */
+  private broker(): Promise<Aedes> {
+    const { guard, server } = this;
+    if (!server || !guard) return Promise.reject(new Error("MqttBroker is not running"));
+    this.loading ??= this.createAedes(guard, server);
+    return this.loading;
+  }
+
+  private async createAedes(guard: BrokerGuard, server: Server): Promise<Aedes> {
+    const aedes = await createAedes({
+      guard,
+      connectTimeoutMs: this.opts.connectTimeoutMs ?? 10_000,
+      log: this.log,
+      onClient: (c, up) => this.track(c, up),
+      deliver: this.deliver,
+    });
+    // stopped while loading: doStop() closes it; attach() sees it is not this.aedes
+    if (this.server !== server) return aedes;
+    this.aedes = aedes;
+    this.log.debug("mqtt broker loaded (first connection)");
+    return aedes;
   }
 
   private refuse(reason: string): void {

@@ -11,6 +11,7 @@
  */
 import { ApiError } from "../../api/errors.js";
 import { isObject, type KubeObject } from "../../api/object.js";
+import { loadProtobufDecoder } from "../../api/protobuf/lazy.js";
 
 const META = '"metadata":{';
 
@@ -48,13 +49,15 @@ const YAML_TYPES = new Set(["application/yaml", "application/apply-patch+yaml", 
 let parseYaml: typeof import("yaml").parse | undefined;
 
 /**
- * Loads the YAML parser when `contentType` is YAML (server-side apply, `curl` with YAML):
- * readBody awaits this, so decodeBody stays synchronous while the `yaml` package (≈70
- * modules, ≈0.7 MB of heap) loads only on a hub's first YAML body.
+ * Loads the parser a body of `contentType` needs and an idle hub does not hold: the YAML
+ * parser (server-side apply, `curl` with YAML; the `yaml` package is ≈70 modules, ≈0.7 MB of
+ * heap) or the protobuf decoder (kubectl's typed `create`, src/api/protobuf/lazy.ts).
+ * readBody awaits this, so decodeBody stays synchronous.
  */
-export async function loadYamlFor(contentType: string | undefined): Promise<void> {
-  if (parseYaml === undefined && YAML_TYPES.has(mediaType(contentType)))
-    parseYaml = (await import("yaml")).parse;
+export async function loadDecoderFor(contentType: string | undefined): Promise<void> {
+  const mt = mediaType(contentType);
+  if (parseYaml === undefined && YAML_TYPES.has(mt)) parseYaml = (await import("yaml")).parse;
+  else if (mt === "application/vnd.kubernetes.protobuf") await loadProtobufDecoder();
 }
 
 export function mediaType(contentType: string | undefined): string {
@@ -72,7 +75,7 @@ export function decodeBody(buf: Buffer, contentType: string | undefined, opts: D
   if (text.trim() === "") throw ApiError.badRequest("the request body is empty: send a JSON or YAML object");
   if (YAML_TYPES.has(mt)) {
     if (!parseYaml)
-      throw new Error("a YAML body was decoded before loadYamlFor(): read bodies with readBody");
+      throw new Error("a YAML body was decoded before loadDecoderFor(): read bodies with readBody");
     try {
       return parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
     } catch (e) {

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiError, isApiError } from "../../api/errors.js";
-import { loadYamlFor } from "./codec.js";
+import { loadDecoderFor } from "./codec.js";
 
 /** upstream's limit on request bodies */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -63,9 +63,9 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       chunks.push(c);
     });
     req.on("end", () => {
-      // a YAML body's parser loads on demand (codec.ts); JSON and protobuf need nothing
+      // YAML and protobuf bodies' parsers load on demand (codec.ts); JSON needs nothing
       if (!failed)
-        loadYamlFor(req.headers["content-type"]).then(() => resolve(Buffer.concat(chunks)), reject);
+        loadDecoderFor(req.headers["content-type"]).then(() => resolve(Buffer.concat(chunks)), reject);
     });
     req.on("error", (e) => {
       if (!failed) reject(ApiError.badRequest(`error reading the request body: ${e.message}`));

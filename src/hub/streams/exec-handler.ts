@@ -18,7 +18,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Pod } from "kubernetes-types/core/v1";
-import { type WebSocket, WebSocketServer } from "ws";
+import type { WebSocket, WebSocketServer } from "ws";
 import { ApiError } from "../../api/errors.js";
 import type { Logger } from "../../lib/logger.js";
 import {
@@ -33,6 +33,7 @@ import {
   type MuxStream,
   parseExecStatus,
 } from "../../transport/streams/index.js";
+import { loadWs } from "../../transport/ws-loader.js";
 import { writeUpgradeError } from "../apiserver/server.js";
 import { execStatusMessage } from "./exec-status.js";
 import {
@@ -61,11 +62,8 @@ function offered(req: IncomingMessage): string[] {
 }
 
 export class ExecUpgrade {
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    handleProtocols: (protocols) => EXEC_PROTOCOLS.find((p) => protocols.has(p)) ?? false,
-  });
+  /** made on the first upgrade: `ws` is not loaded in an idle hub (transport/ws-loader.ts) */
+  private wss: WebSocketServer | undefined;
 
   constructor(private readonly deps: ExecUpgradeDeps) {}
 
@@ -79,12 +77,12 @@ export class ExecUpgrade {
     attach: boolean,
   ): void {
     this.prepare(req, namespace, name, attach).then(
-      ({ stream, command, protocol }) => {
+      ({ stream, command, protocol, wss }) => {
         if (socket.destroyed) {
           stream.destroy();
           return;
         }
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.run(ws, stream, command, protocol));
+        wss.handleUpgrade(req, socket, head, (ws) => this.run(ws, stream, command, protocol));
       },
       (err: unknown) => {
         const e = err instanceof ApiError ? err : ApiError.internal((err as Error).message);
@@ -98,7 +96,7 @@ export class ExecUpgrade {
     namespace: string,
     name: string,
     attach: boolean,
-  ): Promise<{ stream: MuxStream; command: string[]; protocol: string }> {
+  ): Promise<{ stream: MuxStream; command: string[]; protocol: string; wss: WebSocketServer }> {
     const q = new URL(req.url ?? "/", "https://hub").searchParams;
     const command = q.getAll("command");
     if (!attach && command.length === 0) throw ApiError.badRequest("you must specify at least 1 command");
@@ -127,6 +125,7 @@ export class ExecUpgrade {
         `none of the offered stream protocols is supported: use one of ${EXEC_PROTOCOLS.join(", ")}`,
       );
     }
+    const wss = await this.server();
     const stream = await this.deps.mux
       .open(t.node, attach ? "attach" : "exec", {
         podUid: t.podUid,
@@ -139,7 +138,17 @@ export class ExecUpgrade {
       .catch((err: unknown) => {
         throw openErrorToApi(err);
       });
-    return { stream, command, protocol };
+    return { stream, command, protocol, wss };
+  }
+
+  private async server(): Promise<WebSocketServer> {
+    const { WebSocketServer } = await loadWs();
+    this.wss ??= new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => EXEC_PROTOCOLS.find((p) => protocols.has(p)) ?? false,
+    });
+    return this.wss;
   }
 
   private run(ws: WebSocket, stream: MuxStream, command: string[], protocol: string): void {

@@ -21,9 +21,10 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Pod } from "kubernetes-types/core/v1";
 import type { SpdyStream } from "spdy-transport";
-import { createWebSocketStream, WebSocketServer } from "ws";
+import type { WebSocketServer } from "ws";
 import { ApiError } from "../../api/errors.js";
 import type { Logger } from "../../lib/logger.js";
+import { loadWs, type WsModule } from "../../transport/ws-loader.js";
 import { writeUpgradeError } from "../apiserver/server.js";
 import {
   loadPod,
@@ -77,27 +78,38 @@ export class PortForwardUpgrade {
   // `SPDY/3.1+portforward.k8s.io` contains '/', which is not an RFC 7230 token, so `ws` would
   // refuse it as a subprotocol: we take the header out before the handshake and echo it back
   // ourselves (Go's gorilla/websocket, on kubectl's side, accepts it).
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  private wss: WebSocketServer | undefined;
   /**
    * spdy-transport and what it pulls in (hpack, readable-stream 2, wbuf …) load on the first
-   * port-forward, not with every hub. A CommonJS package: Node's ESM loader cannot see its
-   * named exports, so take the default.
+   * port-forward, not with every hub, and so does `ws` (transport/ws-loader.ts). A CommonJS
+   * package: Node's ESM loader cannot see its named exports, so take the default.
    */
   private spdy: typeof import("spdy-transport")["default"] | undefined;
+  private ws: WsModule | undefined;
 
-  constructor(private readonly deps: PortForwardDeps) {
-    this.wss.on("headers", (headers) => headers.push(`Sec-WebSocket-Protocol: ${PORTFORWARD_PROTOCOL}`));
-  }
+  constructor(private readonly deps: PortForwardDeps) {}
 
   handle(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, name: string): void {
     this.prepare(req, namespace, name).then(
       (t) => {
         delete req.headers["sec-websocket-protocol"];
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.run(createWebSocketStream(ws), t));
+        const { wss, ws } = this.server();
+        wss.handleUpgrade(req, socket, head, (conn) => this.run(ws.createWebSocketStream(conn), t));
       },
       (err: unknown) =>
         writeUpgradeError(socket, err instanceof ApiError ? err : ApiError.internal(String(err))),
     );
+  }
+
+  /** The WebSocket server, made once `ws` is loaded (prepare() loads it). */
+  private server(): { wss: WebSocketServer; ws: WsModule } {
+    const ws = this.ws;
+    if (!ws) throw new Error("port-forward: the ws module is not loaded (prepare() loads it)");
+    if (!this.wss) {
+      this.wss = new ws.WebSocketServer({ noServer: true, perMessageDeflate: false });
+      this.wss.on("headers", (headers) => headers.push(`Sec-WebSocket-Protocol: ${PORTFORWARD_PROTOCOL}`));
+    }
+    return { wss: this.wss, ws };
   }
 
   private async prepare(req: IncomingMessage, namespace: string, name: string): Promise<PodTarget> {
@@ -111,6 +123,7 @@ export class PortForwardUpgrade {
       );
     }
     this.spdy ??= (await import("spdy-transport")).default;
+    this.ws ??= await loadWs();
     const pod: Pod = await loadPod(this.deps.getPod, namespace, name);
     const phase = pod.status?.phase ?? "Unknown";
     if (phase !== "Running") {

@@ -5,6 +5,7 @@
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { connect, connectAsync, ErrorWithSubackPacket, type IClientOptions, type MqttClient } from "mqtt";
+import mqttPacket from "mqtt-packet";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createCA, issueCert } from "../../../src/lib/pki.js";
 import type { Denial } from "../../../src/transport/broker-auth.js";
@@ -276,5 +277,54 @@ describe("MqttBroker", () => {
     c.publish(upTopic(node, "sync"), Buffer.alloc(100 * 1024, 0x41), { qos: 0 });
     await closed;
     expect(rejected.items.some((r) => /exceeds the 65536-byte limit/.test(r))).toBe(true);
+  });
+
+  it("drops a send before any node ever connected, as aedes drops a message nobody subscribed to", async () => {
+    const broker = await fx.broker();
+    const node = uniqueNode();
+    // aedes loads on the first connection: until then send() resolves without delivering
+    await broker.send(node, envelope({ type: "ack", watermark: 1 }));
+    const c = await rawClient(node, broker.address().port);
+    const got = stateful<Envelope>();
+    c.on("message", (_t, payload) => got.push(decodeEnvelope(payload)));
+    await c.subscribeAsync(downTopic(node, "sync"), { qos: 1 });
+    await broker.send(node, envelope({ type: "ack", watermark: 2 }));
+    await vi.waitFor(() => expect(got.items).toHaveLength(1));
+    expect(got.items[0]).toMatchObject({ type: "ack", watermark: 2 });
+  });
+
+  it("stops cleanly while its first connection is still loading the broker", async () => {
+    const broker = await fx.broker();
+    const node = uniqueNode();
+    const kp = await fx.pki.node(node);
+    const c = connect(`mqtts://127.0.0.1:${broker.address().port}`, {
+      clientId: node,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      ca: fx.pki.ca.certPem,
+      cert: kp.certPem,
+      key: kp.keyPem,
+    });
+    fx.defer(() => c.endAsync(true));
+    const closed = new Promise<void>((r) => c.once("close", () => r()));
+    c.once("error", () => undefined);
+    // stop as soon as the TLS connection is accepted, before CONNACK
+    await vi.waitFor(() => expect(broker.tlsHandshakes().full).toBe(1));
+    await broker.stop();
+    await closed;
+    expect(c.connected).toBe(false);
+    expect(() => broker.address()).toThrow(/not listening/);
+    await expect(broker.send(node, envelope({ type: "ack", watermark: 1 }))).rejects.toThrow(/not running/);
+  });
+
+  it("writes packets without mqtt-packet's 65,536-Buffer number cache (≈11 MB per hub)", async () => {
+    const broker = await fx.broker();
+    const node = uniqueNode();
+    const c = await rawClient(node, broker.address().port);
+    await c.subscribeAsync(downTopic(node, "sync"), { qos: 1 });
+    const got = new Promise((r) => c.once("message", r));
+    await broker.send(node, envelope({ type: "ack", watermark: 1 }));
+    await got;
+    expect(mqttPacket.writeToStream.cacheNumbers).toBe(false);
   });
 });
