@@ -9,8 +9,9 @@
  *   connect storm after a hub restart: time until every agent's hello was answered (it got
  *     its delta or snapshot and acked), failed connection attempts, agents left unconnected
  *     [all N = 5,000 resynced < 45 s, none left failed]
- *   hub RSS: with N agents connected, and (that − idle RSS with N Nodes but no agent) / N
- *     [≤ 400 MB at 5,000]
+ *   hub RSS: after the initial joins with N agents connected (rss.afterInitialJoinsMB), after
+ *     the restart storm (rss.afterRestartStormMB), and (the first − idle RSS with N Nodes but
+ *     no agent) / N [≤ 400 MB at 5,000], each with its V8/kernel split (rss.split)
  *   bytes on the wire per node per idle hour [≤ 50 KB]: TCP payload (TLS records included)
  *     and segment counts of every agent connection from the kernel (`ss -ti` on the hub's
  *     MQTT port: bytes_sent/bytes_received, segs_out/segs_in), plus 52 bytes of IPv4 + TCP
@@ -30,9 +31,8 @@
  *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
  *   --label X writes bench/results/sync-DATE-X.json (--quick: -quick) instead of sync-DATE.json
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { request } from "node:https";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -41,7 +41,7 @@ import { formatJoinToken, generateTokenParts } from "../src/lib/join-token.js";
 import { caHash } from "../src/lib/pki.js";
 import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { runLoad, type Target } from "./lib/https-load.js";
-import { freePort, nodesWithoutPodCIDR } from "./lib/hub-process.js";
+import { freePort, type HubMemorySplit, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
 import { median, percentile, rssBytes, writeResult } from "./lib/stats.js";
 import type { WireTally, WorkerReport } from "./lib/sync-agents.js";
 
@@ -60,78 +60,6 @@ const PODS = arg("pods-per-node", 10);
 const HEADER_BYTES = 52;
 const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function httpsOk(url: string, ca: Buffer): Promise<boolean> {
-  return new Promise((r) => {
-    const req = request(url, { ca }, (res) => {
-      res.resume();
-      r(res.statusCode === 200);
-    });
-    req.on("error", () => r(false));
-    req.end();
-  });
-}
-
-class HubProcess {
-  proc: ChildProcess | undefined;
-  constructor(
-    readonly dir: string,
-    readonly httpsPort: number,
-    readonly mqttPort: number,
-  ) {}
-
-  get url(): string {
-    return `https://127.0.0.1:${this.httpsPort}`;
-  }
-
-  get pid(): number {
-    const pid = this.proc?.pid;
-    if (pid === undefined) throw new Error("hub is not running");
-    return pid;
-  }
-
-  async start(): Promise<void> {
-    this.proc = spawn(
-      process.execPath,
-      [
-        "bin/edge-hub.mjs",
-        "server",
-        "--data-dir",
-        this.dir,
-        "--https-port",
-        String(this.httpsPort),
-        "--mqtt-port",
-        String(this.mqttPort),
-        "--bind-address",
-        "127.0.0.1",
-        // a /24 per node: 5,000 nodes need more than the default /16 (256 nodes)
-        "--cluster-cidr",
-        "10.128.0.0/9",
-        "--log-level",
-        "warn",
-      ],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
-    const end = Date.now() + 60_000;
-    for (;;) {
-      let ca: Buffer | undefined;
-      try {
-        ca = readFileSync(join(this.dir, "tls", "ca.crt"));
-      } catch {}
-      if (ca && (await httpsOk(`${this.url}/readyz`, ca))) return;
-      if (Date.now() > end) throw new Error("the hub did not become ready within 60 s");
-      await sleep(50);
-    }
-  }
-
-  async stop(): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null) return;
-    const exited = new Promise((r) => p.once("exit", r));
-    p.kill("SIGTERM");
-    await exited;
-  }
-}
 
 /** Sum of the kernel's counters over every established connection on the hub's MQTT port. */
 function wire(port: number): { conns: number; bytes: number; segs: number; dataSegs: number } {
@@ -240,7 +168,14 @@ async function main(): Promise<void> {
   const build = spawnSync(process.execPath, ["scripts/build-dev.mjs"], { stdio: "inherit" });
   if (build.status !== 0) throw new Error("scripts/build-dev.mjs failed");
   const dir = mkdtempSync(join(tmpdir(), "ek-bench-sync-"));
-  const hub = new HubProcess(dir, await freePort(), await freePort());
+  const mqttPort = await freePort();
+  const hub = new HubProcess({
+    dir,
+    httpsPort: await freePort(),
+    mqttPort,
+    // a /24 per node: 5,000 nodes need more than the default /16 (256 nodes)
+    args: ["--cluster-cidr", "10.128.0.0/9"],
+  });
   const workers: AgentWorker[] = [];
   const t0 = Date.now();
   const loadavgAtStart = loadavg();
@@ -299,6 +234,7 @@ async function main(): Promise<void> {
     log("every node has its podCIDR");
     await sleep(3000);
     const idleRss = hubRss(hub);
+    const idleSplit = await hub.memorySplit();
 
     // --- first connect (seeded: see sync-agents.ts), informative
     tj = Date.now();
@@ -320,13 +256,15 @@ async function main(): Promise<void> {
     };
     log(`settled: ${JSON.stringify(settled)}`);
     const connectedRss = hubRss(hub);
+    const connectedSplit = await hub.memorySplit();
+    log(`hub after the initial joins and first connect: ${JSON.stringify(connectedSplit)}`);
 
     // --- idle wire cost with the production keepalive/heartbeat settings
     await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
-    const w0 = wire(hub.mqttPort);
+    const w0 = wire(mqttPort);
     const idleStart = Date.now();
     await sleep(IDLE_S * 1000);
-    const w1 = wire(hub.mqttPort);
+    const w1 = wire(mqttPort);
     const carried = mergeTallies(
       await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: false }))),
     );
@@ -348,11 +286,11 @@ async function main(): Promise<void> {
     const carriedPerMessage: Record<string, WireTally> = {};
     const price = async (kind: "report" | "heartbeat") => {
       await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
-      const b = wire(hub.mqttPort);
+      const b = wire(mqttPort);
       await Promise.all(workers.map((w) => w.call({ cmd: "send-one", kind })));
       await pollUntil(workers, (r) => sumOf(r, (x) => x.outboxPending) === 0, 120_000);
       await sleep(1000);
-      const e = wire(hub.mqttPort);
+      const e = wire(mqttPort);
       carriedPerMessage[kind] = mergeTallies(
         await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: false }))),
       );
@@ -388,6 +326,8 @@ async function main(): Promise<void> {
     };
     log(`restart storm: ${JSON.stringify(stormResult)}`);
     const rssAfterStorm = hubRss(hub);
+    const stormSplit: HubMemorySplit = await hub.memorySplit();
+    log(`hub after the restart storm: ${JSON.stringify(stormSplit)}`);
 
     // --- partition with pod changes on the hub, then reconvergence
     await Promise.all(workers.map((w) => w.call({ cmd: "partition" })));
@@ -445,10 +385,20 @@ async function main(): Promise<void> {
       },
       connectStorm: stormResult,
       rss: {
+        /** N Nodes joined (each with its podCIDR), no agent connected yet */
         idleMB: idleRss / MB,
+        /** the target's figure: N fresh joins, then every agent connected, synced and settled */
+        afterInitialJoinsMB: connectedRss / MB,
+        /** the same fleet reconnected to a restarted hub (resumed TLS, delta hellos) */
+        afterRestartStormMB: rssAfterStorm / MB,
+        afterInitialJoinsPerNodeKB: connectedRss / NODES / 1024,
+        afterRestartStormPerNodeKB: rssAfterStorm / NODES / 1024,
+        perConnectedNodeKB: (connectedRss - idleRss) / NODES / 1024,
+        /** earlier names of afterInitialJoinsMB / afterRestartStormMB (BENCHMARKS.md history) */
         connectedMB: connectedRss / MB,
         afterStormMB: rssAfterStorm / MB,
-        perConnectedNodeKB: (connectedRss - idleRss) / NODES / 1024,
+        /** V8 (process.memoryUsage names) and kernel split at each point: HubProcess.memorySplit */
+        split: { idle: idleSplit, afterInitialJoins: connectedSplit, afterRestartStorm: stormSplit },
       },
       idleWire: {
         connections: w1.conns,

@@ -79,8 +79,9 @@ export function smapsSplit(pid: number): SmapsSplit {
   let mainHeap = 0;
   for (let i = 0; i < maps.length; i++) {
     const m = maps[i];
-    if (m?.path === "[heap]") mainHeap += m.rss;
-    if (!m || m.path !== "" || !m.perms.startsWith("rw")) continue;
+    if (!m) continue;
+    if (m.path === "[heap]") mainHeap += m.rss;
+    if (m.path !== "" || !m.perms.startsWith("rw")) continue;
     // an arena heap is 64 MiB aligned: its rw part, then a PROT_NONE tail up to 64 MiB
     if (m.start % ARENA_BYTES !== 0) continue;
     const next = maps[i + 1];
