@@ -72,8 +72,12 @@ function mappings(text: string): Mapping[] {
 
 /** The resident split of process `pid` (zeros when it is gone). */
 export function smapsSplit(pid: number): SmapsSplit {
-  const rollup = read(`/proc/${pid}/smaps_rollup`);
-  const maps = mappings(read(`/proc/${pid}/smaps`));
+  return splitOf(read(`/proc/${pid}/smaps_rollup`), read(`/proc/${pid}/smaps`));
+}
+
+/** The split from the texts of smaps_rollup and smaps. */
+export function splitOf(rollup: string, smaps: string): SmapsSplit {
+  const maps = mappings(smaps);
   let count = 0;
   let rss = 0;
   let mainHeap = 0;
