@@ -6,6 +6,7 @@
  *
  *   stage "nodes":     N Nodes joined (each with its podCIDR), no agent connected
  *   stage "connected": every agent connected and synced, idle
+ *   stage "restarted": the hub restarted, every agent reconnected and resynced, idle
  *   stage "pods":      + N × --pods-per-node pods bound to the nodes (agents receive them)
  *
  * At each stage: the hub's VmRSS (median of 3 reads) and, with --heap-snapshot DIR, a heap
@@ -27,6 +28,7 @@ import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { summarise } from "./lib/heap-summary.js";
 import { runLoad, type Target } from "./lib/https-load.js";
 import { freePort, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
+import { smapsSplit } from "./lib/smaps.js";
 import { writeResult } from "./lib/stats.js";
 import type { WorkerReport } from "./lib/sync-agents.js";
 
@@ -69,7 +71,12 @@ async function main(): Promise<void> {
   const log = (m: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
   const stages: Record<
     string,
-    { rssMB: number; v8: Record<string, number>; heap?: { totalMB: number; top: string[] } }
+    {
+      rssMB: number;
+      v8: Record<string, number>;
+      kernel: Record<string, number>;
+      heap?: { totalMB: number; top: string[] };
+    }
   > = {};
   const measure = async (stage: string) => {
     await sleep(3000);
@@ -82,9 +89,20 @@ async function main(): Promise<void> {
       oldSpaceUsedMB: round((r.spaces.old_space?.used ?? 0) / MB),
       oldSpaceCommittedMB: round((r.spaces.old_space?.committed ?? 0) / MB),
       largeObjectsMB: round((r.spaces.large_object_space?.committed ?? 0) / MB),
+      mallocedMB: round(r.malloced / MB),
     };
-    stages[stage] = { rssMB: round(rss / MB), v8 };
-    log(`${stage}: hub RSS ${round(rss / MB)} MB; V8 ${JSON.stringify(v8)}`);
+    const k = smapsSplit(hub.pid);
+    const kernel = {
+      anonymousMB: round(k.anonymous / MB),
+      fileMB: round(k.file / MB),
+      mainHeapMB: round(k.mainHeap / MB),
+      mallocArenas: k.arenas.count,
+      mallocArenasMB: round(k.arenas.rss / MB),
+    };
+    stages[stage] = { rssMB: round(rss / MB), v8, kernel };
+    log(
+      `${stage}: hub RSS ${round(rss / MB)} MB; V8 ${JSON.stringify(v8)}; kernel ${JSON.stringify(kernel)}`,
+    );
     if (SNAPSHOTS) {
       const file = await hub.heapSnapshot();
       const s = summarise(file);
@@ -146,6 +164,19 @@ async function main(): Promise<void> {
     log("every agent connected and synced");
     await measure("connected");
 
+    // the same fleet reconnecting to a restarted hub (delta hellos, resumed TLS sessions):
+    // what the join and first-connect phases left behind is the difference to "connected"
+    await hub.stop();
+    await hub.start();
+    const resynced = async () =>
+      (await Promise.all(workers.map((w) => w.call<WorkerReport>({ cmd: "report" })))).every(
+        (r) => r.lastSyncedAt > 0 && r.synced === r.agents,
+      );
+    await sleep(2000);
+    await until("every agent resynced after the restart", resynced, 600_000);
+    log("every agent resynced after a hub restart");
+    await measure("restarted");
+
     // --pods-per-node 0 skips the pods stage (a quicker look at the connection cost)
     const made = await runLoad(api, NODES * PODS, 16, (i) => {
       const node = names[i % NODES]!.name;
@@ -173,6 +204,8 @@ async function main(): Promise<void> {
       settings: { nodes: NODES, podsPerNode: PODS, workers: WORKERS, quick },
       stages,
       perConnectedNodeKB: round(((connected - nodes) * 1024) / NODES),
+      connectedRssPerNodeKB: round((connected * 1024) / NODES),
+      restartedRssPerNodeKB: round(((stages.restarted?.rssMB ?? 0) * 1024) / NODES),
       peakRssMB: round(peak / MB),
       podCreateErrors: made.errors,
       loadAverageBefore: load0.map((x) => round(x)),

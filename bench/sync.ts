@@ -9,8 +9,9 @@
  *   connect storm after a hub restart: time until every agent's hello was answered (it got
  *     its delta or snapshot and acked), failed connection attempts, agents left unconnected
  *     [all N = 5,000 resynced < 45 s, none left failed]
- *   hub RSS: with N agents connected, and (that − idle RSS with N Nodes but no agent) / N
- *     [≤ 400 MB at 5,000]
+ *   hub RSS: after the initial joins with N agents connected (rss.afterInitialJoinsMB), after
+ *     the restart storm (rss.afterRestartStormMB), and (the first − idle RSS with N Nodes but
+ *     no agent) / N [≤ 400 MB at 5,000], each with its V8/kernel split (rss.split)
  *   bytes on the wire per node per idle hour [≤ 50 KB]: TCP payload (TLS records included)
  *     and segment counts of every agent connection from the kernel (`ss -ti` on the hub's
  *     MQTT port: bytes_sent/bytes_received, segs_out/segs_in), plus 52 bytes of IPv4 + TCP
@@ -41,7 +42,7 @@ import { formatJoinToken, generateTokenParts } from "../src/lib/join-token.js";
 import { caHash } from "../src/lib/pki.js";
 import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { runLoad, type Target } from "./lib/https-load.js";
-import { freePort, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
+import { freePort, type HubMemorySplit, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
 import { cpuMs, percentile, writeResult } from "./lib/stats.js";
 import type { WireTally, WorkerReport } from "./lib/sync-agents.js";
 
@@ -164,10 +165,11 @@ async function main(): Promise<void> {
   const build = spawnSync(process.execPath, ["scripts/build-dev.mjs"], { stdio: "inherit" });
   if (build.status !== 0) throw new Error("scripts/build-dev.mjs failed");
   const dir = mkdtempSync(join(tmpdir(), "ek-bench-sync-"));
+  const mqttPort = await freePort();
   const hub = new HubProcess({
     dir,
     httpsPort: await freePort(),
-    mqttPort: await freePort(),
+    mqttPort,
     // a /24 per node: 5,000 nodes need more than the default /16 (256 nodes)
     args: ["--cluster-cidr", "10.128.0.0/9"],
   });
@@ -226,6 +228,7 @@ async function main(): Promise<void> {
     log("every node has its podCIDR");
     await sleep(3000);
     const idleRss = hub.rss();
+    const idleSplit = await hub.memorySplit();
 
     // --- first connect (seeded: see sync-agents.ts), informative
     tj = Date.now();
@@ -247,13 +250,15 @@ async function main(): Promise<void> {
     };
     log(`settled: ${JSON.stringify(settled)}`);
     const connectedRss = hub.rss();
+    const connectedSplit = await hub.memorySplit();
+    log(`hub after the initial joins and first connect: ${JSON.stringify(connectedSplit)}`);
 
     // --- idle wire cost with the production keepalive/heartbeat settings
     await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
-    const w0 = wire(hub.mqttPort);
+    const w0 = wire(mqttPort);
     const idleStart = Date.now();
     await sleep(IDLE_S * 1000);
-    const w1 = wire(hub.mqttPort);
+    const w1 = wire(mqttPort);
     const carried = mergeTallies(
       await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: false }))),
     );
@@ -275,11 +280,11 @@ async function main(): Promise<void> {
     const carriedPerMessage: Record<string, WireTally> = {};
     const price = async (kind: "report" | "heartbeat") => {
       await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
-      const b = wire(hub.mqttPort);
+      const b = wire(mqttPort);
       await Promise.all(workers.map((w) => w.call({ cmd: "send-one", kind })));
       await pollUntil(workers, (r) => sumOf(r, (x) => x.outboxPending) === 0, 120_000);
       await sleep(1000);
-      const e = wire(hub.mqttPort);
+      const e = wire(mqttPort);
       carriedPerMessage[kind] = mergeTallies(
         await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: false }))),
       );
@@ -312,6 +317,8 @@ async function main(): Promise<void> {
     };
     log(`restart storm: ${JSON.stringify(stormResult)}`);
     const rssAfterStorm = hub.rss();
+    const stormSplit: HubMemorySplit = await hub.memorySplit();
+    log(`hub after the restart storm: ${JSON.stringify(stormSplit)}`);
 
     // --- partition with pod changes on the hub, then reconvergence
     await Promise.all(workers.map((w) => w.call({ cmd: "partition" })));
@@ -401,10 +408,20 @@ async function main(): Promise<void> {
       },
       connectStorm: stormResult,
       rss: {
+        /** N Nodes joined (each with its podCIDR), no agent connected yet */
         idleMB: idleRss / MB,
+        /** the target's figure: N fresh joins, then every agent connected, synced and settled */
+        afterInitialJoinsMB: connectedRss / MB,
+        /** the same fleet reconnected to a restarted hub (resumed TLS, delta hellos) */
+        afterRestartStormMB: rssAfterStorm / MB,
+        afterInitialJoinsPerNodeKB: connectedRss / NODES / 1024,
+        afterRestartStormPerNodeKB: rssAfterStorm / NODES / 1024,
+        perConnectedNodeKB: (connectedRss - idleRss) / NODES / 1024,
+        /** earlier names of afterInitialJoinsMB / afterRestartStormMB (BENCHMARKS.md history) */
         connectedMB: connectedRss / MB,
         afterStormMB: rssAfterStorm / MB,
-        perConnectedNodeKB: (connectedRss - idleRss) / NODES / 1024,
+        /** V8 (process.memoryUsage names) and kernel split at each point: HubProcess.memorySplit */
+        split: { idle: idleSplit, afterInitialJoins: connectedSplit, afterRestartStorm: stormSplit },
       },
       idleWire: {
         connections: w1.conns,

@@ -25,6 +25,7 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { Target } from "./https-load.js";
+import { smapsSplit } from "./smaps.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -63,6 +64,8 @@ export function procMemory(pid: number): { rss: number; hwm: number } {
 
 export interface HubMemoryReport {
   rss: number;
+  /** V8's reserved heap (process.memoryUsage().heapTotal) */
+  heapTotal: number;
   heapUsed: number;
   heapCommitted: number;
   /** memory held outside the V8 heap by JS objects (Buffers, ArrayBuffers) */
@@ -70,6 +73,21 @@ export interface HubMemoryReport {
   /** V8's own malloc'ed memory */
   malloced: number;
   spaces: Record<string, { used: number; committed: number }>;
+}
+
+export interface HubMemorySplit {
+  rssMB: number;
+  heapTotalMB: number;
+  heapUsedMB: number;
+  externalMB: number;
+  newSpaceCommittedMB: number;
+  oldSpaceUsedMB: number;
+  oldSpaceCommittedMB: number;
+  anonymousMB: number;
+  fileMB: number;
+  mainMallocHeapMB: number;
+  mallocArenas: number;
+  mallocArenasMB: number;
 }
 
 export interface HubProcessOptions {
@@ -221,6 +239,7 @@ export class HubProcess {
       const rss = /"resourceUsage":\{[^}]*?"rss":"?(\d+)/.exec(text)?.[1];
       if (from >= 0 && to > from && rss) {
         const h = JSON.parse(text.slice(from + '"javascriptHeap":'.length, to)) as {
+          totalMemory: number;
           usedMemory: number;
           totalCommittedMemory: number;
           externalMemory: number;
@@ -232,6 +251,7 @@ export class HubProcess {
           spaces[k] = { used: v.used, committed: v.committedMemory };
         return {
           rss: Number(rss),
+          heapTotal: h.totalMemory,
           heapUsed: h.usedMemory,
           heapCommitted: h.totalCommittedMemory,
           external: h.externalMemory,
@@ -249,6 +269,32 @@ export class HubProcess {
     const stoppedAt = Date.now();
     await this.start(timeoutMs);
     return { stoppedAt, readyAt: Date.now() };
+  }
+
+  /**
+   * Where the hub's RSS sits now, in MB: V8's figures as process.memoryUsage() names them
+   * (heapTotal, heapUsed, external; arrayBuffers is part of external and not in the report),
+   * the young and old generations, and the kernel's split (smaps.ts): anonymous vs file-backed,
+   * the main thread's malloc heap and the other threads' malloc arenas.
+   */
+  async memorySplit(): Promise<HubMemorySplit> {
+    const r = await this.report();
+    const k = smapsSplit(this.pid);
+    const mb = (x: number) => Math.round((x / 1048576) * 10) / 10;
+    return {
+      rssMB: mb(k.rss),
+      heapTotalMB: mb(r.heapTotal),
+      heapUsedMB: mb(r.heapUsed),
+      externalMB: mb(r.external),
+      newSpaceCommittedMB: mb(r.spaces.new_space?.committed ?? 0),
+      oldSpaceUsedMB: mb(r.spaces.old_space?.used ?? 0),
+      oldSpaceCommittedMB: mb(r.spaces.old_space?.committed ?? 0),
+      anonymousMB: mb(k.anonymous),
+      fileMB: mb(k.file),
+      mainMallocHeapMB: mb(k.mainHeap),
+      mallocArenas: k.arenas.count,
+      mallocArenasMB: mb(k.arenas.rss),
+    };
   }
 
   async stop(): Promise<void> {

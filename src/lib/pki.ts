@@ -5,6 +5,10 @@
  *
  * Design notes
  * - ECDSA P-256 through WebCrypto: key generation is ~1 ms (RSA-2048 in JS is seconds on a Pi).
+ *   Signatures, verifications and digests run synchronously on the main thread
+ *   (sync-subtle.ts): as threadpool jobs they left malloc arenas behind in the hub after a
+ *   join storm (issue 4). The hub's own calls below (importKey, signing) go through x509's
+ *   provider or are synchronous in Node already.
  * - Kubernetes identity lives in the subject: CN = user name, O = groups (client certs).
  * - `caHash` pins the CA the way kubeadm/k3s join tokens do: sha256 over the CA certificate's
  *   DER bytes, so an agent can verify the CA it downloads before trusting anything else.
@@ -13,12 +17,15 @@ import "reflect-metadata";
 import { randomBytes, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 
+import { syncCrypto } from "./sync-subtle.js";
+
 export { caHash } from "./ca-hash.js";
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// ECDSA sign/verify and digests on the main thread, not libuv's threadpool (sync-subtle.ts)
+x509.cryptoProvider.set(syncCrypto() as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const ALG: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = {
   name: "ECDSA",

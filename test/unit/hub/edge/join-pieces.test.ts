@@ -185,6 +185,13 @@ describe("conditions", () => {
     expect(
       statusFingerprint({ conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: "a" }] }),
     ).toBe(statusFingerprint({ conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: "b" }] }));
+    // a real change shows, and the fingerprint is a short digest, not the status's JSON
+    const ready = statusFingerprint({ conditions: [{ type: "Ready", status: "True" }] });
+    expect(ready).not.toBe(statusFingerprint({ conditions: [{ type: "Ready", status: "False" }] }));
+    expect(ready).not.toBe(
+      statusFingerprint({ conditions: [{ type: "Ready", status: "True" }], addresses: [{ address: "a" }] }),
+    );
+    expect(ready.length).toBeLessThanOrEqual(44);
   });
 });
 
