@@ -22,6 +22,8 @@ export function devBundleOptions({ entry, outdir, define = {} }) {
       js: 'import { createRequire as __ekCreateRequire } from "node:module";\nconst require = __ekCreateRequire(import.meta.url);',
     },
     logLevel: "warning",
+    minifyWhitespace: true,
+    minifySyntax: true,
     define,
   };
 }

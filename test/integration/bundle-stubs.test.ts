@@ -111,6 +111,8 @@ describe("dev bundle stubs", () => {
 
   it("leaves tar-fs out: packing a build context fails with a message that says what to use instead", () => {
     expect(text).not.toMatch(/node_modules\/tar-(fs|stream)\//);
+    // and zlib (dockerode gzips build contexts only) is required at first use, not at load
+    expect(text).toContain("edgekube-lazy-require:zlib");
     const tar = entry.requireStub("tar-fs");
     expect(() => (tar.pack as () => unknown)()).toThrow(
       /building images .* not supported by edgekube.*image import/,
