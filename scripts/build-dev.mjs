@@ -12,7 +12,9 @@
 //   file that builds while another one is starting `bin/edge-agent.mjs` never lets it load half
 //   a bundle.
 // - dockerode and docker-modem are compiled in so that their eager requires of ssh2 and the
-//   BuildKit gRPC stack resolve to throwing stubs (≈13 MiB of the agent's idle RSS).
+//   BuildKit gRPC stack resolve to throwing stubs (≈13 MiB of the agent's idle RSS); so are
+//   mqtt, mqtt-packet, bl and dns2, for the lazy requires, the DoH stubs and node's stream
+//   module in place of readable-stream (BUNDLED_IN_DEV in scripts/lib/bundle-stubs.mjs).
 // - Chunks are written in Latin-1 only (latin1() says why: ≈1.5 MB of the hub's heap).
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";

@@ -27,7 +27,72 @@ export const UNSUPPORTED_TRANSPORTS = {
   // ≈250 KB of source held by every agent) at load; edgekube never sets `socksProxy`
   socks:
     "SOCKS proxies for the MQTT link are not supported by edgekube: connect to the hub directly or over WebSocket (edge-agent --mqtt-websocket)",
+  // dockerode's util.js requires tar-fs (with tar-stream, bl 4, readable-stream 3, pump, …) and
+  // @balena/dockerignore at load for buildImage's context packing only; edgekube never builds
+  "tar-fs":
+    "building images (docker build) is not supported by edgekube: build them with the docker CLI and `edge-agent image import`",
+  "@balena/dockerignore":
+    "building images (docker build) is not supported by edgekube: build them with the docker CLI and `edge-agent image import`",
+  // mqtt.js' timers in a browser tab; in node its "auto" timer variant is always the native one
+  "worker-timers": "worker-timers (browser timers for mqtt.js) are not included in edgekube",
 };
+
+/**
+ * Files inside bundled packages replaced by the same throwing stub: features of a package that
+ * edgekube loads but never uses. dns2's index requires its DNS-over-HTTPS server and clients
+ * (node:http2, https, url: ≈0.7 MiB of an idle agent's RSS); the agent serves plain UDP/TCP DNS
+ * and forwards over UDP.
+ */
+export const UNUSED_FILES = [
+  {
+    filter: /[\\/]node_modules[\\/]dns2[\\/](server[\\/]doh|client[\\/](doh|google))\.js$/,
+    message:
+      "DNS over HTTPS (dns2's DoH server and clients) is not included in edgekube: the cluster DNS serves UDP and TCP",
+  },
+];
+
+/**
+ * Packages whose `readable-stream` import is served by node's own stream module. readable-stream
+ * is a copy of node's streams for old nodes and browsers (3.x = node 10's, 4.x = node 18's): on
+ * node ≥ 20 the built-in module is the same API, and the copies cost ≈0.4 MiB of source and
+ * bytecode per agent (docker-modem's 3.x, and mqtt.js and bl's 4.x).
+ */
+/**
+ * Modules that bundled packages require at load but use only on a path the agent rarely or never
+ * takes: the require returns a stand-in that loads the real module on first use (lazySource).
+ * Measured on an idle agent (bench/pods' probe): ws, lru-cache and zlib ≈0.5 MiB of RSS.
+ */
+export const LAZY_REQUIRES = [
+  // mqtt.js requires ws (and through it zlib's permessage-deflate) on the first connect
+  // whatever the URL's protocol: only wss:// (edge-agent --mqtt-websocket) uses it
+  { importer: /[\\/]mqtt[\\/]build[\\/]lib[\\/]connect[\\/]ws\.js$/, ids: ["ws"] },
+  // MQTT 5 topic aliases only; the edge link speaks MQTT 3.1.1
+  { importer: /[\\/]mqtt[\\/]build[\\/]lib[\\/]topic-alias-(send|recv)\.js$/, ids: ["lru-cache"] },
+  // gzip of a build context only (docker build)
+  { importer: /[\\/]dockerode[\\/]lib[\\/]util\.js$/, ids: ["zlib"] },
+];
+
+const LAZY_NS = "edgekube-lazy-require";
+
+/**
+ * The module that stands for a lazily required one: a Proxy that requires the real module at
+ * its first use (property read, call or `new`), so that behaviour is the real module's and only
+ * the time it is loaded moves. `__esModule` is answered without loading: TypeScript's
+ * __importDefault reads it at require time.
+ */
+export function lazySource(id) {
+  return `let real;
+const load = () => (real ??= require(${JSON.stringify(id)}));
+module.exports = new Proxy(function lazyModule() {}, {
+  get(_t, key) { return key === "__esModule" ? undefined : Reflect.get(load(), key); },
+  has(_t, key) { return key in load(); },
+  construct(_t, args) { return Reflect.construct(load(), args); },
+  apply(_t, self, args) { return Reflect.apply(load(), self, args); },
+});
+`;
+}
+
+const NODE_STREAM_FOR = /[\\/]node_modules[\\/](docker-modem|mqtt|mqtt-packet|bl)[\\/]/;
 
 const STUB_NS = "edgekube-unsupported-transport";
 
@@ -47,18 +112,41 @@ export const unsupportedTransportStubs = {
     }));
     b.onLoad({ filter: /.*/, namespace: STUB_NS }, (a) => ({
       loader: "js",
-      contents: `const msg = ${JSON.stringify(UNSUPPORTED_TRANSPORTS[a.path] ?? `${a.path} is not included in edgekube`)};
+      contents: stubSource(UNSUPPORTED_TRANSPORTS[a.path] ?? `${a.path} is not included in edgekube`),
+    }));
+    for (const { filter, message } of UNUSED_FILES) {
+      b.onLoad({ filter }, () => ({ loader: "js", contents: stubSource(message) }));
+    }
+    const lazyIds = [...new Set(LAZY_REQUIRES.flatMap((l) => l.ids))];
+    b.onResolve({ filter: new RegExp(`^(${lazyIds.join("|")})$`) }, (a) =>
+      a.namespace !== LAZY_NS &&
+      LAZY_REQUIRES.some((l) => l.ids.includes(a.path) && l.importer.test(a.importer))
+        ? { path: a.path, namespace: LAZY_NS }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: LAZY_NS }, (a) => ({
+      loader: "js",
+      contents: lazySource(a.path),
+      // the real module resolves from the package that asked for it
+      resolveDir: process.cwd(),
+    }));
+    b.onResolve({ filter: /^readable-stream$/ }, (a) =>
+      NODE_STREAM_FOR.test(a.importer) ? { path: "node:stream", external: true } : undefined,
+    );
+  },
+};
+
+function stubSource(message) {
+  return `const msg = ${JSON.stringify(message)};
 function unsupported() { throw new Error(msg); }
 module.exports = new Proxy({}, {
   get(_t, key) { return typeof key === "string" && key !== "__esModule" && key !== "then" ? unsupported : undefined; },
 });
-`,
-    }));
-  },
-};
+`;
+}
 
 /** Packages the dev bundle compiles in (so their requires go through the stubs above). */
-export const BUNDLED_IN_DEV = ["dockerode", "docker-modem", "mqtt"];
+export const BUNDLED_IN_DEV = ["dockerode", "docker-modem", "mqtt", "mqtt-packet", "bl", "dns2"];
 
 /**
  * CommonJS packages that both roles load at start and that the dev bundle loads with the

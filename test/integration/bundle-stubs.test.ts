@@ -1,7 +1,9 @@
 /**
  * scripts/lib/bundle-stubs.mjs through real esbuild and the real dockerode: dockerode bundled the
  * dev bundle's way still loads and works over a unix socket, leaves ssh2 and the gRPC stack out,
- * and reports an SSH DOCKER_HOST with the stub's message.
+ * and reports an SSH DOCKER_HOST with the stub's message. dns2 bundled without its DNS-over-HTTPS
+ * parts (node:http2) still serves and resolves over UDP; dockerode's image build (tar-fs) fails
+ * with the stub's message; no readable-stream copy is left in the agent's packages.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -19,6 +21,8 @@ interface DockerLike {
 }
 interface Entry {
   docker(opts: Record<string, unknown>): DockerLike;
+  dnsRoundTrip(): Promise<string[]>;
+  mqttPacketRoundTrip(): Promise<string>;
   requireStub(id: string): Record<string, unknown>;
 }
 
@@ -35,9 +39,25 @@ beforeAll(async () => {
     [
       'import Docker from "dockerode";',
       "export const docker = (o: Record<string, unknown>) => new Docker(o);",
+      'import dns2 from "dns2";',
+      'import mqttPacket from "mqtt-packet";',
+      // a UDP server and client on loopback, through dns2 as src/dns uses it
+      "export async function dnsRoundTrip() {",
+      '  const server = dns2.createServer({ udp: true, handle: (req: any, send: any) => { const res = dns2.Packet.createResponseFromRequest(req); res.answers.push({ name: req.questions[0].name, type: dns2.Packet.TYPE.A, class: dns2.Packet.CLASS.IN, ttl: 5, address: "10.43.0.7" }); send(res); } });',
+      '  const addr: any = await server.listen({ udp: { port: 0, address: "127.0.0.1" } });',
+      "  try {",
+      '    const res: any = await dns2.UDPClient({ dns: "127.0.0.1", port: addr.udp.port })("web.default.svc.cluster.local", "A");',
+      "    return res.answers.map((a: any) => a.address);",
+      "  } finally { await server.close(); }",
+      "}",
+      // mqtt-packet and bl on node's stream module: parse what was generated
+      "export function mqttPacketRoundTrip() {",
+      "  const parser = mqttPacket.parser({ protocolVersion: 4 });",
+      "  return new Promise<string>((done) => { parser.on('packet', (p: any) => done(p.topic)); parser.parse(mqttPacket.generate({ cmd: 'publish', topic: 'edgekube/t', payload: Buffer.from('x'), qos: 0, dup: false, retain: false } as any)); });",
+      "}",
       // a literal require per id, as docker-modem and dockerode do, so esbuild resolves it
       "export const requireStub = (id: string) =>",
-      '  id === "ssh2" ? require("ssh2") : id === "@grpc/grpc-js" ? require("@grpc/grpc-js") : undefined;',
+      '  id === "ssh2" ? require("ssh2") : id === "@grpc/grpc-js" ? require("@grpc/grpc-js") : id === "tar-fs" ? require("tar-fs") : undefined;',
     ].join("\n"),
   );
   const out = await build({ ...devBundleOptions({ entry: src, outdir: join(dir, "out") }), write: false });
@@ -74,6 +94,28 @@ describe("dev bundle stubs", () => {
     const ssh = entry.docker({ protocol: "ssh", host: "127.0.0.1", port: 1 });
     await expect(ssh.ping()).rejects.toThrow(
       /SSH transport to Docker .* not supported by edgekube.*unix socket/,
+    );
+  });
+
+  it("bundles dns2 without its DNS-over-HTTPS parts and still answers over UDP", async () => {
+    expect(text).toContain("dns2/server/udp.js");
+    expect(text).not.toContain('require("node:http2")');
+    await expect(entry.dnsRoundTrip()).resolves.toEqual(["10.43.0.7"]);
+  });
+
+  it("gives docker-modem, mqtt-packet and bl node's stream module instead of readable-stream", async () => {
+    expect(text).toContain("docker-modem/lib/http_duplex.js");
+    expect(text).not.toMatch(/require\("readable-stream"\)/);
+    await expect(entry.mqttPacketRoundTrip()).resolves.toBe("edgekube/t");
+  });
+
+  it("leaves tar-fs out: packing a build context fails with a message that says what to use instead", () => {
+    expect(text).not.toMatch(/node_modules\/tar-(fs|stream)\//);
+    // and zlib (dockerode gzips build contexts only) is required at first use, not at load
+    expect(text).toContain("edgekube-lazy-require:zlib");
+    const tar = entry.requireStub("tar-fs");
+    expect(() => (tar.pack as () => unknown)()).toThrow(
+      /building images .* not supported by edgekube.*image import/,
     );
   });
 

@@ -1,0 +1,1 @@
+export function lazySource(id: string): string;
