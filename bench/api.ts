@@ -361,6 +361,7 @@ async function main(): Promise<void> {
         churnUpdates: CHURN,
         churnUpdatesPerSec: churn.opsPerSec,
         churnErrors: churn.errors,
+        ...(churn.failures ? { churnFailures: churn.failures } : {}),
         compactionIntervalS: COMPACT_S,
         beforeChurnMB: sizeBeforeChurn / 1048576,
         dbPeakFirstHalfMB: peakFirstHalf,

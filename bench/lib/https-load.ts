@@ -12,6 +12,7 @@ export interface LoadResult {
   p50ms: number;
   p99ms: number;
   errors: number;
+  failures?: Record<string, number>;
 }
 
 export interface Target {
@@ -32,6 +33,12 @@ export async function runLoad(
   const lat: number[] = [];
   let next = 0;
   let errors = 0;
+  /** what the failures were: "409 Conflict: <message>", "ECONNRESET", … with their counts */
+  const failures: Record<string, number> = {};
+  const fail = (what: string) => {
+    errors++;
+    failures[what] = (failures[what] ?? 0) + 1;
+  };
   const one = (i: number): Promise<void> =>
     new Promise((resolve) => {
       const r = make(i);
@@ -48,16 +55,27 @@ export async function runLoad(
           },
         },
         (res) => {
-          res.resume();
+          const bad = (res.statusCode ?? 0) >= 300;
+          let body = "";
+          if (bad) res.on("data", (c: Buffer) => (body += c.toString()));
+          else res.resume();
           res.on("end", () => {
-            if ((res.statusCode ?? 0) >= 300) errors++;
+            if (bad) {
+              let msg = body.slice(0, 160);
+              try {
+                msg = (JSON.parse(body) as { message?: string }).message ?? msg;
+              } catch {
+                // not a Status object
+              }
+              fail(`${res.statusCode} ${r.method}: ${msg.replace(/\d+/g, "N")}`);
+            }
             lat.push(performance.now() - t0);
             resolve();
           });
         },
       );
-      req.on("error", () => {
-        errors++;
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        fail(err.code ?? err.message);
         resolve();
       });
       req.end(r.body);
@@ -73,5 +91,13 @@ export async function runLoad(
   lat.sort((a, b) => a - b);
   const pick = (p: number) =>
     lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)] ?? Number.NaN;
-  return { ops: total, seconds, opsPerSec: total / seconds, p50ms: pick(50), p99ms: pick(99), errors };
+  return {
+    ops: total,
+    seconds,
+    opsPerSec: total / seconds,
+    p50ms: pick(50),
+    p99ms: pick(99),
+    errors,
+    ...(errors ? { failures } : {}),
+  };
 }

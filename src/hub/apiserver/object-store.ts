@@ -177,13 +177,26 @@ export class ObjectStore {
       );
     }
     obj.metadata.name = name;
-    const kv = await this.getKV(info, ns, name);
     const wanted = obj.metadata.resourceVersion;
-    if (wanted !== undefined && wanted !== "" && wanted !== String(kv.revision)) {
-      throw ApiError.conflict(info.resource, name, info.group);
+    const unconditional = wanted === undefined || wanted === "";
+    // An unconditional update applies to whatever is current, so a write that races it between
+    // the read and the store's compare-and-swap is retried, not reported: upstream runs it
+    // through GuaranteedUpdate and never answers 409 to a PUT without a resourceVersion.
+    const pristine = unconditional && !opts.dryRun ? structuredClone(obj) : undefined;
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.getKV(info, ns, name);
+      if (!unconditional && wanted !== String(kv.revision)) {
+        throw ApiError.conflict(info.resource, name, info.group);
+      }
+      const old = decodeStored(kv.value, kv.revision);
+      const incoming = attempt === 0 || !pristine ? obj : structuredClone(pristine);
+      try {
+        return await this.write(info, ns, name, incoming, old, kv, opts);
+      } catch (e) {
+        if (pristine && e instanceof ApiError && retryable.has(e) && attempt < 8) continue;
+        throw e;
+      }
     }
-    const old = decodeStored(kv.value, kv.revision);
-    return this.write(info, ns, name, obj, old, kv, opts);
   }
 
   /**
