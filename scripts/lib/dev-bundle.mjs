@@ -22,9 +22,6 @@ export function devBundleOptions({ entry, outdir, define = {} }) {
       js: 'import { createRequire as __ekCreateRequire } from "node:module";\nconst require = __ekCreateRequire(import.meta.url);',
     },
     logLevel: "warning",
-    // V8 keeps each chunk's source text in the heap: minified (names kept, as in the release
-    // bundle) the agent's chunks hold ≈0.6 MiB less of an idle agent's RSS; the linked source
-    // maps still give the original lines (node --enable-source-maps)
     minifyWhitespace: true,
     minifySyntax: true,
     define,

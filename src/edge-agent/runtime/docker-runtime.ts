@@ -38,7 +38,6 @@ import { isDockerNotFound, PodNotFoundError } from "./errors.js";
 import { ImageCache } from "./image-cache.js";
 import { ensureImage, type ImageInfo, loadImageTar } from "./images.js";
 import { LABEL_ROLE, parseIdentity } from "./labels.js";
-import { coalescePodLists } from "./list-coalescing.js";
 import type * as rt from "./runtime.js";
 
 export interface DockerRuntimeOptions {
@@ -61,8 +60,7 @@ export class DockerRuntime implements rt.ContainerRuntime {
   private readonly images: ImageCache;
 
   constructor(private readonly opts: DockerRuntimeOptions) {
-    // concurrent pod syncs share one container list per turn (list-coalescing.ts)
-    this.docker = coalescePodLists(opts.docker ?? new Docker());
+    this.docker = opts.docker ?? new Docker();
     this.log = (opts.logger ?? silentLogger()).child({ component: "runtime" });
     this.images = new ImageCache(this.docker);
     this.deps = {
