@@ -126,7 +126,11 @@ export class ApiServer {
             sendError(res, shutdown);
             return;
           }
-          this.opts.logger.error({ err: e, url: req.url }, "request failed");
+          // a 4xx is the client's to handle (a 409 on a stale resourceVersion is routine for
+          // controllers): only the server's own failures are errors in its log
+          if (isApiError(e) && e.code < 500)
+            this.opts.logger.debug({ err: e.message, code: e.code, url: req.url }, "request refused");
+          else this.opts.logger.error({ err: e, url: req.url }, "request failed");
           sendError(res, e);
         });
       },
