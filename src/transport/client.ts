@@ -30,7 +30,6 @@
  */
 import type { MqttClient, Packet } from "mqtt";
 import { type Logger, silentLogger } from "../lib/logger.js";
-import type { Dialer } from "./dialer.js";
 import {
   decodeEnvelope,
   type Envelope,
@@ -40,36 +39,17 @@ import {
   envelope,
   MAX_PACKET_BYTES,
 } from "./envelope.js";
-import { openMqttClient } from "./link-connect.js";
+import { type LinkEndpoint, openMqttClient } from "./link-connect.js";
 import { classifyFailure, type FailureKind, ReconnectPolicy } from "./reconnect-policy.js";
 import { assertNodeName, downFilter, presenceTopic, SYNC_STREAM, upTopic } from "./topics.js";
 
-export interface EdgeLinkOptions {
-  /** mqtts://host:8883 or wss://host:6443/mqtt */
-  url: string;
-  node: string;
-  /** cluster CA (PEM) the hub's certificate must chain to */
-  ca: string;
-  /** node client certificate and key (PEM), or username/password */
-  cert?: string;
-  key?: string;
-  username?: string;
-  password?: string;
-  keepaliveSeconds?: number;
-  /** source address to connect from (a device with several uplinks; the sync benchmark uses it) */
-  localAddress?: string;
+export interface EdgeLinkOptions extends LinkEndpoint {
   /** exponential backoff after failures where the hub answered (default 1 s doubling to 30 s) */
   backoff?: { baseMs?: number; maxMs?: number };
   /** probe interval while the hub is unreachable (default full jitter in [500, 2000] ms) */
   probe?: { minMs?: number; maxMs?: number };
   /** reset the backoff after a connection stayed up this long (default 10 s) */
   stableMs?: number;
-  /** mqtts: the TCP connect alone (default 3.5 s, dialer.ts) */
-  tcpConnectTimeoutMs?: number;
-  /** TLS handshake through CONNACK (default 30 s, see the design notes) */
-  connectTimeoutMs?: number;
-  /** mqtts: how TCP connections are made (default node:net; bench/sync models partitions) */
-  dial?: Dialer;
   maxPacketBytes?: number;
   logger?: Logger;
   /** injectable for tests of the jitter */

@@ -20,20 +20,30 @@ import { type Dialer, dialWithTimeout, netDialer, TCP_CONNECT_TIMEOUT_MS } from 
 import { encodeEnvelope, envelope } from "./envelope.js";
 import { presenceTopic } from "./topics.js";
 
-export interface ConnectParams {
+/** Where and as whom a link connects: shared by EdgeLinkOptions (client.ts) and one attempt. */
+export interface LinkEndpoint {
   /** mqtts://host:8883 or wss://host:6443/mqtt */
   url: string;
   node: string;
+  /** cluster CA (PEM) the hub's certificate must chain to */
   ca: string;
+  /** node client certificate and key (PEM), or username/password */
   cert?: string;
   key?: string;
   username?: string;
   password?: string;
   keepaliveSeconds?: number;
+  /** source address to connect from (a device with several uplinks; the sync benchmark uses it) */
   localAddress?: string;
+  /** mqtts: the TCP connect alone (default 3.5 s, dialer.ts) */
   tcpConnectTimeoutMs?: number;
+  /** TLS handshake through CONNACK (default 30 s, see client.ts's design notes) */
   connectTimeoutMs?: number;
+  /** mqtts: how TCP connections are made (default node:net; bench/sync models partitions) */
   dial?: Dialer;
+}
+
+export interface ConnectParams extends LinkEndpoint {
   /** TLS session ticket to offer */
   session?: Buffer;
 }
