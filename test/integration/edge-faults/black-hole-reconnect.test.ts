@@ -10,15 +10,12 @@
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
-import { hostExec, netnsExec } from "../../../src/cni/exec.js";
 import { agentPaths } from "../../../src/edge-agent/config.js";
 import { collectStatus } from "../../../src/edge-agent/status-report.js";
 import { agentView } from "../../helpers/fault-agent.js";
 import { expectConverged } from "../../helpers/fault-check.js";
-import { FaultRig } from "../../helpers/fault-rig.js";
-import { NetnsLab } from "../../helpers/netns-lab.js";
+import { namespacedLink } from "../../helpers/netns-link.js";
 import { hasKubectl, hasRoot, need } from "../../helpers/prereq.js";
-import { reserveUnderlaySlice } from "../../helpers/underlay-slice.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 beforeAll(() => {
@@ -49,25 +46,7 @@ describe("edge fault: reconnect after a black hole", () => {
   it.skipIf(!need(hasKubectl(), hasRoot()))(
     "probes an unreachable hub every few seconds and reconnects soon after the DROP is lifted",
     async () => {
-      const lab = new NetnsLab();
-      const host = hostExec();
-      const veth = `ekr${lab.tag}`;
-      const slice = reserveUnderlaySlice();
-      const hubIp = slice.ip(1);
-      const agentIp = slice.ip(2);
-      const rig = new FaultRig({ mqttBindAddress: hubIp, tlsSans: [hubIp] });
-      onTestFinished(() => rig.cleanup());
-      rig.defer(() => slice.release());
-      rig.defer(() => lab.cleanup());
-      const ns = await lab.addNamespace("agent");
-      rig.defer(() => host("ip", ["link", "del", veth]).catch(() => undefined));
-      await host("ip", ["link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns]);
-      await host("ip", ["addr", "add", `${hubIp}/27`, "dev", veth]);
-      await host("ip", ["link", "set", veth, "up"]);
-      const inNs = netnsExec(lab.path(ns));
-      await inNs("ip", ["addr", "add", `${agentIp}/27`, "dev", "eth0"]);
-      await inNs("ip", ["link", "set", "eth0", "up"]);
-
+      const { rig, ns, hubIp, blackHole } = await namespacedLink("ekr");
       await rig.startHub();
       const { node, child } = await rig.childAgent(`mqtts://${hubIp}:${rig.hub.ports.mqtt}`, ns);
       child.start();
@@ -78,11 +57,7 @@ describe("edge fault: reconnect after a black hole", () => {
       });
 
       // the link dies, and the device reboots while it is dead
-      const drop = [
-        ["INPUT", "-s", hubIp, "-j", "DROP"],
-        ["OUTPUT", "-d", hubIp, "-j", "DROP"],
-      ];
-      for (const r of drop) await inNs("iptables", ["-w", "-A", ...r]);
+      await blackHole(true);
       await child.stop();
       const churn = rig.churn(node);
       const log = linkLog(child);
@@ -107,7 +82,7 @@ describe("edge fault: reconnect after a black hole", () => {
       expect(collectStatus(paths).status?.connected).toBe(false);
 
       // the link returns: back within a few probe intervals (probe ≤ 2 s + TCP timeout 3.5 s)
-      for (const r of drop) await inNs("iptables", ["-w", "-D", ...r]);
+      await blackHole(false);
       await vi.waitFor(() => expect(connects()).toBe(1), { timeout: 10_000, interval: 100 });
       await vi.waitFor(() => expect(collectStatus(paths).status?.connected).toBe(true), {
         timeout: 10_000,

@@ -10,30 +10,21 @@
  */
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
-import { beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { KubeObject } from "../../../src/api/object.js";
 import { type Client, refs } from "../../../src/client/client.js";
-import { hostExec, netnsExec } from "../../../src/cni/exec.js";
 import { agentPaths } from "../../../src/edge-agent/config.js";
 import { collectStatus } from "../../../src/edge-agent/status-report.js";
 import { agentView } from "../../helpers/fault-agent.js";
 import { expectConverged } from "../../helpers/fault-check.js";
-import { churningAgent, FaultRig } from "../../helpers/fault-rig.js";
-import { NetnsLab } from "../../helpers/netns-lab.js";
+import { churningAgent } from "../../helpers/fault-rig.js";
+import { namespacedLink } from "../../helpers/netns-link.js";
 import { hasKubectl, hasRoot, need } from "../../helpers/prereq.js";
-import { reserveUnderlaySlice } from "../../helpers/underlay-slice.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 beforeAll(() => {
   execFileSync(process.execPath, [join(ROOT, "scripts/build-dev.mjs")], { cwd: ROOT, stdio: "pipe" });
 });
-
-/** A rig removed when its own test ends (the two tests run concurrently). */
-function newRig(...args: ConstructorParameters<typeof FaultRig>): FaultRig {
-  const rig = new FaultRig(...args);
-  onTestFinished(() => rig.cleanup());
-  return rig;
-}
 
 async function ready(c: Client, node: string): Promise<string | undefined> {
   const n: KubeObject | undefined = await c.get(refs.nodes, undefined, node);
@@ -73,25 +64,7 @@ describe.concurrent("edge fault: black-holed link", () => {
   it.skipIf(!need(hasKubectl(), hasRoot()))(
     "iptables DROP in the agent's namespace: keepalive notices, the views converge",
     async () => {
-      const lab = new NetnsLab();
-      const host = hostExec();
-      const veth = `ekf${lab.tag}`;
-      // the hub's end is a host address: from a reserved slice, never one a dev cluster uses
-      const slice = reserveUnderlaySlice();
-      const hubIp = slice.ip(1);
-      const agentIp = slice.ip(2);
-      const rig = newRig({ mqttBindAddress: hubIp, tlsSans: [hubIp] });
-      rig.defer(() => slice.release());
-      rig.defer(() => lab.cleanup());
-      const ns = await lab.addNamespace("agent");
-      rig.defer(() => host("ip", ["link", "del", veth]).catch(() => undefined));
-      await host("ip", ["link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns]);
-      await host("ip", ["addr", "add", `${hubIp}/27`, "dev", veth]);
-      await host("ip", ["link", "set", veth, "up"]);
-      const inNs = netnsExec(lab.path(ns));
-      await inNs("ip", ["addr", "add", `${agentIp}/27`, "dev", "eth0"]);
-      await inNs("ip", ["link", "set", "eth0", "up"]);
-
+      const { rig, ns, hubIp, blackHole } = await namespacedLink("ekf");
       await rig.startHub();
       const { node, child } = await rig.childAgent(`mqtts://${hubIp}:${rig.hub.ports.mqtt}`, ns);
       child.start();
@@ -105,11 +78,7 @@ describe.concurrent("edge fault: black-holed link", () => {
         { timeout: 30_000, interval: 250 },
       );
 
-      const drop = [
-        ["INPUT", "-s", hubIp, "-j", "DROP"],
-        ["OUTPUT", "-d", hubIp, "-j", "DROP"],
-      ];
-      for (const r of drop) await inNs("iptables", ["-w", "-A", ...r]);
+      await blackHole(true);
       // keepalive 30 s: the agent gives up within 2× that, the hub (1.5× keepalive) fires the will
       await vi.waitFor(() => expect(collectStatus(paths).status?.connected).toBe(false), {
         timeout: 62_000,
@@ -119,7 +88,7 @@ describe.concurrent("edge fault: black-holed link", () => {
         timeout: 20_000,
         interval: 500,
       });
-      for (const r of drop) await inNs("iptables", ["-w", "-D", ...r]);
+      await blackHole(false);
 
       await churn.stop();
       await expectConverged(
