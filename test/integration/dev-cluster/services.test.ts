@@ -94,31 +94,21 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
       return "";
     }
   };
-  /** the same from the client namespace outside the cluster */
-  const fromOutside = (ip: string, port: number) => {
+  /** GET / from a network namespace under /run/netns with busybox wget ("" on failure) */
+  const fromNetns = (netns: string, ip: string, port: number) => {
     try {
-      return execFileSync(
-        "nsenter",
-        [
-          `--net=/run/netns/${clientNs}`,
-          "busybox",
-          "timeout",
-          "3",
-          "busybox",
-          "wget",
-          "-qO-",
-          `http://${ip}:${port}/`,
-        ],
-        {
-          encoding: "utf8",
-          input: "",
-          timeout: 10_000,
-        },
-      ).trim();
+      const args = [`--net=/run/netns/${netns}`, "busybox", "timeout", "3", "busybox", "wget", "-qO-"];
+      return execFileSync("nsenter", [...args, `http://${ip}:${port}/`], {
+        encoding: "utf8",
+        input: "",
+        timeout: 10_000,
+      }).trim();
     } catch {
       return "";
     }
   };
+  /** the same from the client namespace outside the cluster */
+  const fromOutside = (ip: string, port: number) => fromNetns(clientNs, ip, port);
   /** GET / on a health check port from outside: the status line's code and, for a 200, the body */
   const healthFromOutside = (ip: string, port: number): { status: number; body: string } => {
     const args = [`--net=/run/netns/${clientNs}`, "busybox", "timeout", "3", "busybox", "wget", "-S", "-qO-"];
@@ -137,26 +127,8 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
     }
   };
   /** the same from a node's own network namespace (the host side of a device) */
-  const fromNode = (node: string, ip: string, port: number) => {
-    try {
-      return execFileSync(
-        "nsenter",
-        [
-          `--net=/run/netns/${f.cluster.node(node).netns}`,
-          "busybox",
-          "timeout",
-          "3",
-          "busybox",
-          "wget",
-          "-qO-",
-          `http://${ip}:${port}/`,
-        ],
-        { encoding: "utf8", input: "", timeout: 10_000 },
-      ).trim();
-    } catch {
-      return "";
-    }
-  };
+  const fromNode = (node: string, ip: string, port: number) =>
+    fromNetns(f.cluster.node(node).netns, ip, port);
   /** the node's service rules (table ip edgekube-lb) */
   const nodeNft = (node: string) =>
     execFileSync(
