@@ -26,12 +26,15 @@
  *   the address, every existing entry is already right. Unique cluster-wide like the addresses;
  *   pods (.2 and up) never share one with cni0 (.1) or flannel.1 (.0).
  *   A failure part way rolls back the veth and, if this call created it, the lease.
+ * - The host end gets receive packet steering over all CPUs (flow-steering.ts): without it one
+ *   TCP flow from a pod is processed on two CPUs at once and arrives reordered.
  * - unwirePod is idempotent: unknown ids and a second call are fine.
  */
 import { createHash } from "node:crypto";
 import type { Logger } from "../lib/logger.js";
 import { silentLogger } from "../lib/logger.js";
 import { type Exec, netnsExec } from "./exec.js";
+import type { FlowSteering } from "./flow-steering.js";
 import type { HostLocalIpam } from "./ipam.js";
 import { IpRoute } from "./iproute.js";
 import { macFromIp } from "./subnet.js";
@@ -64,6 +67,8 @@ export interface PodNetworkDeps {
   bridgeName?: string;
   /** runs commands inside a pod namespace; default nsenter --net=PATH on the host */
   podExec?: (netnsPath: string) => Exec;
+  /** RPS on each host veth (flow-steering.ts); none: the kernel's default (off) */
+  steering?: FlowSteering;
   logger?: Logger;
 }
 
@@ -135,7 +140,9 @@ export class PodNetwork {
         ].join("\n"),
         true,
       );
-      const mac = macOf(shown) ?? (await pod.getLink(ifName))?.address ?? "";
+      const shownLink = firstLink(shown);
+      const mac = shownLink?.address ?? (await pod.getLink(ifName))?.address ?? "";
+      await this.steer(hostVeth, shownLink?.peerIndex);
       this.log.debug({ containerId: req.containerId, ip: lease.ip, hostVeth }, "pod wired");
       return {
         containerId: req.containerId,
@@ -155,6 +162,21 @@ export class PodNetwork {
         {
           cause: err,
         },
+      );
+    }
+  }
+
+  /** Flow steering on the host end; a failure costs only speed, so it is logged, not thrown. */
+  private async steer(hostVeth: string, ifindex: number | undefined): Promise<void> {
+    const steering = this.deps.steering;
+    if (!steering) return;
+    try {
+      const how = await steering.steer(hostVeth, ifindex);
+      this.log.debug({ hostVeth, how, mask: steering.mask }, "receive packet steering set");
+    } catch (err) {
+      this.log.warn(
+        { hostVeth, err: err instanceof Error ? err.message : String(err) },
+        "could not set receive packet steering on the pod's veth: its TCP flows may be reordered (slower), the pod works",
       );
     }
   }
@@ -188,11 +210,18 @@ export class PodNetwork {
 }
 
 /** The MAC address in `ip -json link show` output, if it parses. */
-function macOf(json: string): string | undefined {
+/** MAC and peer ifindex (the host end's, `link_index`) of the first link in `ip -json link show`. */
+function firstLink(json: string): { address?: string; peerIndex?: number } | undefined {
   try {
     const links = JSON.parse(json.trim() || "[]") as unknown;
-    const first = Array.isArray(links) ? (links[0] as { address?: unknown } | undefined) : undefined;
-    return typeof first?.address === "string" ? first.address : undefined;
+    const first = Array.isArray(links)
+      ? (links[0] as { address?: unknown; link_index?: unknown } | undefined)
+      : undefined;
+    if (!first) return undefined;
+    return {
+      ...(typeof first.address === "string" ? { address: first.address } : {}),
+      ...(typeof first.link_index === "number" ? { peerIndex: first.link_index } : {}),
+    };
   } catch {
     return undefined;
   }

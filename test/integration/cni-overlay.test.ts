@@ -4,9 +4,11 @@
  * flannel.1/cni0, masquerade to the outside, peer add/remove, idempotent reconcile, unwire and
  * reset.
  */
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Exec } from "../../src/cni/exec.js";
+import { FlowSteering, rpsMask } from "../../src/cni/flow-steering.js";
 import { HostLocalIpam } from "../../src/cni/ipam.js";
 import { IpRoute } from "../../src/cni/iproute.js";
 import { Masquerade } from "../../src/cni/masquerade.js";
@@ -50,7 +52,8 @@ describe.skipIf(!need(hasRoot()))("VXLAN overlay between namespace nodes", () =>
       dbPath: join(await lab.tempDir(), "ipam.db"),
       podCIDR: `10.42.${i}.0/24`,
     });
-    const pods = new PodNetwork({ exec, ipam, mtu: setup.mtu });
+    const steering = new FlowSteering({ exec, cpus: availableParallelism() });
+    const pods = new PodNetwork({ exec, ipam, mtu: setup.mtu, steering });
     const masq = new Masquerade({ clusterCIDR: CLUSTER, vxlan: { nodeIP: ip, port: 8472 } }, { exec });
     await masq.install();
     const node = { name: `node${i}`, ns, ip, exec, ipr: new IpRoute(exec), overlay, ipam, pods, masq };
@@ -174,6 +177,31 @@ describe.skipIf(!need(hasRoot()))("VXLAN overlay between namespace nodes", () =>
     );
     const host = await nodes[0]!.ipr.getLink(hostVethName(`ctr-${lab.tag}-p1a`));
     expect(host).toMatchObject({ master: "cni0", hairpin: true, mtu: 1450 });
+  });
+
+  it("steers each pod veth's flows over all CPUs (RPS on the host end)", async () => {
+    // read through a fresh sysfs in the node namespace: this process's /sys shows the host's
+    const rps = async (node: TestNode, dev: string) =>
+      (
+        await node.exec("unshare", [
+          "--mount",
+          "--propagation",
+          "private",
+          "--",
+          "sh",
+          "-c",
+          'mount -t sysfs sysfs /sys && cat "/sys/class/net/$1/queues/rx-0/rps_cpus"',
+          "sh",
+          dev,
+        ])
+      ).stdout.trim();
+    const want = rpsMask(availableParallelism()) ?? "0";
+    for (const [node, key] of [
+      [nodes[0]!, "p1a"],
+      [nodes[1]!, "p2a"],
+    ] as const) {
+      expect(parseInt(await rps(node, hostVethName(`ctr-${lab.tag}-${key}`)), 16)).toBe(parseInt(want, 16));
+    }
   });
 
   it("carries ping and TCP between pods on different nodes, unmasqueraded", async () => {

@@ -22,9 +22,11 @@
  * - IPAM leases are reconciled against the running sandboxes at start (a crash between a lease
  *   and its sandbox leaks nothing) and again on request after the pod manager removed orphans.
  */
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Node } from "kubernetes-types/core/v1";
 import { type Exec, hostExec } from "../../cni/exec.js";
+import { FlowSteering } from "../../cni/flow-steering.js";
 import { HostLocalIpam } from "../../cni/ipam.js";
 import { Masquerade, type MasqueradeMode } from "../../cni/masquerade.js";
 import { VxlanOverlay } from "../../cni/overlay.js";
@@ -227,6 +229,7 @@ export class AgentNetwork {
       ipam,
       mtu: setup.mtu,
       bridgeName: overlay.bridgeName,
+      steering: new FlowSteering({ exec: this.exec, cpus: availableParallelism() }),
       logger: this.log,
     });
     this.overlay = overlay;
