@@ -9,17 +9,26 @@
  *      the agents' debug log; target < 150 ms.
  *   3. Time from a new node's overlay annotations reaching the hub until every peer has its
  *      route, ARP and FDB entries; target < 1 s.
+ * Each transfer also records the TCP counters of both namespaces (/proc/net/netstat, /proc/net/snmp):
+ * segments queued out of order at the receiver and the sender's retransmissions and D-SACKs
+ * (spurious retransmissions). Reordering costs a single flow more than any per-byte CPU on these
+ * paths (docs/overlay.md, flow steering), and the counters show it whatever the machine's load.
+ * The underlay is measured twice per round: as the rig leaves it (veths without RPS: the figure
+ * the ratio target is computed against), and with RPS on both nodes' eth0, the software form of
+ * the receive-side hashing a real NIC does (RSS), so one flow stays on one CPU there too.
  * Results: bench/results/net-<date>.json. Needs root and Docker (like the integration tests).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { rpsMask } from "../src/cni/flow-steering.js";
 import { DevClusterFixture, type PodInfo } from "../test/helpers/dev-cluster-fixture.js";
 import { median, percentile, writeResult } from "./lib/stats.js";
 
 const MIB = 1024 * 1024;
-const BYTES = 512 * MIB;
-const ROUNDS = 3;
+const BYTES = 1024 * MIB;
+const ROUNDS = 5;
 
 async function until<T>(
   what: string,
@@ -45,11 +54,70 @@ const RX = `const s=require("net").createServer(c=>{let n=0,t0=0;c.on("data",d=>
 /** Sender: writes argv[3] bytes in 1 MiB chunks to argv[1]:argv[2]. */
 const TX = `const c=require("net").connect(+process.argv[2],process.argv[1],()=>{let left=+process.argv[3];const b=Buffer.alloc(1<<20);const w=()=>{while(left>0){left-=b.length;if(!c.write(b)){c.once("drain",w);return}}c.end()};w()})`;
 
+/** TCP counters of one network namespace (TcpExt from /proc/net/netstat, Tcp from /proc/net/snmp). */
+function tcpCounters(netns: string): Map<string, number> {
+  const text = execFileSync("nsenter", [`--net=${netns}`, "cat", "/proc/net/netstat", "/proc/net/snmp"], {
+    encoding: "utf8",
+  });
+  const out = new Map<string, number>();
+  const lines = text.split("\n");
+  for (let i = 0; i + 1 < lines.length; i += 1) {
+    const head = lines[i]?.split(" ") ?? [];
+    const vals = lines[i + 1]?.split(" ") ?? [];
+    if (head[0] !== vals[0] || !head[0]?.endsWith(":") || Number.isNaN(Number(vals[1]))) continue;
+    for (let k = 1; k < head.length; k++) out.set(`${head[0]}${head[k]}`, Number(vals[k]));
+    i += 1;
+  }
+  return out;
+}
+
+export interface TransferStats {
+  mibps: number;
+  /** segments the receiver queued out of order */
+  rxOutOfOrder: number;
+  /** segments the sender retransmitted, and D-SACKs it got back (retransmissions that were not needed) */
+  txRetrans: number;
+  txDsacks: number;
+}
+
+/** RPS on `dev` in `netns` (mask "0" turns it off), through a sysfs mounted in that namespace. */
+function setRps(netns: string, dev: string, mask: string): void {
+  execFileSync("nsenter", [
+    `--net=${netns}`,
+    "unshare",
+    "--mount",
+    "--propagation",
+    "private",
+    "--",
+    "sh",
+    "-c",
+    'mount -t sysfs sysfs /sys && echo "$1" > "/sys/class/net/$2/queues/rx-0/rps_cpus"',
+    "sh",
+    mask,
+    dev,
+  ]);
+}
+
 /**
  * One transfer of BYTES from netns `fromNs` to `toIp:port` in `toNs` with a node TCP sender and
  * receiver under nsenter (large writes: the tool is not the bottleneck); resolves with MiB/s.
  */
-async function transfer(fromNs: string, toNs: string, toIp: string, port: number): Promise<number> {
+async function transfer(fromNs: string, toNs: string, toIp: string, port: number): Promise<TransferStats> {
+  const tx0 = tcpCounters(fromNs);
+  const rx0 = tcpCounters(toNs);
+  const mibps = await transferOnce(fromNs, toNs, toIp, port);
+  const tx1 = tcpCounters(fromNs);
+  const rx1 = tcpCounters(toNs);
+  const d = (a: Map<string, number>, b: Map<string, number>, k: string) => (b.get(k) ?? 0) - (a.get(k) ?? 0);
+  return {
+    mibps,
+    rxOutOfOrder: d(rx0, rx1, "TcpExt:TCPOFOQueue"),
+    txRetrans: d(tx0, tx1, "Tcp:RetransSegs"),
+    txDsacks: d(tx0, tx1, "TcpExt:TCPDSACKRecv"),
+  };
+}
+
+async function transferOnce(fromNs: string, toNs: string, toIp: string, port: number): Promise<number> {
   const rx = spawn("nsenter", [`--net=${toNs}`, process.execPath, "-e", RX, String(port)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -140,12 +208,26 @@ async function main(): Promise<void> {
     const podTo = sandboxNetns(f, rx);
     const n1 = `/run/netns/${c.node("node1").netns}`;
     const n2 = `/run/netns/${c.node("node2").netns}`;
-    const overlay: number[] = [];
-    const underlay: number[] = [];
+    const overlay: TransferStats[] = [];
+    const underlay: TransferStats[] = [];
+    const underlaySteered: TransferStats[] = [];
+    const mask = rpsMask(availableParallelism()) ?? "0";
     for (let i = 0; i < ROUNDS; i++) {
       underlay.push(await transfer(n1, n2, c.node("node2").ip, 9100 + i));
       overlay.push(await transfer(podFrom, podTo, rx.ip, 9200 + i));
+      for (const ns of [n1, n2]) setRps(ns, "eth0", mask);
+      try {
+        underlaySteered.push(await transfer(n1, n2, c.node("node2").ip, 9300 + i));
+      } finally {
+        for (const ns of [n1, n2]) setRps(ns, "eth0", "0");
+      }
     }
+    const rate = (xs: TransferStats[]) => xs.map((x) => x.mibps);
+    const counters = (xs: TransferStats[]) => ({
+      rxOutOfOrder: xs.map((x) => x.rxOutOfOrder),
+      txRetrans: xs.map((x) => x.txRetrans),
+      txDsacks: xs.map((x) => x.txDsacks),
+    });
 
     // 3. a new node programmed on every peer
     const t = { annotated: 0, programmed: new Map<string, number>() };
@@ -183,10 +265,17 @@ async function main(): Promise<void> {
       throughput: {
         bytesPerTransfer: BYTES,
         rounds: ROUNDS,
-        overlayMiBps: overlay.map((x) => Math.round(x)),
-        underlayMiBps: underlay.map((x) => Math.round(x)),
-        ratio: Number((median(overlay) / median(underlay)).toFixed(3)),
+        overlayMiBps: rate(overlay).map((x) => Math.round(x)),
+        underlayMiBps: rate(underlay).map((x) => Math.round(x)),
+        ratio: Number((median(rate(overlay)) / median(rate(underlay))).toFixed(3)),
         target: 0.8,
+        underlaySteeredMiBps: rate(underlaySteered).map((x) => Math.round(x)),
+        ratioToSteeredUnderlay: Number((median(rate(overlay)) / median(rate(underlaySteered))).toFixed(3)),
+        tcp: {
+          overlay: counters(overlay),
+          underlay: counters(underlay),
+          underlaySteered: counters(underlaySteered),
+        },
       },
       wirePodMs: {
         samples: wire.length,
