@@ -8,9 +8,15 @@
  *   (full jitter), a hub that answered and failed (refused, TLS error, CONNACK timeout or error,
  *   a dropped connection) gets full-jitter exponential backoff, 1 s doubling to 30 s, so a hub
  *   restart does not make a fleet reconnect in lock-step; refused credentials wait the maximum.
- * - mqtts: the TCP connect is ours (link-connect.ts, dialer.ts), with its own short timeout
- *   (3.5 s), then TLS runs over that socket. That is what tells "unreachable" (the SYN went
- *   into a black hole) from "the hub is slow" (TCP connected, CONNACK late).
+ * - Probing widens after a long outage (2 min of it: towards 5–15 s at 5 min), so a device
+ *   offline for days does not dial every second for days; any answer from the hub resets it.
+ * - The TCP connect is ours on both transports (link-connect.ts, dialer.ts), with its own short
+ *   timeout (3.5 s), then TLS (and, for wss, the WebSocket upgrade) runs over that socket. That
+ *   is what tells "unreachable" (the SYN went into a black hole) from "the hub is slow" (TCP
+ *   connected, CONNACK late).
+ * - One connection's lifetime (CONNACK, subscription, presence, messages, its end, the graceful
+ *   close) is a LinkSession (link-session.ts); this class owns what spans connections: options,
+ *   the reconnect schedule, handlers, the TLS ticket, and the status the agent sees.
  * - Half-open links: mqtt.js pings after `keepalive` seconds of silence and gives up after 1.5×,
  *   so a black-holed link is noticed within 2× keepalive. The broker uses the same keepalive to
  *   drop us and publish our last-will (`presence {online:false}`).
@@ -19,8 +25,6 @@
  *   threw away the handshake the hub had already paid for and queued the agent again behind
  *   everyone else, so the storm fed itself (bench/sync: 544 "connack timeout"s for 500 agents
  *   on a loaded host). A dead link is noticed by the TCP connect timeout instead.
- * - Clean sessions: after CONNACK we subscribe to our `down` topics and only then report
- *   "connected", so the sync engine's hello can never race ahead of the subscription.
  * - TLS session resumption: the link keeps the session ticket of its last connection and
  *   offers it on the next attempt; the hub (broker.ts) then skips certificates and signatures,
  *   which makes a fleet's reconnect storm cheaper for it. A ticket the hub no longer accepts
@@ -28,7 +32,7 @@
  * - `send` is QoS 1 and rejects when the link is down; reliability (outbox, watermarks) lives in
  *   the sync engine, never in mqtt.js' in-memory queues.
  */
-import type { MqttClient, Packet } from "mqtt";
+import type { Packet } from "mqtt";
 import { type Logger, silentLogger } from "../lib/logger.js";
 import {
   decodeEnvelope,
@@ -36,18 +40,26 @@ import {
   type EnvelopeOf,
   type EnvelopeType,
   encodeEnvelope,
-  envelope,
   MAX_PACKET_BYTES,
 } from "./envelope.js";
 import { type LinkEndpoint, openMqttClient } from "./link-connect.js";
-import { classifyFailure, type FailureKind, ReconnectPolicy } from "./reconnect-policy.js";
-import { assertNodeName, downFilter, presenceTopic, SYNC_STREAM, upTopic } from "./topics.js";
+import { LinkSession } from "./link-session.js";
+import {
+  classifyFailure,
+  type FailureKind,
+  ReconnectPolicy,
+  type ReconnectPolicyOptions,
+} from "./reconnect-policy.js";
+import { assertNodeName, SYNC_STREAM, upTopic } from "./topics.js";
 
 export interface EdgeLinkOptions extends LinkEndpoint {
   /** exponential backoff after failures where the hub answered (default 1 s doubling to 30 s) */
   backoff?: { baseMs?: number; maxMs?: number };
-  /** probe interval while the hub is unreachable (default full jitter in [500, 2000] ms) */
-  probe?: { minMs?: number; maxMs?: number };
+  /**
+   * probe interval while the hub is unreachable (default full jitter in [500, 2000] ms), and how
+   * it widens after a long outage (default from 2 min on, to [5, 15] s at 5 min)
+   */
+  probe?: { minMs?: number; maxMs?: number; widen?: ReconnectPolicyOptions["probeWiden"] };
   /** reset the backoff after a connection stayed up this long (default 10 s) */
   stableMs?: number;
   maxPacketBytes?: number;
@@ -86,21 +98,13 @@ export class NotConnectedError extends Error {
 
 export { backoffDelay } from "./reconnect-policy.js";
 
-const CONNACK_REFUSALS: Record<number, string> = {
-  1: "the hub does not speak this MQTT protocol version",
-  2: "the hub rejected the client id (it must equal the node name)",
-  3: "the hub's broker is unavailable",
-  4: "the hub refused this node's username or password: re-join the node (edge-agent join)",
-  5: "the hub refused this node's credentials: check the node certificate or re-join the node",
-};
-
 type Handler = (env: Envelope) => void;
 
 export class EdgeLink {
   private readonly log: Logger;
   private readonly handlers = new Map<string, Set<Handler>>();
   private readonly statusHandlers = new Set<(s: LinkStatus) => void>();
-  private client: MqttClient | undefined;
+  private session: LinkSession | undefined;
   private isConnected = false;
   private readonly policy: ReconnectPolicy;
   /** aborts the TCP connect under way (stop) */
@@ -121,6 +125,7 @@ export class EdgeLink {
         ...(opts.backoff?.maxMs !== undefined ? { maxMs: opts.backoff.maxMs } : {}),
         ...(opts.probe?.minMs !== undefined ? { probeMinMs: opts.probe.minMs } : {}),
         ...(opts.probe?.maxMs !== undefined ? { probeMaxMs: opts.probe.maxMs } : {}),
+        ...(opts.probe?.widen !== undefined ? { probeWiden: opts.probe.widen } : {}),
         ...(opts.stableMs !== undefined ? { stableMs: opts.stableMs } : {}),
       },
       opts.random ?? Math.random,
@@ -152,29 +157,9 @@ export class EdgeLink {
     this.stopped = true;
     clearTimeout(this.timer);
     this.dialing?.abort(new Error("edge link stopped"));
-    const client = this.client;
-    this.client = undefined;
-    if (!client) return;
-    if (this.isConnected) {
-      const bye = encodeEnvelope(envelope({ type: "presence", online: false }));
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 1000);
-        client.publish(presenceTopic(this.opts.node), bye, { qos: 1 }, () => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-    // a graceful DISCONNECT waits for the peer to close; on a half-open link it never would
-    let giveUp: NodeJS.Timeout | undefined;
-    const closed = await Promise.race([
-      new Promise<boolean>((r) => client.end(!this.isConnected, {}, () => r(true))),
-      new Promise<boolean>((r) => {
-        giveUp = setTimeout(() => r(false), 2000);
-      }),
-    ]);
-    clearTimeout(giveUp);
-    if (!closed) client.end(true);
+    const session = this.session;
+    this.session = undefined;
+    await session?.close();
     this.setConnected(false);
   }
 
@@ -184,19 +169,17 @@ export class EdgeLink {
 
   /** Publishes one envelope with QoS 1; resolves on the broker's PUBACK. */
   send(env: Envelope, stream: string = SYNC_STREAM): Promise<void> {
-    const client = this.client;
-    if (!client || !this.isConnected) return Promise.reject(new NotConnectedError(this.opts.node));
+    const session = this.session;
+    if (!session || !this.isConnected) return Promise.reject(new NotConnectedError(this.opts.node));
     let payload: Buffer;
     try {
       payload = encodeEnvelope(env, this.opts.maxPacketBytes ?? MAX_PACKET_BYTES);
     } catch (err) {
       return Promise.reject(err);
     }
-    return new Promise((resolve, reject) => {
-      client.publish(upTopic(this.opts.node, stream), payload, { qos: 1 }, (err) =>
-        err ? reject(new NotConnectedError(this.opts.node, err)) : resolve(),
-      );
-    });
+    return session
+      .publish(upTopic(this.opts.node, stream), payload)
+      .catch((err: Error) => Promise.reject(new NotConnectedError(this.opts.node, err)));
   }
 
   /** Handles every received envelope of one type; returns the unsubscribe function. */
@@ -225,68 +208,32 @@ export class EdgeLink {
       { ...this.opts, ...(this.tlsSession ? { session: this.tlsSession } : {}) },
       ac.signal,
     ).then(
-      (client: MqttClient) => {
+      ({ client, tls }) => {
         if (this.dialing === ac) this.dialing = undefined;
-        if (this.stopped) client.end(true);
-        else this.attach(client);
+        if (this.stopped) {
+          client.end(true);
+          return;
+        }
+        const onPacket = this.opts.onPacket;
+        const session: LinkSession = new LinkSession(client, tls, this.opts.node, {
+          up: (tlsResumed) => this.setConnected(true, undefined, tlsResumed),
+          down: (err) => {
+            if (this.session === session) this.session = undefined;
+            this.setConnected(false, err);
+          },
+          message: (payload) => this.dispatch(payload),
+          ticket: (s) => {
+            this.tlsSession = s;
+          },
+          ...(onPacket ? { packet: onPacket } : {}),
+        });
+        this.session = session;
       },
       (err: Error) => {
         if (this.dialing === ac) this.dialing = undefined;
         if (!this.stopped) this.setConnected(false, err);
       },
     );
-  }
-
-  /** one connection attempt's lifetime: CONNACK, subscription, messages, its end */
-  private attach(client: MqttClient): void {
-    const node = this.opts.node;
-    this.client = client;
-    // mqtts: the stream is the TLSSocket, which emits each ticket the hub sends (wss: no event)
-    (client.stream as { on?: (e: string, f: (s: Buffer) => void) => void } | undefined)?.on?.(
-      "session",
-      (s) => {
-        this.tlsSession = s;
-      },
-    );
-    let up = false;
-    let lastError: Error | undefined;
-    let done = false;
-    const finish = (err?: Error): void => {
-      if (done) return;
-      done = true;
-      client.removeAllListeners();
-      client.on("error", () => {});
-      if (!this.stopped) client.end(true);
-      if (this.client === client) this.client = undefined;
-      this.setConnected(false, err);
-    };
-    client.on("connect", () => {
-      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-      client.subscribe(downFilter(node), { qos: 1 }, (err, granted) => {
-        if (done) return;
-        if (err || granted?.[0]?.qos === 128) {
-          finish(new Error(`the hub refused node "${node}" a subscription to its own topics: check the ACL`));
-          return;
-        }
-        up = true;
-        const hi = encodeEnvelope(envelope({ type: "presence", online: true }));
-        client.publish(presenceTopic(node), hi, { qos: 1 }, () => {});
-        const tls = client.stream as { isSessionReused?: () => boolean };
-        this.setConnected(true, undefined, tls.isSessionReused?.() ?? false);
-      });
-    });
-    client.on("message", (_topic, payload) => this.dispatch(payload));
-    const onPacket = this.opts.onPacket;
-    if (onPacket) {
-      client.on("packetsend", (p) => onPacket("out", p));
-      client.on("packetreceive", (p) => onPacket("in", p));
-    }
-    client.on("error", (err: Error & { code?: unknown }) => {
-      const refusal = typeof err.code === "number" ? CONNACK_REFUSALS[err.code] : undefined;
-      lastError = refusal ? Object.assign(new Error(refusal, { cause: err }), { code: err.code }) : err;
-      if (!up) finish(lastError);
-    });
-    client.on("close", () => finish(lastError));
   }
 
   private dispatch(payload: Buffer): void {
@@ -316,7 +263,11 @@ export class EdgeLink {
     }
     const failure = classifyFailure(error as (Error & { code?: unknown }) | undefined);
     const retryInMs = this.policy.next(failure);
-    this.log.info({ err: error?.message, failure, retryInMs }, "edge link down; reconnecting");
+    const unreachableForMs = Math.round(this.policy.unreachableForMs);
+    this.log.info(
+      { err: error?.message, failure, retryInMs, ...(unreachableForMs > 0 ? { unreachableForMs } : {}) },
+      "edge link down; reconnecting",
+    );
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.connectOnce(), retryInMs);
     this.emitStatus({

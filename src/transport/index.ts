@@ -55,6 +55,7 @@ export { MalformedPacketError, PacketTooLargeError } from "./packet-guard.js";
 export {
   classifyFailure,
   type FailureKind,
+  PROBE_WIDEN_DEFAULTS,
   ReconnectPolicy,
   type ReconnectPolicyOptions,
 } from "./reconnect-policy.js";

@@ -1,24 +1,37 @@
 /**
  * One connection attempt of the edge link: from the URL and credentials to an mqtt.js client
- * that has sent CONNECT (CONNACK pending). EdgeLink (client.ts) owns what happens next.
+ * that has sent CONNECT (CONNACK pending), plus the TLS socket under it. EdgeLink (client.ts)
+ * and its LinkSession (link-session.ts) own what happens next.
  *
  * Design notes
- * - mqtts: the TCP connect is ours, with its own short timeout (dialer.ts), so a SYN lost in a
- *   black hole fails fast as "unreachable"; TLS then runs over that socket and mqtt.js gets the
- *   TLS stream through its stream-builder constructor. mqtt.js' connectTimeout therefore covers
- *   only TLS + CONNACK: the part where the hub answered.
- * - wss: mqtt.js dials through `ws` (it hands unknown options such as localAddress through to
- *   tls.connect); a black hole there shows as a CONNACK timeout.
+ * - Both transports dial TCP themselves, with the short connect timeout of dialer.ts, so a SYN
+ *   lost in a black hole fails fast as "unreachable" on either; TLS then runs over that socket,
+ *   and mqtt.js gets the resulting stream through its stream-builder constructor. mqtt.js'
+ *   connectTimeout therefore covers only what follows TCP (TLS, the WebSocket upgrade,
+ *   CONNACK): the part where the hub answered.
+ * - mqtts: the stream is the TLS socket.
+ * - wss (MQTT over WebSocket on the hub's HTTPS port, path /mqtt, for networks that pass only
+ *   HTTPS): `ws` runs the upgrade over our TLS socket (its `createConnection` option hands it
+ *   the socket instead of letting it dial), with the "mqtt" subprotocol mqtt.js would offer;
+ *   the stream is `ws`'s duplex over the WebSocket. Before, mqtt.js dialed through `ws` itself
+ *   and a black hole showed as a 30 s CONNACK timeout, read as "answered" (backoff). `ws` is
+ *   imported on the first wss attempt only (ws-loader.ts): mqtts agents never load it. No
+ *   permessage-deflate: the hub does not negotiate it, and offering it would load zlib.
+ *   A failed upgrade (the hub answered 403 or 503) gets a message naming the URL and a code, so
+ *   mqtt.js reports it instead of a bare close.
+ * - Either way the TLS socket is ours, so session tickets are captured and offered on both.
  * - The client verifies the hub against the cluster CA (rejectUnauthorized) and offers the TLS
  *   session ticket of the last connection, if any.
  * - mqtt.js' own reconnect is off (reconnectPeriod 0): every attempt is a new client.
  */
 import { isIP, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
-import { type IClientOptions, MqttClient, connect as mqttConnect } from "mqtt";
+import type { Duplex } from "node:stream";
+import { type TLSSocket, connect as tlsConnect } from "node:tls";
+import { type IClientOptions, MqttClient } from "mqtt";
 import { type Dialer, dialWithTimeout, netDialer, TCP_CONNECT_TIMEOUT_MS } from "./dialer.js";
 import { encodeEnvelope, envelope } from "./envelope.js";
 import { presenceTopic } from "./topics.js";
+import { loadWs, type WsModule } from "./ws-loader.js";
 
 /** Where and as whom a link connects: shared by EdgeLinkOptions (client.ts) and one attempt. */
 export interface LinkEndpoint {
@@ -35,11 +48,11 @@ export interface LinkEndpoint {
   keepaliveSeconds?: number;
   /** source address to connect from (a device with several uplinks; the sync benchmark uses it) */
   localAddress?: string;
-  /** mqtts: the TCP connect alone (default 3.5 s, dialer.ts) */
+  /** the TCP connect alone (default 3.5 s, dialer.ts) */
   tcpConnectTimeoutMs?: number;
   /** TLS handshake through CONNACK (default 30 s, see client.ts's design notes) */
   connectTimeoutMs?: number;
-  /** mqtts: how TCP connections are made (default node:net; bench/sync models partitions) */
+  /** how TCP connections are made (default node:net; bench/sync models partitions) */
   dial?: Dialer;
 }
 
@@ -48,11 +61,17 @@ export interface ConnectParams extends LinkEndpoint {
   session?: Buffer;
 }
 
+/** One attempt under way: the mqtt.js client and the TLS socket it runs over. */
+export interface OpenedLink {
+  client: MqttClient;
+  tls: TLSSocket;
+}
+
 /**
- * Starts one attempt. Resolves once CONNECT is on its way (mqtts: after the TCP connect);
- * rejects when the TCP connect fails or times out, or when `cancel` aborts it.
+ * Starts one attempt. Resolves once CONNECT is on its way (after the TCP connect); rejects
+ * when the TCP connect fails or times out, or when `cancel` aborts it.
  */
-export async function openMqttClient(p: ConnectParams, cancel: AbortSignal): Promise<MqttClient> {
+export async function openMqttClient(p: ConnectParams, cancel: AbortSignal): Promise<OpenedLink> {
   const will = encodeEnvelope(envelope({ type: "presence", online: false }));
   const options: IClientOptions = {
     clientId: p.node,
@@ -70,24 +89,17 @@ export async function openMqttClient(p: ConnectParams, cancel: AbortSignal): Pro
     ...(p.username !== undefined ? { username: p.username } : {}),
     ...(p.password !== undefined ? { password: p.password } : {}),
   };
-  const tls = {
-    ca: p.ca,
-    rejectUnauthorized: true,
-    ...(p.cert && p.key ? { cert: p.cert, key: p.key } : {}),
-    ...(p.session ? { session: p.session } : {}),
-  };
   const url = new URL(p.url);
-  if (url.protocol !== "mqtts:") {
-    return mqttConnect(p.url, {
-      ...options,
-      ...tls,
-      ...(p.localAddress ? ({ localAddress: p.localAddress } as IClientOptions) : {}),
-    });
+  const wss = url.protocol === "wss:";
+  if (!wss && url.protocol !== "mqtts:") {
+    throw new Error(`edge link URL "${p.url}" must start with mqtts:// or wss:// (TLS is required)`);
   }
+  // load `ws` before dialing: a dial is not left waiting on a module import
+  const ws = wss ? await loadWs() : undefined;
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const target = {
     host,
-    port: url.port ? Number(url.port) : 8883,
+    port: url.port ? Number(url.port) : wss ? 443 : 8883,
     ...(p.localAddress ? { localAddress: p.localAddress } : {}),
   };
   const tcp: Socket = await dialWithTimeout(
@@ -98,6 +110,34 @@ export async function openMqttClient(p: ConnectParams, cancel: AbortSignal): Pro
   );
   // Nagle + delayed ACKs add ~40 ms per direction to small messages (interactive exec)
   tcp.setNoDelay(true);
-  const stream = tlsConnect({ socket: tcp, ...(isIP(host) === 0 ? { servername: host } : {}), ...tls });
-  return new MqttClient(() => stream, options);
+  const tls = tlsConnect({
+    socket: tcp,
+    ...(isIP(host) === 0 ? { servername: host } : {}),
+    ca: p.ca,
+    rejectUnauthorized: true,
+    ...(p.cert && p.key ? { cert: p.cert, key: p.key } : {}),
+    ...(p.session ? { session: p.session } : {}),
+  });
+  const stream = ws ? webSocketOver(ws, tls, url) : tls;
+  return { client: new MqttClient(() => stream, options), tls };
+}
+
+/** The WebSocket upgrade to `url` over an established TLS socket, as a byte stream. */
+function webSocketOver(ws: WsModule, tls: TLSSocket, url: URL): Duplex {
+  const socket = new ws.WebSocket(url, ["mqtt"], {
+    createConnection: () => tls,
+    perMessageDeflate: false,
+  });
+  // before createWebSocketStream's own listener: the duplex is destroyed with this same error
+  socket.once("error", (err: Error & { code?: unknown }) => {
+    if (err.code !== undefined) return;
+    err.message =
+      `MQTT over WebSocket to ${url.href} failed: ${err.message}; check the URL (the hub serves ` +
+      "it at wss://HUB:6443/mqtt) and the node's credentials";
+    err.code = "EWSUPGRADE";
+  });
+  const stream = ws.createWebSocketStream(socket);
+  // `ws` only ends the readable side on close; mqtt.js waits for the stream's close
+  socket.on("close", () => stream.destroy());
+  return stream;
 }

@@ -21,6 +21,25 @@
  *     lock-step. The counter resets only after a connection stayed up `stableMs`.
  *   - "auth": CONNACK 4/5 (credentials refused) waits the maximum: the hub may be mid-rotation,
  *     but hammering it with a bad password helps nobody.
+ * - Probing widens after a long outage. A device offline for days (out of coverage, hub site
+ *   without power) would otherwise dial every 1–2 s for days: each probe is three SYNs (the
+ *   3.5 s connect retransmits at 1 s and 3 s) or, with no route, an immediate failure and a log
+ *   line, and on a metered cellular modem every probe keeps the radio awake. So the probe window
+ *   stays [0.5, 2] s for the first 2 min of an outage, then both bounds grow linearly until, at
+ *   5 min, they reach [5, 15] s, where they stay. Why these numbers:
+ *   - 2 min is twice the 60 s partition bench/sync heals (that heal must be seen within about a
+ *     second) and covers what usually ends by itself (Wi-Fi roaming, a cell handover, a DHCP
+ *     renewal); what lasts longer is a router reboot or a long loss of coverage.
+ *   - 15 s: the extra wait for a heal is then at most 5 % of a 5 min outage and stays below the
+ *     30 s keepalive at which the hub itself notices a dead link. A cycle of 3.5 s timeout +
+ *     10 s mean probe sends ≈ 3× fewer SYNs than the fast 3.5 s + 1.25 s (≈ 8× fewer attempts
+ *     and log lines when each fails at once with no route), and a fleet that lost the hub
+ *     together comes back spread over 10 s instead of 1.5 s.
+ *   - Linear in between, so the cadence changes gradually, not in one step.
+ *   The outage clock starts at the first "unreachable" failure in a row and is reset by any sign
+ *   that the network to the hub works: a connection that came up, or an "answered"/"auth"
+ *   failure (TCP got through). It is monotonic (performance.now by default): a Pi has no RTC and
+ *   steps its wall clock when NTP syncs, which must not read as a long outage.
  * - An overloaded hub whose accept queue is full drops SYNs, which looks "unreachable" from the
  *   device; probing then costs the hub only kernel work (SYNs it drops), never a TLS handshake,
  *   and the connection that does get through is answered or times out at CONNACK, which backs
@@ -37,6 +56,12 @@ export interface ReconnectPolicyOptions {
   /** probe interval bounds while the hub is unreachable (defaults 500 ms and 2 s) */
   probeMinMs?: number;
   probeMaxMs?: number;
+  /**
+   * After an outage (consecutive "unreachable" failures) of `widenAfterMs` (default 2 min) the
+   * probe bounds grow linearly until, at `wideAfterMs` (default 5 min), they are
+   * [`wideMinMs`, `wideMaxMs`] (defaults 5 s and 15 s). See the design notes for the numbers.
+   */
+  probeWiden?: { widenAfterMs?: number; wideAfterMs?: number; wideMinMs?: number; wideMaxMs?: number };
   /** reset the backoff after a connection stayed up this long (default 10 s) */
   stableMs?: number;
 }
@@ -68,19 +93,30 @@ export function classifyFailure(err: (Error & { code?: unknown }) | undefined): 
   return "answered";
 }
 
+/** defaults of `probeWiden` (see the design notes for why) */
+export const PROBE_WIDEN_DEFAULTS = {
+  widenAfterMs: 120_000,
+  wideAfterMs: 300_000,
+  wideMinMs: 5_000,
+  wideMaxMs: 15_000,
+} as const;
+
 export class ReconnectPolicy {
   private attempt = 0;
-  private upSince = 0;
+  private upSince: number | undefined;
+  /** when the current run of "unreachable" failures began (undefined: not in one) */
+  private unreachableSince: number | undefined;
   private readonly baseMs: number;
   private readonly maxMs: number;
   private readonly probeMinMs: number;
   private readonly probeMaxMs: number;
   private readonly stableMs: number;
+  private readonly widen: Required<NonNullable<ReconnectPolicyOptions["probeWiden"]>>;
 
   constructor(
     opts: ReconnectPolicyOptions = {},
     private readonly random: () => number = Math.random,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.baseMs = opts.baseMs ?? 1000;
     this.maxMs = opts.maxMs ?? 30_000;
@@ -92,11 +128,36 @@ export class ReconnectPolicy {
         `reconnect policy: need 0 < baseMs <= maxMs and probeMinMs >= 0 (got base ${this.baseMs}, max ${this.maxMs}, probe min ${this.probeMinMs})`,
       );
     }
+    // the wide defaults never narrow a fast window a caller configured wider than them
+    const o = opts.probeWiden ?? {};
+    const wideMinMs = o.wideMinMs ?? Math.max(PROBE_WIDEN_DEFAULTS.wideMinMs, this.probeMinMs);
+    const w = {
+      widenAfterMs: o.widenAfterMs ?? PROBE_WIDEN_DEFAULTS.widenAfterMs,
+      wideAfterMs: o.wideAfterMs ?? Math.max(PROBE_WIDEN_DEFAULTS.wideAfterMs, o.widenAfterMs ?? 0),
+      wideMinMs,
+      wideMaxMs: o.wideMaxMs ?? Math.max(PROBE_WIDEN_DEFAULTS.wideMaxMs, this.probeMaxMs, wideMinMs),
+    };
+    this.widen = w;
+    if (
+      !(
+        w.widenAfterMs >= 0 &&
+        w.wideAfterMs >= w.widenAfterMs &&
+        w.wideMinMs >= this.probeMinMs &&
+        w.wideMaxMs >= Math.max(w.wideMinMs, this.probeMaxMs)
+      )
+    ) {
+      throw new Error(
+        "reconnect policy: probing may only widen: need 0 <= widenAfterMs <= wideAfterMs, " +
+          "wideMinMs >= probeMinMs and wideMaxMs >= max(wideMinMs, probeMaxMs) " +
+          `(got ${JSON.stringify(w)}, probe ${this.probeMinMs}–${this.probeMaxMs} ms)`,
+      );
+    }
   }
 
   /** The link is up (CONNACK and subscription done). */
   connected(): void {
     this.upSince = this.now();
+    this.unreachableSince = undefined;
   }
 
   /**
@@ -104,16 +165,39 @@ export class ReconnectPolicy {
    * Returns the delay before the next attempt.
    */
   next(kind: FailureKind): number {
-    if (this.upSince > 0 && this.now() - this.upSince >= this.stableMs) this.attempt = 0;
-    this.upSince = 0;
+    const now = this.now();
+    if (this.upSince !== undefined && now - this.upSince >= this.stableMs) this.attempt = 0;
+    this.upSince = undefined;
+    // the hub answered (TCP got through): whatever the outage was, it is over
+    if (kind !== "unreachable") this.unreachableSince = undefined;
     switch (kind) {
       case "auth":
         return this.maxMs;
-      case "unreachable":
-        return Math.floor(this.probeMinMs + this.random() * (this.probeMaxMs - this.probeMinMs));
+      case "unreachable": {
+        this.unreachableSince ??= now;
+        const [lo, hi] = this.probeBounds(now - this.unreachableSince);
+        return Math.floor(lo + this.random() * (hi - lo));
+      }
       case "answered":
         return backoffDelay(this.attempt++, this.baseMs, this.maxMs, this.random);
     }
+  }
+
+  /** probe window after an outage of `outageMs`: fast, then linearly wider, then wide */
+  private probeBounds(outageMs: number): [number, number] {
+    const { widenAfterMs, wideAfterMs, wideMinMs, wideMaxMs } = this.widen;
+    if (outageMs < widenAfterMs) return [this.probeMinMs, this.probeMaxMs];
+    const span = wideAfterMs - widenAfterMs;
+    const f = span > 0 ? Math.min(1, (outageMs - widenAfterMs) / span) : 1;
+    return [
+      this.probeMinMs + f * (wideMinMs - this.probeMinMs),
+      this.probeMaxMs + f * (wideMaxMs - this.probeMaxMs),
+    ];
+  }
+
+  /** how long the hub has been unreachable without a break (0 when it is not), for logs */
+  get unreachableForMs(): number {
+    return this.unreachableSince === undefined ? 0 : this.now() - this.unreachableSince;
   }
 
   /** consecutive "answered" failures since the last stable connection (for logs and tests) */

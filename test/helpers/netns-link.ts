@@ -17,6 +17,8 @@ export interface NamespacedLink {
   /** the agent's namespace (pass to rig.childAgent) */
   ns: string;
   hubIp: string;
+  /** the namespace's address, reachable from the host over the veth (nothing listens there) */
+  agentIp: string;
   /** on: DROP everything between the namespace and the hub; off: remove those rules again */
   blackHole(on: boolean): Promise<void>;
 }
@@ -50,6 +52,7 @@ export async function namespacedLink(vethPrefix: string): Promise<NamespacedLink
     rig,
     ns,
     hubIp,
+    agentIp,
     blackHole: async (on) => {
       for (const r of drop) await inNs("iptables", ["-w", on ? "-A" : "-D", ...r]);
     },

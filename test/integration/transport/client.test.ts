@@ -1,9 +1,11 @@
 /**
  * EdgeLink against a real broker through a real TCP proxy: last-will on an abrupt drop, half-open
  * detection by keepalive, exponential backoff while the hub is unreachable, and TLS session
- * resumption (also across a broker restart that keeps its ticket keys).
+ * resumption (also across a broker restart that keeps its ticket keys, and over wss://).
  */
 import { randomBytes } from "node:crypto";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Envelope } from "../../../src/transport/envelope.js";
 import { startTcpProxy, type TcpProxy } from "../../helpers/tcp-proxy.js";
@@ -133,5 +135,34 @@ describe("EdgeLink TLS session resumption", () => {
     const second = await fx.broker({ port, tls: { ...fx.tlsOf(), ticketKeys: randomBytes(48) } });
     await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
     expect(second.tlsHandshakes()).toEqual({ full: 1, resumed: 0 });
+  });
+
+  it("resumes its TLS session over wss:// too (the link owns the TLS socket under the WebSocket)", async () => {
+    const broker = await fx.broker();
+    const https = createHttpsServer({
+      ca: fx.pki.ca.certPem,
+      cert: fx.pki.hub.certPem,
+      key: fx.pki.hub.keyPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+    });
+    https.on("upgrade", (req, socket, head) => {
+      if (req.url === "/mqtt") broker.handleWebSocket(req, socket, head);
+      else socket.destroy();
+    });
+    await new Promise<void>((r) => https.listen(0, "127.0.0.1", r));
+    fx.defer(() => new Promise<void>((r) => https.close(() => r())));
+    const proxy = await proxyTo((https.address() as AddressInfo).port);
+    const node = uniqueNode();
+    const resumed: boolean[] = [];
+    const link = await fx.link(node, proxy.port, { url: `wss://127.0.0.1:${proxy.port}/mqtt` });
+    link.onStatus((s) => s.type === "connected" && resumed.push(s.tlsResumed));
+    await vi.waitFor(() => expect(resumed).toEqual([false]), { timeout: 10_000 });
+
+    proxy.setMode("cut");
+    await vi.waitFor(() => expect(link.connected).toBe(false), { timeout: 10_000 });
+    proxy.setMode("pass");
+    await vi.waitFor(() => expect(resumed).toEqual([false, true]), { timeout: 10_000 });
+    expect(broker.connectedNodes()).toEqual([node]);
   });
 });

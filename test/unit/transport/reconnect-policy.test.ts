@@ -83,5 +83,93 @@ describe("ReconnectPolicy", () => {
 
   it("refuses nonsensical bounds with a message saying what to fix", () => {
     expect(() => new ReconnectPolicy({ baseMs: 0 })).toThrow(/0 < baseMs <= maxMs/);
+    expect(() => new ReconnectPolicy({ probeWiden: { wideMaxMs: 1000 } })).toThrow(
+      /probing may only widen: .*wideMaxMs >= max\(wideMinMs, probeMaxMs\)/,
+    );
+    expect(() => new ReconnectPolicy({ probeWiden: { widenAfterMs: 10_000, wideAfterMs: 5_000 } })).toThrow(
+      /widenAfterMs <= wideAfterMs/,
+    );
+  });
+});
+
+describe("ReconnectPolicy: probing after a long outage", () => {
+  /** an unreachable hub probed every `stepMs` for `forMs`; returns [outage at the probe, delay] */
+  function probeFor(policy: ReconnectPolicy, clock: { t: number }, forMs: number, stepMs = 1000) {
+    const out: [number, number][] = [];
+    for (let at = 0; at <= forMs; at += stepMs) {
+      out.push([policy.unreachableForMs, policy.next("unreachable")]);
+      clock.t += stepMs;
+    }
+    return out;
+  }
+
+  it("keeps the fast [0.5, 2] s window for the first 2 min of an outage", () => {
+    const hi = rig(() => 0.999);
+    const lo = rig(() => 0);
+    const highs = probeFor(hi.policy, hi.clock, 119_000);
+    const lows = probeFor(lo.policy, lo.clock, 119_000);
+    expect(highs.at(-1)?.[0]).toBe(119_000);
+    expect(new Set(highs.map(([, d]) => d))).toEqual(new Set([1998]));
+    expect(new Set(lows.map(([, d]) => d))).toEqual(new Set([500]));
+  });
+
+  it("widens linearly from 2 min to [5, 15] s at 5 min, and stays there for days", () => {
+    let r = 0.999;
+    const { policy, clock } = rig(() => r);
+    policy.next("unreachable"); // the outage starts here
+    const at = (outageMs: number): [number, number] => {
+      clock.t = 1_000_000 + outageMs;
+      r = 0;
+      const low = policy.next("unreachable");
+      r = 0.999;
+      return [low, policy.next("unreachable")];
+    };
+    expect(at(120_000)).toEqual([500, 1998]);
+    // halfway (3.5 min): [0.5 + 4.5 / 2, 2 + 13 / 2] s
+    expect(at(210_000)).toEqual([2750, 2750 + Math.floor(0.999 * 5750)]);
+    expect(at(300_000)).toEqual([5000, 14990]);
+    expect(at(3 * 24 * 3600_000)).toEqual([5000, 14990]);
+    // the ceiling never shrinks while the outage lasts
+    const ceilings = [120_000, 150_000, 180_000, 240_000, 299_000, 300_000, 600_000].map((ms) => at(ms)[1]);
+    expect(ceilings).toEqual([...ceilings].sort((a, b) => a - b));
+    expect(policy.failures).toBe(0); // probing never touched the backoff counter
+  });
+
+  it("starts over with the fast window once a connection comes up", () => {
+    const { policy, clock } = rig(() => 0.999);
+    probeFor(policy, clock, 400_000, 5000);
+    expect(policy.next("unreachable")).toBe(14990);
+    policy.connected();
+    expect(policy.unreachableForMs).toBe(0);
+    clock.t += 1000; // the link drops again right away and the hub is gone again
+    expect(policy.next("answered")).toBe(999);
+    const again = probeFor(policy, clock, 119_000);
+    expect(Math.max(...again.map(([, d]) => d))).toBe(1998);
+    clock.t += 30_000;
+    expect(policy.next("unreachable")).toBeGreaterThan(1998); // 2.5 min into the new outage
+  });
+
+  it("starts over when the hub answers at all (TCP got through, then the attempt failed)", () => {
+    for (const kind of ["answered", "auth"] as const) {
+      const { policy, clock } = rig(() => 0.999);
+      probeFor(policy, clock, 400_000, 5000);
+      policy.next(kind);
+      expect(policy.unreachableForMs).toBe(0);
+      expect(policy.next("unreachable")).toBe(1998);
+      clock.t += 119_000;
+      expect(policy.next("unreachable")).toBe(1998);
+    }
+  });
+
+  it("never narrows a fast window configured wider than the wide defaults", () => {
+    const clock = { t: 0 };
+    const policy = new ReconnectPolicy(
+      { probeMinMs: 8000, probeMaxMs: 20_000 },
+      () => 0.999,
+      () => clock.t,
+    );
+    const d = probeFor(policy, clock, 3600_000, 60_000).map(([, x]) => x);
+    expect(Math.min(...d)).toBe(Math.floor(8000 + 0.999 * 12_000));
+    expect(Math.max(...d)).toBe(Math.floor(8000 + 0.999 * 12_000));
   });
 });
