@@ -14,14 +14,13 @@
  *   changes or a placed pod goes away (deleted or finished). A pending pod whose decision
  *   involved other pods (affinity, anti-affinity, spreading) is also retried at once when a pod
  *   is placed, or when a placed pod's labels change or it starts terminating.
- * - A successful binding records upstream's Normal `Scheduled` event.
- * - Inter-pod affinity and topology spreading read the placed pods from the cache
- *   (prepareRelations, once per decision).
- * - Volumes: bound PVs' node affinity restricts the nodes; unbound local-path claims must fit a
- *   node's reported free storage, less claims already in flight there (volume-capacity.ts). The
- *   PVC informer drops a claim from the in-flight accounting once it is bound.
+ * - A successful binding records upstream's Normal `Scheduled` event; a failed one is reported
+ *   by unschedulable.ts.
+ * - A pod's filter inputs (volumes, namespace labels, placed pods for affinity and spreading)
+ *   are read from the caches by constraint-reader.ts. The PVC informer drops a claim from the
+ *   in-flight storage accounting once it is bound.
  */
-import type { PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from "kubernetes-types/core/v1";
+import type { Pod } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../api/object.js";
 import { type Client, isConflict, isNotFound, refs } from "../../client/client.js";
 import type { InformerCache } from "../../client/informer.js";
@@ -31,11 +30,11 @@ import type { Controller } from "../controllers/controller.js";
 import type { EventRecorder } from "../controllers/events.js";
 import type { SharedInformers } from "../controllers/shared-informers.js";
 import type { PodBinder } from "./binding.js";
+import { ConstraintReader } from "./constraint-reader.js";
 import { Decider } from "./decide.js";
 import { SchedulerCache } from "./node-info.js";
 import { computePodInfo, occupiesNode, podKeyOf } from "./pod-info.js";
-import { type PodConstraints, podConstraints, prepareRelations } from "./predicates.js";
-import { type StorageNeed, storageNeeds } from "./volume-capacity.js";
+import { preFilterFailureMessage, UnschedulableReporter } from "./unschedulable.js";
 
 export const SCHEDULER_NAME = "default-scheduler";
 
@@ -51,10 +50,6 @@ export interface SchedulerDeps {
   concurrency?: number;
   /** first retry delay of an unschedulable pod (default 1000 ms, doubling to 60 s) */
   backoffMs?: number;
-}
-
-function ts(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 function wantsScheduling(pod: Pod): boolean {
@@ -89,6 +84,8 @@ export class Scheduler implements Controller {
   /** namespace labels, for pod affinity terms with a namespaceSelector */
   private readonly namespaces: InformerCache;
   private readonly classes: InformerCache;
+  private readonly inputs: ConstraintReader;
+  private readonly failures: UnschedulableReporter;
   /** keys whose binding is in flight: stale unbound events must not undo their accounting */
   private readonly assumed = new Set<string>();
   /** pending pods → failed attempts */
@@ -104,6 +101,19 @@ export class Scheduler implements Controller {
     this.pvs = deps.informers.informer(refs.persistentvolumes);
     this.namespaces = deps.informers.informer(refs.namespaces);
     this.classes = deps.informers.informer(refs.storageclasses);
+    this.inputs = new ConstraintReader({
+      cache: this.cache,
+      pvcs: this.pvcs,
+      pvs: this.pvs,
+      namespaces: this.namespaces,
+      classes: this.classes,
+    });
+    this.failures = new UnschedulableReporter({
+      client: deps.client,
+      events: deps.events,
+      now: deps.now,
+      component: SCHEDULER_NAME,
+    });
     this.queue = new WorkQueue((k) => this.reconcile(k), {
       concurrency: deps.concurrency ?? 16,
       onError: (key, err) => deps.logger.warn({ key, err }, "scheduling failed; retrying"),
@@ -170,7 +180,7 @@ export class Scheduler implements Controller {
       this.waitsOnPods.delete(key);
       const info = computePodInfo(obj);
       // a bound pod's claims stay in flight on its node until they are bound themselves
-      info.storage = this.storageNeeds(info);
+      info.storage = this.inputs.storageNeeds(info);
       this.cache.place(info, node);
       // a newly placed pod can satisfy a pending pod's pod affinity; a placed pod whose labels
       // changed, or that started terminating, can satisfy it or stop blocking its anti-affinity
@@ -219,13 +229,10 @@ export class Scheduler implements Controller {
     const pod = obj as unknown as Pod;
     if (!wantsScheduling(pod) || this.assumed.has(key)) return;
     const info = computePodInfo(obj);
-    const c = this.constraints(pod, info);
-    const total = this.cache.size;
+    const c = this.inputs.constraints(pod, info);
     const decision =
       typeof c === "string"
-        ? {
-            message: `0/${total} nodes are available: ${c}. preemption: 0/${total} nodes are available: ${total} Preemption is not helpful for scheduling.`,
-          }
+        ? { message: preFilterFailureMessage(this.cache.size, c) }
         : this.decider.decide(c, this.cache.list());
     if ("node" in decision) {
       if (typeof c !== "string") info.storage = c.storage;
@@ -258,71 +265,8 @@ export class Scheduler implements Controller {
     const attempts = (this.unschedulable.get(key) ?? 0) + 1;
     this.unschedulable.set(key, attempts);
     if (typeof c !== "string" && (c.interPod || c.spread)) this.waitsOnPods.add(key);
-    await this.deps.events.record(obj, "Warning", "FailedScheduling", decision.message, SCHEDULER_NAME);
-    await this.markUnschedulable(pod, decision.message);
+    await this.failures.report(obj, decision.message);
     const base = this.deps.backoffMs ?? 1000;
     return { requeueAfterMs: Math.min(60_000, base * 2 ** Math.min(attempts - 1, 6)) };
-  }
-
-  /** the pod's filter inputs, or a pre-filter failure message (a missing PVC) */
-  private constraints(pod: Pod, info: ReturnType<typeof computePodInfo>): PodConstraints | string {
-    const volumeAffinity = [];
-    for (const claim of info.claims) {
-      const pvc = this.pvcs.get(`${info.namespace}/${claim}`) as unknown as PersistentVolumeClaim | undefined;
-      if (!pvc) return `persistentvolumeclaim "${claim}" not found`;
-      // upstream VolumeBinding PreFilter: pvc-protection lets the claim go once no scheduled pod uses it
-      if (pvc.metadata?.deletionTimestamp) return `persistentvolumeclaim "${claim}" is being deleted`;
-      const volume = pvc.spec?.volumeName;
-      if (!volume) continue; // unbound: the volume binder follows the scheduler's choice
-      const pv = this.pvs.get(volume) as unknown as PersistentVolume | undefined;
-      const required = pv?.spec?.nodeAffinity?.required;
-      if (required) volumeAffinity.push(required);
-    }
-    const nsLabels = (ns: string) => this.namespaces.get(ns)?.metadata.labels;
-    return prepareRelations(
-      podConstraints(pod, info, volumeAffinity, nsLabels, this.storageNeeds(info)),
-      this.cache.list(),
-    );
-  }
-
-  /** the pod's unbound local-path claims and what each will take on the node's disk */
-  private storageNeeds(info: ReturnType<typeof computePodInfo>): StorageNeed[] {
-    if (info.claims.length === 0) return [];
-    const claims = info.claims
-      .map((name) => this.pvcs.get(`${info.namespace}/${name}`))
-      .filter((c): c is KubeObject => !!c && !(c.spec as { volumeName?: string } | undefined)?.volumeName);
-    if (claims.length === 0) return [];
-    return storageNeeds(info.namespace, claims, (name) => this.classes.get(name), this.pvs.list());
-  }
-
-  private async markUnschedulable(pod: Pod, message: string): Promise<void> {
-    const cur = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
-    if (cur?.status === "False" && cur.reason === "Unschedulable" && cur.message === message) return;
-    const at = ts(this.deps.now());
-    try {
-      await this.deps.client.mutate(
-        refs.pods,
-        pod.metadata?.namespace,
-        pod.metadata?.name ?? "",
-        (obj) => {
-          const status = (obj.status ?? {}) as { conditions?: PodCondition[] };
-          const prev = (status.conditions ?? []).find((c) => c.type === "PodScheduled");
-          const conditions = (status.conditions ?? []).filter((c) => c.type !== "PodScheduled");
-          conditions.push({
-            type: "PodScheduled",
-            status: "False",
-            reason: "Unschedulable",
-            message,
-            lastProbeTime: null as unknown as string,
-            lastTransitionTime:
-              prev?.status === "False" && prev.lastTransitionTime ? prev.lastTransitionTime : at,
-          });
-          return { ...obj, status: { ...status, conditions } };
-        },
-        { status: true },
-      );
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
   }
 }
