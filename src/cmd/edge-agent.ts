@@ -1,34 +1,29 @@
 /**
  * `edge-agent …` (also `edgekube agent …`): argv → validated options → join / run / status.
- * Only this file reads argv and the environment; the logic lives in src/edge-agent/.
+ * Argv and the environment are read here and in the sibling edge-agent-*.ts files only; the
+ * logic lives in src/edge-agent/. Once join and run have parsed their flags, edge-agent-run.ts
+ * wires and runs the agent process.
  */
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import Docker from "dockerode";
 import {
-  agentPaths,
   checkNodeIP,
   checkNodeName,
   DEFAULT_DATA_DIR,
-  EdgeAgent,
   gatherNodeFacts,
-  loadAgentConfig,
-  loadCredentials,
   nodeNameFromHostname,
   parseHubUrl,
   parseLabels,
   parseTaints,
   resolveJoinCredential,
 } from "../edge-agent/index.js";
-import { NodeWorkloads } from "../edge-agent/node-workloads.js";
-import { DockerRuntime, scopeToNode } from "../edge-agent/runtime/index.js";
 import { parseFlags, UsageError } from "../lib/args.js";
-import { enableBaselineCompilerOnce } from "../lib/heap-tuning.js";
-import { createLogger, type Logger } from "../lib/logger.js";
-import { EDGEKUBE_VERSION } from "../lib/version.js";
+import { createLogger } from "../lib/logger.js";
 import { imageImportMain } from "./edge-agent-image.js";
 import { common, resetMain, statusMain } from "./edge-agent-local.js";
+import { runAgent, type WorkloadChoice } from "./edge-agent-run.js";
 
 /** A pause image runs its own /pause; any other sandbox image runs "sleep" (see --sandbox-command). */
 const DEFAULT_SANDBOX_IMAGE = "registry.k8s.io/pause:3.10";
@@ -118,17 +113,6 @@ const workloadFlags = {
   "cluster-dns": { type: "string" },
   "no-services": { type: "boolean" },
 } as const;
-
-interface WorkloadChoice {
-  flannelIface?: string;
-  sandboxImage: string;
-  sandboxCommand: string[];
-  dockerSocket?: string;
-  pods: boolean;
-  services: boolean;
-  clusterDNS?: string;
-  nodeIP?: string;
-}
 
 function workloadChoice(values: {
   "flannel-iface"?: string | undefined;
@@ -260,92 +244,4 @@ async function run(argv: string[]): Promise<number> {
   }
   const choice = { ...workloadChoice(values), ...(nodeIP ? { nodeIP } : {}) };
   return runAgent(resolve(values["data-dir"] ?? DEFAULT_DATA_DIR), logger, choice);
-}
-
-async function runAgent(dataDir: string, logger: Logger, choice: WorkloadChoice): Promise<number> {
-  const paths = agentPaths(dataDir);
-  const stored = loadAgentConfig(paths);
-  const config = choice.nodeIP ? { ...stored, nodeIP: choice.nodeIP } : stored;
-  const credentials = loadCredentials(paths);
-  const facts = await gatherNodeFacts(
-    dataDir,
-    choice.dockerSocket ? { docker: new Docker({ socketPath: choice.dockerSocket }) } : {},
-  );
-  const agent = new EdgeAgent({
-    dataDir,
-    config,
-    credentials,
-    facts,
-    agentVersion: EDGEKUBE_VERSION,
-    logger,
-    // volumes of pods that still have containers are never reclaimed; until the runtime is up
-    // nobody can say which pods it holds, so reclaim waits (the pass is retried) rather than
-    // taking "no runtime yet" for "no pods"
-    storage: {
-      runtimePods: async () => {
-        if (workloads) return (await workloads.runtime.listPods()).map((p) => p.uid);
-        if (choice.pods) throw new Error("the container runtime is not started yet");
-        return [];
-      },
-    },
-  });
-  let workloads: NodeWorkloads | undefined;
-  await agent.start();
-  if (choice.pods) {
-    // only this node's containers are adopted or removed, even on a shared Docker Engine
-    const docker = scopeToNode(
-      choice.dockerSocket ? new Docker({ socketPath: choice.dockerSocket }) : new Docker(),
-      config.nodeName,
-    );
-    workloads = new NodeWorkloads({
-      onStream: enableBaselineCompilerOnce(process.env),
-      agent,
-      config,
-      dataDir,
-      sandboxImage: choice.sandboxImage,
-      services: choice.services,
-      ...(choice.clusterDNS ? { clusterDNS: choice.clusterDNS } : {}),
-      runtime: new DockerRuntime({
-        docker,
-        sandboxImage: choice.sandboxImage,
-        sandboxCommand: choice.sandboxCommand,
-        logger,
-      }),
-      ...(choice.flannelIface ? { flannelIface: choice.flannelIface } : {}),
-      logger,
-    });
-    try {
-      await workloads.start();
-    } catch (err) {
-      await workloads.stop();
-      await agent.stop();
-      throw err;
-    }
-  }
-  process.stdout.write(`edge-agent: node "${config.nodeName}" running (hub ${config.hubUrl})\n`);
-  await new Promise<void>((done) => {
-    // pods' runtime, network and services first (they read the agent's cache), then the link
-    const stop = (sig: string) => {
-      logger.info({ signal: sig }, "stopping");
-      Promise.resolve(workloads?.stop())
-        .then(() => agent.stop())
-        .then(done, done);
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-  });
-  exitIfStillAlive(logger);
-  return 0;
-}
-
-/**
- * Everything is stopped; a handle some library left open must not keep the process alive (a
- * systemd stop would wait its whole timeout, 90 s by default, and then SIGKILL): say which
- * handles were left and exit. The timer is unref'd, so a clean stop exits before it fires.
- */
-function exitIfStillAlive(logger: Logger): void {
-  setTimeout(() => {
-    logger.warn({ handles: process.getActiveResourcesInfo() }, "handles left open after stop; exiting");
-    process.exit(0);
-  }, 2_000).unref();
 }

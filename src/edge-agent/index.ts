@@ -1,6 +1,6 @@
 /**
  * The edge agent: join (src/edge-agent/join/), desired-state cache (cache/), heartbeats and the
- * composition root (agent.ts). Runtime wiring (src/cmd/edge-agent.ts):
+ * composition root (agent.ts). Runtime wiring (src/cmd/edge-agent-run.ts):
  *   const config = loadAgentConfig(paths); const creds = loadCredentials(paths);
  *   const agent = new EdgeAgent({ dataDir, config, credentials: creds, facts, agentVersion, logger });
  *   await agent.start(signal);   // the pod manager reads agent.cache.pods() / onPodChange
