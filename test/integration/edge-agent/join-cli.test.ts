@@ -117,9 +117,13 @@ describe("edge-agent join (CLI)", () => {
       },
       { timeout: 20_000, interval: 300 },
     );
-    // stopped: status still works from the files
+    // stopped: SIGTERM stops the agent cleanly (exit 0, not killed by the signal), and status
+    // still works from the files
+    const exited = new Promise<[number | null, string | null]>((r) =>
+      child.once("exit", (code, signal) => r([code, signal])),
+    );
     child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
+    expect(await exited, stderr).toEqual([0, null]);
     const st = await cli(["status", "--data-dir", dataDir]);
     expect(st.stdout).toContain("agent not running");
     expect(st.stdout).toMatch(/core\/pods=1/);
