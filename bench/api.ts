@@ -38,9 +38,10 @@ import { request } from "node:https";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { echoServer, rawSqlite } from "./lib/api-floors.js";
-import { runLoad, type Target } from "./lib/https-load.js";
+import type { Target } from "./lib/https-load.js";
 import { freePort, HubProcess } from "./lib/hub-process.js";
 import { bareBodyServer, listGet as get, type ListTiming, rawListSelect } from "./lib/list-floor.js";
+import { encodeRequest, encodeRequests, type RawRequest, runRawLoad } from "./lib/raw-https-load.js";
 import { cpuMs, median, percentile, rssBytes, writeResult } from "./lib/stats.js";
 import { watch } from "./lib/watch-counter.js";
 
@@ -91,11 +92,15 @@ async function main(): Promise<void> {
         data: { p: PAYLOAD },
       });
     const mkNs = (name: string) =>
-      runLoad(t, 1, 1, () => ({
-        method: "POST",
-        path: "/api/v1/namespaces",
-        body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name } }),
-      }));
+      runRawLoad(
+        t,
+        encodeRequests(t, 1, () => ({
+          method: "POST",
+          path: "/api/v1/namespaces",
+          body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name } }),
+        })),
+        1,
+      );
     await mkNs("bench");
     const echoLat: number[] = [];
     const createLat: number[] = [];
@@ -110,27 +115,27 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       const from = Math.floor((r * CREATES) / ROUNDS);
       const n = Math.floor(((r + 1) * CREATES) / ROUNDS) - from;
+      // requests are encoded before the clock and the CPU readings start
+      const echoTarget = { url: `https://127.0.0.1:${ePort}`, ca };
+      const echoReqs = encodeRequests(echoTarget, n, (i) => ({
+        method: "POST",
+        path: "/",
+        body: body(from + i),
+      }));
+      const createReqs = encodeRequests(t, n, (i) => ({
+        method: "POST",
+        path: "/api/v1/namespaces/bench/configmaps",
+        body: body(from + i),
+      }));
       let c0 = selfCpuMs();
       let s0 = cpuMs(echo.pid!);
-      const e = await runLoad(
-        { url: `https://127.0.0.1:${ePort}`, ca },
-        n,
-        CONC,
-        (i) => ({ method: "POST", path: "/", body: body(from + i) }),
-        echoLat,
-      );
+      const e = await runRawLoad(echoTarget, echoReqs, CONC, echoLat);
       cpu.echoClient += selfCpuMs() - c0;
       cpu.echoServer += cpuMs(echo.pid!) - s0;
       echoSeconds += e.seconds;
       c0 = selfCpuMs();
       s0 = cpuMs(hub.pid);
-      const c = await runLoad(
-        t,
-        n,
-        CONC,
-        (i) => ({ method: "POST", path: "/api/v1/namespaces/bench/configmaps", body: body(from + i) }),
-        createLat,
-      );
+      const c = await runRawLoad(t, createReqs, CONC, createLat);
       cpu.createClient += selfCpuMs() - c0;
       cpu.hub += cpuMs(hub.pid) - s0;
       createSeconds += c.seconds;
@@ -198,11 +203,15 @@ async function main(): Promise<void> {
     );
     await new Promise((r) => setTimeout(r, 500));
     const rssBeforeWatchLoad = rssBytes(hub.pid);
-    const wCreates = await runLoad(t, CREATES, CONC, (i) => ({
-      method: "POST",
-      path: "/api/v1/namespaces/bench-watch/configmaps",
-      body: body(i),
-    }));
+    const wCreates = await runRawLoad(
+      t,
+      encodeRequests(t, CREATES, (i) => ({
+        method: "POST",
+        path: "/api/v1/namespaces/bench-watch/configmaps",
+        body: body(i),
+      })),
+      CONC,
+    );
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && watchers.some((w) => w.stat.events < CREATES))
       await new Promise((r) => setTimeout(r, 100));
@@ -261,7 +270,8 @@ async function main(): Promise<void> {
       const walMB = fileMB("state.db-wal");
       samples.push({ updates: churned, mb: dbMB + walMB, dbMB, walMB });
     }, 1000);
-    const churn = await runLoad(t, CHURN, CONC, (i) => {
+    // 120,000 requests are encoded as they go rather than held at once
+    const churnReq = (i: number): RawRequest => {
       churned = i;
       return {
         method: "PUT",
@@ -273,7 +283,8 @@ async function main(): Promise<void> {
           data: { p: PAYLOAD, i: String(i) },
         }),
       };
-    });
+    };
+    const churn = await runRawLoad(t, { n: CHURN, make: (i) => encodeRequest(t, churnReq(i)) }, CONC);
     clearInterval(sampler);
     const sizeAfterChurn = dbSize();
     // one compaction period, then a quiet one for the idle TRUNCATE checkpoint
