@@ -15,7 +15,13 @@
  *   the last byte by the same client as the hub's lists (no client-side parse in either);
  * - CPU per request of the load generator (this process) against the server's, for the echo
  *   and the hub's creates: when the client costs as much as the server, the echo rate is the
- *   load generator's ceiling, not node:https's;
+ *   load generator's ceiling, not node:https's. The load generator is raw-https-load.ts
+ *   (pre-encoded HTTP/1.1 on 32 keep-alive TLS sockets, one request in flight on each, as
+ *   kubectl sends them): ≈0.03 ms of CPU per request against node:https's client's ≈0.15–0.2;
+ * - the create floor (baseline.createFloor): the echo server's and the hub's CPU per request
+ *   and the single-thread ceilings they imply (1 / CPU per request), beside the target's
+ *   budget of 0.125 ms per create (8,000/s on one thread), so a reader sees how far the
+ *   target is from what one Node thread does here;
  * - watch capacity: the watchers' live rate cannot exceed the create rate on a shared box, so
  *   100 watchers also replay a backlog (90% of the watch phase's creates, inside the retained
  *   window) from the log at their own speed, with the hub's CPU per replayed event (the figure
@@ -60,6 +66,36 @@ const TAG = (() => {
   return i > 0 ? process.argv[i + 1] : undefined;
 })();
 const PAYLOAD = "x".repeat(900);
+
+/**
+ * The creates target against the physical floor, from CPU per request (which holds on a loaded
+ * machine where rates do not): a single-threaded server cannot exceed 1 / (its CPU per request);
+ * with its load generator on the same two cores, both together cannot exceed
+ * 2 cores / (server + client CPU per request). The echo server's figures are what a bare
+ * node:https thread does (TLS + HTTP + a 1 KB body), the hub's what it adds.
+ */
+function createFloor(
+  cpu: { echoClient: number; echoServer: number; createClient: number; hub: number },
+  n: number,
+) {
+  const perReq = (ms: number) => ms / n;
+  const ceiling = (ms: number) => (ms > 0 ? 1000 / perReq(ms) : Number.POSITIVE_INFINITY);
+  const target = 8000;
+  return {
+    echoServerCpuMsPerReq: perReq(cpu.echoServer),
+    echoSingleThreadCeilingPerSec: ceiling(cpu.echoServer),
+    echoTwoCoreCeilingPerSec: ceiling(cpu.echoServer + cpu.echoClient),
+    hubCpuMsPerCreate: perReq(cpu.hub),
+    hubSingleThreadCeilingPerSec: ceiling(cpu.hub),
+    hubTwoCoreCeilingPerSec: ceiling(cpu.hub + cpu.createClient),
+    // the hub's CPU budget per create at the target rate on one thread, and how many times
+    // the echo server's own cost it is
+    targetCreatesPerSec: target,
+    targetHubCpuMsPerCreate: 1000 / target,
+    hubToEchoCpuRatio: cpu.echoServer > 0 ? cpu.hub / cpu.echoServer : Number.NaN,
+    targetToEchoCpuRatio: cpu.echoServer > 0 ? 1000 / target / perReq(cpu.echoServer) : Number.NaN,
+  };
+}
 
 async function main(): Promise<void> {
   const loadavgAtStart = loadavg();
@@ -318,6 +354,8 @@ async function main(): Promise<void> {
         echoServerCpuMsPerReq: cpu.echoServer / CREATES,
         createClientCpuMsPerReq: cpu.createClient / CREATES,
         hubCpuMsPerCreate: cpu.hub / CREATES,
+        // what one Node thread can do here: the physical floor the creates target is compared with
+        createFloor: createFloor(cpu, CREATES),
         listFloor: {
           sqliteSelectMedianMs: median(selectMs.ms),
           sqliteRows: selectMs.rows,
