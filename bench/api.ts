@@ -7,7 +7,7 @@
  * creates run, idle RSS, and the database size under a churn of updates.
  *
  *   npm run bench -- api [--creates 10000] [--watchers 100] [--churn 120000] [--compaction-interval 5]
- *                        [--rounds 5] [--tag NAME]
+ *                        [--rounds 5] [--list-runs 7] [--tag NAME]
  *
  * Also in the same run, the floors and capacities the targets are compared with:
  * - list floor: the list's SELECT on the hub's own file (raw better-sqlite3, stepped as the hub
@@ -15,13 +15,23 @@
  *   the last byte by the same client as the hub's lists (no client-side parse in either);
  * - CPU per request of the load generator (this process) against the server's, for the echo
  *   and the hub's creates: when the client costs as much as the server, the echo rate is the
- *   load generator's ceiling, not node:https's;
+ *   load generator's ceiling, not node:https's. The load generator is raw-https-load.ts
+ *   (pre-encoded HTTP/1.1 on 32 keep-alive TLS sockets, one request in flight on each, as
+ *   kubectl sends them): ≈0.03 ms of CPU per request against node:https's client's ≈0.15–0.2;
+ * - the create floor (baseline.createFloor): the echo server's and the hub's CPU per request
+ *   and the single-thread ceilings they imply (1 / CPU per request), beside the target's
+ *   budget of 0.125 ms per create (8,000/s on one thread), so a reader sees how far the
+ *   target is from what one Node thread does here;
  * - watch capacity: the watchers' live rate cannot exceed the create rate on a shared box, so
  *   100 watchers also replay a backlog (90% of the watch phase's creates, inside the retained
  *   window) from the log at their own speed, with the hub's CPU per replayed event (the figure
  *   to compare on a loaded machine: watchers starting from one resourceVersion share the
  *   replayed pages, see docs/store.md); and the create rate with 100 watchers attached
  *   against the create phase without them (the fan-out's cost).
+ *
+ * Lists are measured as bench/list measures them: the first JSON and Table list after the
+ * creates (cold: the hub's list code is not optimized yet, heap-tuning.ts) are reported on
+ * their own, two more of each warm up, then `--list-runs` of each alternate.
  *
  * The echo baseline and the hub's creates run alternately in `--rounds` slices of the
  * creates, so both meet the same machine load: their ratio is the figure to trust on a
@@ -38,9 +48,10 @@ import { request } from "node:https";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { echoServer, rawSqlite } from "./lib/api-floors.js";
-import { runLoad, type Target } from "./lib/https-load.js";
+import type { Target } from "./lib/https-load.js";
 import { freePort, HubProcess } from "./lib/hub-process.js";
 import { bareBodyServer, listGet as get, type ListTiming, rawListSelect } from "./lib/list-floor.js";
+import { encodeRequest, encodeRequests, type RawRequest, runRawLoad } from "./lib/raw-https-load.js";
 import { cpuMs, median, percentile, rssBytes, writeResult } from "./lib/stats.js";
 import { watch } from "./lib/watch-counter.js";
 
@@ -53,12 +64,43 @@ const WATCHERS = arg("watchers", 100);
 const CHURN = arg("churn", 120_000);
 const COMPACT_S = arg("compaction-interval", 5);
 const ROUNDS = Math.max(1, arg("rounds", 5));
+const LIST_RUNS = Math.max(1, arg("list-runs", 7));
 const CONC = 32;
 const TAG = (() => {
   const i = process.argv.indexOf("--tag");
   return i > 0 ? process.argv[i + 1] : undefined;
 })();
 const PAYLOAD = "x".repeat(900);
+
+/**
+ * The creates target against the physical floor, from CPU per request (which holds on a loaded
+ * machine where rates do not): a single-threaded server cannot exceed 1 / (its CPU per request);
+ * with its load generator on the same two cores, both together cannot exceed
+ * 2 cores / (server + client CPU per request). The echo server's figures are what a bare
+ * node:https thread does (TLS + HTTP + a 1 KB body), the hub's what it adds.
+ */
+function createFloor(
+  cpu: { echoClient: number; echoServer: number; createClient: number; hub: number },
+  n: number,
+) {
+  const perReq = (ms: number) => ms / n;
+  const ceiling = (ms: number) => (ms > 0 ? 1000 / perReq(ms) : Number.POSITIVE_INFINITY);
+  const target = 8000;
+  return {
+    echoServerCpuMsPerReq: perReq(cpu.echoServer),
+    echoSingleThreadCeilingPerSec: ceiling(cpu.echoServer),
+    echoTwoCoreCeilingPerSec: ceiling(cpu.echoServer + cpu.echoClient),
+    hubCpuMsPerCreate: perReq(cpu.hub),
+    hubSingleThreadCeilingPerSec: ceiling(cpu.hub),
+    hubTwoCoreCeilingPerSec: ceiling(cpu.hub + cpu.createClient),
+    // the hub's CPU budget per create at the target rate on one thread, and how many times
+    // the echo server's own cost it is
+    targetCreatesPerSec: target,
+    targetHubCpuMsPerCreate: 1000 / target,
+    hubToEchoCpuRatio: cpu.echoServer > 0 ? cpu.hub / cpu.echoServer : Number.NaN,
+    targetToEchoCpuRatio: cpu.echoServer > 0 ? 1000 / target / perReq(cpu.echoServer) : Number.NaN,
+  };
+}
 
 async function main(): Promise<void> {
   const loadavgAtStart = loadavg();
@@ -91,11 +133,15 @@ async function main(): Promise<void> {
         data: { p: PAYLOAD },
       });
     const mkNs = (name: string) =>
-      runLoad(t, 1, 1, () => ({
-        method: "POST",
-        path: "/api/v1/namespaces",
-        body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name } }),
-      }));
+      runRawLoad(
+        t,
+        encodeRequests(t, 1, () => ({
+          method: "POST",
+          path: "/api/v1/namespaces",
+          body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name } }),
+        })),
+        1,
+      );
     await mkNs("bench");
     const echoLat: number[] = [];
     const createLat: number[] = [];
@@ -110,27 +156,27 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       const from = Math.floor((r * CREATES) / ROUNDS);
       const n = Math.floor(((r + 1) * CREATES) / ROUNDS) - from;
+      // requests are encoded before the clock and the CPU readings start
+      const echoTarget = { url: `https://127.0.0.1:${ePort}`, ca };
+      const echoReqs = encodeRequests(echoTarget, n, (i) => ({
+        method: "POST",
+        path: "/",
+        body: body(from + i),
+      }));
+      const createReqs = encodeRequests(t, n, (i) => ({
+        method: "POST",
+        path: "/api/v1/namespaces/bench/configmaps",
+        body: body(from + i),
+      }));
       let c0 = selfCpuMs();
       let s0 = cpuMs(echo.pid!);
-      const e = await runLoad(
-        { url: `https://127.0.0.1:${ePort}`, ca },
-        n,
-        CONC,
-        (i) => ({ method: "POST", path: "/", body: body(from + i) }),
-        echoLat,
-      );
+      const e = await runRawLoad(echoTarget, echoReqs, CONC, echoLat);
       cpu.echoClient += selfCpuMs() - c0;
       cpu.echoServer += cpuMs(echo.pid!) - s0;
       echoSeconds += e.seconds;
       c0 = selfCpuMs();
       s0 = cpuMs(hub.pid);
-      const c = await runLoad(
-        t,
-        n,
-        CONC,
-        (i) => ({ method: "POST", path: "/api/v1/namespaces/bench/configmaps", body: body(from + i) }),
-        createLat,
-      );
+      const c = await runRawLoad(t, createReqs, CONC, createLat);
       cpu.createClient += selfCpuMs() - c0;
       cpu.hub += cpuMs(hub.pid) - s0;
       createSeconds += c.seconds;
@@ -154,17 +200,29 @@ async function main(): Promise<void> {
     // baseline 2: raw SQLite
     const raw = rawSqlite(dir, CREATES, CONC, PAYLOAD);
 
+    // lists as bench/list measures them: the hub optimizes its hot code only after a few
+    // lists (heap-tuning.ts's interrupt budget), so the first JSON and Table lists after the
+    // creates are reported on their own (list10k.*.first), two more of each warm up, then
+    // JSON and Table alternate so both meet the same machine load
+    const LIST_PATH = "/api/v1/namespaces/bench/configmaps";
+    const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    const firstJson = await get(t, LIST_PATH);
+    const firstTable = await get(t, LIST_PATH, TABLE);
+    for (let i = 0; i < 2; i++) {
+      await get(t, LIST_PATH);
+      await get(t, LIST_PATH, TABLE);
+    }
     const listJson: ListTiming[] = [];
     const listTable: ListTiming[] = [];
-    for (let i = 0; i < 5; i++) listJson.push(await get(t, "/api/v1/namespaces/bench/configmaps"));
-    for (let i = 0; i < 5; i++)
-      listTable.push(
-        await get(
-          t,
-          "/api/v1/namespaces/bench/configmaps",
-          "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
-        ),
-      );
+    const listCpu = { json: 0, table: 0 };
+    for (let i = 0; i < LIST_RUNS; i++) {
+      let h0 = cpuMs(hub.pid);
+      listJson.push(await get(t, LIST_PATH));
+      listCpu.json += cpuMs(hub.pid) - h0;
+      h0 = cpuMs(hub.pid);
+      listTable.push(await get(t, LIST_PATH, TABLE));
+      listCpu.table += cpuMs(hub.pid) - h0;
+    }
 
     // the list's floors: its SELECT on the hub's file, and a bare HTTPS server sending its bytes
     const listBody: Buffer[] = [];
@@ -198,11 +256,15 @@ async function main(): Promise<void> {
     );
     await new Promise((r) => setTimeout(r, 500));
     const rssBeforeWatchLoad = rssBytes(hub.pid);
-    const wCreates = await runLoad(t, CREATES, CONC, (i) => ({
-      method: "POST",
-      path: "/api/v1/namespaces/bench-watch/configmaps",
-      body: body(i),
-    }));
+    const wCreates = await runRawLoad(
+      t,
+      encodeRequests(t, CREATES, (i) => ({
+        method: "POST",
+        path: "/api/v1/namespaces/bench-watch/configmaps",
+        body: body(i),
+      })),
+      CONC,
+    );
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && watchers.some((w) => w.stat.events < CREATES))
       await new Promise((r) => setTimeout(r, 100));
@@ -261,7 +323,8 @@ async function main(): Promise<void> {
       const walMB = fileMB("state.db-wal");
       samples.push({ updates: churned, mb: dbMB + walMB, dbMB, walMB });
     }, 1000);
-    const churn = await runLoad(t, CHURN, CONC, (i) => {
+    // 120,000 requests are encoded as they go rather than held at once
+    const churnReq = (i: number): RawRequest => {
       churned = i;
       return {
         method: "PUT",
@@ -273,7 +336,8 @@ async function main(): Promise<void> {
           data: { p: PAYLOAD, i: String(i) },
         }),
       };
-    });
+    };
+    const churn = await runRawLoad(t, { n: CHURN, make: (i) => encodeRequest(t, churnReq(i)) }, CONC);
     clearInterval(sampler);
     const sizeAfterChurn = dbSize();
     // one compaction period, then a quiet one for the idle TRUNCATE checkpoint
@@ -296,7 +360,14 @@ async function main(): Promise<void> {
         loadavgAtStart,
         loadavgAtEnd: loadavg(),
       },
-      args: { creates: CREATES, watchers: WATCHERS, churn: CHURN, concurrency: CONC, rounds: ROUNDS },
+      args: {
+        creates: CREATES,
+        watchers: WATCHERS,
+        churn: CHURN,
+        concurrency: CONC,
+        rounds: ROUNDS,
+        listRuns: LIST_RUNS,
+      },
       baseline: {
         httpsEchoPerSec: echoRes.opsPerSec,
         echoP50ms: echoRes.p50ms,
@@ -307,6 +378,8 @@ async function main(): Promise<void> {
         echoServerCpuMsPerReq: cpu.echoServer / CREATES,
         createClientCpuMsPerReq: cpu.createClient / CREATES,
         hubCpuMsPerCreate: cpu.hub / CREATES,
+        // what one Node thread can do here: the physical floor the creates target is compared with
+        createFloor: createFloor(cpu, CREATES),
         listFloor: {
           sqliteSelectMedianMs: median(selectMs.ms),
           sqliteRows: selectMs.rows,
@@ -320,10 +393,16 @@ async function main(): Promise<void> {
           medianTotalMs: median(listJson.map((x) => x.totalMs)),
           medianFirstByteMs: median(listJson.map((x) => x.firstByteMs)),
           bytes: listJson[0]?.bytes,
+          runsMs: listJson.map((x) => Math.round(x.totalMs * 10) / 10),
+          hubCpuMsPerList: listCpu.json / LIST_RUNS,
+          first: { totalMs: firstJson.totalMs, firstByteMs: firstJson.firstByteMs },
         },
         table: {
           medianTotalMs: median(listTable.map((x) => x.totalMs)),
           medianFirstByteMs: median(listTable.map((x) => x.firstByteMs)),
+          runsMs: listTable.map((x) => Math.round(x.totalMs * 10) / 10),
+          hubCpuMsPerList: listCpu.table / LIST_RUNS,
+          first: { totalMs: firstTable.totalMs, firstByteMs: firstTable.firstByteMs },
         },
       },
       watch: {

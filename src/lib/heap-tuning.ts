@@ -15,6 +15,10 @@
  *   existing data dir, load ≈10) 86 → 67 MiB with a 10× interrupt budget, so that only code
  *   that stays hot under load (request handling, codecs) is optimized. The API bench's
  *   creates/echo ratio was not lower with it (0.72 vs 0.37–0.42 in short, noisy runs).
+ *   Since the hub also starts without TurboFan (below), it returns to V8's own budget once it
+ *   serves (tuneAfterStart): with the 10× budget kept, a later A/B of the hub's CPU per create
+ *   (hubs side by side, same load) gave 0.445 ms against 0.282 ms with V8's budget after start,
+ *   and idle RSS was the same either way (hub-idle, fresh 57.6–57.7 / restart 57.4 MB, load 6–8).
  * - The agent did not gain from the budget (76 → 78 MiB, noise) but did from `--no-opt`
  *   (76 → 67.5 MiB idle in bench/pods --idle-only): its work is I/O (Docker, MQTT, SQLite,
  *   streams in native code), and a pure-JS codec loop (envelope + mqtt-packet) ran 1.3–2× slower
@@ -99,14 +103,26 @@ export function enableBaselineCompilerOnce(env: NodeJS.ProcessEnv): () => void {
 /**
  * What the hub turns back on once it serves (start-up is over): the young generation's growth
  * (relaxYoungGeneration), the baseline compiler and the optimizing compiler, which the hub
- * starts without (the design notes say why). Unless EDGEKUBE_V8_FLAGS chose the flags.
+ * starts without (the design notes say why), and V8's own interrupt budget. Unless
+ * EDGEKUBE_V8_FLAGS chose the flags.
  */
 export function tuneAfterStart(env: NodeJS.ProcessEnv): void {
   if (env.EDGEKUBE_V8_FLAGS !== undefined) return;
   relaxYoungGeneration(env);
   setFlagsFromString("--sparkplug");
   setFlagsFromString("--opt");
+  setFlagsFromString(`--interrupt-budget=${V8_DEFAULT_INTERRUPT_BUDGET}`);
 }
+
+/**
+ * V8's own interrupt budget (132 KiB of bytecode executed per tier-up check, V8 11–12). The hub
+ * starts with 10× (DEFAULT_V8_FLAGS) and returns to this once it serves: start-up runs without
+ * TurboFan and Sparkplug anyway, and under load the 10× budget kept the create path in slower
+ * tiers for long: bench/api's creates, hubs A/B in one run (load 7–9, 2 shared cores), 0.418 ms
+ * of hub CPU per create with the 10× budget against 0.279 ms with V8's defaults. V8 reads the
+ * flag whenever it resets a function's budget, so setting it at run time takes effect.
+ */
+const V8_DEFAULT_INTERRUPT_BUDGET = 132 * 1024;
 
 /**
  * Lets the young generation grow again once the hub is serving (V8's default factor is 2).

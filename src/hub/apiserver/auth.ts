@@ -109,10 +109,14 @@ export class Authenticator {
 }
 
 /** upstream's bearer parsing: scheme case-insensitive, an empty token is no token */
-function bearerToken(header: string | undefined): string | undefined {
-  const parts = (header ?? "").trim().split(" ");
-  if (parts.length < 2 || parts[0]!.toLowerCase() !== "bearer") return undefined;
-  return parts[1] === "" ? undefined : parts[1];
+export function bearerToken(header: string | undefined): string | undefined {
+  // split(" ")'s first two fields without the array: parts[0] is "bearer", parts[1] the token
+  if (!header) return undefined;
+  const h = header.trim();
+  if (h.indexOf(" ") !== 6 || h.slice(0, 6).toLowerCase() !== "bearer") return undefined;
+  const end = h.indexOf(" ", 7);
+  const token = end < 0 ? h.slice(7) : h.slice(7, end);
+  return token === "" ? undefined : token;
 }
 
 function done(user: UserInfo, audiences: string[]): AuthnResult {

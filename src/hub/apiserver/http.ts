@@ -65,7 +65,11 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
     req.on("end", () => {
       // YAML and protobuf bodies' parsers load on demand (codec.ts); JSON needs nothing
       if (!failed)
-        loadDecoderFor(req.headers["content-type"]).then(() => resolve(Buffer.concat(chunks)), reject);
+        loadDecoderFor(req.headers["content-type"]).then(
+          // a small body arrives in one chunk: no copy then
+          () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)),
+          reject,
+        );
     });
     req.on("error", (e) => {
       if (!failed) reject(ApiError.badRequest(`error reading the request body: ${e.message}`));

@@ -16,13 +16,20 @@ export interface ResourceRequest {
   readonly rest: readonly string[];
 }
 
+const NO_REST: readonly string[] = Object.freeze([]);
 const NAMESPACE_SUBRESOURCES = new Set(["status", "finalize"]);
 
+/** the path's non-empty segments, percent-decoded (one pass: this runs for every request) */
+function segments(pathname: string): string[] {
+  const parts: string[] = [];
+  for (const p of pathname.split("/")) {
+    if (p !== "") parts.push(p.includes("%") ? decodeURIComponent(p) : p);
+  }
+  return parts;
+}
+
 export function parseResourcePath(pathname: string): ResourceRequest | undefined {
-  const parts = pathname
-    .split("/")
-    .filter((p) => p !== "")
-    .map((p) => (p.includes("%") ? decodeURIComponent(p) : p));
+  const parts = segments(pathname);
   let group: string;
   let version: string;
   let i: number;
@@ -49,11 +56,14 @@ export function parseResourcePath(pathname: string): ResourceRequest | undefined
   if (!resource) return undefined;
   const name = parts[i + 1];
   const subresource = parts[i + 2];
-  const req: ResourceRequest = { group, version, resource, rest: parts.slice(i + 3) };
-  return {
-    ...req,
-    ...(namespace !== undefined ? { namespace } : {}),
-    ...(name !== undefined ? { name } : {}),
-    ...(subresource !== undefined ? { subresource } : {}),
+  const req: { -readonly [K in keyof ResourceRequest]: ResourceRequest[K] } = {
+    group,
+    version,
+    resource,
+    rest: parts.length > i + 3 ? parts.slice(i + 3) : NO_REST,
   };
+  if (namespace !== undefined) req.namespace = namespace;
+  if (name !== undefined) req.name = name;
+  if (subresource !== undefined) req.subresource = subresource;
+  return req;
 }

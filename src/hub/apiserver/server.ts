@@ -213,8 +213,13 @@ export class ApiServer {
       return;
     }
     const authenticated = authn.user;
+    // parsed once, for RBAC and for routing
+    const rr = parseResourcePath(path);
     // RBAC before routing, as upstream's filter chain: refused requests learn nothing (403, not 404)
-    const user = authorizeRequest(this.opts.parts.authorizer, req, authenticated, url);
+    const user = authorizeRequest(this.opts.parts.authorizer, req, authenticated, url, {
+      path,
+      ...(rr ? { rr } : {}),
+    });
     const accept = parseAccept(req.headers.accept);
     if (path === "/api") {
       return accept.aggregatedDiscovery
@@ -255,7 +260,6 @@ export class ApiServer {
     if (ex && extraApi) {
       return extraApi.handle(req, res, ex[3]!.split("/").map(decodeURIComponent), url.searchParams);
     }
-    const rr = parseResourcePath(path);
     if (!rr) throw notFoundPath();
     const info = this.opts.parts.registry.get(rr.group, rr.version, rr.resource);
     if (!info) throw notFoundPath();

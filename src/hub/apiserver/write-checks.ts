@@ -23,11 +23,19 @@ import { groupVersion, qualifiedResource, type ResourceInfo } from "./resource-i
 /** upstream's generateName alphabet (util/rand): no vowels, so suffixes do not spell words */
 const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
 
+/** the last second timestamp() formatted: a burst of writes stamps the same second thousands of times */
+let lastSecond = Number.NaN;
+let lastStamp = "";
+
 /** RFC 3339 in whole seconds, as upstream's metav1.Time serializes ("…T12:00:00Z") */
 export function timestamp(d: Date): string {
+  const second = Math.floor(d.getTime() / 1000);
+  if (second === lastSecond) return lastStamp;
   const iso = d.toISOString();
   // years 0000–9999 always print as "YYYY-MM-DDTHH:MM:SS.sssZ": cut the milliseconds
-  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, "Z");
+  lastStamp = iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, "Z");
+  lastSecond = second;
+  return lastStamp;
 }
 
 /** `generateName` plus a random 5-character suffix */

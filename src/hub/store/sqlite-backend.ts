@@ -34,6 +34,7 @@ import {
   type WatchOptions,
 } from "./backend.js";
 import { decideWrite, type Latest, latestOfRow } from "./log-row.js";
+import { PointReadCache } from "./point-read-cache.js";
 import type { ReplayCacheStats } from "./replay-cache.js";
 import { RetentionWindow } from "./retention.js";
 import { SqliteLog } from "./sqlite-log.js";
@@ -81,6 +82,8 @@ export class SqliteBackend implements Backend {
   #bus: WatchBus | undefined;
   #queue: WriteQueue | undefined;
   #latest = new Map<string, Latest>();
+  /** values of rows read by key lately (point-read-cache.ts) */
+  readonly #pointReads = new PointReadCache();
   #revision = 0;
   #compactRevision = 0;
   #retention: RetentionWindow;
@@ -152,6 +155,7 @@ export class SqliteBackend implements Backend {
     await this.#compacting;
     this.#bus?.close(new StoreClosedError());
     this.#db?.close();
+    this.#pointReads.clear();
   }
 
   currentRevision(): number {
@@ -171,7 +175,8 @@ export class SqliteBackend implements Backend {
     const db = this.#ready();
     const l = this.#latest.get(key);
     if (!l || l.deleted) return undefined;
-    return { key, value: db.valueAt(l.revision), revision: l.revision, createRevision: l.createRevision };
+    const value = this.#pointReads.get(l.revision, (r) => db.valueAt(r));
+    return { key, value, revision: l.revision, createRevision: l.createRevision };
   }
 
   async list(prefix: string, opts?: ListOptions): Promise<ListResult> {

@@ -16,7 +16,7 @@
  */
 import { ApiError } from "../../../api/errors.js";
 import type { UserInfo } from "../auth.js";
-import { parseResourcePath } from "../request-info.js";
+import { parseResourcePath, type ResourceRequest } from "../request-info.js";
 import type { RuleRequest } from "./rules.js";
 
 export interface Attributes extends RuleRequest {
@@ -25,15 +25,18 @@ export interface Attributes extends RuleRequest {
   namespace: string;
 }
 
-/** attributes of an HTTP request to `pathname` (already stripped of its query) */
+/**
+ * attributes of an HTTP request to `pathname` (already stripped of its query); `rr` is the
+ * path already parsed, when the caller has it (the server parses each request's path once)
+ */
 export function requestAttributes(
   user: UserInfo,
   method: string,
   pathname: string,
   query: URLSearchParams,
+  rr: ResourceRequest | undefined = parseResourcePath(pathname),
 ): Attributes {
   const m = method.toUpperCase();
-  const rr = parseResourcePath(pathname);
   if (!rr) return nonResourceAttributes(user, m.toLowerCase(), pathname);
   let name = rr.name ?? "";
   let namespace = rr.namespace ?? "";

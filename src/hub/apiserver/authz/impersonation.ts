@@ -21,8 +21,22 @@ import { parseServiceAccountUsername, serviceAccountGroups } from "./rules.js";
 
 const EXTRA_PREFIX = "impersonate-extra-";
 
+/** whether any header name (even indexes of rawHeaders) starts with "Impersonate-", any case */
+function hasImpersonationHeader(raw: readonly string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length > 12 && (name.charCodeAt(0) | 0x20) === 0x69 /* i */) {
+      if (name.slice(0, 12).toLowerCase() === "impersonate-") return true;
+    }
+  }
+  return false;
+}
+
 /** the user the request acts as: `requestor` itself when no Impersonate-* header is present */
 export function impersonatedUser(req: IncomingMessage, requestor: UserInfo, authz: Authorizer): UserInfo {
+  // nearly every request impersonates nobody: look at the raw names before building
+  // headersDistinct (an object of arrays for every header, on each request)
+  if (!hasImpersonationHeader(req.rawHeaders)) return requestor;
   const h = req.headersDistinct;
   const users = h["impersonate-user"] ?? [];
   const groupsAsked = h["impersonate-group"] ?? [];

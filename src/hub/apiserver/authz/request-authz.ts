@@ -12,6 +12,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { UserInfo } from "../auth.js";
+import type { ResourceRequest } from "../request-info.js";
 import { type Attributes, forbiddenError, requestAttributes } from "./attributes.js";
 import { impersonatedUser } from "./impersonation.js";
 import type { Authorizer } from "./rbac-authorizer.js";
@@ -27,11 +28,16 @@ export function authorizeRequest(
   req: IncomingMessage,
   user: UserInfo,
   url: URL,
-  opts: { upgrade?: boolean } = {},
+  opts: {
+    upgrade?: boolean;
+    /** the path without trailing slashes and its parse, when the caller has them */
+    path?: string;
+    rr?: ResourceRequest;
+  } = {},
 ): UserInfo {
   const acting = impersonatedUser(req, user, authz);
-  const path = url.pathname.replace(/\/+$/, "") || "/";
-  const a: Attributes = requestAttributes(acting, req.method ?? "GET", path, url.searchParams);
+  const path = opts.path ?? (url.pathname.replace(/\/+$/, "") || "/");
+  const a: Attributes = requestAttributes(acting, req.method ?? "GET", path, url.searchParams, opts.rr);
   if (opts.upgrade && a.resourceRequest && a.apiGroup === "" && a.resource === "pods") {
     if (STREAM_SUBRESOURCES.has(a.subresource)) a.verb = "create";
   }

@@ -7,7 +7,7 @@ import { generateKeyPairSync } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
-import { Authenticator, staticTokens } from "../../../../src/hub/apiserver/auth.js";
+import { Authenticator, bearerToken, staticTokens } from "../../../../src/hub/apiserver/auth.js";
 import { bootstrapTokenAuthenticator } from "../../../../src/hub/auth/bootstrap-authenticator.js";
 import { ServiceAccountTokens, TOKEN_ISSUER } from "../../../../src/hub/auth/service-account-tokens.js";
 import { bootstrapTokenSecret } from "../../../../src/hub/edge/bootstrap-token.js";
@@ -182,5 +182,34 @@ describe("Authenticator: tokens (TokenReview)", () => {
     expect(auth.authenticateToken("abcdef.0123456789abcdeX")).toEqual({ error: "invalid bearer token" });
     expect(auth.authenticateToken("zzzzzz.0123456789abcdef")).toEqual({ error: "invalid bearer token" });
     expect(auth.authenticateToken("qqqqqq.0123456789abcdef")).toEqual({ error: "invalid bearer token" });
+  });
+});
+
+describe("bearerToken", () => {
+  it("parses the header as upstream's split on spaces does", () => {
+    const split = (h: string | undefined) => {
+      const parts = (h ?? "").trim().split(" ");
+      if (parts.length < 2 || parts[0]!.toLowerCase() !== "bearer") return undefined;
+      return parts[1] === "" ? undefined : parts[1];
+    };
+    for (const h of [
+      undefined,
+      "",
+      "Bearer abc",
+      "bearer abc",
+      "BEARER abc",
+      "  Bearer abc  ",
+      "Bearer  abc",
+      "Bearer abc def",
+      "Bearer ",
+      "Bearer",
+      "Basic abc",
+      "Bearerx abc",
+      "Bear abc",
+      "\tBearer abc\n",
+    ]) {
+      expect(bearerToken(h), JSON.stringify(h)).toBe(split(h));
+    }
+    expect(bearerToken("Bearer abc def")).toBe("abc");
   });
 });

@@ -101,4 +101,13 @@ describe("write checks", () => {
     expect(generatedName("web-")).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     expect(timestamp(new Date("2026-01-02T03:04:05.678Z"))).toBe("2026-01-02T03:04:05Z");
   });
+
+  it("stamps each second's own time through its one-second memo", () => {
+    expect(timestamp(new Date("2026-01-02T03:04:05.001Z"))).toBe("2026-01-02T03:04:05Z");
+    expect(timestamp(new Date("2026-01-02T03:04:05.999Z"))).toBe("2026-01-02T03:04:05Z");
+    expect(timestamp(new Date("2026-01-02T03:04:06.000Z"))).toBe("2026-01-02T03:04:06Z");
+    expect(timestamp(new Date("1970-01-01T00:00:00.500Z"))).toBe("1970-01-01T00:00:00Z");
+    expect(timestamp(new Date("1969-12-31T23:59:59.500Z"))).toBe("1969-12-31T23:59:59Z");
+    expect(() => timestamp(new Date(Number.NaN))).toThrow(RangeError);
+  });
 });

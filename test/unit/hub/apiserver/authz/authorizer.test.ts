@@ -156,12 +156,30 @@ describe("RbacAuthorizer", () => {
 });
 
 describe("impersonation", () => {
-  const fakeReq = (h: Record<string, string[]>) => ({ headersDistinct: h }) as unknown as IncomingMessage;
+  // rawHeaders as kubectl sends them (Impersonate-User …): the no-impersonation fast path reads them
+  const fakeReq = (h: Record<string, string[]>) =>
+    ({
+      headersDistinct: h,
+      rawHeaders: Object.entries(h).flatMap(([k, vs]) =>
+        vs.flatMap((v) => [k.replace(/(^|-)([a-z])/g, (x) => x.toUpperCase()), v]),
+      ),
+    }) as unknown as IncomingMessage;
   const admin = { username: "admin", groups: ["system:masters", "system:authenticated"] };
 
   it("passes the requestor through without headers", () => {
     const { authz } = policy();
     expect(impersonatedUser(fakeReq({}), admin, authz)).toBe(admin);
+    expect(impersonatedUser(fakeReq({ accept: ["application/json"] }), admin, authz)).toBe(admin);
+  });
+
+  it("sees Impersonate-* headers in any case", () => {
+    const { authz } = policy();
+    const req = {
+      headersDistinct: { "impersonate-group": ["devs"] },
+      rawHeaders: ["IMPERSONATE-GROUP", "devs"],
+    } as unknown as IncomingMessage;
+    // a group without a user is refused (400), so the headers were looked at
+    expect(() => impersonatedUser(req, admin, authz)).toThrow(/Impersonate-User/);
   });
 
   it("lets masters act as a service account, with its groups", () => {
