@@ -256,6 +256,8 @@ async function main(): Promise<void> {
     );
     await new Promise((r) => setTimeout(r, 500));
     const rssBeforeWatchLoad = rssBytes(hub.pid);
+    const wHubCpu0 = cpuMs(hub.pid);
+    const wClientCpu0 = selfCpuMs();
     const wCreates = await runRawLoad(
       t,
       encodeRequests(t, CREATES, (i) => ({
@@ -269,6 +271,10 @@ async function main(): Promise<void> {
     while (Date.now() < deadline && watchers.some((w) => w.stat.events < CREATES))
       await new Promise((r) => setTimeout(r, 100));
     const rssUnderLoad = rssBytes(hub.pid);
+    // CPU per create with every watcher fed: the hub's includes the fan-out, this process's the
+    // load generator plus all watchers' reading (they share its one thread)
+    const wHubCpuMs = cpuMs(hub.pid) - wHubCpu0;
+    const wClientCpuMs = selfCpuMs() - wClientCpu0;
     for (const w of watchers) w.close();
     const perWatcher = watchers.map(
       (w) => w.stat.events / Math.max(0.001, (w.stat.lastAt - w.stat.firstAt) / 1000),
@@ -416,6 +422,8 @@ async function main(): Promise<void> {
         // the fan-out's cost: creates/s with the watchers attached vs the create phase without
         createsPerSecWithoutWatchers: creates.opsPerSec,
         createsRatioWithWatchers: wCreates.opsPerSec / creates.opsPerSec,
+        hubCpuMsPerCreateWithWatchers: wHubCpuMs / CREATES,
+        clientCpuMsPerCreateWithWatchers: wClientCpuMs / CREATES,
         replay: {
           backlogEvents: backlog,
           seconds: replaySeconds,

@@ -13,6 +13,8 @@
  *   watches reuse an event's shared line unless its type was rewritten. Replay from an old
  *   resourceVersion comes in pages the store shares between watchers catching up over the
  *   same range (store/replay-cache.ts), so those are encoded once too.
+ * - Writes are coalesced per watch (watch-writer.ts): the first event after a quiet spell is
+ *   written at once, a burst's batches share one write per WRITE_INTERVAL_MS.
  * - When the socket stops draining, the store pauses this watcher (returning false from
  *   onEvents) and resumes it on 'drain'; a watcher whose backlog passes the store's cap is
  *   ended (the client re-lists) instead of growing memory.
@@ -27,8 +29,17 @@ import { compileSelection } from "../selection.js";
 import type { Call } from "./context.js";
 import { readPage } from "./list.js";
 import { type WatchType, watchLine, watchType } from "./watch-frames.js";
+import { CoalescingWriter } from "./watch-writer.js";
 
 type EventType = WatchType;
+
+/**
+ * At most one write per watch per this many ms while events keep coming; the first event after
+ * a quiet spell is written at once.
+ */
+const WRITE_INTERVAL_MS = 10;
+/** …unless this much is waiting: then it goes at once (one TLS record holds 16 KiB) */
+const FLUSH_BYTES = 256 * 1024;
 
 export async function handleWatch(call: Call): Promise<void> {
   const { req, res, info, parts, query, accept, rr } = call;
@@ -89,29 +100,38 @@ export async function handleWatch(call: Call): Promise<void> {
   let lastRevision = fromRevision;
   const timers: NodeJS.Timeout[] = [];
   let cancel = (): void => {};
+  // coalesced writes (watch-writer.ts): a burst's batches share one write per WRITE_INTERVAL_MS
+  const out: CoalescingWriter = new CoalescingWriter({
+    intervalMs: WRITE_INTERVAL_MS,
+    maxPendingBytes: FLUSH_BYTES,
+    write: (data) => {
+      const ok = res.write(data);
+      if (!ok && res.writableLength > parts.watchBufferLimit) {
+        parts.logger.warn(
+          { resource: info.resource, queued: res.writableLength },
+          "ending a watch that does not keep up",
+        );
+        finish();
+      }
+      return ok;
+    },
+  });
   const finish = (): void => {
     if (closed) return;
     closed = true;
     cancel();
     for (const t of timers) clearTimeout(t);
+    const rest = out.close();
+    if (rest) res.write(rest);
     res.end();
   };
   req.on("close", finish);
   res.on("error", finish);
 
+  /** Queues `data` for the client; false asks the store to pause this watcher until 'drain'. */
   const send = (data: string | Buffer): boolean => {
     if (closed) return false;
-    if (data.length === 0) return true;
-    const ok = res.write(data);
-    if (!ok && res.writableLength > parts.watchBufferLimit) {
-      parts.logger.warn(
-        { resource: info.resource, queued: res.writableLength },
-        "ending a watch that does not keep up",
-      );
-      finish();
-      return false;
-    }
-    return ok;
+    return out.send(typeof data === "string" ? Buffer.from(data) : data);
   };
 
   if (initial.length > 0) {
@@ -173,7 +193,10 @@ export async function handleWatch(call: Call): Promise<void> {
       },
     });
     cancel = () => w.cancel();
-    res.on("drain", () => w.resume());
+    res.on("drain", () => {
+      out.drained();
+      w.resume();
+    });
   } catch (e) {
     if (!(e instanceof CompactedError)) throw e;
     send(encode("ERROR", JSON.stringify(expired(e).toStatus()), 0));
