@@ -14,7 +14,7 @@
  * - mqtt.js' own reconnect is off (reconnectPeriod 0): every attempt is a new client.
  */
 import { isIP, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import { type SecureContext, connect as tlsConnect } from "node:tls";
 import { type IClientOptions, MqttClient, connect as mqttConnect } from "mqtt";
 import { type Dialer, dialWithTimeout, netDialer, TCP_CONNECT_TIMEOUT_MS } from "./dialer.js";
 import { encodeEnvelope, envelope } from "./envelope.js";
@@ -41,6 +41,12 @@ export interface LinkEndpoint {
   connectTimeoutMs?: number;
   /** mqtts: how TCP connections are made (default node:net; bench/sync models partitions) */
   dial?: Dialer;
+  /**
+   * A SecureContext made once from ca, cert and key (tls.createSecureContext), used for every
+   * attempt instead of them: without it each attempt parses the CA and the key again (≈1 ms of
+   * CPU here, more on a Pi), and bench/sync's agents would measure that instead of the hub.
+   */
+  secureContext?: SecureContext;
 }
 
 export interface ConnectParams extends LinkEndpoint {
@@ -71,9 +77,10 @@ export async function openMqttClient(p: ConnectParams, cancel: AbortSignal): Pro
     ...(p.password !== undefined ? { password: p.password } : {}),
   };
   const tls = {
-    ca: p.ca,
     rejectUnauthorized: true,
-    ...(p.cert && p.key ? { cert: p.cert, key: p.key } : {}),
+    ...(p.secureContext
+      ? { secureContext: p.secureContext }
+      : { ca: p.ca, ...(p.cert && p.key ? { cert: p.cert, key: p.key } : {}) }),
     ...(p.session ? { session: p.session } : {}),
   };
   const url = new URL(p.url);
