@@ -1,8 +1,10 @@
+import { Duplex, Readable, Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { backoffDelay } from "../../../src/transport/client.js";
 import {
   FrameMeter,
   MalformedPacketError,
+  PacketSizeGuard,
   PacketTooLargeError,
 } from "../../../src/transport/packet-guard.js";
 
@@ -46,5 +48,29 @@ describe("backoffDelay", () => {
     ]);
     expect(backoffDelay(3, 1000, 60_000, () => 0)).toBe(0);
     expect(backoffDelay(3, 1000, 60_000, () => 0.5)).toBe(4000);
+  });
+});
+
+describe("PacketSizeGuard writes", () => {
+  it("forwards the pieces written while corked as one write, bytes unchanged", async () => {
+    const writes: Buffer[] = [];
+    const inner = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        writes.push(chunk);
+        cb();
+      },
+    });
+    const duplex = Duplex.from({ writable: inner, readable: Readable.from([]) });
+    const guard = new PacketSizeGuard(duplex as Duplex, 1000);
+    guard.cork();
+    for (const piece of [[0x30], [0x05], [0x00, 0x01], [0x74], [0x68, 0x69]]) guard.write(Buffer.from(piece));
+    await new Promise<void>((r) => process.nextTick(r));
+    guard.uncork();
+    await new Promise<void>((r) => setImmediate(r));
+    expect(writes.map((w) => [...w])).toEqual([[0x30, 0x05, 0x00, 0x01, 0x74, 0x68, 0x69]]);
+    guard.write(Buffer.from([0xc0, 0x00]));
+    await new Promise<void>((r) => setImmediate(r));
+    expect(writes).toHaveLength(2);
+    guard.destroy();
   });
 });
