@@ -8,13 +8,16 @@
  * Design notes
  * - Self time is sampled per node: sample count × the mean sampling interval in the window.
  * - "(idle)" and "(program)" are separated out so the busy total is what the process worked.
- * - The hub runs from a bundle, so URLs say little; function names and lines identify code.
+ * - The hub runs from a bundle: a frame whose script has a linked source map next to it
+ *   (scripts/build-dev.mjs writes them) is named by its original source file and line.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { SourceMap } from "node:module";
+import { fileURLToPath } from "node:url";
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 interface Profile {
@@ -55,8 +58,31 @@ export function summarise(
   }
   const byName = new Map<string, number>();
   const incl = new Map<string, number>();
-  const nameOf = (f: ProfileNode["callFrame"]) =>
-    `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*\//, "")}:${f.lineNumber + 1}`;
+  const maps = new Map<string, SourceMap | null>();
+  const mapOf = (url: string): SourceMap | null => {
+    if (!url.startsWith("file://")) return null;
+    let m = maps.get(url);
+    if (m === undefined) {
+      const file = `${fileURLToPath(url)}.map`;
+      m = existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, "utf8"))) : null;
+      maps.set(url, m);
+    }
+    return m;
+  };
+  const names = new Map<ProfileNode["callFrame"], string>();
+  const nameOf = (f: ProfileNode["callFrame"]) => {
+    let n = names.get(f);
+    if (n === undefined) {
+      const e = mapOf(f.url)?.findEntry(f.lineNumber, f.columnNumber);
+      const where =
+        e && "originalSource" in e && e.originalSource
+          ? `${e.originalSource.replace(/^.*\/src\//, "src/").replace(/^.*node_modules\//, "")}:${e.originalLine + 1}`
+          : `${f.url.replace(/^.*\//, "")}:${f.lineNumber + 1}`;
+      n = `${f.functionName || "(anonymous)"} ${where}`;
+      names.set(f, n);
+    }
+    return n;
+  };
   const areas: Record<string, number> = {};
   let busy = 0;
   let idle = 0;
