@@ -28,12 +28,24 @@
  *     and per agent from its reconnect (or from the heal, when its TCP connection survived) and
  *     from the heal [< 2 s]; for agents that reconnected, heal → TCP connect (the reconnect
  *     policy's share) and TCP connect → CONNACK (the hub's), and the hub's CPU meanwhile
+ *     (reconvergence); then the same with only --subset-fraction of the nodes partitioned
+ *     while the rest stays connected (subsetReconvergence: where < 2 s can hold)
+ *   the TLS floor (tlsFloor, bench/lib/tls-floor.ts): N full, then N resumed TLS connects at
+ *     once to a bare node:tls server with the hub's certificate, ticket key and options, from
+ *     the same workers, addresses, relays and SecureContexts; server CPU per handshake. On one
+ *     event loop nothing reconnects N nodes faster, so `ratios` gives the storm and the
+ *     whole-fleet reconvergence as multiples of the resumed round, and the hub's CPU per
+ *     reconnect (storm and reconvergence: hubCpuMsPerReconnect) as a multiple of the bare
+ *     server's per resumed handshake
  *
  *   npm run bench -- sync [--nodes 5000] [--workers 4] [--partition-seconds 60] [--idle-seconds 60]
+ *                         [--subset-fraction 0.1] [--skip-idle] [--skip-floor] [--hub-cpu-prof DIR]
  *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
- *   --label X writes bench/results/sync-DATE-X.json (--quick: -quick) instead of sync-DATE.json
+ *   --label X / --tag X writes bench/results/sync-DATE-X.json (--quick: -quick) instead of
+ *   sync-DATE.json; --hub-cpu-prof DIR runs the hub with --cpu-prof (one profile per hub
+ *   process; the second covers the storm and the partitions: bench/lib/cpu-profile-summary.ts)
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,7 +56,7 @@ import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { runLoad, type Target } from "./lib/https-load.js";
 import { freePort, type HubMemorySplit, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
 import { cpuMs, writeResult } from "./lib/stats.js";
-import type { WireTally } from "./lib/sync-agents.js";
+import { measureIdleWire, settleFleet } from "./lib/sync-idle-wire.js";
 import { pollUntil, sumOf } from "./lib/sync-poll.js";
 import { reconverge } from "./lib/sync-reconverge.js";
 import { measureTlsFloor, type TlsFloor } from "./lib/tls-floor.js";
@@ -71,74 +83,8 @@ const strArg = (name: string) => {
 };
 /** --hub-cpu-prof DIR: the hub runs with --cpu-prof; one profile per hub process lands in DIR */
 const CPU_PROF = strArg("hub-cpu-prof");
-const HEADER_BYTES = 52;
 const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Sum of the kernel's counters over every established connection on the hub's MQTT port. */
-function wire(port: number): { conns: number; bytes: number; segs: number; dataSegs: number } {
-  const out = execFileSync("ss", ["-tinH", "state", "established", `( sport = :${port} )`], {
-    encoding: "utf8",
-    maxBuffer: 64 * MB,
-  });
-  const sum = (re: RegExp) => [...out.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
-  return {
-    conns: (out.match(/bytes_received:/g) ?? []).length,
-    bytes: sum(/bytes_sent:(\d+)/g) + sum(/bytes_received:(\d+)/g),
-    segs: sum(/ segs_out:(\d+)/g) + sum(/ segs_in:(\d+)/g),
-    // segments with payload; the rest of segs are pure ACKs (and handshake/FIN segments)
-    dataSegs: sum(/data_segs_out:(\d+)/g) + sum(/data_segs_in:(\d+)/g),
-  };
-}
-
-/** Polls until the fleet was quiet (no PUBLISH, no failed connect, no unacked status) for 10 s. */
-async function settleFleet(
-  workers: AgentWorker[],
-  timeoutMs: number,
-): Promise<{ quiet: boolean; publishes: Record<string, number> }> {
-  const end = Date.now() + timeoutMs;
-  const publishes: Record<string, number> = {};
-  await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
-  for (let quiet = 0; quiet < 5; ) {
-    if (Date.now() > end) return { quiet: false, publishes };
-    await sleep(2000);
-    const t = mergeTallies(
-      await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: true }))),
-    );
-    const r = await pollUntil(workers, () => true, 0);
-    for (const [k, n] of Object.entries(t.envelopes)) publishes[k] = (publishes[k] ?? 0) + n;
-    const busy =
-      (t.packets["in:publish"] ?? 0) +
-      (t.packets["out:publish"] ?? 0) +
-      r.failedAttempts +
-      sumOf(r.reports, (x) => x.outboxPending);
-    quiet = busy === 0 ? quiet + 1 : 0;
-  }
-  await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: false })));
-  return { quiet: true, publishes };
-}
-
-function mergeTallies(ts: WireTally[]): WireTally {
-  const out: WireTally = {
-    packets: {},
-    envelopes: {},
-    keys: {},
-    publishPayloadBytes: { in: 0, out: 0 },
-    samples: [],
-  };
-  const add = (to: Record<string, number>, from: Record<string, number>) => {
-    for (const [k, n] of Object.entries(from)) to[k] = (to[k] ?? 0) + n;
-  };
-  for (const t of ts) {
-    add(out.packets, t.packets);
-    add(out.envelopes, t.envelopes);
-    add(out.keys, t.keys);
-    out.publishPayloadBytes.in += t.publishPayloadBytes.in;
-    out.publishPayloadBytes.out += t.publishPayloadBytes.out;
-    out.samples.push(...t.samples.slice(0, 5));
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   const build = spawnSync(process.execPath, ["scripts/build-dev.mjs"], { stdio: "inherit" });
@@ -247,68 +193,7 @@ async function main(): Promise<void> {
     // --- idle wire cost with the production keepalive/heartbeat settings (--skip-idle: none)
     const idleWire = SKIP_IDLE
       ? null
-      : await (async () => {
-          await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
-          const w0 = wire(mqttPort);
-          const idleStart = Date.now();
-          await sleep(IDLE_S * 1000);
-          const w1 = wire(mqttPort);
-          const carried = mergeTallies(
-            await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: false }))),
-          );
-          const idleSeconds = (Date.now() - idleStart) / 1000;
-          const idleFailures = (await pollUntil(workers, () => true, 0)).failedAttempts;
-          const payload = w1.bytes - w0.bytes;
-          const segs = w1.segs - w0.segs;
-          const dataSegs = w1.dataSegs - w0.dataSegs;
-          const perNodeHour = (x: number) => (x / NODES) * (3600 / idleSeconds);
-          log(
-            `idle: ${w1.conns} connections, ${payload} B payload, ${segs} segments (${segs - dataSegs} pure ACKs) in ${idleSeconds.toFixed(0)} s`,
-          );
-          log(`idle window carried (agents' side): ${JSON.stringify(carried)}`);
-          // the rarer periodic messages (lease + node status together about hourly, a heartbeat
-          // envelope about hourly) do not fit in the window: price one of each and add them per hour
-          // done = every report acked / every heartbeat PUBACKed, then 1 s for trailing pure ACKs
-          // (a fixed 3 s was too short at N = 5,000: part of the reports' cost fell into the
-          // heartbeat's measurement)
-          const carriedPerMessage: Record<string, WireTally> = {};
-          const price = async (kind: "report" | "heartbeat") => {
-            await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
-            const b = wire(mqttPort);
-            await Promise.all(workers.map((w) => w.call({ cmd: "send-one", kind })));
-            await pollUntil(workers, (r) => sumOf(r, (x) => x.outboxPending) === 0, 120_000);
-            await sleep(1000);
-            const e = wire(mqttPort);
-            carriedPerMessage[kind] = mergeTallies(
-              await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: false }))),
-            );
-            return (e.bytes - b.bytes + (e.segs - b.segs) * HEADER_BYTES) / NODES;
-          };
-          const perMessage = {
-            report: await price("report"),
-            heartbeat: await price("heartbeat"),
-          };
-          log(`one message per node carried: ${JSON.stringify(carriedPerMessage)}`);
-          const periodicPerHour = 1 * perMessage.report + 1 * perMessage.heartbeat;
-          log(`one message per node on the wire (bytes): ${JSON.stringify(perMessage)}`);
-          return {
-            connections: w1.conns,
-            windowSeconds: idleSeconds,
-            /** reconnects inside the window (should be 0: otherwise the window is not idle) */
-            failedConnectionAttemptsInWindow: idleFailures,
-            payloadBytesPerNodeHour: perNodeHour(payload),
-            segmentsPerNodeHour: perNodeHour(segs),
-            pureAckSegmentsPerNodeHour: perNodeHour(segs - dataSegs),
-            /** what the window carried, from the agents' side (all agents, whole window) */
-            carried,
-            headerBytesPerSegment: HEADER_BYTES,
-            windowBytesPerNodeHour: perNodeHour(payload + segs * HEADER_BYTES),
-            perMessageBytes: perMessage,
-            carriedPerMessage,
-            periodicBytesPerNodeHour: periodicPerHour,
-            totalBytesPerNodeHour: perNodeHour(payload + segs * HEADER_BYTES) + periodicPerHour,
-          };
-        })();
+      : await measureIdleWire({ workers, mqttPort, nodes: NODES, idleSeconds: IDLE_S, log });
 
     // --- hub restart: connect storm
     const loadavgAtStorm = loadavg();
