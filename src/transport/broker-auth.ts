@@ -10,12 +10,6 @@
  *   secrets issued at join); it also sees the certificate identity so a caller can combine both.
  * - The MQTT client id must equal the node name: MQTT lets a new connection with the same client id
  *   take over (disconnect) the old one, so a free choice of id would let node A kick node B off.
- * - Certificate identities are cached by the certificate's SHA-256 fingerprint
- *   (CertIdentityCache): getPeerCertificate() builds a JS object of every field (three
- *   fingerprints, the public key, the raw DER) on each call, and in a reconnect storm the same
- *   certificates come back thousands of times. The fingerprint comes from the X509 object the
- *   TLS layer already holds; the TLS verification result (socket.authorized) and the expiry are
- *   still checked on every connection.
  * - ACL decisions are pure functions of (node, topic) in topics.ts; this module only wires them
  *   to aedes' callbacks, refuses QoS 2 (we only use QoS 0/1) and strips the retain flag so a node
  *   cannot park data in the broker.
@@ -58,61 +52,17 @@ export function nodeFromCert(cert: CertIdentity | undefined): string | undefined
  * The verified peer certificate's subject, undefined when none was presented; "invalid" when one
  * was presented but does not chain to the cluster CA (or is expired).
  */
-export function peerIdentity(socket: TLSSocket, now = Date.now()): CertIdentity | "invalid" | undefined {
+export function peerIdentity(socket: TLSSocket): CertIdentity | "invalid" | undefined {
   const cert = socket.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0) return undefined;
   if (!socket.authorized) return "invalid";
   // a resumed TLS session is not re-verified: its certificate may have expired since
-  if (cert.valid_to && Date.parse(cert.valid_to) < now) return "invalid";
-  return subjectOf(cert.subject);
-}
-
-function subjectOf(subject: { CN?: string | string[]; O?: string | string[] } | undefined): CertIdentity {
-  const orgs = subject?.O;
+  if (cert.valid_to && Date.parse(cert.valid_to) < Date.now()) return "invalid";
+  const orgs = cert.subject?.O;
   return {
-    commonName: typeof subject?.CN === "string" ? subject.CN : "",
+    commonName: typeof cert.subject?.CN === "string" ? cert.subject.CN : "",
     organizations: orgs === undefined ? [] : Array.isArray(orgs) ? orgs : [orgs],
   };
-}
-
-/** certificates remembered at most (a fleet's worth; the oldest goes first) */
-const IDENTITY_CACHE_MAX = 20_000;
-
-/** peerIdentity with the certificate's parse cached by fingerprint (see the design notes). */
-export class CertIdentityCache {
-  private readonly byFingerprint = new Map<string, { id: CertIdentity; validTo: number }>();
-
-  constructor(
-    private readonly max = IDENTITY_CACHE_MAX,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  of(socket: TLSSocket): CertIdentity | "invalid" | undefined {
-    const x509 = socket.getPeerX509Certificate();
-    if (!x509) return undefined;
-    if (!socket.authorized) return "invalid";
-    const key = x509.fingerprint256;
-    let entry = this.byFingerprint.get(key);
-    if (!entry) {
-      const cert = socket.getPeerCertificate();
-      entry = { id: subjectOf(cert.subject), validTo: cert.valid_to ? Date.parse(cert.valid_to) : Infinity };
-      if (this.byFingerprint.size >= this.max) {
-        const oldest = this.byFingerprint.keys().next().value;
-        if (oldest !== undefined) this.byFingerprint.delete(oldest);
-      }
-      this.byFingerprint.set(key, entry);
-    }
-    // a resumed TLS session is not re-verified: its certificate may have expired since
-    return entry.validTo < this.now() ? "invalid" : entry.id;
-  }
-
-  get size(): number {
-    return this.byFingerprint.size;
-  }
-
-  clear(): void {
-    this.byFingerprint.clear();
-  }
 }
 
 function authError(message: string, returnCode: AuthenticateError["returnCode"]): AuthenticateError {

@@ -18,15 +18,16 @@
  *   5 min, shorter than the gap between a connect and a hub restart); the hub keeps its ticket
  *   keys across restarts (hub-pki.ts). A resumed session is not re-verified against the CA, so
  *   peerIdentity checks the certificate's expiry itself.
- * - Identities are looked up in a CertIdentityCache (broker-auth.ts): a fleet's reconnect storm
- *   presents the same few thousand certificates again, and turning each into a JS object
- *   (getPeerCertificate) cost about a third of a resumed handshake's CPU (bench/sync profile).
+ * - The peer certificate is read once per connection (peerIdentity: getPeerCertificate). It is
+ *   not cached by fingerprint: on a fresh socket getPeerX509Certificate(), which a fingerprint
+ *   needs, costs more than getPeerCertificate() itself (≈200 vs ≈80 µs for the first call per
+ *   socket here), and the first call per socket is what a storm pays.
  */
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import type { Logger } from "../lib/logger.js";
-import { type CertIdentity, CertIdentityCache } from "./broker-auth.js";
+import { type CertIdentity, peerIdentity } from "./broker-auth.js";
 
 /** accept queue for connect storms (see the design notes) */
 const LISTEN_BACKLOG = 4096;
@@ -51,7 +52,6 @@ export class BrokerListener {
   private readonly handshakes = { full: 0, resumed: 0 };
   /** the current ticket key (a restart of this listener keeps the rotated one) */
   private ticketKeys: Buffer | undefined;
-  readonly identities = new CertIdentityCache();
 
   constructor(private readonly opts: BrokerListenerOptions) {
     this.ticketKeys = opts.tls.ticketKeys;
@@ -87,7 +87,6 @@ export class BrokerListener {
   stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    this.identities.clear();
     return server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
   }
 
@@ -115,7 +114,7 @@ export class BrokerListener {
     socket.setNoDelay(true);
     if (socket.isSessionReused()) this.handshakes.resumed++;
     else this.handshakes.full++;
-    const id = this.identities.of(socket);
+    const id = peerIdentity(socket);
     if (id === "invalid") {
       this.opts.onRefused(`client certificate from ${socket.remoteAddress} is not signed by the cluster CA`);
       socket.destroy();

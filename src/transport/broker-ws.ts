@@ -6,7 +6,7 @@
  * - Authentication is the same as on the MQTT port: the HTTPS server requests client
  *   certificates, and a certificate that does not verify against the cluster CA is refused
  *   with 403 before the upgrade; a verified one (or none: password nodes) goes on to aedes with
- *   the same identity lookup (CertIdentityCache, broker-auth.ts).
+ *   the same identity check (peerIdentity, broker-auth.ts).
  * - `ws` is imported on the first upgrade (ws-loader.ts), and the WebSocketServer is made then,
  *   once per broker run: an idle hub keeps neither. An error on the socket while `ws` loads
  *   must not go unhandled (the upgrade has not started yet).
@@ -18,13 +18,12 @@ import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { WebSocketServer } from "ws";
 import type { Logger } from "../lib/logger.js";
-import type { CertIdentity, CertIdentityCache } from "./broker-auth.js";
+import { type CertIdentity, peerIdentity } from "./broker-auth.js";
 import { loadWs } from "./ws-loader.js";
 
 export interface WebSocketIngressOptions {
   maxPacketBytes: number;
   log: Logger;
-  identities: CertIdentityCache;
   /** whether the broker is running (upgrades are refused with 503 otherwise) */
   running: () => boolean;
   onRefused: (reason: string) => void;
@@ -44,7 +43,7 @@ export class WebSocketIngress {
       return;
     }
     const tls = "getPeerCertificate" in req.socket ? (req.socket as TLSSocket) : undefined;
-    const id = tls ? this.opts.identities.of(tls) : undefined;
+    const id = tls ? peerIdentity(tls) : undefined;
     if (id === "invalid") {
       this.opts.onRefused("websocket client certificate is not signed by the cluster CA");
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");

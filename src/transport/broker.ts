@@ -92,7 +92,6 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
     this.ws = new WebSocketIngress({
       maxPacketBytes: this.maxPacketBytes,
       log: this.log,
-      identities: this.listener.identities,
       running: () => this.running !== undefined,
       onRefused: (reason) => this.refuse(reason),
       onStream: (stream, cert, req) => this.attach(stream, cert, req),
