@@ -251,6 +251,11 @@ async function main(): Promise<void> {
       stormToFloor: ratio(stormResult.secondsFromHubReady),
       /** whole-fleet reconvergence (heal → all converged) over the same floor */
       reconvergenceToFloor: ratio(convResult.secondsUntilAllConverged),
+      /** the same over the resumed round without the workers' relays (the integrator's floor) */
+      stormToDirectFloor: floor ? (stormResult.secondsFromHubReady ?? 0) / floor.resumedDirect.seconds : null,
+      reconvergenceToDirectFloor: floor
+        ? (convResult.secondsUntilAllConverged ?? 0) / floor.resumedDirect.seconds
+        : null,
       /** the hub's CPU per reconnect over the bare server's per resumed handshake */
       stormHubCpuToFloor:
         floor && stormResult.hubCpuMsPerReconnect !== null

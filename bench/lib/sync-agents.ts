@@ -34,7 +34,7 @@ import { leaseReport, nodeStatus } from "../../src/edge-agent/node-status.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createCSR } from "../../src/lib/pki.js";
 import { EdgeLink } from "../../src/transport/client.js";
-import type { Dialer } from "../../src/transport/dialer.js";
+import { type Dialer, netDialer } from "../../src/transport/dialer.js";
 import {
   type DesiredChange,
   type DesiredObject,
@@ -51,8 +51,8 @@ export type WorkerCommand =
   | { cmd: "join"; hubUrl: string; token: string; ca: string; nodes: { name: string; ip: string }[] }
   /** subset: nodes that go through the second relay (partitioned alone with scope "subset") */
   | { cmd: "connect"; subset?: string[] }
-  /** one storm of TLS connects to the bare floor server (tls-floor.ts) */
-  | { cmd: "floor"; host: string; port: number }
+  /** one storm of TLS connects to the bare floor server (tls-floor.ts); direct: no relay */
+  | { cmd: "floor"; host: string; port: number; direct?: boolean }
   | { cmd: "report" }
   /** one message of a periodic kind from every agent, to price it on the wire */
   | { cmd: "send-one"; kind: "report" | "heartbeat" }
@@ -496,8 +496,9 @@ async function connectAll(subset: string[]): Promise<void> {
   }
 }
 
-/** One floor storm from every agent, through a relay of its own to the floor server. */
-async function floorOf(host: string, port: number): Promise<FloorRound> {
+/** One floor storm from every agent, through a relay of its own to the floor server (or not). */
+async function floorOf(host: string, port: number, direct: boolean): Promise<FloorRound> {
+  if (direct) return floorRound(sims, netDialer, { host, port });
   const via = new PartitionRelay({ host, port });
   const relayPort = await via.start();
   try {
@@ -555,7 +556,7 @@ process.on("message", (m: WorkerCommand) => {
       connectAll(m.subset ?? []).then(() => reply(sims.length), fail);
       return;
     case "floor":
-      floorOf(m.host, m.port).then(reply, fail);
+      floorOf(m.host, m.port, m.direct === true).then(reply, fail);
       return;
     case "report": {
       reply(report());

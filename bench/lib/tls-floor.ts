@@ -7,8 +7,11 @@
  * reported as ratios to it: on one event loop nothing that reconnects N nodes can beat it.
  *
  * Design notes
- * - Two rounds, each a storm of all N at once: full handshakes (they also hand out the
- *   tickets), then resumed ones (what a reconnect storm is made of: the agents' links resume).
+ * - Three rounds, each a storm of all N at once: full handshakes (they also hand out the
+ *   tickets), then resumed ones (what a reconnect storm is made of: the agents' links resume),
+ *   both through the workers' relays like the agents' links; then resumed again straight to
+ *   the server (resumedDirect): the relay costs the workers about as much CPU per connection
+ *   as the TLS client, so on 2 cores the relayed rounds can be bound by the load generator.
  * - Server CPU from /proc/<pid>/stat before and after each round (10 ms ticks: at N in the
  *   thousands that is well below 1 % of a round), per handshake; the workers' CPU per
  *   handshake is the client side (TLS client plus the relay), for comparison with the agents'.
@@ -38,6 +41,8 @@ export interface FloorRoundResult {
 export interface TlsFloor {
   full: FloorRoundResult;
   resumed: FloorRoundResult;
+  /** resumed, without the workers' relays (the load generator's own cost is smaller) */
+  resumedDirect: FloorRoundResult;
   /** what the server counted over both rounds */
   server: FloorServerCounts;
 }
@@ -82,12 +87,12 @@ export async function measureTlsFloor(workers: AgentWorker[], hubDir: string): P
       key: readFileSync(join(tls, "server.key"), "utf8"),
       ticketKeys: readFileSync(join(tls, "mqtt-ticket.keys")).toString("hex"),
     });
-    const round = async (): Promise<FloorRoundResult> => {
+    const round = async (direct = false): Promise<FloorRoundResult> => {
       const cpu0 = cpuMs(server.pid);
       const wcpu0 = workers.reduce((a, w) => a + cpuMs(w.pid), 0);
       const t0 = Date.now();
       const rs = await Promise.all(
-        workers.map((w) => w.call<FloorRound>({ cmd: "floor", host: "127.0.0.1", port })),
+        workers.map((w) => w.call<FloorRound>({ cmd: "floor", host: "127.0.0.1", port, direct })),
       );
       const seconds = (Math.max(...rs.map((r) => r.doneAt)) - t0) / 1000;
       const serverCpu = cpuMs(server.pid) - cpu0;
@@ -110,7 +115,8 @@ export async function measureTlsFloor(workers: AgentWorker[], hubDir: string): P
     };
     const full = await round();
     const resumed = await round();
-    return { full, resumed, server: await server.call<FloorServerCounts>({ cmd: "counts" }) };
+    const resumedDirect = await round(true);
+    return { full, resumed, resumedDirect, server: await server.call<FloorServerCounts>({ cmd: "counts" }) };
   } finally {
     server.stop();
   }
