@@ -28,12 +28,24 @@
  *     and per agent from its reconnect (or from the heal, when its TCP connection survived) and
  *     from the heal [< 2 s]; for agents that reconnected, heal → TCP connect (the reconnect
  *     policy's share) and TCP connect → CONNACK (the hub's), and the hub's CPU meanwhile
+ *     (reconvergence); then the same with only --subset-fraction of the nodes partitioned
+ *     while the rest stays connected (subsetReconvergence: where < 2 s can hold)
+ *   the TLS floor (tlsFloor, bench/lib/tls-floor.ts): N full, then N resumed TLS connects at
+ *     once to a bare node:tls server with the hub's certificate, ticket key and options, from
+ *     the same workers, addresses, relays and SecureContexts; server CPU per handshake. On one
+ *     event loop nothing reconnects N nodes faster, so `ratios` gives the storm and the
+ *     whole-fleet reconvergence as multiples of the resumed round, and the hub's CPU per
+ *     reconnect (storm and reconvergence: hubCpuMsPerReconnect) as a multiple of the bare
+ *     server's per resumed handshake
  *
  *   npm run bench -- sync [--nodes 5000] [--workers 4] [--partition-seconds 60] [--idle-seconds 60]
+ *                         [--subset-fraction 0.1] [--skip-idle] [--skip-floor] [--hub-cpu-prof DIR]
  *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
- *   --label X writes bench/results/sync-DATE-X.json (--quick: -quick) instead of sync-DATE.json
+ *   --label X / --tag X writes bench/results/sync-DATE-X.json (--quick: -quick) instead of
+ *   sync-DATE.json; --hub-cpu-prof DIR runs the hub with --cpu-prof (one profile per hub
+ *   process; the second covers the storm and the partitions: bench/lib/cpu-profile-summary.ts)
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,8 +55,11 @@ import { caHash } from "../src/lib/pki.js";
 import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { runLoad, type Target } from "./lib/https-load.js";
 import { freePort, type HubMemorySplit, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
-import { cpuMs, percentile, writeResult } from "./lib/stats.js";
-import type { WireTally, WorkerReport } from "./lib/sync-agents.js";
+import { cpuMs, writeResult } from "./lib/stats.js";
+import { measureIdleWire, settleFleet } from "./lib/sync-idle-wire.js";
+import { pollUntil, sumOf } from "./lib/sync-poll.js";
+import { reconverge } from "./lib/sync-reconverge.js";
+import { measureTlsFloor, type TlsFloor } from "./lib/tls-floor.js";
 
 const quick = process.argv.includes("--quick");
 const arg = (name: string, d: number) => {
@@ -58,108 +73,18 @@ const PARTITION_S = arg("partition-seconds", quick ? 5 : 60);
 const KEEPALIVE_S = 30;
 const IDLE_S = Math.max(1, Math.ceil(arg("idle-seconds", quick ? 30 : 60) / KEEPALIVE_S)) * KEEPALIVE_S;
 const PODS = arg("pods-per-node", 10);
-const HEADER_BYTES = 52;
+/** share of the nodes cut by the second (subset) partition; 0 skips that round */
+const SUBSET_FRACTION = arg("subset-fraction", 0.1);
+const SKIP_IDLE = process.argv.includes("--skip-idle");
+const SKIP_FLOOR = process.argv.includes("--skip-floor");
+const strArg = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+/** --hub-cpu-prof DIR: the hub runs with --cpu-prof; one profile per hub process lands in DIR */
+const CPU_PROF = strArg("hub-cpu-prof");
 const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Sum of the kernel's counters over every established connection on the hub's MQTT port. */
-function wire(port: number): { conns: number; bytes: number; segs: number; dataSegs: number } {
-  const out = execFileSync("ss", ["-tinH", "state", "established", `( sport = :${port} )`], {
-    encoding: "utf8",
-    maxBuffer: 64 * MB,
-  });
-  const sum = (re: RegExp) => [...out.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
-  return {
-    conns: (out.match(/bytes_received:/g) ?? []).length,
-    bytes: sum(/bytes_sent:(\d+)/g) + sum(/bytes_received:(\d+)/g),
-    segs: sum(/ segs_out:(\d+)/g) + sum(/ segs_in:(\d+)/g),
-    // segments with payload; the rest of segs are pure ACKs (and handshake/FIN segments)
-    dataSegs: sum(/data_segs_out:(\d+)/g) + sum(/data_segs_in:(\d+)/g),
-  };
-}
-
-async function reports(workers: AgentWorker[]): Promise<WorkerReport[]> {
-  return Promise.all(workers.map((w) => w.call<WorkerReport>({ cmd: "report" })));
-}
-
-async function pollUntil(
-  workers: AgentWorker[],
-  done: (r: WorkerReport[]) => boolean,
-  timeoutMs: number,
-): Promise<{
-  reports: WorkerReport[];
-  timedOut: boolean;
-  failedAttempts: number;
-  errors: Record<string, number>;
-  /** the agents' successful TLS handshakes meanwhile: resumed from a ticket vs full */
-  tlsHandshakes: { resumed: number; full: number };
-}> {
-  const end = Date.now() + timeoutMs;
-  let failedAttempts = 0;
-  const errors: Record<string, number> = {};
-  const tlsHandshakes = { resumed: 0, full: 0 };
-  for (;;) {
-    const r = await reports(workers);
-    failedAttempts += r.reduce((a, x) => a + x.failedAttempts, 0);
-    tlsHandshakes.resumed += sumOf(r, (x) => x.tlsResumed);
-    tlsHandshakes.full += sumOf(r, (x) => x.tlsFull);
-    for (const x of r) for (const [k, n] of Object.entries(x.errors)) errors[k] = (errors[k] ?? 0) + n;
-    if (done(r)) return { reports: r, timedOut: false, failedAttempts, errors, tlsHandshakes };
-    if (Date.now() > end) return { reports: r, timedOut: true, failedAttempts, errors, tlsHandshakes };
-    await sleep(200);
-  }
-}
-
-/** Polls until the fleet was quiet (no PUBLISH, no failed connect, no unacked status) for 10 s. */
-async function settleFleet(
-  workers: AgentWorker[],
-  timeoutMs: number,
-): Promise<{ quiet: boolean; publishes: Record<string, number> }> {
-  const end = Date.now() + timeoutMs;
-  const publishes: Record<string, number> = {};
-  await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
-  for (let quiet = 0; quiet < 5; ) {
-    if (Date.now() > end) return { quiet: false, publishes };
-    await sleep(2000);
-    const t = mergeTallies(
-      await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: true }))),
-    );
-    const r = await pollUntil(workers, () => true, 0);
-    for (const [k, n] of Object.entries(t.envelopes)) publishes[k] = (publishes[k] ?? 0) + n;
-    const busy =
-      (t.packets["in:publish"] ?? 0) +
-      (t.packets["out:publish"] ?? 0) +
-      r.failedAttempts +
-      sumOf(r.reports, (x) => x.outboxPending);
-    quiet = busy === 0 ? quiet + 1 : 0;
-  }
-  await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: false })));
-  return { quiet: true, publishes };
-}
-
-function mergeTallies(ts: WireTally[]): WireTally {
-  const out: WireTally = {
-    packets: {},
-    envelopes: {},
-    keys: {},
-    publishPayloadBytes: { in: 0, out: 0 },
-    samples: [],
-  };
-  const add = (to: Record<string, number>, from: Record<string, number>) => {
-    for (const [k, n] of Object.entries(from)) to[k] = (to[k] ?? 0) + n;
-  };
-  for (const t of ts) {
-    add(out.packets, t.packets);
-    add(out.envelopes, t.envelopes);
-    add(out.keys, t.keys);
-    out.publishPayloadBytes.in += t.publishPayloadBytes.in;
-    out.publishPayloadBytes.out += t.publishPayloadBytes.out;
-    out.samples.push(...t.samples.slice(0, 5));
-  }
-  return out;
-}
-
-const sumOf = (r: WorkerReport[], f: (x: WorkerReport) => number) => r.reduce((a, x) => a + f(x), 0);
 
 async function main(): Promise<void> {
   const build = spawnSync(process.execPath, ["scripts/build-dev.mjs"], { stdio: "inherit" });
@@ -172,6 +97,7 @@ async function main(): Promise<void> {
     mqttPort,
     // a /24 per node: 5,000 nodes need more than the default /16 (256 nodes)
     args: ["--cluster-cidr", "10.128.0.0/9"],
+    ...(CPU_PROF ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${CPU_PROF}`] } : {}),
   });
   const workers: AgentWorker[] = [];
   const t0 = Date.now();
@@ -230,9 +156,20 @@ async function main(): Promise<void> {
     const idleRss = hub.rss();
     const idleSplit = await hub.memorySplit();
 
+    // --- the TLS floor: the same workers, addresses, certificates and options, a bare server
+    const loadavgAtFloor = loadavg();
+    let floor: TlsFloor | null = null;
+    if (!SKIP_FLOOR) {
+      floor = await measureTlsFloor(workers, dir);
+      log(`TLS floor (load ${loadavgAtFloor.map((x) => x.toFixed(1)).join(" ")}): ${JSON.stringify(floor)}`);
+    }
+    // every k-th node is in the subset (spread over the workers and their source addresses)
+    const every = SUBSET_FRACTION > 0 ? Math.max(1, Math.round(1 / SUBSET_FRACTION)) : 0;
+    const subset = every ? names.filter((_, i) => i % every === every - 1).map((n) => n.name) : [];
+
     // --- first connect (seeded: see sync-agents.ts), informative
     tj = Date.now();
-    await Promise.all(workers.map((w) => w.call({ cmd: "connect" })));
+    await Promise.all(workers.map((w) => w.call({ cmd: "connect", subset })));
     const first = await pollUntil(workers, (r) => sumOf(r, (x) => x.synced) === NODES, 300_000);
     const firstConnectSeconds = (Date.now() - tj) / 1000;
     log(
@@ -253,54 +190,17 @@ async function main(): Promise<void> {
     const connectedSplit = await hub.memorySplit();
     log(`hub after the initial joins and first connect: ${JSON.stringify(connectedSplit)}`);
 
-    // --- idle wire cost with the production keepalive/heartbeat settings
-    await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
-    const w0 = wire(mqttPort);
-    const idleStart = Date.now();
-    await sleep(IDLE_S * 1000);
-    const w1 = wire(mqttPort);
-    const carried = mergeTallies(
-      await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: false }))),
-    );
-    const idleSeconds = (Date.now() - idleStart) / 1000;
-    const idleFailures = (await pollUntil(workers, () => true, 0)).failedAttempts;
-    const payload = w1.bytes - w0.bytes;
-    const segs = w1.segs - w0.segs;
-    const dataSegs = w1.dataSegs - w0.dataSegs;
-    const perNodeHour = (x: number) => (x / NODES) * (3600 / idleSeconds);
-    log(
-      `idle: ${w1.conns} connections, ${payload} B payload, ${segs} segments (${segs - dataSegs} pure ACKs) in ${idleSeconds.toFixed(0)} s`,
-    );
-    log(`idle window carried (agents' side): ${JSON.stringify(carried)}`);
-    // the rarer periodic messages (lease + node status together about hourly, a heartbeat
-    // envelope about hourly) do not fit in the window: price one of each and add them per hour
-    // done = every report acked / every heartbeat PUBACKed, then 1 s for trailing pure ACKs
-    // (a fixed 3 s was too short at N = 5,000: part of the reports' cost fell into the
-    // heartbeat's measurement)
-    const carriedPerMessage: Record<string, WireTally> = {};
-    const price = async (kind: "report" | "heartbeat") => {
-      await Promise.all(workers.map((w) => w.call({ cmd: "tally", on: true })));
-      const b = wire(mqttPort);
-      await Promise.all(workers.map((w) => w.call({ cmd: "send-one", kind })));
-      await pollUntil(workers, (r) => sumOf(r, (x) => x.outboxPending) === 0, 120_000);
-      await sleep(1000);
-      const e = wire(mqttPort);
-      carriedPerMessage[kind] = mergeTallies(
-        await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: false }))),
-      );
-      return (e.bytes - b.bytes + (e.segs - b.segs) * HEADER_BYTES) / NODES;
-    };
-    const perMessage = {
-      report: await price("report"),
-      heartbeat: await price("heartbeat"),
-    };
-    log(`one message per node carried: ${JSON.stringify(carriedPerMessage)}`);
-    const periodicPerHour = 1 * perMessage.report + 1 * perMessage.heartbeat;
-    log(`one message per node on the wire (bytes): ${JSON.stringify(perMessage)}`);
+    // --- idle wire cost with the production keepalive/heartbeat settings (--skip-idle: none)
+    const idleWire = SKIP_IDLE
+      ? null
+      : await measureIdleWire({ workers, mqttPort, nodes: NODES, idleSeconds: IDLE_S, log });
 
     // --- hub restart: connect storm
+    const loadavgAtStorm = loadavg();
     const { stoppedAt: restartAt, readyAt } = await hub.restart();
+    const hubCpuAtReady = cpuMs(hub.pid);
     const storm = await pollUntil(workers, (r) => r.every((x) => x.lastSyncedAt > 0), 180_000);
+    const stormHubCpuMs = cpuMs(hub.pid) - hubCpuAtReady;
     const lastSynced = Math.max(...storm.reports.map((x) => x.lastSyncedAt));
     await sleep(2000);
     const after = await pollUntil(workers, () => true, 0);
@@ -314,91 +214,78 @@ async function main(): Promise<void> {
       tlsHandshakes: storm.tlsHandshakes,
       leftUnconnected: NODES - sumOf(after.reports, (x) => x.connected),
       snapshotsReceivedTotal: sumOf(after.reports, (x) => x.snapshots),
+      /** the hub's CPU from ready until all resynced, per node (TLS included: see tlsFloor) */
+      hubCpuMsPerReconnect: storm.timedOut ? null : stormHubCpuMs / NODES,
     };
     log(`restart storm: ${JSON.stringify(stormResult)}`);
     const rssAfterStorm = hub.rss();
     const stormSplit: HubMemorySplit = await hub.memorySplit();
     log(`hub after the restart storm: ${JSON.stringify(stormSplit)}`);
 
-    // --- partition with pod changes on the hub, then reconvergence
-    await Promise.all(workers.map((w) => w.call({ cmd: "partition" })));
-    const partitionAt = Date.now();
-    const podLoad = await runLoad(api, NODES * PODS, 16, (i) => {
-      const node = names[i % NODES]!.name;
-      const name = `p${Math.floor(i / NODES)}-${node}`;
-      return {
-        method: "POST",
-        path: "/api/v1/namespaces/bench/pods",
-        body: JSON.stringify({
-          apiVersion: "v1",
-          kind: "Pod",
-          metadata: { name, namespace: "bench" },
-          spec: { nodeName: node, containers: [{ name: "c", image: "busybox" }] },
-        }),
-      };
-    });
-    log(`${NODES * PODS} pods created during the partition (${podLoad.errors} errors)`);
-    await sleep(Math.max(0, partitionAt + PARTITION_S * 1000 - Date.now()));
-    const restoreAt = Date.now();
-    const hubCpuAtRestore = cpuMs(hub.pid);
-    const restored = await Promise.all(
-      workers.map((w) =>
-        w.call<{ at: number; cpuMs: number }>({ cmd: "restore", pods: PODS, namespace: "bench" }),
-      ),
+    // --- partition with pod changes on the hub, then reconvergence: the whole fleet, then a subset
+    const round = (scope: "all" | "subset", nodes: string[], firstPod: number) =>
+      reconverge({
+        api,
+        hubPid: () => hub.pid,
+        workers,
+        nodes,
+        scope,
+        podsPerNode: PODS,
+        firstPod,
+        namespace: "bench",
+        partitionSeconds: PARTITION_S,
+        log,
+      });
+    const convResult = await round(
+      "all",
+      names.map((n) => n.name),
+      0,
     );
-    const workersCpuAtRestore = restored.reduce((a, x) => a + x.cpuMs, 0);
-    const conv = await pollUntil(workers, (r) => r.every((x) => x.convergedAt > 0), 180_000);
-    const hubCpuMs = cpuMs(hub.pid) - hubCpuAtRestore;
-    const workersCpuMs = sumOf(conv.reports, (x) => x.cpuMs) - workersCpuAtRestore;
-    const pcts = (xs: number[]) => {
-      const v = [...xs].sort((a, b) => a - b);
-      return {
-        p50: percentile(v, 50),
-        p90: percentile(v, 90),
-        p99: percentile(v, 99),
-        max: v[v.length - 1] ?? null,
-      };
+    log(`reconvergence (whole fleet): ${JSON.stringify(convResult)}`);
+    const subsetConv = subset.length > 0 ? await round("subset", subset, PODS) : null;
+    log(`reconvergence (subset of ${subset.length}): ${JSON.stringify(subsetConv)}`);
+    const floorS = floor?.resumed.seconds;
+    const ratio = (x: number | null | undefined) => (x != null && floorS ? x / floorS : null);
+    const ratios = {
+      /** the restart storm (from hub ready) over N resumed connects to a bare TLS server */
+      stormToFloor: ratio(stormResult.secondsFromHubReady),
+      /** whole-fleet reconvergence (heal → all converged) over the same floor */
+      reconvergenceToFloor: ratio(convResult.secondsUntilAllConverged),
+      /** the same over the resumed round without the workers' relays (the integrator's floor) */
+      stormToDirectFloor: floor ? (stormResult.secondsFromHubReady ?? 0) / floor.resumedDirect.seconds : null,
+      reconvergenceToDirectFloor: floor
+        ? (convResult.secondsUntilAllConverged ?? 0) / floor.resumedDirect.seconds
+        : null,
+      /** the hub's CPU per reconnect over the bare server's per resumed handshake */
+      stormHubCpuToFloor:
+        floor && stormResult.hubCpuMsPerReconnect !== null
+          ? stormResult.hubCpuMsPerReconnect / floor.resumed.serverCpuMsPerHandshake
+          : null,
+      reconvergenceHubCpuToFloor:
+        floor && convResult.hubCpuMsPerReconnect !== null
+          ? convResult.hubCpuMsPerReconnect / floor.resumed.serverCpuMsPerHandshake
+          : null,
     };
-    const perAgent = conv.reports.flatMap((x) => x.convergeMs).sort((a, b) => a - b);
-    const fromHeal = conv.reports.flatMap((x) => x.convergeFromHealMs).sort((a, b) => a - b);
-    const convResult = {
-      allConverged: !conv.timedOut,
-      converged: sumOf(conv.reports, (x) => x.converged),
-      partitionSeconds: (restoreAt - partitionAt) / 1000,
-      /** agents whose link was declared dead and reconnected; the rest kept their connection */
-      reconnected: sumOf(conv.reports, (x) => x.reconnectedSinceRestore),
-      podCreateErrors: podLoad.errors,
-      secondsUntilAllConverged: conv.timedOut
-        ? null
-        : (Math.max(...conv.reports.map((x) => x.convergedAt)) - restoreAt) / 1000,
-      perAgentFromReconnectMs: {
-        p50: percentile(perAgent, 50),
-        p99: percentile(perAgent, 99),
-        max: perAgent[perAgent.length - 1] ?? null,
-      },
-      /** per agent from the heal (includes its wait to notice the link is back and reconnect) */
-      perAgentFromHealMs: {
-        p50: percentile(fromHeal, 50),
-        p90: percentile(fromHeal, 90),
-        p99: percentile(fromHeal, 99),
-        max: fromHeal[fromHeal.length - 1] ?? null,
-      },
-      /** agents that reconnected: heal → TCP connect (the policy), TCP → CONNACK+SUBACK (hub, TLS) */
-      reconnectTcpFromHealMs: pcts(conv.reports.flatMap((x) => x.tcpFromHealMs)),
-      reconnectConnackAfterTcpMs: pcts(conv.reports.flatMap((x) => x.connackAfterTcpMs)),
-      /** hub CPU from the heal until all converged (≈ wall time × 1 core: the hub is the bound) */
-      hubCpuSeconds: hubCpuMs / 1000,
-      /** the simulated agents' processes (TLS client side, relay), all workers together */
-      workersCpuSeconds: workersCpuMs / 1000,
-      failedConnectionAttempts: conv.failedAttempts,
-      failuresByError: conv.errors,
-      tlsHandshakes: conv.tlsHandshakes,
-    };
-    log(`reconvergence: ${JSON.stringify(convResult)}`);
+    log(`ratios to the TLS floor: ${JSON.stringify(ratios)}`);
 
     const result = {
-      machine: { cores: cpus().length, node: process.version, loadavgAtStart, loadavgAtEnd: loadavg() },
-      settings: { nodes: NODES, workers: WORKERS, podsPerNode: PODS, idleSeconds: IDLE_S, quick },
+      machine: {
+        cores: cpus().length,
+        node: process.version,
+        loadavgAtStart,
+        loadavgAtFloor,
+        loadavgAtStorm,
+        loadavgAtEnd: loadavg(),
+      },
+      settings: {
+        nodes: NODES,
+        workers: WORKERS,
+        podsPerNode: PODS,
+        idleSeconds: SKIP_IDLE ? 0 : IDLE_S,
+        subsetNodes: subset.length,
+        hubCpuProfileDir: CPU_PROF ?? null,
+        quick,
+      },
       settle: settled,
       setup: {
         joinSeconds,
@@ -423,24 +310,13 @@ async function main(): Promise<void> {
         /** V8 (process.memoryUsage names) and kernel split at each point: HubProcess.memorySplit */
         split: { idle: idleSplit, afterInitialJoins: connectedSplit, afterRestartStorm: stormSplit },
       },
-      idleWire: {
-        connections: w1.conns,
-        windowSeconds: idleSeconds,
-        /** reconnects inside the window (should be 0: otherwise the window is not idle) */
-        failedConnectionAttemptsInWindow: idleFailures,
-        payloadBytesPerNodeHour: perNodeHour(payload),
-        segmentsPerNodeHour: perNodeHour(segs),
-        pureAckSegmentsPerNodeHour: perNodeHour(segs - dataSegs),
-        /** what the window carried, from the agents' side (all agents, whole window) */
-        carried,
-        headerBytesPerSegment: HEADER_BYTES,
-        windowBytesPerNodeHour: perNodeHour(payload + segs * HEADER_BYTES),
-        perMessageBytes: perMessage,
-        carriedPerMessage,
-        periodicBytesPerNodeHour: periodicPerHour,
-        totalBytesPerNodeHour: perNodeHour(payload + segs * HEADER_BYTES) + periodicPerHour,
-      },
+      idleWire,
       reconvergence: convResult,
+      /** the same with only --subset-fraction of the nodes partitioned, the rest connected */
+      subsetReconvergence: subsetConv,
+      /** N TLS connects to a bare node:tls server from the same workers (bench/lib/tls-floor.ts) */
+      tlsFloor: floor,
+      ratios,
       targets: {
         stormSeconds: 45,
         leftFailed: 0,

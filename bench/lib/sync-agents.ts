@@ -17,10 +17,16 @@
  * - Links go through a PartitionRelay (partition-relay.ts) so "partition" is a real network
  *   partition (DROP-like: keepalives expire, TCP connects neither complete nor fail until the
  *   agent's connect timeout, through the relay's dialer) rather than a clean DISCONNECT, and
- *   "restore" lets the links come back as a network would.
+ *   "restore" lets the links come back as a network would. The agents named in connect's
+ *   `subset` go through a second relay, so a partition can cut them alone while the rest of
+ *   the fleet stays connected (bench/sync's subset reconvergence).
+ * - One SecureContext per agent, made once at join and used for every connect of its link
+ *   (and of the TLS floor, tls-floor-client.ts): a context per connect costs ≈1 ms of this
+ *   process's CPU, load-generator work that would be counted against the hub.
  */
 import { randomUUID } from "node:crypto";
 import { request } from "node:https";
+import { createSecureContext, type SecureContext } from "node:tls";
 import type { Packet } from "mqtt";
 import type { JoinRequest, JoinResponse, NodeFacts } from "../../src/api/join.js";
 import { NodeHeartbeat } from "../../src/edge-agent/heartbeat.js";
@@ -28,7 +34,7 @@ import { leaseReport, nodeStatus } from "../../src/edge-agent/node-status.js";
 import { silentLogger } from "../../src/lib/logger.js";
 import { createCSR } from "../../src/lib/pki.js";
 import { EdgeLink } from "../../src/transport/client.js";
-import type { Dialer } from "../../src/transport/dialer.js";
+import { type Dialer, netDialer } from "../../src/transport/dialer.js";
 import {
   type DesiredChange,
   type DesiredObject,
@@ -39,21 +45,31 @@ import type { StatusOutbox } from "../../src/transport/outbox.js";
 import { entryHash, SetDigest } from "../../src/transport/set-digest.js";
 import { type DesiredSink, SyncAgent } from "../../src/transport/sync-agent.js";
 import { PartitionRelay } from "./partition-relay.js";
+import { type FloorRound, floorRound } from "./tls-floor-client.js";
 
 export type WorkerCommand =
   | { cmd: "join"; hubUrl: string; token: string; ca: string; nodes: { name: string; ip: string }[] }
-  | { cmd: "connect" }
+  /** subset: nodes that go through the second relay (partitioned alone with scope "subset") */
+  | { cmd: "connect"; subset?: string[] }
+  /** one storm of TLS connects to the bare floor server (tls-floor.ts); direct: no relay */
+  | { cmd: "floor"; host: string; port: number; direct?: boolean }
   | { cmd: "report" }
   /** one message of a periodic kind from every agent, to price it on the wire */
   | { cmd: "send-one"; kind: "report" | "heartbeat" }
   /** start (on) or stop counting what the links carry; answers the counts so far (WireTally) */
   | { cmd: "tally"; on: boolean }
-  | { cmd: "partition" }
-  | { cmd: "restore"; pods: number; namespace: string }
+  | { cmd: "partition"; scope?: Scope }
+  /** heal; measured agents must then hold pods [first, first + pods) of their node */
+  | { cmd: "restore"; pods: number; first?: number; namespace: string; scope?: Scope }
   | { cmd: "stop" };
+
+/** which agents a partition cuts (and a restore measures): all, or connect's subset */
+export type Scope = "all" | "subset";
 
 export interface WorkerReport {
   agents: number;
+  /** agents measured by the last restore (its scope) */
+  measured: number;
   connected: number;
   /** agents whose hello since their last (re)connect was answered */
   synced: number;
@@ -237,6 +253,11 @@ interface Sim {
   ip: string;
   joined: JoinResponse;
   keyPem: string;
+  /** made once from the CA, certificate and key (see the design notes) */
+  context: SecureContext;
+  /** behind the subset relay (see the design notes) */
+  subset: boolean;
+  floorSession?: Buffer;
   sink?: SharedSink;
   link?: EdgeLink;
   sync?: SyncAgent;
@@ -253,10 +274,12 @@ const sims: Sim[] = [];
 let failedAttempts = 0;
 let errors: Record<string, number> = {};
 let lastSyncedAt = 0;
-let expect: { pods: number; namespace: string } | undefined;
+let expect: { pods: number; first: number; namespace: string; scope: Scope } | undefined;
 let restoreAt = 0;
 let relay: PartitionRelay | undefined;
+let subsetRelay: PartitionRelay | undefined;
 let relayUrl = "";
+let subsetRelayUrl = "";
 let tallying = false;
 let handshakes = { resumed: 0, full: 0 };
 let tally: WireTally = newTally();
@@ -348,6 +371,8 @@ async function join(m: Extract<WorkerCommand, { cmd: "join" }>): Promise<void> {
         ...n,
         joined,
         keyPem: csr.keyPem,
+        context: createSecureContext({ ca: joined.ca, cert: joined.clientCert, key: csr.keyPem }),
+        subset: false,
         synced: false,
         connectedAt: 0,
         convergedAt: 0,
@@ -358,9 +383,11 @@ async function join(m: Extract<WorkerCommand, { cmd: "join" }>): Promise<void> {
   await Promise.all(Array.from({ length: 4 }, one));
 }
 
+const measuredBy = (s: Sim, scope: Scope | undefined) => scope !== "subset" || s.subset;
+
 function converged(s: Sim): boolean {
   if (!expect || !s.sink) return false;
-  for (let i = 0; i < expect.pods; i++) {
+  for (let i = expect.first; i < expect.first + expect.pods; i++) {
     if (!s.sink.get(`core/pods/${expect.namespace}/${podName(s.name, i)}`)) return false;
   }
   return true;
@@ -397,9 +424,11 @@ function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): v
     ? new SharedSink(seed.base, seed.digest, seed.watermark)
     : new SharedSink(new Map(), new SetDigest(), 0);
   sink.onApplied = () => markSynced(s);
-  const dial = relay?.dialer();
+  const via = s.subset ? subsetRelay : relay;
+  const dial = via?.dialer();
   const link = new EdgeLink({
-    url: relayUrl,
+    url: s.subset ? subsetRelayUrl : relayUrl,
+    secureContext: s.context,
     node: s.name,
     ca: s.joined.ca,
     cert: s.joined.clientCert,
@@ -445,12 +474,16 @@ async function waitFor(cond: () => boolean, ms: number): Promise<void> {
   }
 }
 
-async function connectAll(): Promise<void> {
+async function connectAll(subset: string[]): Promise<void> {
   const first = sims[0];
   if (!first) return;
   const hub = new URL(first.joined.mqtt.url);
   relay = new PartitionRelay({ host: hub.hostname, port: Number(hub.port) });
   relayUrl = `mqtts://${hub.hostname}:${await relay.start()}`;
+  subsetRelay = new PartitionRelay({ host: hub.hostname, port: Number(hub.port) });
+  subsetRelayUrl = `mqtts://${hub.hostname}:${await subsetRelay.start()}`;
+  const inSubset = new Set(subset);
+  for (const s of sims) s.subset = inSubset.has(s.name);
   start(first, undefined);
   await waitFor(() => first.synced, 120_000);
   const seed = first.sink!.shareable();
@@ -463,9 +496,23 @@ async function connectAll(): Promise<void> {
   }
 }
 
+/** One floor storm from every agent, through a relay of its own to the floor server (or not). */
+async function floorOf(host: string, port: number, direct: boolean): Promise<FloorRound> {
+  if (direct) return floorRound(sims, netDialer, { host, port });
+  const via = new PartitionRelay({ host, port });
+  const relayPort = await via.start();
+  try {
+    return await floorRound(sims, via.dialer(), { host: "127.0.0.1", port: relayPort });
+  } finally {
+    await via.stop();
+  }
+}
+
 function report(): WorkerReport {
+  const measured = sims.filter((s) => measuredBy(s, expect?.scope));
   const r: WorkerReport = {
     agents: sims.length,
+    measured: measured.length,
     connected: sims.filter((s) => s.link?.connected).length,
     synced: sims.filter((s) => s.synced).length,
     failedAttempts,
@@ -473,22 +520,25 @@ function report(): WorkerReport {
     lastSyncedAt: sims.every((s) => s.synced) ? lastSyncedAt : 0,
     snapshots: sims.reduce((a, s) => a + (s.sink?.snapshots ?? 0), 0),
     deltas: sims.reduce((a, s) => a + (s.sink?.deltas ?? 0), 0),
-    converged: sims.filter((s) => s.convergedAt > 0).length,
-    convergedAt: sims.every((s) => s.convergedAt > 0) ? Math.max(...sims.map((s) => s.convergedAt)) : 0,
+    converged: measured.filter((s) => s.convergedAt > 0).length,
+    // a worker with no measured agent has nothing to wait for
+    convergedAt: measured.every((s) => s.convergedAt > 0)
+      ? Math.max(restoreAt, ...measured.map((s) => s.convergedAt))
+      : 0,
     convergeMs: [],
     convergeFromHealMs: [],
     tcpFromHealMs: [],
     connackAfterTcpMs: [],
     cpuMs: cpuMsSoFar(),
     outboxPending: sims.reduce((a, s) => a + (s.outbox?.size() ?? 0), 0),
-    reconnectedSinceRestore: restoreAt ? sims.filter((s) => s.connectedAt >= restoreAt).length : 0,
+    reconnectedSinceRestore: restoreAt ? measured.filter((s) => s.connectedAt >= restoreAt).length : 0,
     tlsResumed: handshakes.resumed,
     tlsFull: handshakes.full,
   };
   if (expect && r.convergedAt) {
-    r.convergeMs = sims.map((s) => s.convergedAt - Math.max(s.connectedAt, restoreAt));
-    r.convergeFromHealMs = sims.map((s) => s.convergedAt - restoreAt);
-    const back = sims.filter((s) => s.connectedAt >= restoreAt && s.tcpAt >= restoreAt);
+    r.convergeMs = measured.map((s) => s.convergedAt - Math.max(s.connectedAt, restoreAt));
+    r.convergeFromHealMs = measured.map((s) => s.convergedAt - restoreAt);
+    const back = measured.filter((s) => s.connectedAt >= restoreAt && s.tcpAt >= restoreAt);
     r.tcpFromHealMs = back.map((s) => s.tcpAt - restoreAt);
     r.connackAfterTcpMs = back.map((s) => s.connectedAt - s.tcpAt);
   }
@@ -503,7 +553,10 @@ process.on("message", (m: WorkerCommand) => {
       join(m).then(() => reply(sims.length), fail);
       return;
     case "connect":
-      connectAll().then(() => reply(sims.length), fail);
+      connectAll(m.subset ?? []).then(() => reply(sims.length), fail);
+      return;
+    case "floor":
+      floorOf(m.host, m.port, m.direct === true).then(reply, fail);
       return;
     case "report": {
       reply(report());
@@ -539,14 +592,16 @@ process.on("message", (m: WorkerCommand) => {
       tallying = m.on;
       return;
     case "partition":
-      relay?.partition();
+      if (m.scope !== "subset") relay?.partition();
+      subsetRelay?.partition();
       reply(Date.now());
       return;
     case "restore":
-      expect = { pods: m.pods, namespace: m.namespace };
+      expect = { pods: m.pods, first: m.first ?? 0, namespace: m.namespace, scope: m.scope ?? "all" };
       restoreAt = Date.now();
       for (const s of sims) s.convergedAt = 0;
       relay?.heal();
+      subsetRelay?.heal();
       reply({ at: restoreAt, cpuMs: cpuMsSoFar() });
       return;
     case "stop":
@@ -557,6 +612,7 @@ process.on("message", (m: WorkerCommand) => {
       Promise.all(sims.map((s) => s.link?.stop())).then(
         async () => {
           await relay?.stop();
+          await subsetRelay?.stop();
           reply(true);
           process.exit(0);
         },

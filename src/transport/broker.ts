@@ -14,51 +14,28 @@
  * - Presence is tracked from client lifecycle events (a node may briefly hold two connections
  *   during a takeover, so we count them), and nodes also publish an online message and a last-will
  *   on their presence topic, which is what an external broker would give us.
- * - The TLS server asks for client certificates but does not require them, so nodes that join with
- *   a per-node password can still connect; a certificate that fails verification is refused.
- * - Listen backlog 4096 (the kernel caps it at net.core.somaxconn), not Node's 511: after a hub
- *   restart a fleet's first reconnect attempts land within about a second (full-jitter backoff,
- *   1 s base), faster than one event loop completes TLS handshakes; SYNs that overflow the
- *   accept queue are dropped and retried only after 1, 3, 7 s, which stretches the storm.
- * - TLS session resumption: agents present the session ticket of their last connection, and
- *   a resumed handshake skips the certificate exchange, the server's signature and the client
- *   chain verification (≈40 % less handshake CPU here), which is what a reconnect storm is
- *   made of. Tickets live TICKET_LIFETIME_S (TLS 1.3's maximum, 7 days; Node's default is
- *   5 min, shorter than the gap between a connect and a hub restart); the hub keeps its ticket
- *   keys across restarts (hub-pki.ts). A resumed session is not re-verified against the CA, so
- *   peerIdentity checks the certificate's expiry itself.
- * - aedes (broker-aedes.ts) and `ws` are imported on the first connection, not at start(): a
- *   hub no node has connected to yet (a fresh install, or the minutes after a restart) kept
- *   ≈2.6 MB of RSS for them (issue 2, docs/hub-memory.md). The listener is up from start(); the
- *   first sockets wait for the import with their bytes buffered in the socket. Until then no
- *   node can be subscribed, so send() resolves at once: the message is dropped exactly as
- *   aedes drops a publish nobody subscribed to.
+ * - Streams come in verified from BrokerListener (the TLS port: broker-tls.ts) and
+ *   WebSocketIngress (/mqtt upgrades: broker-ws.ts); this class hands them to aedes.
+ * - aedes (broker-aedes.ts) and `ws` are imported on the first connection, not at start()
+ *   (≈2.6 MB of RSS a hub no node has connected to yet does not need: docs/hub-memory.md); the
+ *   first sockets wait with their bytes buffered. Until then no node can be subscribed, so
+ *   send() resolves at once: dropped exactly as aedes drops a publish nobody subscribed to.
  */
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { createServer, type Server, type TLSSocket } from "node:tls";
 import type { Aedes, AedesPublishPacket, Client } from "aedes";
-import type { WebSocketServer } from "ws";
 import { type Logger, silentLogger } from "../lib/logger.js";
 import { createAedes } from "./broker-aedes.js";
-import {
-  type Authenticator,
-  BrokerGuard,
-  type CertIdentity,
-  type Denial,
-  peerIdentity,
-} from "./broker-auth.js";
+import { type Authenticator, BrokerGuard, type CertIdentity, type Denial } from "./broker-auth.js";
+import { BrokerListener } from "./broker-tls.js";
+import { WebSocketIngress } from "./broker-ws.js";
 import { decodeEnvelope, type Envelope, encodeEnvelope, MAX_PACKET_BYTES } from "./envelope.js";
 import { PacketSizeGuard } from "./packet-guard.js";
 import { downTopic, parseTopic, SYNC_STREAM } from "./topics.js";
-import { loadWs, type WsModule } from "./ws-loader.js";
 
-/** accept queue for connect storms (see the design notes) */
-const LISTEN_BACKLOG = 4096;
-/** TLS session ticket lifetime (see the design notes) */
-export const TICKET_LIFETIME_S = 7 * 86_400;
+export { TICKET_LIFETIME_S } from "./broker-tls.js";
+
 export interface MqttBrokerOptions {
   host: string;
   /** 0 picks a free port (see address()) */
@@ -91,25 +68,38 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   /** set once the first connection has loaded aedes (see the design notes) */
   private aedes: Aedes | undefined;
   private loading: Promise<Aedes> | undefined;
-  private server: Server | undefined;
-  private wss: { server: WebSocketServer; ws: WsModule } | undefined;
+  private readonly listener: BrokerListener;
+  /** the listener this run started (undefined = not running); a stop() clears it at once */
+  private running: BrokerListener | undefined;
+  private readonly ws: WebSocketIngress;
   private guard: BrokerGuard | undefined;
   private readonly handlers = new Set<EnvelopeHandler>();
   private readonly live = new Map<string, Set<Client>>();
   private stopping: Promise<void> | undefined;
-  private readonly handshakes = { full: 0, resumed: 0 };
-  /** the current ticket key (a restart of this broker object keeps the rotated one) */
-  private ticketKeys: Buffer | undefined;
 
   constructor(private readonly opts: MqttBrokerOptions) {
     super();
     this.log = (opts.logger ?? silentLogger()).child({ component: "mqtt-broker" });
     this.maxPacketBytes = opts.maxPacketBytes ?? MAX_PACKET_BYTES;
-    this.ticketKeys = opts.tls.ticketKeys;
+    this.listener = new BrokerListener({
+      host: opts.host,
+      port: opts.port,
+      tls: opts.tls,
+      log: this.log,
+      onConnection: (stream, cert) => this.attach(stream, cert),
+      onRefused: (reason) => this.refuse(reason),
+    });
+    this.ws = new WebSocketIngress({
+      maxPacketBytes: this.maxPacketBytes,
+      log: this.log,
+      running: () => this.running !== undefined,
+      onRefused: (reason) => this.refuse(reason),
+      onStream: (stream, cert, req) => this.attach(stream, cert, req),
+    });
   }
 
   async start(signal?: AbortSignal): Promise<void> {
-    if (this.server) throw new Error("MqttBroker already started: stop() it before starting again");
+    if (this.running) throw new Error("MqttBroker already started: stop() it before starting again");
     this.stopping = undefined;
     this.guard = new BrokerGuard(
       this.log,
@@ -117,27 +107,8 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
       (d) => this.emit("denied", d),
       (r) => this.emit("rejected", r),
     );
-    const server = createServer({
-      ca: this.opts.tls.ca,
-      cert: this.opts.tls.cert,
-      key: this.opts.tls.key,
-      requestCert: true,
-      rejectUnauthorized: false,
-      minVersion: "TLSv1.2",
-      sessionTimeout: TICKET_LIFETIME_S,
-      ...(this.ticketKeys ? { ticketKeys: this.ticketKeys } : {}),
-    });
-    this.server = server;
-    server.on("secureConnection", (socket) => this.accept(socket));
-    server.on("tlsClientError", (err) => this.log.debug({ err: err.message }, "tls handshake failed"));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ host: this.opts.host, port: this.opts.port, backlog: LISTEN_BACKLOG }, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    server.on("error", (err) => this.log.error({ err: err.message }, "mqtt listener error"));
+    await this.listener.start();
+    this.running = this.listener;
     signal?.addEventListener("abort", () => void this.stop(), { once: true });
     this.log.info({ address: this.address() }, "mqtt broker listening");
   }
@@ -149,15 +120,14 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   }
 
   private async doStop(): Promise<void> {
-    const { server, loading, wss } = this;
-    this.server = undefined;
+    const { running, loading } = this;
+    this.running = undefined;
     this.aedes = undefined;
     this.loading = undefined;
-    this.wss = undefined;
-    const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    const closed = running ? running.stop() : Promise.resolve();
     const aedes = await loading?.catch(() => undefined);
     if (aedes) await new Promise<void>((r) => aedes.close(() => r()));
-    wss?.server.close();
+    this.ws.close();
     await closed;
     for (const node of this.live.keys()) this.emit("node-disconnected", node);
     this.live.clear();
@@ -165,51 +135,12 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
 
   /** The bound TLS address (useful with port 0). */
   address(): { host: string; port: number } {
-    const a = this.server?.address() as AddressInfo | null | undefined;
-    if (!a) throw new Error("MqttBroker is not listening: call start() first");
-    return { host: a.address, port: a.port };
+    return this.listener.address();
   }
 
-  /**
-   * Takes over an HTTP upgrade (the hub's HTTPS server routes `/mqtt` here): MQTT over secure
-   * WebSocket for devices behind proxies that only pass HTTPS. The HTTPS server should request
-   * client certificates (requestCert) for certificate authentication to work on this path.
-   */
+  /** Takes over an HTTP upgrade of `/mqtt` (broker-ws.ts); the HTTPS server should requestCert. */
   handleWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (!this.server) {
-      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
-      return;
-    }
-    const tls = "getPeerCertificate" in req.socket ? (req.socket as TLSSocket) : undefined;
-    const id = tls ? peerIdentity(tls) : undefined;
-    if (id === "invalid") {
-      this.refuse("websocket client certificate is not signed by the cluster CA");
-      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
-      return;
-    }
-    // an error while `ws` loads must not go unhandled (the handshake has not started yet)
-    const early = (err: Error) => this.log.debug({ err: err.message }, "websocket closed before upgrade");
-    socket.on("error", early);
-    void loadWs().then(
-      (ws) => {
-        socket.off("error", early);
-        if (!this.server || socket.destroyed) {
-          socket.destroy();
-          return;
-        }
-        this.wss ??= {
-          server: new ws.WebSocketServer({ noServer: true, maxPayload: this.maxPacketBytes }),
-          ws,
-        };
-        this.wss.server.handleUpgrade(req, socket, head, (conn) => {
-          this.attach(ws.createWebSocketStream(conn), id, req);
-        });
-      },
-      (err: unknown) => {
-        this.log.error({ err: (err as Error).message }, "cannot load ws: MQTT over WebSocket unavailable");
-        socket.destroy();
-      },
-    );
+    this.ws.handle(req, socket, head);
   }
 
   /**
@@ -218,14 +149,12 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
    * handshake); see src/hub/edge/ticket-key-rotation.ts.
    */
   setTicketKeys(key: Buffer): void {
-    if (key.length !== 48) throw new Error(`TLS ticket keys must be 48 bytes (got ${key.length})`);
-    this.ticketKeys = key;
-    this.server?.setTicketKeys(key);
+    this.listener.setTicketKeys(key);
   }
 
   /** TLS handshakes completed on the MQTT port since start, full vs resumed from a ticket. */
   tlsHandshakes(): { full: number; resumed: number } {
-    return { ...this.handshakes };
+    return this.listener.tlsHandshakes();
   }
 
   /** Connected nodes right now. */
@@ -235,7 +164,7 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
 
   /** Publishes an envelope to one node (QoS 1). Resolves once handed to the node's connection. */
   send(node: string, env: Envelope, stream: string = SYNC_STREAM): Promise<void> {
-    if (!this.server) return Promise.reject(new Error("MqttBroker is not running: cannot send to a node"));
+    if (!this.running) return Promise.reject(new Error("MqttBroker is not running: cannot send to a node"));
     const aedes = this.aedes;
     // no connection yet: nobody is subscribed, aedes would drop it too (see the design notes)
     if (!aedes) return Promise.resolve();
@@ -260,20 +189,6 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   onNodeDisconnected(handler: (node: string) => void): () => void {
     this.on("node-disconnected", handler);
     return () => this.off("node-disconnected", handler);
-  }
-
-  private accept(tlsSocket: TLSSocket): void {
-    // Nagle + delayed ACKs add ~40 ms per direction to small messages (interactive exec)
-    tlsSocket.setNoDelay(true);
-    if (tlsSocket.isSessionReused()) this.handshakes.resumed++;
-    else this.handshakes.full++;
-    const id = peerIdentity(tlsSocket);
-    if (id === "invalid") {
-      this.refuse(`client certificate from ${tlsSocket.remoteAddress} is not signed by the cluster CA`);
-      tlsSocket.destroy();
-      return;
-    }
-    this.attach(tlsSocket, id);
   }
 
   private attach(stream: Duplex, cert: CertIdentity | undefined, req?: IncomingMessage): void {
@@ -316,13 +231,13 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
 
   /** aedes, imported and created on the first connection; one promise for all that wait. */
   private broker(): Promise<Aedes> {
-    const { guard, server } = this;
-    if (!server || !guard) return Promise.reject(new Error("MqttBroker is not running"));
-    this.loading ??= this.createAedes(guard, server);
+    const { guard, running } = this;
+    if (!running || !guard) return Promise.reject(new Error("MqttBroker is not running"));
+    this.loading ??= this.createAedes(guard, running);
     return this.loading;
   }
 
-  private async createAedes(guard: BrokerGuard, server: Server): Promise<Aedes> {
+  private async createAedes(guard: BrokerGuard, running: BrokerListener): Promise<Aedes> {
     const aedes = await createAedes({
       guard,
       connectTimeoutMs: this.opts.connectTimeoutMs ?? 10_000,
@@ -331,7 +246,7 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
       deliver: this.deliver,
     });
     // stopped while loading: doStop() closes it; attach() sees it is not this.aedes
-    if (this.server !== server) return aedes;
+    if (this.running !== running) return aedes;
     this.aedes = aedes;
     this.log.debug("mqtt broker loaded (first connection)");
     return aedes;

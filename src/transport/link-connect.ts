@@ -26,7 +26,7 @@
  */
 import { isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { type TLSSocket, connect as tlsConnect } from "node:tls";
+import { type SecureContext, type TLSSocket, connect as tlsConnect } from "node:tls";
 import { type IClientOptions, MqttClient } from "mqtt";
 import { type Dialer, dialWithTimeout, netDialer, TCP_CONNECT_TIMEOUT_MS } from "./dialer.js";
 import { encodeEnvelope, envelope } from "./envelope.js";
@@ -54,6 +54,12 @@ export interface LinkEndpoint {
   connectTimeoutMs?: number;
   /** how TCP connections are made (default node:net; bench/sync models partitions) */
   dial?: Dialer;
+  /**
+   * A SecureContext made once from ca, cert and key (tls.createSecureContext), used for every
+   * attempt instead of them: without it each attempt parses the CA and the key again (≈1 ms of
+   * CPU here, more on a Pi), and bench/sync's agents would measure that instead of the hub.
+   */
+  secureContext?: SecureContext;
 }
 
 export interface ConnectParams extends LinkEndpoint {
@@ -113,9 +119,10 @@ export async function openMqttClient(p: ConnectParams, cancel: AbortSignal): Pro
   const tls = tlsConnect({
     socket: tcp,
     ...(isIP(host) === 0 ? { servername: host } : {}),
-    ca: p.ca,
     rejectUnauthorized: true,
-    ...(p.cert && p.key ? { cert: p.cert, key: p.key } : {}),
+    ...(p.secureContext
+      ? { secureContext: p.secureContext }
+      : { ca: p.ca, ...(p.cert && p.key ? { cert: p.cert, key: p.key } : {}) }),
     ...(p.session ? { session: p.session } : {}),
   });
   const stream = ws ? webSocketOver(ws, tls, url) : tls;

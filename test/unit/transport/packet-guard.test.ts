@@ -1,8 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { Duplex } from "node:stream";
+import { describe, expect, it, vi } from "vitest";
 import { backoffDelay } from "../../../src/transport/client.js";
 import {
   FrameMeter,
   MalformedPacketError,
+  PacketSizeGuard,
   PacketTooLargeError,
 } from "../../../src/transport/packet-guard.js";
 
@@ -46,5 +48,82 @@ describe("backoffDelay", () => {
     ]);
     expect(backoffDelay(3, 1000, 60_000, () => 0)).toBe(0);
     expect(backoffDelay(3, 1000, 60_000, () => 0.5)).toBe(4000);
+  });
+});
+
+describe("PacketSizeGuard writes", () => {
+  /** a duplex whose writable side records each write; `accept` says whether write() returns true */
+  function recorder(accept = () => true) {
+    const writes: Buffer[] = [];
+    let pending: (() => void) | undefined;
+    const duplex = new Duplex({
+      writableHighWaterMark: 1,
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        writes.push(chunk);
+        if (accept()) cb();
+        else pending = cb;
+      },
+    });
+    return { writes, duplex, drain: () => pending?.() };
+  }
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+
+  it("sends what one event-loop turn wrote, corked pieces and separate ticks alike, as one write", async () => {
+    const { writes, duplex } = recorder();
+    const guard = new PacketSizeGuard(duplex, 1000);
+    guard.cork();
+    for (const piece of [[0x30], [0x05], [0x00, 0x01], [0x74], [0x68, 0x69]]) guard.write(Buffer.from(piece));
+    process.nextTick(() => guard.uncork());
+    await new Promise<void>((r) => process.nextTick(r));
+    guard.write(Buffer.from([0x40, 0x02, 0x00, 0x07])); // a PUBACK from a later tick
+    await Promise.resolve();
+    guard.write(Buffer.from([0xd0, 0x00])); // and one from a microtask
+    await turn();
+    await turn();
+    expect(writes.map((w) => [...w])).toEqual([
+      [0x30, 0x05, 0x00, 0x01, 0x74, 0x68, 0x69, 0x40, 0x02, 0x00, 0x07, 0xd0, 0x00],
+    ]);
+    guard.write(Buffer.from([0xc0, 0x00]));
+    await turn();
+    await turn();
+    expect(writes).toHaveLength(2);
+    guard.destroy();
+  });
+
+  it("holds the writer back while the connection has not drained, and loses nothing", async () => {
+    let full = true;
+    const { writes, duplex, drain } = recorder(() => !full);
+    const guard = new PacketSizeGuard(duplex, 1000);
+    let done = 0;
+    guard.write(Buffer.from([1]), () => done++);
+    await turn();
+    await turn();
+    // the first turn went out and the connection is full: the next write is held
+    guard.write(Buffer.from([2]), () => done++);
+    guard.write(Buffer.from([3]), () => done++);
+    await turn();
+    await turn();
+    expect(done).toBe(1);
+    full = false;
+    drain();
+    await vi.waitFor(() => expect(done).toBe(3));
+    expect(Buffer.concat(writes)).toEqual(Buffer.from([1, 2, 3]));
+    guard.destroy();
+  });
+
+  it("sends what is pending before it destroys the connection (a refusing CONNACK, then close)", () => {
+    const { writes, duplex } = recorder();
+    const guard = new PacketSizeGuard(duplex, 1000);
+    guard.write(Buffer.from([0x20, 0x02, 0x00, 0x05]));
+    guard.destroy();
+    expect(writes.map((w) => [...w])).toEqual([[0x20, 0x02, 0x00, 0x05]]);
+  });
+
+  it("sends what is pending before it ends the connection", async () => {
+    const { writes, duplex } = recorder();
+    const guard = new PacketSizeGuard(duplex, 1000);
+    guard.end(Buffer.from([0xe0, 0x00]));
+    await vi.waitFor(() => expect(writes.map((w) => [...w])).toEqual([[0xe0, 0x00]]));
   });
 });

@@ -48,3 +48,28 @@ describe("splitDelta", () => {
     expect(splitDelta(4, 9, [])).toEqual([{ from: 4, to: 9, changes: [] }]);
   });
 });
+
+describe("sizes", () => {
+  it("measure a change as its JSON, escapes included, shared objects or not", () => {
+    const shared = { metadata: { name: 'q"uote' }, data: "é\n".repeat(50) };
+    const a: DesiredChange = { op: "put", key: 'core/pods/ns/q"uote', revision: 7, object: shared };
+    const b: DesiredChange = { op: "put", key: "core/pods/ns/other", revision: 8, object: shared };
+    const del: DesiredChange = { op: "delete", key: "core/pods/ns/gone", revision: 9 };
+    const exact = [a, b, del].map((c) => JSON.stringify(c).length);
+    // a piece is cut once it reached the budget: exactly a's size cuts right after a, one more
+    // byte does not
+    expect(splitDelta(0, 9, [a, b, del], exact[0])[0]?.changes).toEqual([a]);
+    expect(splitDelta(0, 9, [a, b, del], exact[0]! + 1)[0]?.changes).toEqual([a, b]);
+    expect(splitDelta(0, 9, [a, b, del], exact[0]! + exact[1]!).map((p) => p.changes)).toEqual([
+      [a, b],
+      [del],
+    ]);
+    expect(splitDelta(0, 9, [a, b, del], exact[0]! + exact[1]! + 1).map((p) => p.changes)).toEqual([
+      [a, b, del],
+    ]);
+    const objs = [a, b].map(({ key, revision, object }) => ({ key, revision, object }));
+    const objBytes = objs.map((x) => JSON.stringify(x).length);
+    expect(chunkObjects(objs, objBytes[0]! + objBytes[1]!)).toHaveLength(1);
+    expect(chunkObjects(objs, objBytes[0]! + objBytes[1]! - 1)).toHaveLength(2);
+  });
+});

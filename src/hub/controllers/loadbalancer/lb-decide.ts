@@ -62,6 +62,9 @@ export function decideLoadBalancers(
   pools: readonly AddressPool[] = [],
 ): LbDecision[] {
   const lbs = services.filter(isOurLoadBalancer);
+  // every Node update runs a pass; without a LoadBalancer service there is nothing to decide,
+  // and walking every Node for nothing made a fleet's reconnect O(N²) (bench/sync profile)
+  if (lbs.length === 0) return [];
   if (pools.length > 0) {
     return poolAllocate(pools, lbs).map((d) =>
       d.state === "ready" ? { key: d.key, state: "ready", ingress: [{ ip: d.ip }] } : d,
