@@ -25,8 +25,9 @@
  *   chain verification (≈40 % less handshake CPU here), which is what a reconnect storm is
  *   made of. Tickets live TICKET_LIFETIME_S (TLS 1.3's maximum, 7 days; Node's default is
  *   5 min, shorter than the gap between a connect and a hub restart); the hub keeps its ticket
- *   keys across restarts (hub-pki.ts). A resumed session is not re-verified against the CA, so
- *   peerIdentity checks the certificate's expiry itself.
+ *   keys across restarts (hub-pki.ts). Client certificates on this port are checked against
+ *   the CA in accept() (ClientCertVerifier), resumed sessions too, and a full handshake sends
+ *   one ticket, not two: tls-lean-handshake.ts says why (≈14 KB less per connection).
  * - aedes (broker-aedes.ts) and `ws` are imported on the first connection, not at start(): a
  *   hub no node has connected to yet (a fresh install, or the minutes after a restart) kept
  *   ≈2.6 MB of RSS for them (issue 2, docs/hub-memory.md). The listener is up from start(); the
@@ -52,6 +53,7 @@ import {
 } from "./broker-auth.js";
 import { decodeEnvelope, type Envelope, encodeEnvelope, MAX_PACKET_BYTES } from "./envelope.js";
 import { PacketSizeGuard } from "./packet-guard.js";
+import { ClientCertVerifier, SingleTicketIssuer } from "./tls-lean-handshake.js";
 import { downTopic, parseTopic, SYNC_STREAM } from "./topics.js";
 import { loadWs, type WsModule } from "./ws-loader.js";
 
@@ -100,6 +102,10 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   private readonly handshakes = { full: 0, resumed: 0 };
   /** the current ticket key (a restart of this broker object keeps the rotated one) */
   private ticketKeys: Buffer | undefined;
+  /** client certificates on the MQTT port are checked here, not by OpenSSL (tls-lean-handshake.ts) */
+  private verifier: ClientCertVerifier | undefined;
+  /** one session ticket per accepted handshake, when this Node allows it */
+  private tickets: SingleTicketIssuer | undefined;
 
   constructor(private readonly opts: MqttBrokerOptions) {
     super();
@@ -117,8 +123,11 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
       (d) => this.emit("denied", d),
       (r) => this.emit("rejected", r),
     );
+    // an empty trust store keeps the CA out of the handshake; certificates are checked in
+    // accept() instead, and one ticket per handshake (tls-lean-handshake.ts, issue 4)
+    this.verifier = new ClientCertVerifier(this.opts.tls.ca);
     const server = createServer({
-      ca: this.opts.tls.ca,
+      ca: [],
       cert: this.opts.tls.cert,
       key: this.opts.tls.key,
       requestCert: true,
@@ -128,6 +137,11 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
       ...(this.ticketKeys ? { ticketKeys: this.ticketKeys } : {}),
     });
     this.server = server;
+    this.tickets = undefined;
+    if (this.ticketKeys) {
+      const issuer = new SingleTicketIssuer(this.ticketKeys);
+      if (issuer.install(server)) this.tickets = issuer;
+    }
     server.on("secureConnection", (socket) => this.accept(socket));
     server.on("tlsClientError", (err) => this.log.debug({ err: err.message }, "tls handshake failed"));
     await new Promise<void>((resolve, reject) => {
@@ -221,6 +235,7 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
     if (key.length !== 48) throw new Error(`TLS ticket keys must be 48 bytes (got ${key.length})`);
     this.ticketKeys = key;
     this.server?.setTicketKeys(key);
+    this.tickets?.setKey(key);
   }
 
   /** TLS handshakes completed on the MQTT port since start, full vs resumed from a ticket. */
@@ -267,7 +282,10 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
     tlsSocket.setNoDelay(true);
     if (tlsSocket.isSessionReused()) this.handshakes.resumed++;
     else this.handshakes.full++;
-    const id = peerIdentity(tlsSocket);
+    // set in start(), before the listener accepts anything
+    const id = this.verifier ? this.verifier.verify(tlsSocket) : "invalid";
+    // synchronously, before OpenSSL writes this handshake's tickets (tls-lean-handshake.ts)
+    this.tickets?.grant(id !== "invalid");
     if (id === "invalid") {
       this.refuse(`client certificate from ${tlsSocket.remoteAddress} is not signed by the cluster CA`);
       tlsSocket.destroy();
