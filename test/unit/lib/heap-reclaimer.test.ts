@@ -54,7 +54,7 @@ describe("HeapReclaimer decision", () => {
     const r = new HeapReclaimer({ probe, logger: silentLogger(), now: () => now });
     r.start();
     r.stop();
-    probe.committed = 120 * MB;
+    probe.committed = 110 * MB;
     probe.elu = 0.01;
     for (let i = 0; i < 20; i++, now += 2000) r.tick();
     probe.committed = 300 * MB;
