@@ -263,6 +263,10 @@ async function main(): Promise<void> {
       await Promise.all(workers.map((w) => w.call<WireTally>({ cmd: "tally", on: false }))),
     );
     const idleSeconds = (Date.now() - idleStart) / 1000;
+    // the same fleet after the idle window: what the first connect left once V8 had time to
+    // give its burst memory back (the hub's HeapReclaimer, then V8's memory reducer)
+    const connectedIdleRss = hub.rss();
+    const connectedIdleSplit = await hub.memorySplit();
     const idleFailures = (await pollUntil(workers, () => true, 0)).failedAttempts;
     const payload = w1.bytes - w0.bytes;
     const segs = w1.segs - w0.segs;
@@ -414,6 +418,8 @@ async function main(): Promise<void> {
         afterInitialJoinsMB: connectedRss / MB,
         /** the same fleet reconnected to a restarted hub (resumed TLS, delta hellos) */
         afterRestartStormMB: rssAfterStorm / MB,
+        /** afterInitialJoinsMB again after the idle-wire window (≈ IDLE_S later, still connected) */
+        afterInitialJoinsIdleMB: connectedIdleRss / MB,
         afterInitialJoinsPerNodeKB: connectedRss / NODES / 1024,
         afterRestartStormPerNodeKB: rssAfterStorm / NODES / 1024,
         perConnectedNodeKB: (connectedRss - idleRss) / NODES / 1024,
@@ -421,7 +427,12 @@ async function main(): Promise<void> {
         connectedMB: connectedRss / MB,
         afterStormMB: rssAfterStorm / MB,
         /** V8 (process.memoryUsage names) and kernel split at each point: HubProcess.memorySplit */
-        split: { idle: idleSplit, afterInitialJoins: connectedSplit, afterRestartStorm: stormSplit },
+        split: {
+          idle: idleSplit,
+          afterInitialJoins: connectedSplit,
+          afterInitialJoinsIdle: connectedIdleSplit,
+          afterRestartStorm: stormSplit,
+        },
       },
       idleWire: {
         connections: w1.conns,
