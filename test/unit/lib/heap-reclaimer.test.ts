@@ -65,18 +65,23 @@ describe("HeapReclaimer decision", () => {
 });
 
 describe("nodeHeapProbe", () => {
-  it("gives back a burst's garbage with one collect", () => {
+  it("gives back old-space pages that a burst left sparse (a compacting collect)", () => {
     const probe = nodeHeapProbe();
-    // garbage in both generations: short-lived arrays, and a large batch that gets promoted
-    let keep: unknown[] = [];
-    for (let round = 0; round < 20; round++) {
-      keep = Array.from({ length: 100_000 }, (_, i) => ({ i, s: `x${i}` }));
-    }
+    // promote a burst's objects to old space, then keep one in ten: every page keeps a live
+    // object, which a non-compacting full GC would leave committed
+    let all: { i: number; s: string }[] | undefined = Array.from({ length: 600_000 }, (_, i) => ({
+      i,
+      s: `v${i}`,
+    }));
+    probe.collect();
+    probe.collect();
+    const keep = all.filter((_, i) => i % 10 === 0);
+    all = undefined;
     const before = probe.sample();
-    keep = [];
     probe.collect();
     const after = probe.sample();
-    expect(keep).toHaveLength(0);
-    expect(after.committed).toBeLessThan(before.committed - 8 * MB);
+    expect(keep).toHaveLength(60_000);
+    expect(all).toBeUndefined();
+    expect(after.committed).toBeLessThan(before.committed - 20 * MB);
   });
 });
