@@ -14,6 +14,7 @@
  * end is the peak. Per connected node = (connected − nodes) / N.
  *
  *   npm run bench -- hub-memory [--nodes 5000] [--pods-per-node 10] [--workers 4] [--heap-snapshot DIR]
+ *     [--linger S]   (after "connected": the memory split every 10 s for S seconds)
  *   npm run bench -- hub-memory --quick    (= --nodes 500)
  * Result: bench/results/hub-memory-<date>.json. Target (issue 4): ≤ 400 MB connected at 5,000.
  */
@@ -27,7 +28,7 @@ import { caHash } from "../src/lib/pki.js";
 import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { summarise } from "./lib/heap-summary.js";
 import { runLoad, type Target } from "./lib/https-load.js";
-import { freePort, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
+import { freePort, type HubMemorySplit, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
 import { smapsSplit } from "./lib/smaps.js";
 import { writeResult } from "./lib/stats.js";
 import type { WorkerReport } from "./lib/sync-agents.js";
@@ -41,6 +42,8 @@ const NODES = Number(arg("nodes") ?? (quick ? 500 : 5000));
 const PODS = Number(arg("pods-per-node") ?? 10);
 const WORKERS = Number(arg("workers") ?? 4);
 const SNAPSHOTS = arg("heap-snapshot");
+/** seconds to keep sampling the hub's memory split after the first connect (V8's memory reducer) */
+const LINGER_S = Number(arg("linger") ?? 0);
 const MB = 1048576;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number) => Math.round(x * 10) / 10;
@@ -163,6 +166,14 @@ async function main(): Promise<void> {
     await until("every agent synced", synced, 600_000);
     log("every agent connected and synced");
     await measure("connected");
+    // how the first connect's leftovers evolve while the fleet idles (V8's memory reducer, or
+    // the hub's own burst-end reduction): one split every 10 s
+    const linger: { afterSeconds: number; split: HubMemorySplit }[] = [];
+    for (let t = 10; t <= LINGER_S; t += 10) {
+      await sleep(10_000);
+      linger.push({ afterSeconds: t, split: await hub.memorySplit() });
+      log(`connected +${t} s: ${JSON.stringify(linger.at(-1)?.split)}`);
+    }
 
     // the same fleet reconnecting to a restarted hub (delta hellos, resumed TLS sessions):
     // what the join and first-connect phases left behind is the difference to "connected"
@@ -203,6 +214,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       settings: { nodes: NODES, podsPerNode: PODS, workers: WORKERS, quick },
       stages,
+      ...(linger.length > 0 ? { lingerAfterConnected: linger } : {}),
       perConnectedNodeKB: round(((connected - nodes) * 1024) / NODES),
       connectedRssPerNodeKB: round((connected * 1024) / NODES),
       restartedRssPerNodeKB: round(((stages.restarted?.rssMB ?? 0) * 1024) / NODES),

@@ -194,6 +194,10 @@ async function main(): Promise<void> {
     const idleWire = SKIP_IDLE
       ? null
       : await measureIdleWire({ workers, mqttPort, nodes: NODES, idleSeconds: IDLE_S, log });
+    // the same fleet after the idle window: what the first connect left once V8 had time to
+    // give its burst memory back (the hub's HeapReclaimer, then V8's memory reducer)
+    const connectedIdleRss = hub.rss();
+    const connectedIdleSplit = await hub.memorySplit();
 
     // --- hub restart: connect storm
     const loadavgAtStorm = loadavg();
@@ -301,6 +305,8 @@ async function main(): Promise<void> {
         afterInitialJoinsMB: connectedRss / MB,
         /** the same fleet reconnected to a restarted hub (resumed TLS, delta hellos) */
         afterRestartStormMB: rssAfterStorm / MB,
+        /** afterInitialJoinsMB again after the idle-wire window (≈ IDLE_S later, still connected) */
+        afterInitialJoinsIdleMB: connectedIdleRss / MB,
         afterInitialJoinsPerNodeKB: connectedRss / NODES / 1024,
         afterRestartStormPerNodeKB: rssAfterStorm / NODES / 1024,
         perConnectedNodeKB: (connectedRss - idleRss) / NODES / 1024,
@@ -308,7 +314,12 @@ async function main(): Promise<void> {
         connectedMB: connectedRss / MB,
         afterStormMB: rssAfterStorm / MB,
         /** V8 (process.memoryUsage names) and kernel split at each point: HubProcess.memorySplit */
-        split: { idle: idleSplit, afterInitialJoins: connectedSplit, afterRestartStorm: stormSplit },
+        split: {
+          idle: idleSplit,
+          afterInitialJoins: connectedSplit,
+          afterInitialJoinsIdle: connectedIdleSplit,
+          afterRestartStorm: stormSplit,
+        },
       },
       idleWire,
       reconvergence: convResult,

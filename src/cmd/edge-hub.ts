@@ -9,6 +9,7 @@ import { type PresetJoinToken, parsePresetTokenFile } from "../hub/edge/preset-t
 import { Hub } from "../hub/hub.js";
 import type { AddressPool } from "../lb/index.js";
 import { parseFlags, parsePort, UsageError } from "../lib/args.js";
+import { HeapReclaimer, nodeHeapProbe } from "../lib/heap-reclaimer.js";
 import { tuneAfterStart } from "../lib/heap-tuning.js";
 import { createLogger } from "../lib/logger.js";
 import { createCredentialsInChild, initCredentials } from "./hub-credentials.js";
@@ -153,11 +154,19 @@ async function server(argv: string[]): Promise<number> {
   }
   // start-up is over: young generation growth and TurboFan back on (src/lib/heap-tuning.ts)
   tuneAfterStart(process.env);
+  // V8 heap given back once a burst (joins, connect storms) is over; EDGEKUBE_HEAP_RECLAIM=off
+  // turns it off for measurements (src/lib/heap-reclaimer.ts)
+  const reclaimer =
+    process.env.EDGEKUBE_HEAP_RECLAIM === "off"
+      ? undefined
+      : new HeapReclaimer({ probe: nodeHeapProbe(), logger: logger.child({ component: "heap-reclaimer" }) });
+  reclaimer?.start();
   process.stdout.write(`edge-hub: ready at ${hub.url}; kubeconfig: ${hub.kubeconfigPath}\n`);
   process.stdout.write(`edge-hub: CA ${hub.caHash} (agents with a short token: --ca-hash ${hub.caHash})\n`);
   await new Promise<void>((done) => {
     const stop = (sig: string) => {
       logger.info({ signal: sig }, "stopping");
+      reclaimer?.stop();
       hub.stop().then(done, done);
     };
     process.once("SIGINT", () => stop("SIGINT"));

@@ -102,6 +102,23 @@ export async function issueCert(ca: KeyPairPem, opts: IssueOptions): Promise<Key
   return { certPem, keyPem: await exportKeyPem(keys.privateKey) };
 }
 
+/**
+ * The CA's certificate and key, parsed once per KeyPairPem object: a join burst signs with the
+ * same CA thousands of times, and parsing it each time was ≈190 KB of garbage per join.
+ */
+const parsedCAs = new WeakMap<KeyPairPem, Promise<{ caCert: x509.X509Certificate; caKey: CryptoKey }>>();
+
+function parsedCA(ca: KeyPairPem): Promise<{ caCert: x509.X509Certificate; caKey: CryptoKey }> {
+  let p = parsedCAs.get(ca);
+  if (!p) {
+    p = importKeyPem(ca.keyPem).then((caKey) => ({ caCert: new x509.X509Certificate(ca.certPem), caKey }));
+    // a failed parse is not cached: the caller sees the error, the next call tries again
+    p.catch(() => parsedCAs.delete(ca));
+    parsedCAs.set(ca, p);
+  }
+  return p;
+}
+
 /** Signs `publicKey` into a leaf certificate issued by `ca` (shared by issueCert and signCSR). */
 async function signPublicKey(
   ca: KeyPairPem,
@@ -109,8 +126,7 @@ async function signPublicKey(
   opts: IssueOptions,
 ): Promise<string> {
   const now = opts.now ?? new Date();
-  const caCert = new x509.X509Certificate(ca.certPem);
-  const caKey = await importKeyPem(ca.keyPem);
+  const { caCert, caKey } = await parsedCA(ca);
   const eku: string[] = [];
   if (opts.usage !== "client") eku.push(x509.ExtendedKeyUsage.serverAuth);
   if (opts.usage !== "server") eku.push(x509.ExtendedKeyUsage.clientAuth);
@@ -168,11 +184,28 @@ export class CsrError extends Error {
   }
 }
 
+/** A PKCS#10 request whose self-signature was checked: the subject it asks for and its key. */
+export interface VerifiedCSR {
+  commonName: string;
+  organizations: string[];
+  publicKey: x509.PublicKey;
+}
+
 /**
  * Parses a PEM PKCS#10 request and checks its self-signature (proof that the requester holds
  * the private key); returns the subject it asks for. Throws CsrError saying what is wrong.
  */
 export async function readCSR(csrPem: string): Promise<{ commonName: string; organizations: string[] }> {
+  const { commonName, organizations } = await verifyCSR(csrPem);
+  return { commonName, organizations };
+}
+
+/**
+ * readCSR plus the request's public key, parsed once: the hub checks the subject and then signs
+ * with signVerifiedCSR (parsing and verifying the request again for signing doubled the join's
+ * garbage, ≈200 KB per join).
+ */
+export async function verifyCSR(csrPem: string): Promise<VerifiedCSR> {
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
@@ -191,23 +224,29 @@ export async function readCSR(csrPem: string): Promise<{ commonName: string; org
   return {
     commonName: csr.subjectName.getField("CN")[0] ?? "",
     organizations: csr.subjectName.getField("O"),
+    publicKey: csr.publicKey,
   };
 }
 
+export interface SignCsrOptions {
+  usage: IssueOptions["usage"];
+  days?: number;
+  now?: Date;
+}
+
 /**
- * Signs a verified CSR with the CA. Only the CSR's subject and public key are used: SANs and
- * extensions it asks for are ignored, the hub decides usages and lifetime.
+ * Signs a CSR with the CA after checking it (verifyCSR). Only the CSR's subject and public key
+ * are used: SANs and extensions it asks for are ignored, the hub decides usages and lifetime.
  */
-export async function signCSR(
-  ca: KeyPairPem,
-  csrPem: string,
-  opts: { usage: IssueOptions["usage"]; days?: number; now?: Date },
-): Promise<string> {
-  const subject = await readCSR(csrPem);
-  const csr = new x509.Pkcs10CertificateRequest(csrPem);
+export async function signCSR(ca: KeyPairPem, csrPem: string, opts: SignCsrOptions): Promise<string> {
+  return signVerifiedCSR(ca, await verifyCSR(csrPem), opts);
+}
+
+/** Signs a request verifyCSR already checked (the join path checks its subject in between). */
+export function signVerifiedCSR(ca: KeyPairPem, csr: VerifiedCSR, opts: SignCsrOptions): Promise<string> {
   return signPublicKey(ca, csr.publicKey, {
-    commonName: subject.commonName,
-    organizations: subject.organizations,
+    commonName: csr.commonName,
+    organizations: csr.organizations,
     usage: opts.usage,
     ...(opts.days !== undefined ? { days: opts.days } : {}),
     ...(opts.now ? { now: opts.now } : {}),

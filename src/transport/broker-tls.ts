@@ -16,18 +16,20 @@
  *   chain verification (≈40 % less handshake CPU here), which is what a reconnect storm is
  *   made of. Tickets live TICKET_LIFETIME_S (TLS 1.3's maximum, 7 days; Node's default is
  *   5 min, shorter than the gap between a connect and a hub restart); the hub keeps its ticket
- *   keys across restarts (hub-pki.ts). A resumed session is not re-verified against the CA, so
- *   peerIdentity checks the certificate's expiry itself.
- * - The peer certificate is read once per connection (peerIdentity: getPeerCertificate). It is
- *   not cached by fingerprint: on a fresh socket getPeerX509Certificate(), which a fingerprint
- *   needs, costs more than getPeerCertificate() itself (≈200 vs ≈80 µs for the first call per
- *   socket here), and the first call per socket is what a storm pays.
+ *   keys across restarts (hub-pki.ts).
+ * - Client certificates are checked against the CA in accept() (ClientCertVerifier), resumed
+ *   sessions too, with an empty trust store in the TLS context; a full handshake sends one
+ *   ticket, not two, and a refused one none: tls-lean-handshake.ts says why (≈14 KB less per
+ *   connection). The peer certificate is read once per connection. It is not cached by
+ *   fingerprint: on a fresh socket a fingerprint costs more than the read it would save (≈200
+ *   vs ≈80 µs for the first call per socket here), and the first call is what a storm pays.
  */
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import type { Logger } from "../lib/logger.js";
-import { type CertIdentity, peerIdentity } from "./broker-auth.js";
+import type { CertIdentity } from "./broker-auth.js";
+import { ClientCertVerifier, SingleTicketIssuer } from "./tls-lean-handshake.js";
 
 /** accept queue for connect storms (see the design notes) */
 const LISTEN_BACKLOG = 4096;
@@ -52,16 +54,23 @@ export class BrokerListener {
   private readonly handshakes = { full: 0, resumed: 0 };
   /** the current ticket key (a restart of this listener keeps the rotated one) */
   private ticketKeys: Buffer | undefined;
+  /** client certificates are checked here, not by OpenSSL (tls-lean-handshake.ts) */
+  private readonly verifier: ClientCertVerifier;
+  /** one session ticket per accepted handshake, when this Node allows it */
+  private tickets: SingleTicketIssuer | undefined;
 
   constructor(private readonly opts: BrokerListenerOptions) {
     this.ticketKeys = opts.tls.ticketKeys;
+    this.verifier = new ClientCertVerifier(opts.tls.ca);
   }
 
   async start(): Promise<void> {
     if (this.server) throw new Error("the MQTT listener is already started: stop() it first");
     const { tls, log } = this.opts;
+    // an empty trust store keeps the CA out of the handshake's flight; certificates are
+    // checked in accept() instead (tls-lean-handshake.ts)
     const server = createServer({
-      ca: tls.ca,
+      ca: [],
       cert: tls.cert,
       key: tls.key,
       requestCert: true,
@@ -71,6 +80,11 @@ export class BrokerListener {
       ...(this.ticketKeys ? { ticketKeys: this.ticketKeys } : {}),
     });
     this.server = server;
+    this.tickets = undefined;
+    if (this.ticketKeys) {
+      const issuer = new SingleTicketIssuer(this.ticketKeys);
+      if (issuer.install(server)) this.tickets = issuer;
+    }
     server.on("secureConnection", (socket) => this.accept(socket));
     server.on("tlsClientError", (err) => log.debug({ err: err.message }, "tls handshake failed"));
     await new Promise<void>((resolve, reject) => {
@@ -102,6 +116,7 @@ export class BrokerListener {
     if (key.length !== 48) throw new Error(`TLS ticket keys must be 48 bytes (got ${key.length})`);
     this.ticketKeys = key;
     this.server?.setTicketKeys(key);
+    this.tickets?.setKey(key);
   }
 
   /** TLS handshakes completed since start, full vs resumed from a ticket. */
@@ -114,7 +129,9 @@ export class BrokerListener {
     socket.setNoDelay(true);
     if (socket.isSessionReused()) this.handshakes.resumed++;
     else this.handshakes.full++;
-    const id = peerIdentity(socket);
+    const id = this.verifier.verify(socket);
+    // synchronously, before OpenSSL writes this handshake's tickets (tls-lean-handshake.ts)
+    this.tickets?.grant(id !== "invalid");
     if (id === "invalid") {
       this.opts.onRefused(`client certificate from ${socket.remoteAddress} is not signed by the cluster CA`);
       socket.destroy();

@@ -1,8 +1,32 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { CsrError, certIdentity, createCA, createCSR, readCSR, signCSR } from "../../src/lib/pki.js";
+import {
+  CsrError,
+  certIdentity,
+  createCA,
+  createCSR,
+  readCSR,
+  signCSR,
+  signVerifiedCSR,
+  verifyCSR,
+} from "../../src/lib/pki.js";
 
 describe("pki: certificate requests", () => {
+  it("signs a request verified once (the join path), with the CA it is given each time", async () => {
+    const [caA, caB] = [await createCA("ca-a"), await createCA("ca-b")];
+    const { csrPem, keyPem } = await createCSR("system:node:pi-2", ["system:nodes"]);
+    const verified = await verifyCSR(csrPem);
+    expect(verified).toMatchObject({ commonName: "system:node:pi-2", organizations: ["system:nodes"] });
+    // the CA is parsed once per KeyPairPem object: alternating CAs must not mix them up
+    for (const ca of [caA, caB, caA, caB]) {
+      const cert = new X509Certificate(await signVerifiedCSR(ca, verified, { usage: "client" }));
+      expect(cert.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
+      expect(cert.checkIssued(new X509Certificate(ca.certPem))).toBe(true);
+      const pub = createPublicKey(createPrivateKey(keyPem)).export({ format: "der", type: "spki" });
+      expect(cert.publicKey.export({ format: "der", type: "spki" }).equals(pub)).toBe(true);
+    }
+  });
+
   it("signs a CSR for the requester's own key, keeping its subject, chained to the CA", async () => {
     const ca = await createCA("edgekube-ca");
     const { csrPem, keyPem } = await createCSR("system:node:pi-1", ["system:nodes"]);

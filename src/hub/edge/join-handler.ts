@@ -26,7 +26,7 @@ import {
 import { type Client, refs } from "../../client/client.js";
 import { parseBearerToken } from "../../lib/join-token.js";
 import type { Logger } from "../../lib/logger.js";
-import type { CsrError, KeyPairPem } from "../../lib/pki.js";
+import type { CsrError, KeyPairPem, VerifiedCSR } from "../../lib/pki.js";
 import { NODE_CN_PREFIX, NODES_GROUP } from "../../transport/broker-auth.js";
 import { readBody, sendJson, sendRaw } from "../apiserver/http.js";
 import type { RouteHandler } from "../apiserver/server.js";
@@ -127,10 +127,11 @@ export class JoinHandler {
   private async sign(request: JoinRequest): Promise<string> {
     const want = `${NODE_CN_PREFIX}${request.nodeName}`;
     // @peculiar/x509 (≈19 MB resident) loads on the first join, not with every hub
-    const { readCSR, signCSR } = await import("../../lib/pki.js");
-    let subject: { commonName: string; organizations: string[] };
+    const { verifyCSR, signVerifiedCSR } = await import("../../lib/pki.js");
+    let subject: VerifiedCSR;
     try {
-      subject = await readCSR(request.csr);
+      // parsed and verified once, then signed as is (no second parse for signing)
+      subject = await verifyCSR(request.csr);
     } catch (err) {
       throw ApiError.invalid("JoinRequest", request.nodeName, [
         { reason: "FieldValueInvalid", field: "csr", message: (err as CsrError).message },
@@ -145,7 +146,7 @@ export class JoinHandler {
         },
       ]);
     }
-    return signCSR(this.deps.ca, request.csr, { usage: "client", days: this.deps.certDays ?? 3650 });
+    return signVerifiedCSR(this.deps.ca, subject, { usage: "client", days: this.deps.certDays ?? 3650 });
   }
 }
 
