@@ -22,7 +22,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { rpsMask } from "../src/cni/flow-steering.js";
+import { inFreshSysfs, rpsMask } from "../src/cni/flow-steering.js";
 import { DevClusterFixture, type PodInfo } from "../test/helpers/dev-cluster-fixture.js";
 import { median, percentile, writeResult } from "./lib/stats.js";
 
@@ -85,16 +85,7 @@ function setRps(netns: string, dev: string, mask: string): void {
   execFileSync("nsenter", [
     `--net=${netns}`,
     "unshare",
-    "--mount",
-    "--propagation",
-    "private",
-    "--",
-    "sh",
-    "-c",
-    'mount -t sysfs sysfs /sys && echo "$1" > "/sys/class/net/$2/queues/rx-0/rps_cpus"',
-    "sh",
-    mask,
-    dev,
+    ...inFreshSysfs('echo "$1" > "/sys/class/net/$2/queues/rx-0/rps_cpus"', [mask, dev]),
   ]);
 }
 

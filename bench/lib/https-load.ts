@@ -87,7 +87,22 @@ export async function runLoad(
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - t0) / 1000;
   agent.destroy();
-  latencies?.push(...lat);
+  return loadResult(total, seconds, lat, errors, failures, latencies);
+}
+
+/**
+ * The LoadResult of `total` requests in `seconds` with these latencies (sorted in place); the
+ * latencies are also appended to `into` when given. Shared by both load generators.
+ */
+export function loadResult(
+  total: number,
+  seconds: number,
+  lat: number[],
+  errors: number,
+  failures: Record<string, number>,
+  into?: number[],
+): LoadResult {
+  into?.push(...lat);
   lat.sort((a, b) => a - b);
   const pick = (p: number) =>
     lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)] ?? Number.NaN;

@@ -19,7 +19,7 @@
  * - The result has the shape of https-load.ts's LoadResult so the bench's JSON keeps its keys.
  */
 import { connect, type TLSSocket } from "node:tls";
-import type { LoadResult, Target } from "./https-load.js";
+import { type LoadResult, loadResult, type Target } from "./https-load.js";
 
 export interface RawRequest {
   method: string;
@@ -211,17 +211,5 @@ export async function runRawLoad(
   const t0 = performance.now();
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, total)) }, connection));
   const seconds = (performance.now() - t0) / 1000;
-  latencies?.push(...lat);
-  lat.sort((a, b) => a - b);
-  const pick = (p: number) =>
-    lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)] ?? Number.NaN;
-  return {
-    ops: total,
-    seconds,
-    opsPerSec: total / seconds,
-    p50ms: pick(50),
-    p99ms: pick(99),
-    errors,
-    ...(errors ? { failures } : {}),
-  };
+  return loadResult(total, seconds, lat, errors, failures, latencies);
 }

@@ -56,9 +56,27 @@ export interface FlowSteeringDeps {
   sysfsRoot?: string;
 }
 
-/** The script run in a private mount namespace when this process's /sys shows another namespace. */
-const FRESH_SYSFS_WRITE =
-  'mount -t sysfs sysfs /sys && printf "%s\\n" "$1" > "/sys/class/net/$2/queues/rx-0/rps_cpus"';
+/**
+ * `unshare` arguments that run the shell `script` with `args` as $1… in a private mount
+ * namespace with a fresh sysfs mounted on /sys: it shows the network namespace the command runs
+ * in, whatever /sys the caller sees. The arguments are passed, never spliced into the script.
+ */
+export function inFreshSysfs(script: string, args: readonly string[]): string[] {
+  return [
+    "--mount",
+    "--propagation",
+    "private",
+    "--",
+    "sh",
+    "-c",
+    `mount -t sysfs sysfs /sys && ${script}`,
+    "sh",
+    ...args,
+  ];
+}
+
+/** The write, for a process whose /sys shows another namespace. */
+const RPS_WRITE = 'printf "%s\\n" "$1" > "/sys/class/net/$2/queues/rx-0/rps_cpus"';
 
 export class FlowSteering {
   readonly mask: string | undefined;
@@ -80,18 +98,7 @@ export class FlowSteering {
       writeFileSync(`${this.sysfs}/class/net/${dev}/queues/rx-0/rps_cpus`, `${mask}\n`);
       return "direct";
     }
-    await this.deps.exec("unshare", [
-      "--mount",
-      "--propagation",
-      "private",
-      "--",
-      "sh",
-      "-c",
-      FRESH_SYSFS_WRITE,
-      "sh",
-      mask,
-      dev,
-    ]);
+    await this.deps.exec("unshare", inFreshSysfs(RPS_WRITE, [mask, dev]));
     return "fresh-sysfs";
   }
 

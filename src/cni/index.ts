@@ -3,7 +3,7 @@
  * masquerade). Inputs are plain typed data; see docs/overlay.md.
  */
 export { CommandError, type Exec, type ExecOptions, type ExecResult, hostExec, netnsExec } from "./exec.js";
-export { FlowSteering, type FlowSteeringDeps, rpsMask } from "./flow-steering.js";
+export { FlowSteering, type FlowSteeringDeps, inFreshSysfs, rpsMask } from "./flow-steering.js";
 export { HostLocalIpam, IpamExhaustedError, type Lease } from "./ipam.js";
 export {
   type Addr,

@@ -3,6 +3,8 @@
  * 127.0.0.1, node client certificates, a real aedes broker on a random loopback port, and links.
  * Everything a test starts is registered with the fixture and stopped by `cleanup()`.
  */
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { createCA, issueCert, type KeyPairPem } from "../../src/lib/pki.js";
 import { MqttBroker, type MqttBrokerOptions } from "../../src/transport/broker.js";
 import { EdgeLink, type EdgeLinkOptions } from "../../src/transport/client.js";
@@ -81,6 +83,38 @@ export class Fixture {
     await link.start();
     this.defer(() => link.stop());
     return link;
+  }
+
+  /**
+   * An HTTPS server on a random loopback port (the hub's serving certificate, client
+   * certificates requested) that hands `/mqtt` upgrades to `broker`, as the hub's API server
+   * does; resolves with its port.
+   */
+  async wssServer(broker: MqttBroker): Promise<number> {
+    const https = createHttpsServer({
+      ca: this.pki.ca.certPem,
+      cert: this.pki.hub.certPem,
+      key: this.pki.hub.keyPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+    });
+    https.on("upgrade", (req, socket, head) => {
+      if (req.url === "/mqtt") broker.handleWebSocket(req, socket, head);
+      else socket.destroy();
+    });
+    await new Promise<void>((r) => https.listen(0, "127.0.0.1", r));
+    this.defer(() => new Promise<void>((r) => https.close(() => r())));
+    return (https.address() as AddressInfo).port;
+  }
+
+  /** A client certificate for `node` signed by another CA than the cluster's. */
+  async forgedNodeCert(node: string): Promise<KeyPairPem> {
+    const otherCa = await createCA("someone-else");
+    return issueCert(otherCa, {
+      commonName: `system:node:${node}`,
+      organizations: ["system:nodes"],
+      usage: "client",
+    });
   }
 
   async cleanup(): Promise<void> {

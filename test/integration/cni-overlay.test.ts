@@ -8,7 +8,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Exec } from "../../src/cni/exec.js";
-import { FlowSteering, rpsMask } from "../../src/cni/flow-steering.js";
+import { FlowSteering, inFreshSysfs, rpsMask } from "../../src/cni/flow-steering.js";
 import { HostLocalIpam } from "../../src/cni/ipam.js";
 import { IpRoute } from "../../src/cni/iproute.js";
 import { Masquerade } from "../../src/cni/masquerade.js";
@@ -183,17 +183,7 @@ describe.skipIf(!need(hasRoot()))("VXLAN overlay between namespace nodes", () =>
     // read through a fresh sysfs in the node namespace: this process's /sys shows the host's
     const rps = async (node: TestNode, dev: string) =>
       (
-        await node.exec("unshare", [
-          "--mount",
-          "--propagation",
-          "private",
-          "--",
-          "sh",
-          "-c",
-          'mount -t sysfs sysfs /sys && cat "/sys/class/net/$1/queues/rx-0/rps_cpus"',
-          "sh",
-          dev,
-        ])
+        await node.exec("unshare", inFreshSysfs('cat "/sys/class/net/$1/queues/rx-0/rps_cpus"', [dev]))
       ).stdout.trim();
     const want = rpsMask(availableParallelism()) ?? "0";
     for (const [node, key] of [

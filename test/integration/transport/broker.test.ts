@@ -2,12 +2,9 @@
  * The embedded broker with real TLS on 127.0.0.1: authentication, ACLs, WebSocket upgrade,
  * large messages and packet limits. Every test uses its own broker on a random port.
  */
-import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
 import { connect, connectAsync, ErrorWithSubackPacket, type IClientOptions, type MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createCA, issueCert } from "../../../src/lib/pki.js";
 import type { Denial } from "../../../src/transport/broker-auth.js";
 import { decodeEnvelope, type Envelope, envelope } from "../../../src/transport/envelope.js";
 import { downTopic, upTopic } from "../../../src/transport/topics.js";
@@ -69,12 +66,7 @@ describe("MqttBroker", () => {
     const rejected = stateful<string>();
     broker.on("rejected", rejected.push);
     const node = uniqueNode();
-    const otherCa = await createCA("someone-else");
-    const forged = await issueCert(otherCa, {
-      commonName: `system:node:${node}`,
-      organizations: ["system:nodes"],
-      usage: "client",
-    });
+    const forged = await fx.forgedNodeCert(node);
     const link = await fx.link(node, broker.address().port, { cert: forged.certPem, key: forged.keyPem });
     const statuses = stateful<string>();
     link.onStatus((s) => statuses.push(s.type));
@@ -200,20 +192,7 @@ describe("MqttBroker", () => {
 
   it("serves MQTT over secure WebSocket through an HTTPS server's upgrade", async () => {
     const broker = await fx.broker();
-    const https = createHttpsServer({
-      ca: fx.pki.ca.certPem,
-      cert: fx.pki.hub.certPem,
-      key: fx.pki.hub.keyPem,
-      requestCert: true,
-      rejectUnauthorized: false,
-    });
-    https.on("upgrade", (req, socket, head) => {
-      if (req.url === "/mqtt") broker.handleWebSocket(req, socket, head);
-      else socket.destroy();
-    });
-    await new Promise<void>((r) => https.listen(0, "127.0.0.1", r));
-    fx.defer(() => new Promise<void>((r) => https.close(() => r())));
-    const port = (https.address() as AddressInfo).port;
+    const port = await fx.wssServer(broker);
 
     const node = uniqueNode();
     const atHub = stateful<number>();

@@ -4,8 +4,6 @@
  * resumption (also across a broker restart that keeps its ticket keys, and over wss://).
  */
 import { randomBytes } from "node:crypto";
-import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Envelope } from "../../../src/transport/envelope.js";
 import { startTcpProxy, type TcpProxy } from "../../helpers/tcp-proxy.js";
@@ -139,20 +137,7 @@ describe("EdgeLink TLS session resumption", () => {
 
   it("resumes its TLS session over wss:// too (the link owns the TLS socket under the WebSocket)", async () => {
     const broker = await fx.broker();
-    const https = createHttpsServer({
-      ca: fx.pki.ca.certPem,
-      cert: fx.pki.hub.certPem,
-      key: fx.pki.hub.keyPem,
-      requestCert: true,
-      rejectUnauthorized: false,
-    });
-    https.on("upgrade", (req, socket, head) => {
-      if (req.url === "/mqtt") broker.handleWebSocket(req, socket, head);
-      else socket.destroy();
-    });
-    await new Promise<void>((r) => https.listen(0, "127.0.0.1", r));
-    fx.defer(() => new Promise<void>((r) => https.close(() => r())));
-    const proxy = await proxyTo((https.address() as AddressInfo).port);
+    const proxy = await proxyTo(await fx.wssServer(broker));
     const node = uniqueNode();
     const resumed: boolean[] = [];
     const link = await fx.link(node, proxy.port, { url: `wss://127.0.0.1:${proxy.port}/mqtt` });

@@ -13,7 +13,7 @@ import {
 } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createCA, issueCert, type KeyPairPem } from "../../../src/lib/pki.js";
+import type { KeyPairPem } from "../../../src/lib/pki.js";
 import type { MqttBroker } from "../../../src/transport/broker.js";
 import { Fixture, uniqueNode } from "../../helpers/transport-fixture.js";
 
@@ -134,12 +134,7 @@ describe("lean TLS handshakes on the MQTT port", () => {
     const rejected: string[] = [];
     broker.on("rejected", (r) => rejected.push(r));
     const node = uniqueNode();
-    const otherCa = await createCA("someone-else");
-    const forged = await issueCert(otherCa, {
-      commonName: `system:node:${node}`,
-      organizations: ["system:nodes"],
-      usage: "client",
-    });
+    const forged = await fx.forgedNodeCert(node);
     const refused = await handshake(broker.address().port, forged);
     expect(refused.tickets).toHaveLength(0);
     expect(refused.closedByServer).toBe(true);
