@@ -7,12 +7,11 @@
  *   (log/exec/attach/portforward), metrics.k8s.io, the edge link's join routes and /mqtt.
  * - `apiExtensions` (HubConfig) replaces the streams and metrics parts in tests.
  */
-import type { AsyncLocalStorage } from "node:async_hooks";
 import { decodeLoadedProtobufBody } from "../api/protobuf/lazy.js";
 import { refs } from "../client/client.js";
 import type { Logger } from "../lib/logger.js";
 import type { StreamMux } from "../transport/streams/index.js";
-import type { Authenticator, UserInfo } from "./apiserver/auth.js";
+import type { Authenticator } from "./apiserver/auth.js";
 import type { Authorizer } from "./apiserver/authz/index.js";
 import type { CustomResourceCatalog } from "./apiserver/custom-resources/index.js";
 import type { ServerParts } from "./apiserver/handlers/context.js";
@@ -49,7 +48,6 @@ export interface HubApiDeps {
   edge: EdgeService;
   mux: StreamMux;
   metrics: MetricsStore;
-  requestUser: AsyncLocalStorage<UserInfo>;
   ready: () => boolean;
   now: () => Date;
   logger: Logger;
@@ -105,7 +103,6 @@ export function createHubApiServer(d: HubApiDeps): ApiServer {
     },
     onResourceUpgrade: ext.onResourceUpgrade ?? streams.onResourceUpgrade,
     extraApis: ext.extraApis ?? [metricsApi(d.metrics, labelsOf)],
-    requestUser: d.requestUser,
     ready: d.ready,
     routes: d.edge.routes(),
     upgrades: d.edge.upgrades(),

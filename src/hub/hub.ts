@@ -119,7 +119,7 @@ export class Hub {
     });
     await this.backend.start(this.abort.signal);
 
-    const { store, registry, crds, requestUser, getServiceAccount, setEscalation } = createHubStore({
+    const { store, registry, crds, getServiceAccount, setEscalation } = createHubStore({
       backend: this.backend,
       serviceCIDR: cfg.serviceCIDR,
       nodePortRange: cfg.nodePortRange,
@@ -207,7 +207,6 @@ export class Hub {
       edge,
       mux,
       metrics,
-      requestUser,
       ready: () => this.ready,
       now,
       logger: log,

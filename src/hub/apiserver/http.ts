@@ -49,6 +49,21 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       );
       return;
     }
+    // A small body has usually arrived with the headers: the parser pushed it and the end
+    // before the handler got here. Take it in one read() instead of switching the stream to
+    // flowing mode with three listeners (≈4.5 µs per create in the profile).
+    if (req.complete && req.readableFlowing === null && !req.readableEnded) {
+      const buffered = req.readableLength;
+      const body = buffered > 0 ? (req.read() as Buffer | null) : null;
+      if (body !== null && body.length > limit) {
+        reject(ApiError.tooLarge(`the request body is larger than the ${limit} byte limit`));
+        return;
+      }
+      // read() drained an ended stream: 'end' follows, and the socket is free for the next request
+      if (body === null) req.resume();
+      loadDecoderFor(req.headers["content-type"]).then(() => resolve(body ?? Buffer.alloc(0)), reject);
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;

@@ -24,6 +24,7 @@ import {
   type KeyValue,
   NotFoundError,
 } from "../store/backend.js";
+import type { UserInfo } from "./auth.js";
 import { decodeStored, encodeForStorage, spliceResourceVersion } from "./codec.js";
 import { checkPreconditions, namespaceFinalizers, planDeletion } from "./deletion.js";
 import { listPrefix, objectKey, storageRef } from "./keys.js";
@@ -54,6 +55,11 @@ export interface WriteOptions {
    * so a handler replies with those bytes instead of serializing the object again
    */
   onStored?: (json: string) => void;
+  /**
+   * who asked for the write (an API request's acting user), for admission's RBAC escalation
+   * check; absent for the hub's own in-process writes, which it trusts
+   */
+  user?: UserInfo;
 }
 
 /** conflicts from the backend (a concurrent write) may be retried; precondition failures not */
@@ -78,7 +84,12 @@ export interface ObjectStoreDeps {
   /** GC runs: Foreground/Orphan add their finalizers (otherwise nothing would remove them) */
   gcEnabled?: () => boolean;
   /** extra per-kind hook on create (service IP allocation, CRD schema checks …) */
-  admit?: (info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined) => Promise<void> | void;
+  admit?: (
+    info: ResourceInfo,
+    obj: KubeObject,
+    old: KubeObject | undefined,
+    user: UserInfo | undefined,
+  ) => Promise<void> | void;
   /**
    * custom resources (CRDs): prune and default `obj` by its schema in place, return schema
    * violations; runs on every write before validation (a no-op for built-ins)
@@ -140,7 +151,7 @@ export class ObjectStore {
     setDefaults(info.group, info.kind, obj);
     if (opts.transform) Object.assign(obj, opts.transform(obj, undefined));
     validateObject(info, obj, undefined, this.deps.customResource);
-    await this.deps.admit?.(info, obj, undefined);
+    await this.deps.admit?.(info, obj, undefined, opts.user);
     if (opts.dryRun) {
       if (await this.backend.get(this.key(info, ns, m.name!)))
         throw ApiError.alreadyExists(info.resource, m.name!, info.group);
@@ -240,7 +251,7 @@ export class ObjectStore {
     if (opts.subresource !== "status") setDefaults(info.group, info.kind, next);
     if (opts.transform) next = opts.transform(next, old);
     validateObject(info, next, old, this.deps.customResource);
-    await this.deps.admit?.(info, next, old);
+    await this.deps.admit?.(info, next, old, opts.user);
     // the update that removes the last finalizer of a deleting object deletes it
     const finalize =
       next.metadata.deletionTimestamp !== undefined &&

@@ -12,7 +12,6 @@
  *   callers through the system:public-info-viewer binding.
  * - stop() closes idle and watch connections so a restart never hangs on long-lived watches.
  */
-import type { AsyncLocalStorage } from "node:async_hooks";
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
@@ -29,6 +28,7 @@ import { TOKEN_REVIEW_HANDLER_KEY, tokenReviewHandler } from "./handlers/token-r
 import { Query, sendError, sendRaw } from "./http.js";
 import { loadBuiltInSchemas, type OpenApiCache, serveOpenApiV2, serveOpenApiV3 } from "./openapi/index.js";
 import { parseResourcePath, type ResourceRequest } from "./request-info.js";
+import { parseRequestUrl } from "./request-url.js";
 import { type RouterExtensions, routeResource } from "./router.js";
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -72,11 +72,6 @@ export interface ApiServerOptions {
   /** upgrades on resource paths that no `upgrades` entry claimed */
   onResourceUpgrade?: ResourceUpgradeHandler;
   extraApis?: ExtraApi[];
-  /**
-   * holds the acting user while a resource request is routed, so store admission can see who
-   * writes (RBAC escalation checks); in-process writes run outside it
-   */
-  requestUser?: AsyncLocalStorage<UserInfo>;
   /** readiness beyond "listening" (store open, bootstrap done) */
   ready?: () => boolean;
   logger: Logger;
@@ -191,7 +186,7 @@ export class ApiServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "https://hub");
+    const url = parseRequestUrl(req.url);
     const path = url.pathname.replace(/\/+$/, "") || "/";
     switch (path) {
       case "/healthz":
@@ -287,8 +282,9 @@ export class ApiServer {
     }) as typeof res.writeHead;
     // writes check unknown fields against the built-in schemas (loaded on the first one)
     if (req.method === "POST" || req.method === "PUT" || req.method === "PATCH") await loadBuiltInSchemas();
-    const scope = this.opts.requestUser;
-    await (scope ? scope.run(user, () => routeResource(call, this.ext)) : routeResource(call, this.ext));
+    // the acting user reaches admission in each write's options (write.ts), not in an
+    // AsyncLocalStorage (hub-store.ts says why)
+    await routeResource(call, this.ext);
   }
 }
 

@@ -13,6 +13,7 @@
 import type { IncomingMessage } from "node:http";
 import type { UserInfo } from "../auth.js";
 import type { ResourceRequest } from "../request-info.js";
+import type { RequestUrl } from "../request-url.js";
 import { type Attributes, forbiddenError, requestAttributes } from "./attributes.js";
 import { impersonatedUser } from "./impersonation.js";
 import type { Authorizer } from "./rbac-authorizer.js";
@@ -27,7 +28,7 @@ export function authorizeRequest(
   authz: Authorizer,
   req: IncomingMessage,
   user: UserInfo,
-  url: URL,
+  url: RequestUrl,
   opts: {
     upgrade?: boolean;
     /** the path without trailing slashes and its parse, when the caller has them */

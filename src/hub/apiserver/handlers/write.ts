@@ -121,6 +121,7 @@ export async function handleCreate(call: Call): Promise<void> {
     transform: managed(call, "", fieldManager(call)),
     owned: true,
     onStored: (j) => (json = j),
+    user: call.user,
   });
   reply(call, 201, created, json);
 }
@@ -139,6 +140,7 @@ export async function handleUpdate(call: Call, sub: Subresource = ""): Promise<v
     transform: managed(call, sub, fieldManager(call)),
     owned: true,
     onStored: (j) => (json = j),
+    user: call.user,
   });
   reply(call, 200, updated, json);
 }
@@ -151,7 +153,12 @@ export async function handlePatch(call: Call, sub: Subresource = ""): Promise<vo
   const gk = { group: info.group, kind: info.kind };
   const manager = fieldManager(call);
   let json: string | undefined;
-  const opts = { dryRun: dryRun(call), subresource: sub, onStored: (j: string) => (json = j) };
+  const opts = {
+    dryRun: dryRun(call),
+    subresource: sub,
+    onStored: (j: string) => (json = j),
+    user: call.user,
+  };
   if (ct === "application/apply-patch+yaml") {
     if (!isObject(patch)) throw ApiError.badRequest("an apply patch must be an object");
     if (call.query.str("fieldManager") === undefined) {
@@ -176,6 +183,7 @@ export async function handlePatch(call: Call, sub: Subresource = ""): Promise<vo
         dryRun: opts.dryRun,
         owned: true,
         onStored: opts.onStored,
+        user: call.user,
       });
       reply(call, 201, created, json);
       return;
