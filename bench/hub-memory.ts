@@ -22,7 +22,7 @@
  * Result: bench/results/hub-memory-<date>.json. Target (issue 4): ≤ 400 MB connected at 5,000.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BOOTSTRAP_NAMESPACE, bootstrapTokenSecret } from "../src/hub/edge/bootstrap-token.js";
@@ -53,6 +53,13 @@ const ROUNDS = Number(arg("rounds") ?? 0);
 const MB = 1048576;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number) => Math.round(x * 10) / 10;
+
+/** the hub's user + system CPU so far, ms (from /proc: the diagnostic reports cost CPU too) */
+function hubCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  // fields 14 and 15 (utime, stime) are the 12th and 13th after the ") "; clock ticks of 10 ms
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
 
 async function until(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -175,11 +182,15 @@ async function main(): Promise<void> {
     // how the first connect's leftovers evolve while the fleet idles (V8's memory reducer, or
     // the hub's own burst-end reduction): one split every 10 s
     const linger: { afterSeconds: number; split: HubMemorySplit }[] = [];
+    // the hub's CPU while the fleet idles: lease flushes every 15 s for every connected node
+    const lingerCpu0 = hubCpuMs(hub.pid);
     for (let t = 10; t <= LINGER_S; t += 10) {
       await sleep(10_000);
       linger.push({ afterSeconds: t, split: await hub.memorySplit() });
       log(`connected +${t} s: ${JSON.stringify(linger.at(-1)?.split)}`);
     }
+    const lingerCpuMs = hubCpuMs(hub.pid) - lingerCpu0;
+    if (LINGER_S > 0) log(`hub CPU while idle ${LINGER_S} s: ${lingerCpuMs} ms (load ${loadavg()[0]})`);
 
     // report rounds: does the live heap (after the full GC a snapshot makes) grow per round?
     const rounds: {
@@ -256,7 +267,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       settings: { nodes: NODES, podsPerNode: PODS, workers: WORKERS, quick },
       stages,
-      ...(linger.length > 0 ? { lingerAfterConnected: linger } : {}),
+      ...(linger.length > 0 ? { lingerAfterConnected: linger, lingerHubCpuMs: lingerCpuMs } : {}),
       ...(rounds.length > 0 ? { reportRounds: rounds } : {}),
       perConnectedNodeKB: round(((connected - nodes) * 1024) / NODES),
       connectedRssPerNodeKB: round((connected * 1024) / NODES),
