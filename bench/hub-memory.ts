@@ -15,11 +15,14 @@
  *
  *   npm run bench -- hub-memory [--nodes 5000] [--pods-per-node 10] [--workers 4] [--heap-snapshot DIR]
  *     [--linger S]   (after "connected": the memory split every 10 s for S seconds)
+ *     [--rounds R]   (after "connected": R rounds in which every node sends one status report
+ *                     (lease + node status) and one heartbeat; after each round a heap snapshot
+ *                     (a full GC) gives the live heap, so growth per round is a leak, not garbage)
  *   npm run bench -- hub-memory --quick    (= --nodes 500)
  * Result: bench/results/hub-memory-<date>.json. Target (issue 4): ≤ 400 MB connected at 5,000.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BOOTSTRAP_NAMESPACE, bootstrapTokenSecret } from "../src/hub/edge/bootstrap-token.js";
@@ -32,6 +35,7 @@ import { freePort, type HubMemorySplit, HubProcess, nodesWithoutPodCIDR } from "
 import { smapsSplit } from "./lib/smaps.js";
 import { writeResult } from "./lib/stats.js";
 import type { WorkerReport } from "./lib/sync-agents.js";
+import { pollUntil, sumOf } from "./lib/sync-poll.js";
 
 const quick = process.argv.includes("--quick");
 const arg = (name: string): string | undefined => {
@@ -44,9 +48,18 @@ const WORKERS = Number(arg("workers") ?? 4);
 const SNAPSHOTS = arg("heap-snapshot");
 /** seconds to keep sampling the hub's memory split after the first connect (V8's memory reducer) */
 const LINGER_S = Number(arg("linger") ?? 0);
+/** report rounds after "connected" (needs --heap-snapshot: each snapshot forces a full GC) */
+const ROUNDS = Number(arg("rounds") ?? 0);
 const MB = 1048576;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number) => Math.round(x * 10) / 10;
+
+/** the hub's user + system CPU so far, ms (from /proc: the diagnostic reports cost CPU too) */
+function hubCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  // fields 14 and 15 (utime, stime) are the 12th and 13th after the ") "; clock ticks of 10 ms
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
 
 async function until(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -169,10 +182,50 @@ async function main(): Promise<void> {
     // how the first connect's leftovers evolve while the fleet idles (V8's memory reducer, or
     // the hub's own burst-end reduction): one split every 10 s
     const linger: { afterSeconds: number; split: HubMemorySplit }[] = [];
+    // the hub's CPU while the fleet idles: lease flushes every 15 s for every connected node
+    const lingerCpu0 = hubCpuMs(hub.pid);
     for (let t = 10; t <= LINGER_S; t += 10) {
       await sleep(10_000);
       linger.push({ afterSeconds: t, split: await hub.memorySplit() });
       log(`connected +${t} s: ${JSON.stringify(linger.at(-1)?.split)}`);
+    }
+    const lingerCpuMs = hubCpuMs(hub.pid) - lingerCpu0;
+    if (LINGER_S > 0) log(`hub CPU while idle ${LINGER_S} s: ${lingerCpuMs} ms (load ${loadavg()[0]})`);
+
+    // report rounds: does the live heap (after the full GC a snapshot makes) grow per round?
+    const rounds: {
+      round: number;
+      heapUsedBeforeGcMB: number;
+      liveHeapMB: number;
+      split: HubMemorySplit;
+      top: string[];
+    }[] = [];
+    if (ROUNDS > 0 && !SNAPSHOTS)
+      throw new Error("--rounds needs --heap-snapshot DIR (a snapshot forces a full GC)");
+    for (let k = 0; k <= ROUNDS && SNAPSHOTS; k++) {
+      if (k > 0) {
+        for (const kind of ["report", "heartbeat"] as const) {
+          await Promise.all(workers.map((w) => w.call({ cmd: "send-one", kind })));
+          const p = await pollUntil(workers, (r) => sumOf(r, (x) => x.outboxPending) === 0, 300_000);
+          if (p.timedOut) throw new Error(`round ${k}: the ${kind}s were not acknowledged within 300 s`);
+        }
+      }
+      // before the snapshot's full GC: what the round left as garbage on top of the live heap
+      const pre = await hub.report();
+      const s = summarise(await hub.heapSnapshot());
+      const top = s.rows
+        .slice(0, 15)
+        .map((r) => `${round(r.selfBytes / MB)} MB ${r.count}× ${r.type} ${r.name}`.trim());
+      rounds.push({
+        round: k,
+        heapUsedBeforeGcMB: round(pre.heapUsed / MB),
+        liveHeapMB: round(s.totalBytes / MB),
+        split: await hub.memorySplit(),
+        top,
+      });
+      log(
+        `round ${k}: heapUsed ${round(pre.heapUsed / MB)} MB before GC, live ${round(s.totalBytes / MB)} MB; ${JSON.stringify(rounds.at(-1)?.split)}`,
+      );
     }
 
     // the same fleet reconnecting to a restarted hub (delta hellos, resumed TLS sessions):
@@ -214,7 +267,8 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       settings: { nodes: NODES, podsPerNode: PODS, workers: WORKERS, quick },
       stages,
-      ...(linger.length > 0 ? { lingerAfterConnected: linger } : {}),
+      ...(linger.length > 0 ? { lingerAfterConnected: linger, lingerHubCpuMs: lingerCpuMs } : {}),
+      ...(rounds.length > 0 ? { reportRounds: rounds } : {}),
       perConnectedNodeKB: round(((connected - nodes) * 1024) / NODES),
       connectedRssPerNodeKB: round((connected * 1024) / NODES),
       restartedRssPerNodeKB: round(((stages.restarted?.rssMB ?? 0) * 1024) / NODES),

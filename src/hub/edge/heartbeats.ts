@@ -21,6 +21,8 @@
  *   not spend bytes on periodic lease and status reports (keepalive + last-will already tell
  *   the broker within 1.5× the keepalive when a link dies, and linkLost stops this at once).
  * - Renewal times come from the hub's clock (a Pi without RTC may not know the date).
+ * - State per node is bounded by the fleet: a node whose Node object is gone (a write or the
+ *   link-lost mark answers NotFound) is forgotten, so device turnover does not accumulate.
  */
 import type { KubeObject } from "../../api/object.js";
 import { type Client, isNotFound, refs } from "../../client/client.js";
@@ -85,6 +87,11 @@ export class NodeHeartbeats {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.flush();
+  }
+
+  /** how many nodes this keeps state for (connected, or lost with a Node still stored) */
+  get tracked(): number {
+    return this.nodes.size;
   }
 
   private state(node: string): NodeState {
@@ -154,8 +161,9 @@ export class NodeHeartbeats {
         s.written = undefined;
         this.log.info({ node }, "node link lost: Ready=Unknown");
       } catch (err) {
-        if (!isNotFound(err))
-          this.log.warn({ node, err: (err as Error).message }, "could not mark node link lost");
+        // a deleted Node's link went down: nothing to restore later, so forget its state
+        if (isNotFound(err)) this.nodes.delete(node);
+        else this.log.warn({ node, err: (err as Error).message }, "could not mark node link lost");
       }
     });
   }
@@ -211,13 +219,16 @@ export class NodeHeartbeats {
       renewTime: microTime(renewed),
     };
     try {
-      const existing = await this.opts.client.get(refs.leases, LEASE_NAMESPACE, node);
-      if (existing) {
+      // mutate reads the Lease itself: no separate get first (that read, parsed and dropped
+      // once per connected node per flush, was a third of a renewal's cost and garbage);
+      // only a node's very first renewal finds no Lease and creates it
+      try {
         await this.opts.client.mutate(refs.leases, LEASE_NAMESPACE, node, (cur) => ({
           ...cur,
           spec: { ...((cur.spec as object | undefined) ?? {}), ...spec },
         }));
-      } else {
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
         await this.opts.client.create(refs.leases, LEASE_NAMESPACE, leaseObject(node, spec));
       }
       s.leaseWritten = true;
@@ -254,6 +265,9 @@ export class NodeHeartbeats {
       this.log.debug({ node, ready: readyStatus(updated.status) }, "node status written");
     } catch (err) {
       if (isNotFound(err)) {
+        // the Node is gone: forget it, or a hub whose fleet turns over keeps every deleted
+        // node's last status forever (a rejoin starts a fresh state)
+        this.nodes.delete(node);
         this.log.warn({ node }, "status for a deleted Node dropped: re-join the node to register it again");
         return;
       }

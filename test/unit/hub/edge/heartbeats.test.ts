@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import type { KubeObject } from "../../../../src/api/object.js";
+import type { Client, ResourceRef } from "../../../../src/client/client.js";
+import { LEASE_NAMESPACE, NodeHeartbeats } from "../../../../src/hub/edge/heartbeats.js";
+import { silentLogger } from "../../../../src/lib/logger.js";
+
+const notFound = (what: string) => Object.assign(new Error(`${what} not found`), { code: 404 });
+
+/** Nodes and Leases by "resource/name", every call counted per verb. */
+function fakeStore(initial: KubeObject[]) {
+  const objects = new Map<string, KubeObject>();
+  const key = (ref: ResourceRef, name: string) => `${ref.resource}/${name}`;
+  for (const o of initial) objects.set(`${o.kind === "Node" ? "nodes" : "leases"}/${o.metadata.name}`, o);
+  const calls = { get: 0, mutate: 0, create: 0 };
+  const client = {
+    get: async (ref: ResourceRef, _ns: unknown, name: string) => {
+      calls.get++;
+      return structuredClone(objects.get(key(ref, name)));
+    },
+    mutate: async (ref: ResourceRef, _ns: unknown, name: string, fn: (cur: KubeObject) => KubeObject) => {
+      calls.mutate++;
+      const cur = objects.get(key(ref, name));
+      if (!cur) throw notFound(key(ref, name));
+      const next = fn(structuredClone(cur));
+      objects.set(key(ref, name), next);
+      return next;
+    },
+    create: async (ref: ResourceRef, _ns: unknown, obj: KubeObject) => {
+      calls.create++;
+      const k = key(ref, obj.metadata.name ?? "");
+      if (objects.has(k)) throw Object.assign(new Error(`${k} exists`), { code: 409 });
+      objects.set(k, obj);
+      return obj;
+    },
+  } as unknown as Client;
+  return { client, objects, calls };
+}
+
+const node = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Node", metadata: { name } });
+const renewTime = (lease: KubeObject | undefined) =>
+  (lease?.spec as { renewTime?: string } | undefined)?.renewTime;
+const ready = { conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }] };
+
+describe("NodeHeartbeats", () => {
+  it("creates a node's Lease at its first renewal and renews it by mutate alone, without a read first", async () => {
+    const f = fakeStore([node("n1")]);
+    let t = Date.parse("2026-11-26T10:00:00Z");
+    const hb = new NodeHeartbeats({ client: f.client, logger: silentLogger(), now: () => new Date(t) });
+    hb.renew("n1");
+    await hb.flush();
+    expect(f.calls.create).toBe(1);
+    expect(f.objects.get("leases/n1")?.metadata.namespace).toBe(LEASE_NAMESPACE);
+    t += 15_000;
+    hb.renew("n1");
+    await hb.flush();
+    expect(renewTime(f.objects.get("leases/n1"))).toBe("2026-11-26T10:00:15.000000Z");
+    expect(f.calls).toEqual({ get: 0, mutate: 2, create: 1 });
+  });
+
+  it("renews a Lease that already exists (hub restarted) without creating it", async () => {
+    const lease: KubeObject = {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name: "n1", namespace: LEASE_NAMESPACE },
+      spec: { holderIdentity: "n1", renewTime: "2026-11-26T09:00:00.000000Z" },
+    };
+    const f = fakeStore([node("n1"), lease]);
+    const hb = new NodeHeartbeats({
+      client: f.client,
+      logger: silentLogger(),
+      now: () => new Date("2026-11-26T10:00:00Z"),
+    });
+    hb.renew("n1");
+    await hb.flush();
+    expect(f.calls).toEqual({ get: 0, mutate: 1, create: 0 });
+    expect(renewTime(f.objects.get("leases/n1"))).toBe("2026-11-26T10:00:00.000000Z");
+  });
+
+  it("forgets a node whose Node was deleted, so fleet turnover does not accumulate state", async () => {
+    const f = fakeStore([node("kept")]);
+    const hb = new NodeHeartbeats({ client: f.client, logger: silentLogger() });
+    await hb.reportStatus("kept", ready);
+    await hb.reportStatus("gone-1", ready);
+    await hb.linkLost("gone-2");
+    expect(hb.tracked).toBe(1);
+    // a kept node stays tracked across a lost link (its status is restored on reconnect)
+    await hb.linkLost("kept");
+    expect(hb.tracked).toBe(1);
+    await hb.linkRestored("kept");
+    await hb.flush();
+    const conditions = (f.objects.get("nodes/kept")?.status as typeof ready | undefined)?.conditions ?? [];
+    expect(conditions.find((c) => c.type === "Ready")?.status).toBe("True");
+  });
+});
