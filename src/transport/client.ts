@@ -13,7 +13,10 @@
  *   each with its own 3.5 s timeout, first to connect wins; overlapped-dial.ts), so a healed
  *   link is noticed within about half a second instead of 1–2.4 s. One such attempt spans up
  *   to 5 s and counts as one "unreachable" failure (one log line), while its dials go on into
- *   the next attempt (no gap without a SYN between attempts).
+ *   the next attempt (no gap without a SYN between attempts). The first attempt after a
+ *   connection died of a keepalive timeout overlaps too: the hub went silent, most likely the
+ *   network, and that attempt is the one a partition's heal usually falls into (it stays
+ *   "answered" for the backoff; a hub that is merely slow answers the first SYN at once).
  * - Probing widens after a long outage (2 min of it: towards 5–15 s at 5 min), so a device
  *   offline for days does not dial every second for days; any answer from the hub resets it.
  * - The TCP connect is ours on both transports (link-connect.ts, dialer.ts), with its own short
@@ -121,6 +124,8 @@ export { backoffDelay } from "./reconnect-policy.js";
 
 /** an overlapped probing attempt is reported failed (log line, status) after this long */
 const OVERLAP_ATTEMPT_MS = 5_000;
+/** mqtt.js' error when the hub stopped answering PINGREQs */
+const KEEPALIVE_TIMEOUT = "Keepalive timeout";
 
 type Handler = (env: Envelope) => void;
 
@@ -139,6 +144,8 @@ export class EdgeLink {
   private tlsSession: Buffer | undefined;
   /** probing dials that outlive one attempt (overlapped-dial.ts) */
   private readonly overlapDialer: OverlappedDialer;
+  /** the last connection ended in a keepalive timeout: the hub went silent (design notes) */
+  private wentSilent = false;
 
   constructor(private readonly opts: EdgeLinkOptions) {
     this.log = (opts.logger ?? silentLogger()).child({ component: "edge-link", node: opts.node });
@@ -274,7 +281,10 @@ export class EdgeLink {
   /** overlapping dials while the hub is unreachable and probing is still fast (design notes) */
   private overlapPlan(): ConnectParams["overlap"] {
     const o = this.opts.probe?.overlap;
-    const spanMs = o === false ? 0 : this.policy.overlapSpanMs(o?.attemptMs ?? OVERLAP_ATTEMPT_MS);
+    const cap = (o === false ? undefined : o?.attemptMs) ?? OVERLAP_ATTEMPT_MS;
+    const silent = this.wentSilent;
+    this.wentSilent = false;
+    const spanMs = o === false ? 0 : Math.max(this.policy.overlapSpanMs(cap), silent ? cap : 0);
     if (o === false || spanMs <= 0) {
       this.overlapDialer.abort();
       return undefined;
@@ -323,6 +333,7 @@ export class EdgeLink {
       return;
     }
     const failure = classifyFailure(error as (Error & { code?: unknown }) | undefined);
+    this.wentSilent = was && error?.message === KEEPALIVE_TIMEOUT;
     // the hub answered: back off, and no probing dial may connect around the backoff
     if (failure !== "unreachable") this.overlapDialer.abort();
     const retryInMs = this.policy.next(failure);
