@@ -8,15 +8,6 @@
  *   (full jitter), a hub that answered and failed (refused, TLS error, CONNACK timeout or error,
  *   a dropped connection) gets full-jitter exponential backoff, 1 s doubling to 30 s, so a hub
  *   restart does not make a fleet reconnect in lock-step; refused credentials wait the maximum.
- * - While probing is fast (the first 2 min of an outage), an attempt overlaps its dials: a new
- *   TCP connect every 400–600 ms while earlier ones still wait for their SYN-ACK (at most 4,
- *   each with its own 3.5 s timeout, first to connect wins; overlapped-dial.ts), so a healed
- *   link is noticed within about half a second instead of 1–2.4 s. One such attempt spans up
- *   to 5 s and counts as one "unreachable" failure (one log line), while its dials go on into
- *   the next attempt (no gap without a SYN between attempts). The first attempt after a
- *   connection died of a keepalive timeout overlaps too: the hub went silent, most likely the
- *   network, and that attempt is the one a partition's heal usually falls into (it stays
- *   "answered" for the backoff; a hub that is merely slow answers the first SYN at once).
  * - Probing widens after a long outage (2 min of it: towards 5–15 s at 5 min), so a device
  *   offline for days does not dial every second for days; any answer from the hub resets it.
  * - The TCP connect is ours on both transports (link-connect.ts, dialer.ts), with its own short
@@ -43,7 +34,6 @@
  */
 import type { Packet } from "mqtt";
 import { type Logger, silentLogger } from "../lib/logger.js";
-import { netDialer } from "./dialer.js";
 import {
   decodeEnvelope,
   type Envelope,
@@ -52,9 +42,8 @@ import {
   encodeEnvelope,
   MAX_PACKET_BYTES,
 } from "./envelope.js";
-import { type ConnectParams, type LinkEndpoint, openMqttClient } from "./link-connect.js";
+import { type LinkEndpoint, openMqttClient } from "./link-connect.js";
 import { LinkSession } from "./link-session.js";
-import { OverlappedDialer } from "./overlapped-dial.js";
 import {
   classifyFailure,
   type FailureKind,
@@ -70,20 +59,7 @@ export interface EdgeLinkOptions extends LinkEndpoint {
    * probe interval while the hub is unreachable (default full jitter in [500, 2000] ms), and how
    * it widens after a long outage (default from 2 min on, to [5, 15] s at 5 min)
    */
-  probe?: {
-    minMs?: number;
-    maxMs?: number;
-    widen?: ReconnectPolicyOptions["probeWiden"];
-    /**
-     * overlapping dials during the fast probe window (overlapped-dial.ts; default a new dial
-     * every 400–600 ms, at most 4 waiting; an attempt is reported failed every 5 s while the
-     * dials go on); false: one dial
-     * at a time
-     */
-    overlap?:
-      | false
-      | { staggerMinMs?: number; staggerMaxMs?: number; maxInFlight?: number; attemptMs?: number };
-  };
+  probe?: { minMs?: number; maxMs?: number; widen?: ReconnectPolicyOptions["probeWiden"] };
   /** reset the backoff after a connection stayed up this long (default 10 s) */
   stableMs?: number;
   maxPacketBytes?: number;
@@ -122,11 +98,6 @@ export class NotConnectedError extends Error {
 
 export { backoffDelay } from "./reconnect-policy.js";
 
-/** an overlapped probing attempt is reported failed (log line, status) after this long */
-const OVERLAP_ATTEMPT_MS = 5_000;
-/** mqtt.js' error when the hub stopped answering PINGREQs */
-const KEEPALIVE_TIMEOUT = "Keepalive timeout";
-
 type Handler = (env: Envelope) => void;
 
 export class EdgeLink {
@@ -142,10 +113,6 @@ export class EdgeLink {
   private stopped = true;
   /** TLS session ticket of the last connection, offered on the next (see the design notes) */
   private tlsSession: Buffer | undefined;
-  /** probing dials that outlive one attempt (overlapped-dial.ts) */
-  private readonly overlapDialer: OverlappedDialer;
-  /** the last connection ended in a keepalive timeout: the hub went silent (design notes) */
-  private wentSilent = false;
 
   constructor(private readonly opts: EdgeLinkOptions) {
     this.log = (opts.logger ?? silentLogger()).child({ component: "edge-link", node: opts.node });
@@ -162,9 +129,6 @@ export class EdgeLink {
         ...(opts.stableMs !== undefined ? { stableMs: opts.stableMs } : {}),
       },
       opts.random ?? Math.random,
-    );
-    this.overlapDialer = new OverlappedDialer(opts.dial ?? netDialer, opts.random ?? Math.random, () =>
-      this.overlapReady(),
     );
   }
 
@@ -193,7 +157,6 @@ export class EdgeLink {
     this.stopped = true;
     clearTimeout(this.timer);
     this.dialing?.abort(new Error("edge link stopped"));
-    this.overlapDialer.abort();
     const session = this.session;
     this.session = undefined;
     await session?.close();
@@ -241,13 +204,8 @@ export class EdgeLink {
     if (this.stopped) return;
     const ac = new AbortController();
     this.dialing = ac;
-    const overlap = this.overlapPlan();
     openMqttClient(
-      {
-        ...this.opts,
-        ...(this.tlsSession ? { session: this.tlsSession } : {}),
-        ...(overlap ? { overlap } : {}),
-      },
+      { ...this.opts, ...(this.tlsSession ? { session: this.tlsSession } : {}) },
       ac.signal,
     ).then(
       ({ client, tls }) => {
@@ -278,35 +236,6 @@ export class EdgeLink {
     );
   }
 
-  /** overlapping dials while the hub is unreachable and probing is still fast (design notes) */
-  private overlapPlan(): ConnectParams["overlap"] {
-    const o = this.opts.probe?.overlap;
-    const cap = (o === false ? undefined : o?.attemptMs) ?? OVERLAP_ATTEMPT_MS;
-    const silent = this.wentSilent;
-    this.wentSilent = false;
-    const spanMs = o === false ? 0 : Math.max(this.policy.overlapSpanMs(cap), silent ? cap : 0);
-    if (o === false || spanMs <= 0) {
-      this.overlapDialer.abort();
-      return undefined;
-    }
-    return {
-      dialer: this.overlapDialer,
-      plan: {
-        spanMs,
-        ...(o?.staggerMinMs !== undefined ? { staggerMinMs: o.staggerMinMs } : {}),
-        ...(o?.staggerMaxMs !== undefined ? { staggerMaxMs: o.staggerMaxMs } : {}),
-        ...(o?.maxInFlight !== undefined ? { maxInFlight: o.maxInFlight } : {}),
-      },
-    };
-  }
-
-  /** an overlapped dial connected between attempts (during the probe delay): attempt now */
-  private overlapReady(): void {
-    if (this.stopped || this.dialing || this.session) return;
-    clearTimeout(this.timer);
-    this.connectOnce();
-  }
-
   private dispatch(payload: Buffer): void {
     let env: Envelope;
     try {
@@ -333,9 +262,6 @@ export class EdgeLink {
       return;
     }
     const failure = classifyFailure(error as (Error & { code?: unknown }) | undefined);
-    this.wentSilent = was && error?.message === KEEPALIVE_TIMEOUT;
-    // the hub answered: back off, and no probing dial may connect around the backoff
-    if (failure !== "unreachable") this.overlapDialer.abort();
     const retryInMs = this.policy.next(failure);
     const unreachableForMs = Math.round(this.policy.unreachableForMs);
     this.log.info(

@@ -5,8 +5,7 @@
  *
  * Design notes
  * - Both transports dial TCP themselves, with the short connect timeout of dialer.ts, so a SYN
- *   lost in a black hole fails fast as "unreachable" on either (while the hub is unreachable,
- *   several overlapping dials, overlapped-dial.ts, so a healed link is noticed sooner); TLS then runs over that socket,
+ *   lost in a black hole fails fast as "unreachable" on either; TLS then runs over that socket,
  *   and mqtt.js gets the resulting stream through its stream-builder constructor. mqtt.js'
  *   connectTimeout therefore covers only what follows TCP (TLS, the WebSocket upgrade,
  *   CONNACK): the part where the hub answered.
@@ -31,7 +30,6 @@ import { type SecureContext, type TLSSocket, connect as tlsConnect } from "node:
 import { type IClientOptions, MqttClient } from "mqtt";
 import { type Dialer, dialWithTimeout, netDialer, TCP_CONNECT_TIMEOUT_MS } from "./dialer.js";
 import { encodeEnvelope, envelope } from "./envelope.js";
-import type { OverlapPlan, OverlappedDialer } from "./overlapped-dial.js";
 import { presenceTopic } from "./topics.js";
 import { loadWs, type WsModule } from "./ws-loader.js";
 
@@ -67,8 +65,6 @@ export interface LinkEndpoint {
 export interface ConnectParams extends LinkEndpoint {
   /** TLS session ticket to offer */
   session?: Buffer;
-  /** overlap probing dials (the hub is unreachable; overlapped-dial.ts); timeout from above */
-  overlap?: { dialer: OverlappedDialer; plan: Omit<OverlapPlan, "timeoutMs"> };
 }
 
 /** One attempt under way: the mqtt.js client and the TLS socket it runs over. */
@@ -112,11 +108,12 @@ export async function openMqttClient(p: ConnectParams, cancel: AbortSignal): Pro
     port: url.port ? Number(url.port) : wss ? 443 : 8883,
     ...(p.localAddress ? { localAddress: p.localAddress } : {}),
   };
-  const timeoutMs = p.tcpConnectTimeoutMs ?? TCP_CONNECT_TIMEOUT_MS;
-  const dial = p.dial ?? netDialer;
-  const tcp: Socket = p.overlap
-    ? await p.overlap.dialer.attempt(target, { ...p.overlap.plan, timeoutMs }, cancel)
-    : await dialWithTimeout(dial, target, timeoutMs, cancel);
+  const tcp: Socket = await dialWithTimeout(
+    p.dial ?? netDialer,
+    target,
+    p.tcpConnectTimeoutMs ?? TCP_CONNECT_TIMEOUT_MS,
+    cancel,
+  );
   // Nagle + delayed ACKs add ~40 ms per direction to small messages (interactive exec)
   tcp.setNoDelay(true);
   const tls = tlsConnect({

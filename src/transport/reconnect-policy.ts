@@ -195,17 +195,6 @@ export class ReconnectPolicy {
     ];
   }
 
-  /**
-   * How long the next attempt may overlap its dials (overlapped-dial.ts): the rest of the fast
-   * probe window, at most `capMs`, while the hub is unreachable; 0 (one dial) otherwise, and
-   * once probing widens, so a long outage costs no more than before.
-   */
-  overlapSpanMs(capMs = 30_000): number {
-    if (this.unreachableSince === undefined) return 0;
-    const left = this.widen.widenAfterMs - (this.now() - this.unreachableSince);
-    return Math.max(0, Math.min(capMs, left));
-  }
-
   /** how long the hub has been unreachable without a break (0 when it is not), for logs */
   get unreachableForMs(): number {
     return this.unreachableSince === undefined ? 0 : this.now() - this.unreachableSince;

@@ -172,21 +172,4 @@ describe("ReconnectPolicy: probing after a long outage", () => {
     expect(Math.min(...d)).toBe(Math.floor(8000 + 0.999 * 12_000));
     expect(Math.max(...d)).toBe(Math.floor(8000 + 0.999 * 12_000));
   });
-
-  it("overlaps dials only while the hub is unreachable and probing is still fast", () => {
-    const { policy, clock } = rig();
-    expect(policy.overlapSpanMs()).toBe(0); // never failed
-    policy.next("answered");
-    expect(policy.overlapSpanMs()).toBe(0); // the hub answered: back off, one dial
-    policy.next("unreachable");
-    expect(policy.overlapSpanMs()).toBe(30_000);
-    clock.t += 100_000;
-    expect(policy.overlapSpanMs()).toBe(20_000); // the rest of the 2 min fast window
-    clock.t += 20_000;
-    expect(policy.overlapSpanMs()).toBe(0); // widening: one dial at a time, as before
-    policy.connected();
-    expect(policy.overlapSpanMs()).toBe(0);
-    policy.next("unreachable");
-    expect(policy.overlapSpanMs(5000)).toBe(5000);
-  });
 });
