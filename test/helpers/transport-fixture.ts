@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { createCA, issueCert, type KeyPairPem } from "../../src/lib/pki.js";
 import { MqttBroker, type MqttBrokerOptions } from "../../src/transport/broker.js";
 import { EdgeLink, type EdgeLinkOptions } from "../../src/transport/client.js";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
 export interface Pki {
   ca: KeyPairPem;
@@ -83,6 +84,13 @@ export class Fixture {
     await link.start();
     this.defer(() => link.stop());
     return link;
+  }
+
+  /** A user-space TCP proxy on loopback to `port` (cut, black-hole or pass the link at will). */
+  async proxy(port: number): Promise<TcpProxy> {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port });
+    this.defer(() => proxy.close());
+    return proxy;
   }
 
   /**

@@ -6,7 +6,6 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Envelope } from "../../../src/transport/envelope.js";
-import { startTcpProxy, type TcpProxy } from "../../helpers/tcp-proxy.js";
 import { Fixture, uniqueNode } from "../../helpers/transport-fixture.js";
 
 let fx: Fixture;
@@ -17,16 +16,10 @@ afterEach(async () => {
   await fx.cleanup();
 });
 
-async function proxyTo(port: number): Promise<TcpProxy> {
-  const proxy = await startTcpProxy({ host: "127.0.0.1", port });
-  fx.defer(() => proxy.close());
-  return proxy;
-}
-
 describe("EdgeLink", () => {
   it("publishes its last-will when the socket dies without DISCONNECT", async () => {
     const broker = await fx.broker();
-    const proxy = await proxyTo(broker.address().port);
+    const proxy = await fx.proxy(broker.address().port);
     const node = uniqueNode();
     const presence: boolean[] = [];
     broker.onEnvelope((n, env: Envelope, stream) => {
@@ -42,7 +35,7 @@ describe("EdgeLink", () => {
 
   it("notices a black-holed (half-open) link within twice the keepalive", async () => {
     const broker = await fx.broker();
-    const proxy = await proxyTo(broker.address().port);
+    const proxy = await fx.proxy(broker.address().port);
     const node = uniqueNode();
     const keepaliveSeconds = 2;
     const link = await fx.link(node, proxy.port, {
@@ -63,7 +56,7 @@ describe("EdgeLink", () => {
 
   it("stops promptly even when the link is black-holed (no wait for a DISCONNECT that cannot arrive)", async () => {
     const broker = await fx.broker();
-    const proxy = await proxyTo(broker.address().port);
+    const proxy = await fx.proxy(broker.address().port);
     const node = uniqueNode();
     const link = await fx.link(node, proxy.port, { keepaliveSeconds: 60 });
     await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
@@ -77,7 +70,7 @@ describe("EdgeLink", () => {
 
   it("backs off exponentially (capped) while the hub refuses connections, then reconnects", async () => {
     const broker = await fx.broker();
-    const proxy = await proxyTo(broker.address().port);
+    const proxy = await fx.proxy(broker.address().port);
     proxy.setMode("cut");
     const node = uniqueNode();
     const retries: number[] = [];
@@ -101,7 +94,7 @@ describe("EdgeLink TLS session resumption", () => {
     const ticketKeys = randomBytes(48);
     const first = await fx.broker({ tls: { ...fx.tlsOf(), ticketKeys } });
     const port = first.address().port;
-    const proxy = await proxyTo(port);
+    const proxy = await fx.proxy(port);
     const node = uniqueNode();
     const link = await fx.link(node, proxy.port);
     await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
@@ -125,7 +118,7 @@ describe("EdgeLink TLS session resumption", () => {
   it("falls back to a full handshake when the hub's ticket keys changed", async () => {
     const first = await fx.broker({ tls: { ...fx.tlsOf(), ticketKeys: randomBytes(48) } });
     const port = first.address().port;
-    const proxy = await proxyTo(port);
+    const proxy = await fx.proxy(port);
     const link = await fx.link(uniqueNode(), proxy.port);
     await vi.waitFor(() => expect(link.connected).toBe(true), { timeout: 10_000 });
     await first.stop();
@@ -137,7 +130,7 @@ describe("EdgeLink TLS session resumption", () => {
 
   it("resumes its TLS session over wss:// too (the link owns the TLS socket under the WebSocket)", async () => {
     const broker = await fx.broker();
-    const proxy = await proxyTo(await fx.wssServer(broker));
+    const proxy = await fx.proxy(await fx.wssServer(broker));
     const node = uniqueNode();
     const resumed: boolean[] = [];
     const link = await fx.link(node, proxy.port, { url: `wss://127.0.0.1:${proxy.port}/mqtt` });

@@ -13,7 +13,6 @@ import {
   rotationDelay,
   TicketKeyRotation,
 } from "../../../src/hub/edge/ticket-key-rotation.js";
-import { startTcpProxy, type TcpProxy } from "../../helpers/tcp-proxy.js";
 import { Fixture, uniqueNode } from "../../helpers/transport-fixture.js";
 
 let fx: Fixture;
@@ -26,12 +25,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await fx.cleanup();
 });
-
-async function proxyTo(port: number): Promise<TcpProxy> {
-  const proxy = await startTcpProxy({ host: "127.0.0.1", port });
-  fx.defer(() => proxy.close());
-  return proxy;
-}
 
 describe("rotationDelay", () => {
   it("waits the rest of the interval, or the start grace when the key is overdue", () => {
@@ -55,7 +48,7 @@ describe("TicketKeyRotation", () => {
     });
     await rotation.start();
     fx.defer(() => rotation.stop());
-    const proxy = await proxyTo(broker.address().port);
+    const proxy = await fx.proxy(broker.address().port);
     const link = await fx.link(uniqueNode(), proxy.port, { backoff: { baseMs: 20, maxMs: 100 } });
     const reconnect = async () => {
       proxy.setMode("cut");
