@@ -1,84 +1,47 @@
 /**
  * bench/net (`npm run bench -- net`): the pod network on a real 2-node dev cluster, measured
- * in one run so the baseline shares the machine's state:
+ * in one run so the baselines share the machine's state:
  *   1. TCP throughput pod → pod across the overlay (veth, cni0, flannel.1 VXLAN, underlay) vs
- *      node → node over the underlay alone; ratio target ≥ 0.8. Both ends are small node TCP
- *      programs under nsenter (pods: their sandbox's netns), so only the path differs; busybox
- *      nc's small buffers made the tool, not the path, the bottleneck.
+ *      node → node over the underlay alone; ratio target ≥ 0.8 (tcp-transfer.ts: the same small
+ *      node programs at both ends of every path, so only the path differs). Three more figures
+ *      say what the ratio is made of:
+ *      - the underlay again with RPS on both nodes' eth0, the software form of a NIC's RSS;
+ *      - the bare datapath: the same devices and entries built with `ip` alone in namespaces of
+ *        its own (vxlan-floor.ts), whose ratio is what the kernel's VXLAN path gives on this
+ *        machine without edgekube;
+ *      - at a NIC's line rate (`--link-rate`, default 1gbit: a token bucket on both nodes' eth0,
+ *        link-shaper.ts), where a device's link, not its CPU, is the limit.
+ *      The default TCP congestion control of the namespaces is recorded: with BBR (this host's
+ *      default) one flow is paced below what the path can carry; docs/overlay.md.
  *   2. Time to wire a pod (the agent's PodNetwork hook: veth, IPAM, addresses, routes), from
  *      the agents' debug log; target < 150 ms.
  *   3. Time from a new node's overlay annotations reaching the hub until every peer has its
  *      route, ARP and FDB entries; target < 1 s.
- * Each transfer also records the TCP counters of both namespaces (/proc/net/netstat, /proc/net/snmp):
- * segments queued out of order at the receiver and the sender's retransmissions and D-SACKs
- * (spurious retransmissions). Reordering costs a single flow more than any per-byte CPU on these
- * paths (docs/overlay.md, flow steering), and the counters show it whatever the machine's load.
- * The underlay is measured twice per round: as the rig leaves it (veths without RPS: the figure
- * the ratio target is computed against), and with RPS on both nodes' eth0, the software form of
- * the receive-side hashing a real NIC does (RSS), so one flow stays on one CPU there too.
  * Results: bench/results/net-<date>.json. Needs root and Docker (like the integration tests).
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { inFreshSysfs, rpsMask } from "../src/cni/flow-steering.js";
 import { DevClusterFixture, type PodInfo } from "../test/helpers/dev-cluster-fixture.js";
+import { shapeEgress } from "./lib/link-shaper.js";
 import { median, percentile, writeResult } from "./lib/stats.js";
+import { congestionControl, MIB, summary, type TransferStats, transfer, until } from "./lib/tcp-transfer.js";
+import { bareVxlanPath } from "./lib/vxlan-floor.js";
 
-const MIB = 1024 * 1024;
 const BYTES = 1024 * MIB;
 const ROUNDS = 5;
+/** the line-rate figure: transfers are shorter (1 Gbit/s moves ≈ 119 MiB/s) */
+const LINK_BYTES = 256 * MIB;
+const LINK_ROUNDS = 3;
 
-async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined> | T | undefined,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function strArg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : dflt;
 }
-
-function listening(netns: string, port: number): boolean {
-  const out = execFileSync("nsenter", [`--net=${netns}`, "ss", "-ltnH"], { encoding: "utf8" });
-  return out.includes(`:${port} `);
-}
-
-/** Receiver: counts one connection's bytes, prints "bytes seconds" from first byte to end. */
-const RX = `const s=require("net").createServer(c=>{let n=0,t0=0;c.on("data",d=>{if(!t0)t0=process.hrtime.bigint();n+=d.length});c.on("end",()=>{console.log(n,Number(process.hrtime.bigint()-t0)/1e9);s.close()})});s.listen(+process.argv[1],"0.0.0.0")`;
-/** Sender: writes argv[3] bytes in 1 MiB chunks to argv[1]:argv[2]. */
-const TX = `const c=require("net").connect(+process.argv[2],process.argv[1],()=>{let left=+process.argv[3];const b=Buffer.alloc(1<<20);const w=()=>{while(left>0){left-=b.length;if(!c.write(b)){c.once("drain",w);return}}c.end()};w()})`;
-
-/** TCP counters of one network namespace (TcpExt from /proc/net/netstat, Tcp from /proc/net/snmp). */
-function tcpCounters(netns: string): Map<string, number> {
-  const text = execFileSync("nsenter", [`--net=${netns}`, "cat", "/proc/net/netstat", "/proc/net/snmp"], {
-    encoding: "utf8",
-  });
-  const out = new Map<string, number>();
-  const lines = text.split("\n");
-  for (let i = 0; i + 1 < lines.length; i += 1) {
-    const head = lines[i]?.split(" ") ?? [];
-    const vals = lines[i + 1]?.split(" ") ?? [];
-    if (head[0] !== vals[0] || !head[0]?.endsWith(":") || Number.isNaN(Number(vals[1]))) continue;
-    for (let k = 1; k < head.length; k++) out.set(`${head[0]}${head[k]}`, Number(vals[k]));
-    i += 1;
-  }
-  return out;
-}
-
-export interface TransferStats {
-  mibps: number;
-  /** segments the receiver queued out of order */
-  rxOutOfOrder: number;
-  /** segments the sender retransmitted, and D-SACKs it got back (retransmissions that were not needed) */
-  txRetrans: number;
-  txDsacks: number;
-}
+/** --link-rate RATE: the line rate of the second throughput figure (tc syntax; default 1gbit, a Pi 4's NIC) */
+const LINK_RATE = strArg("link-rate", "1gbit");
 
 /** RPS on `dev` in `netns` (mask "0" turns it off), through a sysfs mounted in that namespace. */
 function setRps(netns: string, dev: string, mask: string): void {
@@ -87,54 +50,6 @@ function setRps(netns: string, dev: string, mask: string): void {
     "unshare",
     ...inFreshSysfs('echo "$1" > "/sys/class/net/$2/queues/rx-0/rps_cpus"', [mask, dev]),
   ]);
-}
-
-/**
- * One transfer of BYTES from netns `fromNs` to `toIp:port` in `toNs` with a node TCP sender and
- * receiver under nsenter (large writes: the tool is not the bottleneck); resolves with MiB/s.
- */
-async function transfer(fromNs: string, toNs: string, toIp: string, port: number): Promise<TransferStats> {
-  const tx0 = tcpCounters(fromNs);
-  const rx0 = tcpCounters(toNs);
-  const mibps = await transferOnce(fromNs, toNs, toIp, port);
-  const tx1 = tcpCounters(fromNs);
-  const rx1 = tcpCounters(toNs);
-  const d = (a: Map<string, number>, b: Map<string, number>, k: string) => (b.get(k) ?? 0) - (a.get(k) ?? 0);
-  return {
-    mibps,
-    rxOutOfOrder: d(rx0, rx1, "TcpExt:TCPOFOQueue"),
-    txRetrans: d(tx0, tx1, "Tcp:RetransSegs"),
-    txDsacks: d(tx0, tx1, "TcpExt:TCPDSACKRecv"),
-  };
-}
-
-async function transferOnce(fromNs: string, toNs: string, toIp: string, port: number): Promise<number> {
-  const rx = spawn("nsenter", [`--net=${toNs}`, process.execPath, "-e", RX, String(port)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let out = "";
-  rx.stdout.on("data", (c: Buffer) => {
-    out += c.toString();
-  });
-  const done = new Promise<void>((r) => rx.on("close", () => r()));
-  try {
-    await until("the receiver to listen", () => (listening(toNs, port) ? true : undefined), 10_000);
-    execFileSync("nsenter", [
-      `--net=${fromNs}`,
-      process.execPath,
-      "-e",
-      TX,
-      toIp,
-      String(port),
-      String(BYTES),
-    ]);
-    await done;
-    const [bytes, seconds] = out.trim().split(" ").map(Number);
-    if (bytes !== BYTES || !seconds) throw new Error(`received ${out.trim()} (want ${BYTES} bytes)`);
-    return BYTES / MIB / seconds;
-  } finally {
-    if (rx.exitCode === null) rx.kill();
-  }
 }
 
 function sandboxNetns(f: DevClusterFixture, p: PodInfo): string {
@@ -204,21 +119,44 @@ async function main(): Promise<void> {
     const underlaySteered: TransferStats[] = [];
     const mask = rpsMask(availableParallelism()) ?? "0";
     for (let i = 0; i < ROUNDS; i++) {
-      underlay.push(await transfer(n1, n2, c.node("node2").ip, 9100 + i));
-      overlay.push(await transfer(podFrom, podTo, rx.ip, 9200 + i));
+      underlay.push(await transfer(n1, n2, c.node("node2").ip, 9100 + i, BYTES));
+      overlay.push(await transfer(podFrom, podTo, rx.ip, 9200 + i, BYTES));
       for (const ns of [n1, n2]) setRps(ns, "eth0", mask);
       try {
-        underlaySteered.push(await transfer(n1, n2, c.node("node2").ip, 9300 + i));
+        underlaySteered.push(await transfer(n1, n2, c.node("node2").ip, 9300 + i, BYTES));
       } finally {
         for (const ns of [n1, n2]) setRps(ns, "eth0", "0");
       }
     }
     const rate = (xs: TransferStats[]) => xs.map((x) => x.mibps);
-    const counters = (xs: TransferStats[]) => ({
-      rxOutOfOrder: xs.map((x) => x.rxOutOfOrder),
-      txRetrans: xs.map((x) => x.txRetrans),
-      txDsacks: xs.map((x) => x.txDsacks),
-    });
+    const ratio = (over: TransferStats[], under: TransferStats[]) =>
+      Number((median(rate(over)) / median(rate(under))).toFixed(3));
+
+    // 1b. the floor: the same datapath built with `ip` alone, no edgekube (vxlan-floor.ts)
+    const bare = await bareVxlanPath();
+    const bareOverlay: TransferStats[] = [];
+    const bareUnderlay: TransferStats[] = [];
+    try {
+      for (let i = 0; i < ROUNDS; i++) {
+        bareUnderlay.push(await transfer(bare.node1, bare.node2, bare.node2Ip, 9400 + i, BYTES));
+        bareOverlay.push(await transfer(bare.pod1, bare.pod2, bare.pod2Ip, 9500 + i, BYTES));
+      }
+    } finally {
+      await bare.cleanup();
+    }
+
+    // 1c. at a NIC's line rate on both nodes' eth0 (link-shaper.ts)
+    const linkOverlay: TransferStats[] = [];
+    const linkUnderlay: TransferStats[] = [];
+    const undo = [n1, n2].map((ns) => shapeEgress(ns, "eth0", LINK_RATE));
+    try {
+      for (let i = 0; i < LINK_ROUNDS; i++) {
+        linkUnderlay.push(await transfer(n1, n2, c.node("node2").ip, 9600 + i, LINK_BYTES));
+        linkOverlay.push(await transfer(podFrom, podTo, rx.ip, 9700 + i, LINK_BYTES));
+      }
+    } finally {
+      for (const u of undo) u();
+    }
 
     // 3. a new node programmed on every peer
     const t = { annotated: 0, programmed: new Map<string, number>() };
@@ -256,16 +194,24 @@ async function main(): Promise<void> {
       throughput: {
         bytesPerTransfer: BYTES,
         rounds: ROUNDS,
-        overlayMiBps: rate(overlay).map((x) => Math.round(x)),
-        underlayMiBps: rate(underlay).map((x) => Math.round(x)),
-        ratio: Number((median(rate(overlay)) / median(rate(underlay))).toFixed(3)),
+        congestionControl: { pod: congestionControl(podFrom), node: congestionControl(n1) },
+        overlay: summary(overlay),
+        underlay: summary(underlay),
+        ratio: ratio(overlay, underlay),
         target: 0.8,
-        underlaySteeredMiBps: rate(underlaySteered).map((x) => Math.round(x)),
-        ratioToSteeredUnderlay: Number((median(rate(overlay)) / median(rate(underlaySteered))).toFixed(3)),
-        tcp: {
-          overlay: counters(overlay),
-          underlay: counters(underlay),
-          underlaySteered: counters(underlaySteered),
+        underlaySteered: summary(underlaySteered),
+        ratioToSteeredUnderlay: ratio(overlay, underlaySteered),
+        bareDatapath: {
+          overlay: summary(bareOverlay),
+          underlay: summary(bareUnderlay),
+          ratio: ratio(bareOverlay, bareUnderlay),
+        },
+        atLineRate: {
+          rate: LINK_RATE,
+          bytesPerTransfer: LINK_BYTES,
+          overlay: summary(linkOverlay),
+          underlay: summary(linkUnderlay),
+          ratio: ratio(linkOverlay, linkUnderlay),
         },
       },
       wirePodMs: {
