@@ -7,9 +7,10 @@
  *     pulled cable, a cellular dead zone: our own TCP connect timeout, ETIMEDOUT) or the network
  *     said there is no route (EHOSTUNREACH, ENETUNREACH, ENETDOWN, EAI_AGAIN from an offline
  *     resolver). Nothing at the hub spent anything on it, so the agent probes again after a small
- *     bounded jittered interval, full jitter in [0.5, 2] s: a returned link is noticed within
- *     about a second on average and 2 s at worst, and a probe costs one SYN (plus its
- *     retransmissions) on a link that carries nothing else. k3s's agent retries its tunnel
+ *     bounded jittered interval, full jitter in [0.5, 2] s from the start of the failed probe,
+ *     with short probe dials (below): a returned link is noticed within about half a second on
+ *     average and about 1 s at worst, and a probe costs one or two SYNs on a link that carries
+ *     nothing else. k3s's agent retries its tunnel
  *     every 5 s; we want reconvergence < 2 s after a heal, hence the shorter interval. Probing
  *     does not touch the backoff counter: a link that was unreachable says nothing about the
  *     hub's load.
@@ -31,15 +32,27 @@
  *     second) and covers what usually ends by itself (Wi-Fi roaming, a cell handover, a DHCP
  *     renewal); what lasts longer is a router reboot or a long loss of coverage.
  *   - 15 s: the extra wait for a heal is then at most 5 % of a 5 min outage and stays below the
- *     30 s keepalive at which the hub itself notices a dead link. A cycle of 3.5 s timeout +
- *     10 s mean probe sends ≈ 3× fewer SYNs than the fast 3.5 s + 1.25 s (≈ 8× fewer attempts
- *     and log lines when each fails at once with no route), and a fleet that lost the hub
+ *     30 s keepalive at which the hub itself notices a dead link. A probe every 10 s on average
+ *     (3 SYNs in its 3.5 s dial) sends ≈ 4× fewer SYNs than the fast phase's 2 every ≈ 1.75 s
+ *     (≈ 8× fewer attempts and log lines when each fails at once with no route), and a fleet that lost the hub
  *     together comes back spread over 10 s instead of 1.5 s.
  *   - Linear in between, so the cadence changes gradually, not in one step.
  *   The outage clock starts at the first "unreachable" failure in a row and is reset by any sign
  *   that the network to the hub works: a connection that came up, or an "answered"/"auth"
  *   failure (TCP got through). It is monotonic (performance.now by default): a Pi has no RTC and
  *   steps its wall clock when NTP syncs, which must not read as a long outage.
+ * - Probe dials are short while the outage is young. What decides how soon a healed link is
+ *   seen is the gap between two SYNs: a 3.5 s dial sends them at 0, 1 and 3 s (the kernel's
+ *   retransmissions), so a heal just after the 1 s one waited 2 s for the next. In the fast
+ *   phase a probe dial therefore gives up after `probeDialMs()`: 4 × the slowest of the last 8
+ *   successful TCP connects, at least 1.5 s (two SYNs, so a lossy link still gets a second
+ *   chance), at most the full timeout; with no connect measured yet, and once the probe window
+ *   widens, the full timeout. The probe window is measured between the starts of two probes
+ *   (`next(kind, attemptMs)` subtracts the time the failed attempt took), so a heal is seen
+ *   within about 1 s of the SYN that follows it, and the SYN rate stays about one a second.
+ *   The cost is on links whose round trip grows past a quarter of the short timeout during an
+ *   outage (a device falling back from LTE to GPRS): their probes fail until the window widens
+ *   at 2 min and dials get the full 3.5 s again.
  * - An overloaded hub whose accept queue is full drops SYNs, which looks "unreachable" from the
  *   device; probing then costs the hub only kernel work (SYNs it drops), never a TLS handshake,
  *   and the connection that does get through is answered or times out at CONNACK, which backs
@@ -64,7 +77,15 @@ export interface ReconnectPolicyOptions {
   probeWiden?: { widenAfterMs?: number; wideAfterMs?: number; wideMinMs?: number; wideMaxMs?: number };
   /** reset the backoff after a connection stayed up this long (default 10 s) */
   stableMs?: number;
+  /** the full TCP connect timeout (default 3.5 s, dialer.ts) and the short probe dial's floor (1.5 s) */
+  dialMs?: number;
+  probeDialMinMs?: number;
 }
+
+/** a probe dial waits this many times the slowest recent TCP connect (see the design notes) */
+const PROBE_DIAL_RTT_FACTOR = 4;
+/** how many successful TCP connect times are remembered */
+const CONNECT_TIMES_KEPT = 8;
 
 /** error codes that mean "nothing answered" (see the design notes) */
 const UNREACHABLE_CODES = new Set([
@@ -112,6 +133,10 @@ export class ReconnectPolicy {
   private readonly probeMaxMs: number;
   private readonly stableMs: number;
   private readonly widen: Required<NonNullable<ReconnectPolicyOptions["probeWiden"]>>;
+  private readonly dialMs: number;
+  private readonly probeDialMinMs: number;
+  /** TCP connect times (ms) of the last successful connects, newest last */
+  private readonly connectTimes: number[] = [];
 
   constructor(
     opts: ReconnectPolicyOptions = {},
@@ -123,9 +148,11 @@ export class ReconnectPolicy {
     this.probeMinMs = opts.probeMinMs ?? 500;
     this.probeMaxMs = Math.max(this.probeMinMs, opts.probeMaxMs ?? 2000);
     this.stableMs = opts.stableMs ?? 10_000;
-    if (!(this.baseMs > 0 && this.maxMs >= this.baseMs && this.probeMinMs >= 0)) {
+    this.dialMs = opts.dialMs ?? 3_500;
+    this.probeDialMinMs = Math.min(this.dialMs, opts.probeDialMinMs ?? 1_500);
+    if (!(this.baseMs > 0 && this.maxMs >= this.baseMs && this.probeMinMs >= 0 && this.dialMs > 0)) {
       throw new Error(
-        `reconnect policy: need 0 < baseMs <= maxMs and probeMinMs >= 0 (got base ${this.baseMs}, max ${this.maxMs}, probe min ${this.probeMinMs})`,
+        `reconnect policy: need 0 < baseMs <= maxMs, probeMinMs >= 0 and dialMs > 0 (got base ${this.baseMs}, max ${this.maxMs}, probe min ${this.probeMinMs}, dial ${this.dialMs})`,
       );
     }
     // the wide defaults never narrow a fast window a caller configured wider than them
@@ -160,11 +187,28 @@ export class ReconnectPolicy {
     this.unreachableSince = undefined;
   }
 
+  /** A TCP connect succeeded after `ms` (what the next probe dials' timeout is made from). */
+  tcpConnected(ms: number): void {
+    if (!(ms >= 0)) return;
+    this.connectTimes.push(ms);
+    if (this.connectTimes.length > CONNECT_TIMES_KEPT) this.connectTimes.shift();
+  }
+
+  /** The TCP connect timeout for the next attempt (see the design notes: short probe dials). */
+  dialTimeoutMs(): number {
+    if (this.unreachableSince === undefined || this.connectTimes.length === 0) return this.dialMs;
+    if (this.now() - this.unreachableSince >= this.widen.widenAfterMs) return this.dialMs;
+    const slowest = Math.max(...this.connectTimes);
+    return Math.min(this.dialMs, Math.max(this.probeDialMinMs, Math.ceil(PROBE_DIAL_RTT_FACTOR * slowest)));
+  }
+
   /**
    * The attempt failed, or the connection that was up ended (`err` undefined for a plain close).
+   * `attemptMs`: how long the failed attempt took (0 for a connection that was up); an
+   * unreachable hub's probe window runs from the start of the failed probe.
    * Returns the delay before the next attempt.
    */
-  next(kind: FailureKind): number {
+  next(kind: FailureKind, attemptMs = 0): number {
     const now = this.now();
     if (this.upSince !== undefined && now - this.upSince >= this.stableMs) this.attempt = 0;
     this.upSince = undefined;
@@ -176,7 +220,7 @@ export class ReconnectPolicy {
       case "unreachable": {
         this.unreachableSince ??= now;
         const [lo, hi] = this.probeBounds(now - this.unreachableSince);
-        return Math.floor(lo + this.random() * (hi - lo));
+        return Math.max(0, Math.floor(lo + this.random() * (hi - lo) - Math.max(0, attemptMs)));
       }
       case "answered":
         return backoffDelay(this.attempt++, this.baseMs, this.maxMs, this.random);

@@ -173,3 +173,45 @@ describe("ReconnectPolicy: probing after a long outage", () => {
     expect(Math.max(...d)).toBe(Math.floor(8000 + 0.999 * 12_000));
   });
 });
+
+describe("ReconnectPolicy probe dials", () => {
+  it("dials with the full timeout until a connect time is known, and outside an outage", () => {
+    const { policy } = rig();
+    expect(policy.dialTimeoutMs()).toBe(3500);
+    policy.next("unreachable", 3500);
+    expect(policy.dialTimeoutMs()).toBe(3500); // never connected: the link's round trip is unknown
+    policy.tcpConnected(2);
+    policy.connected();
+    expect(policy.dialTimeoutMs()).toBe(3500); // not in an outage (a drop, a restart)
+  });
+
+  it("shortens probe dials to 4 × the slowest recent connect, at least 1.5 s, at most the full timeout", () => {
+    const { policy, clock } = rig();
+    policy.tcpConnected(2);
+    policy.connected();
+    policy.next("unreachable", 3500);
+    expect(policy.dialTimeoutMs()).toBe(1500); // a LAN: two SYNs (0 and 1 s), then the next probe
+    policy.tcpConnected(500); // one slow connect among the last 8 (a 500 ms round trip)
+    expect(policy.dialTimeoutMs()).toBe(2000);
+    policy.tcpConnected(1200);
+    expect(policy.dialTimeoutMs()).toBe(3500);
+    for (let i = 0; i < 8; i++) policy.tcpConnected(300); // the slow ones have aged out
+    expect(policy.dialTimeoutMs()).toBe(1500);
+    clock.t += 120_000; // the window widens: full dials again, for a link that became slower
+    expect(policy.dialTimeoutMs()).toBe(3500);
+  });
+
+  it("runs the probe window from the start of the failed probe", () => {
+    const hi = rig(() => 0.999);
+    expect(hi.policy.next("unreachable", 1500)).toBe(498); // 1,998 − 1,500
+    expect(hi.policy.next("unreachable", 3500)).toBe(0); // a full dial: the next one at once
+    expect(hi.policy.next("unreachable")).toBe(1998); // no route: failed at once, the whole window
+    const lo = rig(() => 0);
+    expect(lo.policy.next("unreachable", 200)).toBe(300);
+    expect(rig(() => 0.999).policy.next("answered", 5000)).toBe(999); // backoff is not shortened
+  });
+
+  it("refuses a dial timeout that is not positive", () => {
+    expect(() => new ReconnectPolicy({ dialMs: 0 })).toThrow(/dialMs > 0/);
+  });
+});
