@@ -11,7 +11,7 @@
  *   reducer starts from its watchdog (≈100 s after the last full GC). Until then the slack is
  *   resident: bench/sync at N = 5,000 measured old space 233 MB committed for 126 MB used and
  *   a 32 MB young generation after the first connect (docs/hub-memory.md).
- * - Trigger: the committed heap grew by `minGrowthBytes` (and by `minGrowthRatio` of the baseline)
+ * - Trigger: the committed heap grew by `minGrowthBytes` (and by `minGrowthRatio` of itself)
  *   since the last reclaim, and the event loop was quiet (utilisation below `quietElu`) for
  *   `quietChecks` samples in a row. Growth, not slack, is the signal: used bytes between two
  *   GCs include garbage, so "committed − used" says little until a GC ran; a heap that grew
@@ -63,11 +63,7 @@ export interface HeapReclaimerOptions {
   quietElu?: number;
   /** committed growth since the last reclaim that makes one worthwhile (default 16 MiB) */
   minGrowthBytes?: number;
-  /**
-   * …and as a share of the baseline (default 0.1: at 0.2 a hub at N = 5,000 kept old space
-   * committed at 158.8 MB for 117.5 MB used after bench/sync's idle window, the growth since
-   * the last reclaim being under a fifth of a ≈ 150 MB baseline; docs/hub-memory.md)
-   */
+  /** …and as a share of the baseline (default 0.2) */
   minGrowthRatio?: number;
   /** at least this long between two reclaims (default 30 s) */
   minIntervalMs?: number;
@@ -88,7 +84,7 @@ const DEFAULTS: Tunables = {
   quietChecks: 3,
   quietElu: 0.25,
   minGrowthBytes: 16 * 1024 * 1024,
-  minGrowthRatio: 0.1,
+  minGrowthRatio: 0.2,
   minIntervalMs: 30_000,
 };
 
