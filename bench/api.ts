@@ -7,7 +7,7 @@
  * creates run, idle RSS, and the database size under a churn of updates.
  *
  *   npm run bench -- api [--creates 10000] [--watchers 100] [--churn 120000] [--compaction-interval 5]
- *                        [--rounds 5] [--list-runs 7] [--tag NAME]
+ *                        [--rounds 5] [--list-runs 7] [--tag NAME] [--hub-args "--max-semi-space 0"]
  *
  * Also in the same run, the floors and capacities the targets are compared with:
  * - list floor: the list's SELECT on the hub's own file (raw better-sqlite3, stepped as the hub
@@ -71,6 +71,11 @@ const TAG = (() => {
   return i > 0 ? process.argv[i + 1] : undefined;
 })();
 const PAYLOAD = "x".repeat(900);
+/** --hub-args "--max-semi-space 0": extra `edge-hub server` flags (A/B runs) */
+const HUB_ARGS = (() => {
+  const i = process.argv.indexOf("--hub-args");
+  return i > 0 ? (process.argv[i + 1] ?? "").split(/\s+/).filter((a) => a !== "") : [];
+})();
 
 /**
  * The creates target against the physical floor, from CPU per request (which holds on a loaded
@@ -109,7 +114,7 @@ async function main(): Promise<void> {
     dir,
     httpsPort: await freePort(),
     mqttPort: await freePort(),
-    args: ["--compaction-interval", String(COMPACT_S)],
+    args: ["--compaction-interval", String(COMPACT_S), ...HUB_ARGS],
   });
   try {
     await hub.start();
@@ -373,6 +378,7 @@ async function main(): Promise<void> {
         concurrency: CONC,
         rounds: ROUNDS,
         listRuns: LIST_RUNS,
+        hubArgs: HUB_ARGS,
       },
       baseline: {
         httpsEchoPerSec: echoRes.opsPerSec,

@@ -40,6 +40,7 @@
  *
  *   npm run bench -- sync [--nodes 5000] [--workers 4] [--partition-seconds 60] [--idle-seconds 60]
  *                         [--subset-fraction 0.1] [--skip-idle] [--skip-floor] [--hub-cpu-prof DIR]
+ *                         [--hub-node-flags "--max-semi-space-size=2"] [--hub-args "--max-semi-space 0"]
  *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
  *   --label X / --tag X writes bench/results/sync-DATE-X.json (--quick: -quick) instead of
  *   sync-DATE.json; --hub-cpu-prof DIR runs the hub with --cpu-prof (one profile per hub
@@ -55,6 +56,7 @@ import { caHash } from "../src/lib/pki.js";
 import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { runLoad, type Target } from "./lib/https-load.js";
 import { freePort, type HubMemorySplit, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
+import { waitHubSettled } from "./lib/hub-settle.js";
 import { cpuMs, writeResult } from "./lib/stats.js";
 import { measureIdleWire, settleFleet } from "./lib/sync-idle-wire.js";
 import { pollUntil, sumOf } from "./lib/sync-poll.js";
@@ -83,6 +85,10 @@ const strArg = (name: string) => {
 };
 /** --hub-cpu-prof DIR: the hub runs with --cpu-prof; one profile per hub process lands in DIR */
 const CPU_PROF = strArg("hub-cpu-prof");
+/** --hub-node-flags "--max-semi-space-size=2 …": node/V8 flags for the hub process (A/B runs) */
+/** --hub-args "--max-semi-space 0": extra `edge-hub server` flags (A/B runs) */
+const HUB_ARGS = (strArg("hub-args") ?? "").split(/\s+/).filter((a) => a !== "");
+const HUB_NODE_FLAGS = (strArg("hub-node-flags") ?? "").split(/\s+/).filter((f) => f.startsWith("--"));
 const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -96,8 +102,8 @@ async function main(): Promise<void> {
     httpsPort: await freePort(),
     mqttPort,
     // a /24 per node: 5,000 nodes need more than the default /16 (256 nodes)
-    args: ["--cluster-cidr", "10.128.0.0/9"],
-    ...(CPU_PROF ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${CPU_PROF}`] } : {}),
+    args: ["--cluster-cidr", "10.128.0.0/9", ...HUB_ARGS],
+    nodeArgs: [...(CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${CPU_PROF}`] : []), ...HUB_NODE_FLAGS],
   });
   const workers: AgentWorker[] = [];
   const t0 = Date.now();
@@ -189,6 +195,12 @@ async function main(): Promise<void> {
     const connectedRss = hub.rss();
     const connectedSplit = await hub.memorySplit();
     log(`hub after the initial joins and first connect: ${JSON.stringify(connectedSplit)}`);
+    // …and once the hub itself settled (its HeapReclaimer had its chance): what it stays at
+    const connectedSettled = await waitHubSettled(hub);
+    const connectedSettledSplit = await hub.memorySplit();
+    log(
+      `hub settled after the joins: ${JSON.stringify({ ...connectedSettled, split: connectedSettledSplit })}`,
+    );
 
     // --- idle wire cost with the production keepalive/heartbeat settings (--skip-idle: none)
     const idleWire = SKIP_IDLE
@@ -198,6 +210,9 @@ async function main(): Promise<void> {
     // give its burst memory back (the hub's HeapReclaimer, then V8's memory reducer)
     const connectedIdleRss = hub.rss();
     const connectedIdleSplit = await hub.memorySplit();
+    const idleSettled = await waitHubSettled(hub);
+    const idleSettledSplit = await hub.memorySplit();
+    log(`hub settled after the idle window: ${JSON.stringify({ ...idleSettled, split: idleSettledSplit })}`);
 
     // --- hub restart: connect storm
     const loadavgAtStorm = loadavg();
@@ -225,6 +240,9 @@ async function main(): Promise<void> {
     const rssAfterStorm = hub.rss();
     const stormSplit: HubMemorySplit = await hub.memorySplit();
     log(`hub after the restart storm: ${JSON.stringify(stormSplit)}`);
+    const stormSettled = await waitHubSettled(hub);
+    const stormSettledSplit = await hub.memorySplit();
+    log(`hub settled after the storm: ${JSON.stringify({ ...stormSettled, split: stormSettledSplit })}`);
 
     // --- partition with pod changes on the hub, then reconvergence: the whole fleet, then a subset
     const round = (scope: "all" | "subset", nodes: string[], firstPod: number) =>
@@ -288,6 +306,8 @@ async function main(): Promise<void> {
         idleSeconds: SKIP_IDLE ? 0 : IDLE_S,
         subsetNodes: subset.length,
         hubCpuProfileDir: CPU_PROF ?? null,
+        hubNodeFlags: HUB_NODE_FLAGS,
+        hubArgs: HUB_ARGS,
         quick,
       },
       settle: settled,
@@ -313,12 +333,24 @@ async function main(): Promise<void> {
         /** earlier names of afterInitialJoinsMB / afterRestartStormMB (BENCHMARKS.md history) */
         connectedMB: connectedRss / MB,
         afterStormMB: rssAfterStorm / MB,
+        /**
+         * each reading again once the hub settled (bench/lib/hub-settle.ts: its CPU quiet and its
+         * RSS steady for 10 s, so a due HeapReclaimer run happened): what the hub stays at
+         */
+        settled: {
+          afterInitialJoins: connectedSettled,
+          afterInitialJoinsIdle: idleSettled,
+          afterRestartStorm: stormSettled,
+        },
         /** V8 (process.memoryUsage names) and kernel split at each point: HubProcess.memorySplit */
         split: {
           idle: idleSplit,
           afterInitialJoins: connectedSplit,
           afterInitialJoinsIdle: connectedIdleSplit,
           afterRestartStorm: stormSplit,
+          afterInitialJoinsSettled: connectedSettledSplit,
+          afterInitialJoinsIdleSettled: idleSettledSplit,
+          afterRestartStormSettled: stormSettledSplit,
         },
       },
       idleWire,

@@ -12,6 +12,11 @@ import { parseFlags, parsePort, UsageError } from "../lib/args.js";
 import { HeapReclaimer, nodeHeapProbe } from "../lib/heap-reclaimer.js";
 import { tuneAfterStart } from "../lib/heap-tuning.js";
 import { createLogger } from "../lib/logger.js";
+import {
+  DEFAULT_MAX_SEMI_SPACE_MIB,
+  parseSemiSpaceMiB,
+  YoungGenerationCap,
+} from "../lib/young-generation-cap.js";
 import { createCredentialsInChild, initCredentials } from "./hub-credentials.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/edgekube/hub";
@@ -44,6 +49,10 @@ server flags:
   --anonymous-auth=BOOL  requests without credentials act as system:anonymous, allowed only what
                          RBAC grants system:unauthenticated (health and version); false = 401
                          (default true, as kube-apiserver)
+  --max-semi-space MIB   largest V8 young-generation semi-space once the hub serves: 1, 2, 4,
+                         8 or 16 MiB, or 0 for V8's own (16 on node 20); smaller keeps ≈ 2×(16−MIB)
+                         MB less resident after bursts for more frequent scavenges
+                         (default ${DEFAULT_MAX_SEMI_SPACE_MIB}; ignored when EDGEKUBE_V8_FLAGS is set)
   --log-level LEVEL      trace|debug|info|warn|error (default info)
 `;
 
@@ -101,6 +110,7 @@ async function server(argv: string[]): Promise<number> {
       "compaction-interval": { type: "string" },
       "join-token-file": { type: "string" },
       "anonymous-auth": { type: "string" },
+      "max-semi-space": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     "edge-hub server",
@@ -118,6 +128,11 @@ async function server(argv: string[]): Promise<number> {
   const presetFile = values["join-token-file"];
   const presetJoinToken = presetFile === undefined ? undefined : readPresetToken(resolve(presetFile));
   const anonymousAuth = parseBool(values["anonymous-auth"], "--anonymous-auth", true);
+  const maxSemiSpaceMiB = parseSemiSpaceMiB(
+    values["max-semi-space"],
+    "--max-semi-space",
+    DEFAULT_MAX_SEMI_SPACE_MIB,
+  );
   const logger = createLogger({ level: values["log-level"] ?? "info" });
   const dataDir = resolve(values["data-dir"] ?? DEFAULT_DATA_DIR);
   // first start: certificates are made in a child, so the X.509 library never loads in the hub
@@ -154,6 +169,11 @@ async function server(argv: string[]): Promise<number> {
   }
   // start-up is over: young generation growth and TurboFan back on (src/lib/heap-tuning.ts)
   tuneAfterStart(process.env);
+  // …with the young generation held at --max-semi-space (src/lib/young-generation-cap.ts);
+  // flags chosen through EDGEKUBE_V8_FLAGS are left as they are
+  const youngCap =
+    process.env.EDGEKUBE_V8_FLAGS === undefined ? new YoungGenerationCap({ maxSemiSpaceMiB }) : undefined;
+  youngCap?.start();
   // V8 heap given back once a burst (joins, connect storms) is over; EDGEKUBE_HEAP_RECLAIM=off
   // turns it off for measurements (src/lib/heap-reclaimer.ts)
   const reclaimer =
@@ -167,6 +187,7 @@ async function server(argv: string[]): Promise<number> {
     const stop = (sig: string) => {
       logger.info({ signal: sig }, "stopping");
       reclaimer?.stop();
+      youngCap?.stop();
       hub.stop().then(done, done);
     };
     process.once("SIGINT", () => stop("SIGINT"));

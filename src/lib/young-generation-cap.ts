@@ -1,0 +1,105 @@
+/**
+ * Caps the hub's V8 young generation (new space) at run time, in every launcher: `npx edge-hub`,
+ * the built dist and the SEA single executable (issue 4: hub RSS at 5,000 nodes).
+ *
+ * Design notes
+ * - After any burst (joins, a connect storm, a pod wave) V8 grows the two semi-spaces to their
+ *   16 MiB maximum and keeps them until its memory reducer runs (tens of seconds to minutes on
+ *   a hub whose agents keep pinging): ≈ 32 MB of RSS in every reading bench/sync took
+ *   (docs/hub-memory.md). `--max-semi-space-size=N` would cap it, but V8 reads that flag only
+ *   when the heap is created: `v8.setFlagsFromString` at run time has no effect (measured,
+ *   node 20: new space still reached 32 MB), and a Node 20 SEA takes no execArgv. Re-executing
+ *   would keep a second process (≈ 40 MB) alive for nothing.
+ * - What V8 does read at every resize is `--semi-space-growth-factor` (a semi-space grows from
+ *   its current size to min(max, size × factor) after a scavenge in which enough survived).
+ *   So the cap watches the size after each GC (a `gc` PerformanceObserver: the entry arrives
+ *   in the next turn of the event loop) and keeps the factor at 2 only while two more
+ *   doublings stay within the cap, and at 1 (no growth) from there: the semi-spaces settle at
+ *   half the cap, and the one doubling V8 may do before the observer runs lands on the cap. If V8's reducer shrinks the space
+ *   again, the factor goes back to 2 so it may grow up to the cap once more.
+ * - Why two doublings of room: entries are delivered after the GC, so a long synchronous task
+ *   with several scavenges in it grows the space once more before the factor drops. With one
+ *   doubling of room a 4 MiB cap ended at 8 MiB semi-spaces in bench/sync (N = 1,000, after
+ *   the status round of the idle window and after the restart storm), and on a synthetic burst
+ *   2 MiB → 4. A task long enough for two growths could still pass the cap by one doubling.
+ *   It cannot shrink a space that is already larger: that stays V8's (and HeapReclaimer's).
+ * - The cost is a scavenge every semi-space worth of allocation instead of every 16 MiB, and
+ *   more promotion to old space when bursts outlive a small semi-space (bench/sync and
+ *   bench/api figures are in docs/hub-memory.md). A cap of 0 leaves V8 alone.
+ */
+import { PerformanceObserver } from "node:perf_hooks";
+import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
+import { UsageError } from "./args.js";
+
+const MiB = 1024 * 1024;
+
+/** edge-hub server's --max-semi-space default (MiB): measurements in docs/hub-memory.md */
+export const DEFAULT_MAX_SEMI_SPACE_MIB = 4;
+
+/**
+ * The growth factor to run with, given the current new space (both semi-spaces, as
+ * v8.getHeapSpaceStatistics reports it) and the cap for one semi-space. Pure, for tests.
+ */
+export function growthFactorFor(newSpaceBytes: number, capSemiSpaceMiB: number): 1 | 2 {
+  const semiSpace = newSpaceBytes / 2;
+  // room for two doublings: the one V8 may do now, and the one it may do before the next
+  // observer callback sees the first (the overshoot measured in the hub: 4 MiB cap → 8 MiB)
+  return semiSpace * 4 <= capSemiSpaceMiB * MiB ? 2 : 1;
+}
+
+export interface YoungGenerationCapOptions {
+  /** the largest semi-space, in MiB (V8's own maximum on node 20 is 16); 0 = no cap */
+  maxSemiSpaceMiB: number;
+  /** the new space's size now (injected for tests; default: v8.getHeapSpaceStatistics) */
+  newSpaceBytes?: () => number;
+  /** applies a V8 flag (default v8.setFlagsFromString) */
+  setFlag?: (flag: string) => void;
+}
+
+/** Validates a --max-semi-space value (MiB): 0 (off) or a power of two from 1 to 16. */
+export function parseSemiSpaceMiB(v: string | undefined, flag: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = v.trim() === "" ? Number.NaN : Number(v);
+  if (!Number.isInteger(n) || !(n === 0 || (n >= 1 && n <= 16 && (n & (n - 1)) === 0)))
+    throw new UsageError(`${flag} must be 0 (V8's own young generation) or 1, 2, 4, 8 or 16 MiB, got "${v}"`);
+  return n;
+}
+
+export class YoungGenerationCap {
+  private observer: PerformanceObserver | undefined;
+  private factor: 1 | 2 | undefined;
+  private readonly newSpaceBytes: () => number;
+  private readonly setFlag: (flag: string) => void;
+
+  constructor(private readonly opts: YoungGenerationCapOptions) {
+    this.newSpaceBytes = opts.newSpaceBytes ?? currentNewSpaceBytes;
+    this.setFlag = opts.setFlag ?? setFlagsFromString;
+  }
+
+  /** Sets the factor for the current size and follows every GC from here. */
+  start(signal?: AbortSignal): void {
+    if (this.observer || this.opts.maxSemiSpaceMiB <= 0) return;
+    this.check();
+    this.observer = new PerformanceObserver(() => this.check());
+    this.observer.observe({ entryTypes: ["gc"] });
+    signal?.addEventListener("abort", () => this.stop(), { once: true });
+  }
+
+  /** Stops following GCs; the factor stays as it was last set. */
+  stop(): void {
+    this.observer?.disconnect();
+    this.observer = undefined;
+  }
+
+  /** One check (the observer's; exposed for tests with injected size and flag setter). */
+  check(): void {
+    const f = growthFactorFor(this.newSpaceBytes(), this.opts.maxSemiSpaceMiB);
+    if (f === this.factor) return;
+    this.factor = f;
+    this.setFlag(`--semi-space-growth-factor=${f}`);
+  }
+}
+
+function currentNewSpaceBytes(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
+}
