@@ -40,10 +40,13 @@
  *
  *   npm run bench -- sync [--nodes 5000] [--workers 4] [--partition-seconds 60] [--idle-seconds 60]
  *                         [--subset-fraction 0.1] [--skip-idle] [--skip-floor] [--hub-cpu-prof DIR]
+ *                         [--worker-cpu-prof DIR]
  *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
  *   --label X / --tag X writes bench/results/sync-DATE-X.json (--quick: -quick) instead of
  *   sync-DATE.json; --hub-cpu-prof DIR runs the hub with --cpu-prof (one profile per hub
- *   process; the second covers the storm and the partitions: bench/lib/cpu-profile-summary.ts)
+ *   process; the second covers the storm and the partitions: bench/lib/cpu-profile-summary.ts);
+ *   --worker-cpu-prof DIR does the same for each agent worker, with marks-PID.json beside its
+ *   profile: the profile-relative second of each heal ("restore:all", "restore:subset")
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -83,6 +86,8 @@ const strArg = (name: string) => {
 };
 /** --hub-cpu-prof DIR: the hub runs with --cpu-prof; one profile per hub process lands in DIR */
 const CPU_PROF = strArg("hub-cpu-prof");
+/** --worker-cpu-prof DIR: the agent workers run with --cpu-prof (one profile each, plus marks-PID.json) */
+const WORKER_CPU_PROF = strArg("worker-cpu-prof");
 const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -122,7 +127,8 @@ async function main(): Promise<void> {
     const token = formatJoinToken(caHash(ca.toString("utf8")), id, secret);
 
     // --- join N nodes through the real endpoint, spread over the workers
-    for (let w = 0; w < WORKERS; w++) workers.push(new AgentWorker());
+    for (let w = 0; w < WORKERS; w++)
+      workers.push(new AgentWorker(WORKER_CPU_PROF ? { cpuProfDir: WORKER_CPU_PROF } : {}));
     const names = Array.from({ length: NODES }, (_, i) => ({
       name: `edge-${String(i).padStart(5, "0")}`,
       ip: `127.${10 + Math.floor(i / 250)}.0.${1 + (i % 250)}`,
@@ -288,6 +294,7 @@ async function main(): Promise<void> {
         idleSeconds: SKIP_IDLE ? 0 : IDLE_S,
         subsetNodes: subset.length,
         hubCpuProfileDir: CPU_PROF ?? null,
+        workerCpuProfileDir: WORKER_CPU_PROF ?? null,
         quick,
       },
       settle: settled,
