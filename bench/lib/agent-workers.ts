@@ -16,10 +16,15 @@ export class AgentWorker {
    * marks-PID.json there (the monotonic µs of each heal, the clock of the profile's startTime) so
    * a profile can be cut to one reconvergence round (cpu-profile-summary.ts --from/--to)
    */
-  constructor(opts: { cpuProfDir?: string } = {}) {
+  /**
+   * bundle: run this build of the worker (agent-worker-bundle.ts: the agent's own bundling)
+   * instead of bench/lib/sync-agents.ts from source under tsx
+   */
+  constructor(opts: { cpuProfDir?: string; bundle?: string } = {}) {
     const prof = opts.cpuProfDir;
-    this.proc = fork("bench/lib/sync-agents.ts", [], {
-      execArgv: ["--import", "tsx", ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [])],
+    const profArgs = prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
+    this.proc = fork(opts.bundle ?? "bench/lib/sync-agents.ts", [], {
+      execArgv: opts.bundle ? profArgs : ["--import", "tsx", ...profArgs],
       env: prof ? { ...process.env, EK_WORKER_MARKS_DIR: prof } : process.env,
       stdio: "inherit",
     });
