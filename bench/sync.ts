@@ -41,10 +41,15 @@
  *   npm run bench -- sync [--nodes 5000] [--workers 4] [--partition-seconds 60] [--idle-seconds 60]
  *                         [--subset-fraction 0.1] [--skip-idle] [--skip-floor] [--hub-cpu-prof DIR]
  *                         [--hub-node-flags "--max-semi-space-size=2"] [--hub-args "--max-semi-space 0"]
+ *                         [--worker-cpu-prof DIR] [--workers-from-source]
  *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
  *   --label X / --tag X writes bench/results/sync-DATE-X.json (--quick: -quick) instead of
  *   sync-DATE.json; --hub-cpu-prof DIR runs the hub with --cpu-prof (one profile per hub
- *   process; the second covers the storm and the partitions: bench/lib/cpu-profile-summary.ts)
+ *   process; the second covers the storm and the partitions: bench/lib/cpu-profile-summary.ts);
+ *   --worker-cpu-prof DIR does the same for each agent worker, with marks-PID.json beside its
+ *   profile: the profile-relative second of each heal ("restore:all", "restore:subset");
+ *   the workers run as a bundle built the way the agent ships (bench/lib/agent-worker-bundle.ts:
+ *   mqtt.js on node's streams, no tsx), --workers-from-source runs them under tsx as before
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -53,6 +58,7 @@ import { join } from "node:path";
 import { BOOTSTRAP_NAMESPACE, bootstrapTokenSecret } from "../src/hub/edge/bootstrap-token.js";
 import { formatJoinToken, generateTokenParts } from "../src/lib/join-token.js";
 import { caHash } from "../src/lib/pki.js";
+import { buildAgentWorker } from "./lib/agent-worker-bundle.js";
 import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { runLoad, type Target } from "./lib/https-load.js";
 import { freePort, type HubMemorySplit, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
@@ -89,6 +95,10 @@ const CPU_PROF = strArg("hub-cpu-prof");
 /** --hub-args "--max-semi-space 0": extra `edge-hub server` flags (A/B runs) */
 const HUB_ARGS = (strArg("hub-args") ?? "").split(/\s+/).filter((a) => a !== "");
 const HUB_NODE_FLAGS = (strArg("hub-node-flags") ?? "").split(/\s+/).filter((f) => f.startsWith("--"));
+/** --worker-cpu-prof DIR: the agent workers run with --cpu-prof (one profile each, plus marks-PID.json) */
+const WORKER_CPU_PROF = strArg("worker-cpu-prof");
+/** --workers-from-source: run the agent workers under tsx instead of the agent-like bundle */
+const WORKERS_FROM_SOURCE = process.argv.includes("--workers-from-source");
 const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -128,7 +138,15 @@ async function main(): Promise<void> {
     const token = formatJoinToken(caHash(ca.toString("utf8")), id, secret);
 
     // --- join N nodes through the real endpoint, spread over the workers
-    for (let w = 0; w < WORKERS; w++) workers.push(new AgentWorker());
+    const bundle = WORKERS_FROM_SOURCE ? undefined : await buildAgentWorker();
+    for (let w = 0; w < WORKERS; w++) {
+      workers.push(
+        new AgentWorker({
+          ...(WORKER_CPU_PROF ? { cpuProfDir: WORKER_CPU_PROF } : {}),
+          ...(bundle ? { bundle } : {}),
+        }),
+      );
+    }
     const names = Array.from({ length: NODES }, (_, i) => ({
       name: `edge-${String(i).padStart(5, "0")}`,
       ip: `127.${10 + Math.floor(i / 250)}.0.${1 + (i % 250)}`,
@@ -308,6 +326,9 @@ async function main(): Promise<void> {
         hubCpuProfileDir: CPU_PROF ?? null,
         hubNodeFlags: HUB_NODE_FLAGS,
         hubArgs: HUB_ARGS,
+        workerCpuProfileDir: WORKER_CPU_PROF ?? null,
+        /** the agent workers ran as the agent-like bundle (agent-worker-bundle.ts) or from source */
+        workerCode: WORKERS_FROM_SOURCE ? "source (tsx)" : "bundle",
         quick,
       },
       settle: settled,

@@ -25,6 +25,7 @@
  *   process's CPU, load-generator work that would be counted against the hub.
  */
 import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { createSecureContext, type SecureContext } from "node:tls";
 import type { Packet } from "mqtt";
@@ -283,6 +284,9 @@ let subsetRelayUrl = "";
 let tallying = false;
 let handshakes = { resumed: 0, full: 0 };
 let tally: WireTally = newTally();
+/** --worker-cpu-prof (agent-workers.ts): heals on the profile's clock (monotonic µs), written at stop */
+const marksDir = process.env.EK_WORKER_MARKS_DIR;
+const marks: { name: string; monoUs: number }[] = [];
 
 function newTally(): WireTally {
   return { packets: {}, envelopes: {}, keys: {}, publishPayloadBytes: { in: 0, out: 0 }, samples: [] };
@@ -599,12 +603,14 @@ process.on("message", (m: WorkerCommand) => {
     case "restore":
       expect = { pods: m.pods, first: m.first ?? 0, namespace: m.namespace, scope: m.scope ?? "all" };
       restoreAt = Date.now();
+      marks.push({ name: `restore:${expect.scope}`, monoUs: Number(process.hrtime.bigint() / 1000n) });
       for (const s of sims) s.convergedAt = 0;
       relay?.heal();
       subsetRelay?.heal();
       reply({ at: restoreAt, cpuMs: cpuMsSoFar() });
       return;
     case "stop":
+      if (marksDir) writeFileSync(`${marksDir}/marks-${process.pid}.json`, JSON.stringify(marks));
       for (const s of sims) {
         s.heartbeat?.stop();
         s.sync?.stop();

@@ -77,14 +77,14 @@ export async function dialWithTimeout(
   cancel?: AbortSignal,
 ): Promise<Socket> {
   const ac = new AbortController();
-  const timeout = new TcpConnectTimeoutError(target, timeoutMs);
-  const timer = setTimeout(() => ac.abort(timeout), timeoutMs);
+  // the error (message, stack) is made only when the timeout fires, not on every dial
+  const timer = setTimeout(() => ac.abort(new TcpConnectTimeoutError(target, timeoutMs)), timeoutMs);
   const onCancel = (): void => ac.abort(cancel?.reason);
   cancel?.addEventListener("abort", onCancel, { once: true });
   try {
     return await dial(target, ac.signal);
   } catch (err) {
-    throw ac.signal.aborted && ac.signal.reason === timeout ? timeout : err;
+    throw ac.signal.aborted && ac.signal.reason instanceof TcpConnectTimeoutError ? ac.signal.reason : err;
   } finally {
     clearTimeout(timer);
     cancel?.removeEventListener("abort", onCancel);

@@ -23,6 +23,9 @@
  * - The client verifies the hub against the cluster CA (rejectUnauthorized) and offers the TLS
  *   session ticket of the last connection, if any.
  * - mqtt.js' own reconnect is off (reconnectPeriod 0): every attempt is a new client.
+ * - CPU per reconnect (a Pi Zero-class core is ≈10× slower than bench/sync's): the TLS socket's
+ *   writes of one event-loop turn leave as one record (write-coalescer.ts), mqtt.js gets a
+ *   no-op logger, and the last-will envelope is built only once TCP connected.
  */
 import { isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -31,7 +34,16 @@ import { type IClientOptions, MqttClient } from "mqtt";
 import { type Dialer, dialWithTimeout, netDialer, TCP_CONNECT_TIMEOUT_MS } from "./dialer.js";
 import { encodeEnvelope, envelope } from "./envelope.js";
 import { presenceTopic } from "./topics.js";
+import { coalesceWrites } from "./write-coalescer.js";
 import { loadWs, type WsModule } from "./ws-loader.js";
+
+/**
+ * mqtt.js' logger: without one, every client makes its own `debug` instance (matching the
+ * DEBUG patterns again) and formats ≈ 30 debug calls per connect; a no-op made client creation
+ * 3× cheaper. mqtt.js' own debug output is therefore off (only src/cmd reads the environment);
+ * the link logs its own connects, failures and reconnect decisions (client.ts).
+ */
+const mqttLog: IClientOptions["log"] = () => {};
 
 /** Where and as whom a link connects: shared by EdgeLinkOptions (client.ts) and one attempt. */
 export interface LinkEndpoint {
@@ -78,23 +90,6 @@ export interface OpenedLink {
  * when the TCP connect fails or times out, or when `cancel` aborts it.
  */
 export async function openMqttClient(p: ConnectParams, cancel: AbortSignal): Promise<OpenedLink> {
-  const will = encodeEnvelope(envelope({ type: "presence", online: false }));
-  const options: IClientOptions = {
-    clientId: p.node,
-    protocolVersion: 4,
-    clean: true,
-    reconnectPeriod: 0,
-    resubscribe: false,
-    // mqtt-packet otherwise pre-builds a 65,536-entry number→Buffer cache on the first write:
-    // ≈11 MiB of RSS for a few nanoseconds per packet (issue 5, agent idle RSS < 60 MB).
-    // The switch is process-wide (mqtt-packet module state), which is what we want.
-    writeCache: false,
-    keepalive: p.keepaliveSeconds ?? 30,
-    connectTimeout: p.connectTimeoutMs ?? 30_000,
-    will: { topic: presenceTopic(p.node), payload: will, qos: 1, retain: false },
-    ...(p.username !== undefined ? { username: p.username } : {}),
-    ...(p.password !== undefined ? { password: p.password } : {}),
-  };
   const url = new URL(p.url);
   const wss = url.protocol === "wss:";
   if (!wss && url.protocol !== "mqtts:") {
@@ -116,15 +111,37 @@ export async function openMqttClient(p: ConnectParams, cancel: AbortSignal): Pro
   );
   // Nagle + delayed ACKs add ~40 ms per direction to small messages (interactive exec)
   tcp.setNoDelay(true);
-  const tls = tlsConnect({
-    socket: tcp,
-    ...(isIP(host) === 0 ? { servername: host } : {}),
-    rejectUnauthorized: true,
-    ...(p.secureContext
-      ? { secureContext: p.secureContext }
-      : { ca: p.ca, ...(p.cert && p.key ? { cert: p.cert, key: p.key } : {}) }),
-    ...(p.session ? { session: p.session } : {}),
-  });
+  // one TLS record and one send() per event-loop turn, not per packet (write-coalescer.ts)
+  const tls = coalesceWrites(
+    tlsConnect({
+      socket: tcp,
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      rejectUnauthorized: true,
+      ...(p.secureContext
+        ? { secureContext: p.secureContext }
+        : { ca: p.ca, ...(p.cert && p.key ? { cert: p.cert, key: p.key } : {}) }),
+      ...(p.session ? { session: p.session } : {}),
+    }),
+  );
+  // made once TCP is up: an unanswered probe (every 0.5–2 s of an outage) builds none of it
+  const will = encodeEnvelope(envelope({ type: "presence", online: false }));
+  const options: IClientOptions = {
+    clientId: p.node,
+    protocolVersion: 4,
+    clean: true,
+    reconnectPeriod: 0,
+    resubscribe: false,
+    // mqtt-packet otherwise pre-builds a 65,536-entry number→Buffer cache on the first write:
+    // ≈11 MiB of RSS for a few nanoseconds per packet (issue 5, agent idle RSS < 60 MB).
+    // The switch is process-wide (mqtt-packet module state), which is what we want.
+    writeCache: false,
+    keepalive: p.keepaliveSeconds ?? 30,
+    connectTimeout: p.connectTimeoutMs ?? 30_000,
+    will: { topic: presenceTopic(p.node), payload: will, qos: 1, retain: false },
+    ...(p.username !== undefined ? { username: p.username } : {}),
+    ...(p.password !== undefined ? { password: p.password } : {}),
+    ...(mqttLog ? { log: mqttLog } : {}),
+  };
   const stream = ws ? webSocketOver(ws, tls, url) : tls;
   return { client: new MqttClient(() => stream, options), tls };
 }
