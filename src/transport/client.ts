@@ -84,6 +84,8 @@ export type LinkStatus =
       authFailed: boolean;
       /** how the policy read the failure ("unreachable": probing; undefined after stop()) */
       failure?: FailureKind;
+      /** how long the failed attempt took, ms (0 when a connection that was up ended) */
+      attemptMs?: number;
     };
 
 export class NotConnectedError extends Error {
@@ -127,6 +129,7 @@ export class EdgeLink {
         ...(opts.probe?.maxMs !== undefined ? { probeMaxMs: opts.probe.maxMs } : {}),
         ...(opts.probe?.widen !== undefined ? { probeWiden: opts.probe.widen } : {}),
         ...(opts.stableMs !== undefined ? { stableMs: opts.stableMs } : {}),
+        ...(opts.tcpConnectTimeoutMs !== undefined ? { dialMs: opts.tcpConnectTimeoutMs } : {}),
       },
       opts.random ?? Math.random,
     );
@@ -204,12 +207,19 @@ export class EdgeLink {
     if (this.stopped) return;
     const ac = new AbortController();
     this.dialing = ac;
+    const started = performance.now();
     openMqttClient(
-      { ...this.opts, ...(this.tlsSession ? { session: this.tlsSession } : {}) },
+      {
+        ...this.opts,
+        // short while an outage is young (reconnect-policy.ts: probe dials)
+        tcpConnectTimeoutMs: this.policy.dialTimeoutMs(),
+        ...(this.tlsSession ? { session: this.tlsSession } : {}),
+      },
       ac.signal,
     ).then(
-      ({ client, tls }) => {
+      ({ client, tls, tcpMs }) => {
         if (this.dialing === ac) this.dialing = undefined;
+        this.policy.tcpConnected(tcpMs);
         if (this.stopped) {
           client.end(true);
           return;
@@ -231,7 +241,7 @@ export class EdgeLink {
       },
       (err: Error) => {
         if (this.dialing === ac) this.dialing = undefined;
-        if (!this.stopped) this.setConnected(false, err);
+        if (!this.stopped) this.setConnected(false, err, false, performance.now() - started);
       },
     );
   }
@@ -247,7 +257,8 @@ export class EdgeLink {
     for (const h of this.handlers.get(env.type) ?? []) h(env);
   }
 
-  private setConnected(up: boolean, error?: Error, tlsResumed = false): void {
+  /** `attemptMs`: how long a failed attempt took (0 when a connection that was up ended) */
+  private setConnected(up: boolean, error?: Error, tlsResumed = false, attemptMs = 0): void {
     if (up) {
       this.isConnected = true;
       this.policy.connected();
@@ -262,10 +273,17 @@ export class EdgeLink {
       return;
     }
     const failure = classifyFailure(error as (Error & { code?: unknown }) | undefined);
-    const retryInMs = this.policy.next(failure);
+    const retryInMs = this.policy.next(failure, attemptMs);
     const unreachableForMs = Math.round(this.policy.unreachableForMs);
+    attemptMs = Math.round(attemptMs);
     this.log.info(
-      { err: error?.message, failure, retryInMs, ...(unreachableForMs > 0 ? { unreachableForMs } : {}) },
+      {
+        err: error?.message,
+        failure,
+        retryInMs,
+        ...(attemptMs > 0 ? { attemptMs } : {}),
+        ...(unreachableForMs > 0 ? { unreachableForMs } : {}),
+      },
       "edge link down; reconnecting",
     );
     clearTimeout(this.timer);
@@ -276,6 +294,7 @@ export class EdgeLink {
       retryInMs,
       authFailed: failure === "auth",
       failure,
+      attemptMs,
     });
   }
 

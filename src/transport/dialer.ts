@@ -7,6 +7,7 @@
  *   ourselves splits them: the TCP connect gets `timeoutMs` (3.5 s by default: Linux retransmits
  *   a lost SYN after 1 s and 3 s, so a lossy but working link still connects), and a timeout here
  *   fails with code ETIMEDOUT, which ReconnectPolicy reads as "unreachable" (probe again soon).
+ *   While an outage is young the policy shortens it for probes (reconnect-policy.ts).
  *   Everything after the TCP connect (TLS, CONNACK) keeps the long timeout: the hub answered.
  * - The dial itself is injectable (`Dialer`): production uses node:net; bench/sync wires a dialer
  *   that models a DROP partition faithfully (the connect neither completes nor fails until this

@@ -83,6 +83,8 @@ export interface ConnectParams extends LinkEndpoint {
 export interface OpenedLink {
   client: MqttClient;
   tls: TLSSocket;
+  /** how long the TCP connect took (ms): ReconnectPolicy sizes short probe dials from it */
+  tcpMs: number;
 }
 
 /**
@@ -103,12 +105,14 @@ export async function openMqttClient(p: ConnectParams, cancel: AbortSignal): Pro
     port: url.port ? Number(url.port) : wss ? 443 : 8883,
     ...(p.localAddress ? { localAddress: p.localAddress } : {}),
   };
+  const dialStart = performance.now();
   const tcp: Socket = await dialWithTimeout(
     p.dial ?? netDialer,
     target,
     p.tcpConnectTimeoutMs ?? TCP_CONNECT_TIMEOUT_MS,
     cancel,
   );
+  const tcpMs = performance.now() - dialStart;
   // Nagle + delayed ACKs add ~40 ms per direction to small messages (interactive exec)
   tcp.setNoDelay(true);
   // one TLS record and one send() per event-loop turn, not per packet (write-coalescer.ts)
@@ -143,7 +147,7 @@ export async function openMqttClient(p: ConnectParams, cancel: AbortSignal): Pro
     ...(mqttLog ? { log: mqttLog } : {}),
   };
   const stream = ws ? webSocketOver(ws, tls, url) : tls;
-  return { client: new MqttClient(() => stream, options), tls };
+  return { client: new MqttClient(() => stream, options), tls, tcpMs };
 }
 
 /** The WebSocket upgrade to `url` over an established TLS socket, as a byte stream. */
