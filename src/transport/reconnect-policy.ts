@@ -41,13 +41,15 @@
  *   that the network to the hub works: a connection that came up, or an "answered"/"auth"
  *   failure (TCP got through). It is monotonic (performance.now by default): a Pi has no RTC and
  *   steps its wall clock when NTP syncs, which must not read as a long outage.
- * - Probe dials are short while the outage is young. What decides how soon a healed link is
- *   seen is the gap between two SYNs: a 3.5 s dial sends them at 0, 1 and 3 s (the kernel's
- *   retransmissions), so a heal just after the 1 s one waited 2 s for the next. In the fast
- *   phase a probe dial therefore gives up after `probeDialMs()`: 4 × the slowest of the last 8
- *   successful TCP connects, at least 1.5 s (two SYNs, so a lossy link still gets a second
- *   chance), at most the full timeout; with no connect measured yet, and once the probe window
- *   widens, the full timeout. The probe window is measured between the starts of two probes
+ * - Dials are short unless an outage is old. What decides how soon a healed link is seen is
+ *   the gap between two SYNs: a 3.5 s dial sends them at 0, 1 and 3 s (the kernel's
+ *   retransmissions), so a heal just after the 1 s one waited 2 s for the next. A dial therefore
+ *   gives up after `dialTimeoutMs()`: 4 × the slowest of the link's last 8 successful TCP
+ *   connects, at least 1.5 s (two SYNs, so a lossy link still gets a second chance), at most the
+ *   full timeout. That includes the first dial after a live link died (a keepalive timeout is
+ *   usually the black hole itself, found up to 2 × keepalive after it began, so that first dial
+ *   often runs into the heal). With no connect measured yet (an agent started offline), and
+ *   once the probe window widens, dials get the full timeout. The probe window is measured between the starts of two probes
  *   (`next(kind, attemptMs)` subtracts the time the failed attempt took), so a heal is seen
  *   within about 1 s of the SYN that follows it, and the SYN rate stays about one a second.
  *   The cost is on links whose round trip grows past a quarter of the short timeout during an
@@ -196,8 +198,13 @@ export class ReconnectPolicy {
 
   /** The TCP connect timeout for the next attempt (see the design notes: short probe dials). */
   dialTimeoutMs(): number {
-    if (this.unreachableSince === undefined || this.connectTimes.length === 0) return this.dialMs;
-    if (this.now() - this.unreachableSince >= this.widen.widenAfterMs) return this.dialMs;
+    if (this.connectTimes.length === 0) return this.dialMs;
+    if (
+      this.unreachableSince !== undefined &&
+      this.now() - this.unreachableSince >= this.widen.widenAfterMs
+    ) {
+      return this.dialMs;
+    }
     const slowest = Math.max(...this.connectTimes);
     return Math.min(this.dialMs, Math.max(this.probeDialMinMs, Math.ceil(PROBE_DIAL_RTT_FACTOR * slowest)));
   }

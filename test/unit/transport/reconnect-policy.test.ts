@@ -175,14 +175,16 @@ describe("ReconnectPolicy: probing after a long outage", () => {
 });
 
 describe("ReconnectPolicy probe dials", () => {
-  it("dials with the full timeout until a connect time is known, and outside an outage", () => {
+  it("dials with the full timeout until a connect time is known", () => {
     const { policy } = rig();
     expect(policy.dialTimeoutMs()).toBe(3500);
     policy.next("unreachable", 3500);
     expect(policy.dialTimeoutMs()).toBe(3500); // never connected: the link's round trip is unknown
     policy.tcpConnected(2);
     policy.connected();
-    expect(policy.dialTimeoutMs()).toBe(3500); // not in an outage (a drop, a restart)
+    expect(policy.dialTimeoutMs()).toBe(1500); // known: short, also for the first dial after a drop
+    policy.next("answered");
+    expect(policy.dialTimeoutMs()).toBe(1500);
   });
 
   it("shortens probe dials to 4 × the slowest recent connect, at least 1.5 s, at most the full timeout", () => {
