@@ -44,15 +44,18 @@
  * - Dials are short unless an outage is old. What decides how soon a healed link is seen is
  *   the gap between two SYNs: a 3.5 s dial sends them at 0, 1 and 3 s (the kernel's
  *   retransmissions), so a heal just after the 1 s one waited 2 s for the next. A dial therefore
- *   gives up after `dialTimeoutMs()`: 4 × the slowest of the link's last 8 successful TCP
+ *   gives up after `dialTimeoutMs()`: 4 × the fastest of the link's last 8 successful TCP
  *   connects, at least 1.5 s (two SYNs, so a lossy link still gets a second chance), at most the
- *   full timeout. That includes the first dial after a live link died (a keepalive timeout is
+ *   full timeout. The fastest, not the slowest: a connect's time is the path's round trip plus
+ *   whatever queue it met (a hub taking a reconnect storm answered SYNs after seconds in
+ *   bench/sync, and with the slowest of the last 8 its agents kept dialing 3.5 s); the round trip
+ *   is what says when an unanswered SYN is lost. That includes the first dial after a live link died (a keepalive timeout is
  *   usually the black hole itself, found up to 2 × keepalive after it began, so that first dial
  *   often runs into the heal). With no connect measured yet (an agent started offline), and
  *   once the probe window widens, dials get the full timeout. The probe window is measured between the starts of two probes
  *   (`next(kind, attemptMs)` subtracts the time the failed attempt took), so a heal is seen
  *   within about 1 s of the SYN that follows it, and the SYN rate stays about one a second.
- *   The cost is on links whose round trip grows past a quarter of the short timeout during an
+ *   The cost is on links whose round trip grows past the short timeout during an
  *   outage (a device falling back from LTE to GPRS): their probes fail until the window widens
  *   at 2 min and dials get the full 3.5 s again.
  * - An overloaded hub whose accept queue is full drops SYNs, which looks "unreachable" from the
@@ -84,7 +87,7 @@ export interface ReconnectPolicyOptions {
   probeDialMinMs?: number;
 }
 
-/** a probe dial waits this many times the slowest recent TCP connect (see the design notes) */
+/** a short dial waits this many times the fastest recent TCP connect (see the design notes) */
 const PROBE_DIAL_RTT_FACTOR = 4;
 /** how many successful TCP connect times are remembered */
 const CONNECT_TIMES_KEPT = 8;
@@ -205,8 +208,8 @@ export class ReconnectPolicy {
     ) {
       return this.dialMs;
     }
-    const slowest = Math.max(...this.connectTimes);
-    return Math.min(this.dialMs, Math.max(this.probeDialMinMs, Math.ceil(PROBE_DIAL_RTT_FACTOR * slowest)));
+    const roundTrip = Math.min(...this.connectTimes);
+    return Math.min(this.dialMs, Math.max(this.probeDialMinMs, Math.ceil(PROBE_DIAL_RTT_FACTOR * roundTrip)));
   }
 
   /**

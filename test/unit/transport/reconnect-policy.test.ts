@@ -187,17 +187,19 @@ describe("ReconnectPolicy probe dials", () => {
     expect(policy.dialTimeoutMs()).toBe(1500);
   });
 
-  it("shortens probe dials to 4 × the slowest recent connect, at least 1.5 s, at most the full timeout", () => {
+  it("shortens dials to 4 × the fastest recent connect (the round trip), at least 1.5 s, at most the full timeout", () => {
     const { policy, clock } = rig();
     policy.tcpConnected(2);
     policy.connected();
     policy.next("unreachable", 3500);
     expect(policy.dialTimeoutMs()).toBe(1500); // a LAN: two SYNs (0 and 1 s), then the next probe
-    policy.tcpConnected(500); // one slow connect among the last 8 (a 500 ms round trip)
+    policy.tcpConnected(2500); // a connect that queued behind a reconnect storm
+    expect(policy.dialTimeoutMs()).toBe(1500); // the round trip is still 2 ms
+    for (let i = 0; i < 8; i++) policy.tcpConnected(500); // a 500 ms round trip (the 2 ms one aged out)
     expect(policy.dialTimeoutMs()).toBe(2000);
-    policy.tcpConnected(1200);
+    for (let i = 0; i < 8; i++) policy.tcpConnected(1200); // GPRS-like
     expect(policy.dialTimeoutMs()).toBe(3500);
-    for (let i = 0; i < 8; i++) policy.tcpConnected(300); // the slow ones have aged out
+    policy.tcpConnected(300);
     expect(policy.dialTimeoutMs()).toBe(1500);
     clock.t += 120_000; // the window widens: full dials again, for a link that became slower
     expect(policy.dialTimeoutMs()).toBe(3500);
