@@ -27,6 +27,15 @@ import { FACTS } from "./edge-agent-sim.js";
 
 export const AGENT_BIN = resolve(import.meta.dirname, "../../bin/edge-agent.mjs");
 
+/** One "edge link …" record of a child agent's log. */
+export interface LinkLogRecord {
+  msg?: string;
+  failure?: string;
+  retryInMs?: number;
+  attemptMs?: number;
+  err?: string;
+}
+
 /** Counts "put key@rev" / "delete key@rev" applications; duplicates() lists any seen twice. */
 export class ApplyLedger {
   readonly counts = new Map<string, number>();
@@ -247,6 +256,23 @@ export class ChildAgent {
   onLine(handler: (line: string) => void): () => void {
     this.lineHandlers.add(handler);
     return () => this.lineHandlers.delete(handler);
+  }
+
+  /**
+   * The child's "edge link …" log records from now on (connected; down with failure,
+   * retryInMs and attemptMs), collected until `off()`.
+   */
+  linkLog(): { records: LinkLogRecord[]; off: () => void } {
+    const records: LinkLogRecord[] = [];
+    const off = this.onLine((line) => {
+      if (!line.includes('"edge link ')) return;
+      try {
+        records.push(JSON.parse(line) as LinkLogRecord);
+      } catch {
+        // not a whole JSON line
+      }
+    });
+    return { records, off };
   }
 
   /** The tail of the child's log, for failure messages. */

@@ -20,13 +20,6 @@ beforeAll(() => {
   execFileSync(process.execPath, [join(ROOT, "scripts/build-dev.mjs")], { cwd: ROOT, stdio: "pipe" });
 });
 
-interface LinkLog {
-  msg?: string;
-  failure?: string;
-  retryInMs?: number;
-  attemptMs?: number;
-}
-
 describe("edge fault: probe dials after a connection", () => {
   it.skipIf(!need(hasKubectl(), hasRoot()))(
     "gives up on each probe after 1.5 s once the link's connect time is known, and reconnects after the heal",
@@ -34,13 +27,7 @@ describe("edge fault: probe dials after a connection", () => {
       const { rig, ns, hubIp, blackHole } = await namespacedLink("ekq");
       await rig.startHub();
       const { child } = await rig.childAgent(`mqtts://${hubIp}:${rig.hub.ports.mqtt}`, ns);
-      const log: LinkLog[] = [];
-      const off = child.onLine((line) => {
-        if (!line.includes('"edge link ')) return;
-        try {
-          log.push(JSON.parse(line) as LinkLog);
-        } catch {}
-      });
+      const { records: log, off } = child.linkLog();
       onTestFinished(off);
       child.start();
       const paths = agentPaths(child.dataDir);

@@ -22,27 +22,6 @@ beforeAll(() => {
   execFileSync(process.execPath, [join(ROOT, "scripts/build-dev.mjs")], { cwd: ROOT, stdio: "pipe" });
 });
 
-interface LinkLog {
-  msg?: string;
-  failure?: string;
-  retryInMs?: number;
-  attemptMs?: number;
-  err?: string;
-}
-
-/** the child's "edge link ..." log records from now on */
-function linkLog(child: { onLine(h: (line: string) => void): () => void }): LinkLog[] {
-  const out: LinkLog[] = [];
-  const off = child.onLine((line) => {
-    if (!line.includes('"edge link ')) return;
-    try {
-      out.push(JSON.parse(line) as LinkLog);
-    } catch {}
-  });
-  onTestFinished(off);
-  return out;
-}
-
 describe("edge fault: reconnect after a black hole", () => {
   it.skipIf(!need(hasKubectl(), hasRoot()))(
     "probes an unreachable hub every few seconds and reconnects soon after the DROP is lifted",
@@ -61,7 +40,8 @@ describe("edge fault: reconnect after a black hole", () => {
       await blackHole(true);
       await child.stop();
       const churn = rig.churn(node);
-      const log = linkLog(child);
+      const { records: log, off } = child.linkLog();
+      onTestFinished(off);
       const downs = () => log.filter((l) => l.msg === "edge link down; reconnecting");
       const connects = () => log.filter((l) => l.msg === "edge link connected").length;
       child.start();
