@@ -9,39 +9,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { agentMain } from "../../../src/cmd/edge-agent.js";
+import { captureCliOutput } from "../../helpers/cli-output.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ek-agent-args-"));
 const dataDir = join(dir, "never-created");
-let out = "";
-let err = "";
-
-beforeEach(() => {
-  out = "";
-  err = "";
-  vi.stubEnv("EDGEKUBE_TOKEN", undefined);
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  vi.unstubAllEnvs();
-});
+const io = captureCliOutput();
+beforeEach(() => vi.stubEnv("EDGEKUBE_TOKEN", undefined));
+afterEach(() => vi.unstubAllEnvs());
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("edge-agent help", () => {
   it("prints the help and exits 2 without a command, 0 when asked", async () => {
     expect(await agentMain([])).toBe(2);
-    expect(out).toMatch(/^Usage: edge-agent <command> \[flags\]\n/);
+    expect(io.out).toMatch(/^Usage: edge-agent <command> \[flags\]\n/);
     for (const flag of ["--token T", "--sandbox-image REF", "--delete-data", "--data-dir DIR"])
-      expect(out).toContain(flag);
-    expect(out).toContain("(default registry.k8s.io/pause:3.10;");
-    const help = out;
+      expect(io.out).toContain(flag);
+    expect(io.out).toContain("(default registry.k8s.io/pause:3.10;");
+    const help = io.out;
     for (const args of [
       ["help"],
       ["--help"],
@@ -50,11 +34,11 @@ describe("edge-agent help", () => {
       ["run", "-h"],
       ["status", "--help"],
     ]) {
-      out = "";
+      io.out = "";
       expect(await agentMain(args)).toBe(0);
-      expect(out).toBe(help);
+      expect(io.out).toBe(help);
     }
-    expect(err).toBe("");
+    expect(io.err).toBe("");
   });
 });
 
@@ -83,17 +67,17 @@ describe("edge-agent usage errors (exit 2, message on stderr)", () => {
   ];
   it.each(cases)("%j", async (args, message) => {
     expect(await agentMain(args)).toBe(2);
-    expect(err.startsWith(message) || err.endsWith(message)).toBe(true);
-    expect(out).toBe("");
+    expect(io.err.startsWith(message) || io.err.endsWith(message)).toBe(true);
+    expect(io.out).toBe("");
   });
 
   it("reports a bad --node-ip of run as a usage error naming the command", async () => {
     expect(await agentMain(["run", "--node-ip", "not-an-ip", "--data-dir", dataDir])).toBe(2);
-    expect(err).toMatch(/^edge-agent run: .*not-an-ip/);
+    expect(io.err).toMatch(/^edge-agent run: .*not-an-ip/);
   });
 
   it("fails (exit 1) rather than guessing when run finds no joined state", async () => {
     expect(await agentMain(["run", "--no-pods", "--data-dir", dataDir, "--log-level", "error"])).toBe(1);
-    expect(err).toMatch(/^edge-agent: /);
+    expect(io.err).toMatch(/^edge-agent: /);
   });
 });

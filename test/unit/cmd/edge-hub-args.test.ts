@@ -7,36 +7,22 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { hubMain } from "../../../src/cmd/edge-hub.js";
 import { DEFAULT_MAX_SEMI_SPACE_MIB } from "../../../src/lib/young-generation-cap.js";
+import { captureCliOutput } from "../../helpers/cli-output.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ek-hub-args-"));
 const dataDir = join(dir, "never-created");
-let out = "";
-let err = "";
-
-beforeEach(() => {
-  out = "";
-  err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureCliOutput();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("edge-hub server --max-semi-space", () => {
   it("refuses a size that is not 0 or a power of two up to 16, saying which are accepted", async () => {
     for (const v of ["3", "32", "big"]) {
-      err = "";
+      io.err = "";
       expect(await hubMain(["server", "--data-dir", dataDir, "--max-semi-space", v])).toBe(2);
-      expect(err).toContain(
+      expect(io.err).toContain(
         `--max-semi-space must be 0 (V8's own young generation) or 1, 2, 4, 8 or 16 MiB, got "${v}"`,
       );
     }
@@ -45,8 +31,8 @@ describe("edge-hub server --max-semi-space", () => {
 
   it("is in the help with its default and the off switch", async () => {
     expect(await hubMain(["server", "--help"])).toBe(0);
-    expect(out).toContain("--max-semi-space MIB");
-    expect(out).toContain(`(default ${DEFAULT_MAX_SEMI_SPACE_MIB};`);
-    expect(out).toContain("or 0 for V8's own");
+    expect(io.out).toContain("--max-semi-space MIB");
+    expect(io.out).toContain(`(default ${DEFAULT_MAX_SEMI_SPACE_MIB};`);
+    expect(io.out).toContain("or 0 for V8's own");
   });
 });
