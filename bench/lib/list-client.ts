@@ -56,14 +56,17 @@ export class ListClient {
     await this.list(path);
   }
 
-  /** GET `path` from the child, timed there to the last byte (listGet), with the child's CPU. */
-  async list(path: string, accept = "application/json"): Promise<ListClientReply> {
+  /**
+   * GET `path` from the child, timed there to the last byte (listGet), with the child's CPU.
+   * `target` defaults to the hub's; a floor server is timed by the same client through it.
+   */
+  async list(path: string, accept = "application/json", target = this.target): Promise<ListClientReply> {
     await this.ready;
     const cmd: ListClientCommand = {
       cmd: "list",
-      url: this.target.url,
-      ca: this.target.ca.toString(),
-      ...(this.target.token ? { token: this.target.token } : {}),
+      url: target.url,
+      ca: target.ca.toString(),
+      ...(target.token ? { token: target.token } : {}),
       path,
       accept,
     };

@@ -1,8 +1,9 @@
 /**
  * bench/api's list client against a real node:https server on loopback: the lists are sent from
  * a process of its own (not this one), with the caller's Accept and bearer token, over one
- * kept-alive connection, timed to the last byte with the whole body counted; a refused list
- * fails with its status, and stop() ends the process.
+ * kept-alive connection, timed to the last byte with the whole body counted; another server
+ * (a floor) is timed by the same client; a refused list fails with its status, and stop() ends
+ * the process.
  */
 
 import { createServer, type Server } from "node:https";
@@ -86,6 +87,19 @@ describe("ListClient", () => {
     expect(new Set(srv.seen.map((s) => s.auth))).toEqual(new Set(["Bearer tok-123"]));
     // the warm-up opened the connection the lists then used
     expect(new Set(srv.seen.map((s) => s.port)).size).toBe(1);
+  });
+
+  it("times another server (a floor) through the same client when given its target", async () => {
+    const hub = await server(Buffer.from("{}"));
+    const floor = await server(Buffer.alloc(200_000, 0x20));
+    const client = new ListClient({ url: hub.url, ca: hub.ca, token: "hub-token" });
+    onTestFinished(() => client.stop());
+
+    const r = await client.list("/", "application/json", { url: floor.url, ca: floor.ca });
+    expect(r.timing.bytes).toBe(200_000);
+    expect(hub.seen).toEqual([]);
+    // the hub's token is not sent to the floor
+    expect(floor.seen.map((s) => s.auth)).toEqual([undefined]);
   });
 
   it("fails a refused list with its status, and stop() ends the process", async () => {
