@@ -40,6 +40,8 @@ export class ListClient {
       this.proc.once("spawn", () => resolve());
       this.proc.once("error", reject);
     });
+    // a failed fork fails the first list(); not an unhandled rejection before it
+    this.ready.catch(() => {});
     this.proc.on("message", (m: Reply) => this.queue.shift()?.(m));
     this.proc.on("exit", (code) => {
       for (const f of this.queue.splice(0))
@@ -49,8 +51,8 @@ export class ListClient {
 
   /**
    * Opens the child's kept-alive connection with a small GET, so that the first timed list
-   * measures the hub's first list after the creates, not this fresh process's TLS handshake
-   * and cold client code (the load generator's connection was warm when it timed the lists).
+   * measures the hub's first list after the creates (its list code still cold), not this
+   * fresh process's cold client code and TLS handshake (the later lists reuse the connection).
    */
   async warm(path = "/version"): Promise<void> {
     await this.list(path);
