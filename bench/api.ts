@@ -35,6 +35,7 @@
  * and timed from a client process of their own (bench/lib/list-client.ts), as kubectl is a
  * process of its own: timed from this process, they met the garbage collector of the load
  * generator that had just sent the creates (a mark-compact in nearly every list), not the hub.
+ * A small GET opens that client's connection first, so no list includes a TLS handshake.
  *
  * The echo baseline and the hub's creates run alternately in `--rounds` slices of the
  * creates, so both meet the same machine load: their ratio is the figure to trust on a
