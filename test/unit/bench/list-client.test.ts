@@ -6,11 +6,9 @@
  * the process.
  */
 
-import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { ListClient } from "../../../bench/lib/list-client.js";
-import { createCA, issueCert } from "../../../src/lib/pki.js";
+import { loopbackHttps } from "../../helpers/loopback-https.js";
 
 interface Seen {
   accept: string | undefined;
@@ -20,10 +18,8 @@ interface Seen {
 }
 
 async function server(body: Buffer): Promise<{ url: string; ca: string; seen: Seen[] }> {
-  const ca = await createCA("list-client-test-ca");
-  const leaf = await issueCert(ca, { commonName: "127.0.0.1", ipAddresses: ["127.0.0.1"], usage: "server" });
   const seen: Seen[] = [];
-  const s: Server = createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+  const srv = await loopbackHttps("list-client-test", (req, res) => {
     seen.push({
       accept: req.headers.accept,
       auth: req.headers.authorization,
@@ -39,15 +35,7 @@ async function server(body: Buffer): Promise<{ url: string; ca: string; seen: Se
     for (let i = 0; i < body.length; i += 65536) res.write(body.subarray(i, i + 65536));
     res.end();
   });
-  await new Promise<void>((r) => s.listen({ host: "127.0.0.1", port: 0 }, () => r()));
-  onTestFinished(
-    () =>
-      new Promise<void>((r) => {
-        s.closeAllConnections();
-        s.close(() => r());
-      }),
-  );
-  return { url: `https://127.0.0.1:${(s.address() as AddressInfo).port}`, ca: ca.certPem, seen };
+  return { ...srv, seen };
 }
 
 function alive(pid: number): boolean {

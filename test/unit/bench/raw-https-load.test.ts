@@ -5,31 +5,19 @@
  * mid-request counts that request as an error and is reopened.
  */
 
-import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { encodeRequests, runRawLoad } from "../../../bench/lib/raw-https-load.js";
-import { createCA, issueCert } from "../../../src/lib/pki.js";
+import { loopbackHttps } from "../../helpers/loopback-https.js";
 
 async function server(
-  handle: Parameters<typeof createServer>[1],
+  handle: Parameters<typeof loopbackHttps>[1],
 ): Promise<{ url: string; ca: string; seen: () => number }> {
-  const ca = await createCA("raw-load-test-ca");
-  const leaf = await issueCert(ca, { commonName: "127.0.0.1", ipAddresses: ["127.0.0.1"], usage: "server" });
   let seen = 0;
-  const s: Server = createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+  const srv = await loopbackHttps("raw-load-test", (req, res) => {
     seen++;
     handle?.(req, res);
   });
-  await new Promise<void>((r) => s.listen({ host: "127.0.0.1", port: 0 }, () => r()));
-  onTestFinished(
-    () =>
-      new Promise<void>((r) => {
-        s.closeAllConnections();
-        s.close(() => r());
-      }),
-  );
-  return { url: `https://127.0.0.1:${(s.address() as AddressInfo).port}`, ca: ca.certPem, seen: () => seen };
+  return { ...srv, seen: () => seen };
 }
 
 describe("runRawLoad", () => {
