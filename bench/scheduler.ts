@@ -31,6 +31,10 @@ const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     "heap-snapshot": { type: "string" },
+    /** extra `edge-hub server` flags for A/B runs, e.g. --hub-args "--max-semi-space 0" */
+    "hub-args": { type: "string" },
+    /** results go to scheduler-DATE-TAG.json instead of the day's file */
+    tag: { type: "string" },
   },
 });
 const QUICK = values.quick ?? false;
@@ -88,7 +92,11 @@ async function main(): Promise<void> {
     httpsPort: await freePort(),
     mqttPort: await freePort(),
     // a /24 per node: 1,000 nodes need more than the default /16
-    args: ["--cluster-cidr", "10.128.0.0/9"],
+    args: [
+      "--cluster-cidr",
+      "10.128.0.0/9",
+      ...(values["hub-args"] ?? "").split(/\s+/).filter((a) => a !== ""),
+    ],
     ...(snapshotDir ? { snapshotDir } : {}),
   });
   const tStart = Date.now();
@@ -187,7 +195,8 @@ async function main(): Promise<void> {
       targets: { podsBoundPerSecond: 500, allAvailableMs: 60_000, hubRssMB: 300 },
     };
     mkdirSync("bench/results", { recursive: true });
-    const file = `bench/results/scheduler-${result.date.slice(0, 10)}${QUICK ? "-quick" : ""}.json`;
+    const tag = values.tag ? `-${values.tag}` : QUICK ? "-quick" : "";
+    const file = `bench/results/scheduler-${result.date.slice(0, 10)}${tag}.json`;
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
     console.log(JSON.stringify(result));
     log(`written to ${file}`);

@@ -25,7 +25,9 @@
  *   It cannot shrink a space that is already larger: that stays V8's (and HeapReclaimer's).
  * - The cost is a scavenge every semi-space worth of allocation instead of every 16 MiB, and
  *   more promotion to old space when bursts outlive a small semi-space (bench/sync and
- *   bench/api figures are in docs/hub-memory.md). A cap of 0 leaves V8 alone.
+ *   bench/api figures are in docs/hub-memory.md). bench/scheduler pays most: hub CPU for its
+ *   10,000-pod wave 15–19 s uncapped, 23–27 s at 4 MiB. So the default is 0, which leaves V8
+ *   alone; a hub short of memory sets --max-semi-space 4.
  */
 import { PerformanceObserver } from "node:perf_hooks";
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
@@ -33,8 +35,13 @@ import { UsageError } from "./args.js";
 
 const MiB = 1024 * 1024;
 
-/** edge-hub server's --max-semi-space default (MiB): measurements in docs/hub-memory.md */
-export const DEFAULT_MAX_SEMI_SPACE_MIB = 4;
+/**
+ * edge-hub server's --max-semi-space default (MiB): 0, V8's own young generation. A 4 MiB cap
+ * kept 25–40 MB less resident at 5,000 nodes but cost the scheduler a quarter of its throughput
+ * (bench/scheduler, side by side: 439–510 pods/s capped at 4, 509–575 at 8, 586–734 uncapped;
+ * the target is 500), so it is a choice for memory-tight hubs, not the default (docs/hub-memory.md).
+ */
+export const DEFAULT_MAX_SEMI_SPACE_MIB = 0;
 
 /**
  * The growth factor to run with, given the current new space (both semi-spaces, as
