@@ -17,7 +17,7 @@
  * Result: bench/results/scheduler-<date>.json (also printed).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -26,6 +26,7 @@ import { refs } from "../src/client/client.js";
 import { KubeletSim } from "../test/helpers/kubelet-sim.js";
 import { HttpsClient } from "./lib/https-client.js";
 import { freePort, HubProcess } from "./lib/hub-process.js";
+import { writeResult } from "./lib/stats.js";
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +34,7 @@ const { values } = parseArgs({
     "heap-snapshot": { type: "string" },
     /** extra `edge-hub server` flags for A/B runs, e.g. --hub-args "--max-semi-space 0" */
     "hub-args": { type: "string" },
-    /** results go to scheduler-DATE-TAG.json instead of the day's file */
+    /** results go to scheduler-DATE-TAG.json instead of the day's file (writeResult) */
     tag: { type: "string" },
   },
 });
@@ -194,10 +195,7 @@ async function main(): Promise<void> {
       loadAverageAfter: loadavg().map((x) => Math.round(x * 100) / 100),
       targets: { podsBoundPerSecond: 500, allAvailableMs: 60_000, hubRssMB: 300 },
     };
-    mkdirSync("bench/results", { recursive: true });
-    const tag = values.tag ? `-${values.tag}` : QUICK ? "-quick" : "";
-    const file = `bench/results/scheduler-${result.date.slice(0, 10)}${tag}.json`;
-    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    const file = writeResult("scheduler", result, values.tag ?? (QUICK ? "quick" : undefined));
     console.log(JSON.stringify(result));
     log(`written to ${file}`);
   } finally {
