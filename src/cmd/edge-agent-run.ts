@@ -31,6 +31,7 @@ import { EDGEKUBE_VERSION } from "../lib/version.js";
 /** what `join` and `run` chose for the node's workloads (their shared flags, validated) */
 export interface WorkloadChoice {
   flannelIface?: string;
+  flannelDirectRouting?: boolean;
   sandboxImage: string;
   sandboxCommand: string[];
   dockerSocket?: string;
@@ -91,6 +92,7 @@ export async function runAgent(dataDir: string, logger: Logger, choice: Workload
         logger,
       }),
       ...(choice.flannelIface ? { flannelIface: choice.flannelIface } : {}),
+      ...(choice.flannelDirectRouting ? { flannelDirectRouting: true } : {}),
       logger,
     });
     try {

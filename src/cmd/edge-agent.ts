@@ -51,6 +51,9 @@ join flags:
   --mqtt-websocket       reach the hub's MQTT over wss://HUB:6443/mqtt instead of mqtts://HUB:8883
 join and run flags:
   --flannel-iface IF     underlay interface for the VXLAN overlay (default: the one carrying the node IP)
+  --flannel-direct-routing  route pods to nodes on this node's own underlay segment without VXLAN
+                         (flannel's DirectRouting); used between nodes that both set it. Leave it
+                         off where the network drops packets from pod addresses (most clouds)
   --sandbox-image REF    image of pod sandbox containers (default ${DEFAULT_SANDBOX_IMAGE}; load it
                          into Docker or drop its tarball into DATA_DIR/images on air-gapped devices)
   --sandbox-command CMD  its command (default /pause for the default image, else "sleep 2147483647")
@@ -106,6 +109,7 @@ export async function agentMain(argv: string[]): Promise<number> {
 
 const workloadFlags = {
   "flannel-iface": { type: "string" },
+  "flannel-direct-routing": { type: "boolean" },
   "sandbox-image": { type: "string" },
   "sandbox-command": { type: "string" },
   "docker-socket": { type: "string" },
@@ -116,6 +120,7 @@ const workloadFlags = {
 
 function workloadChoice(values: {
   "flannel-iface"?: string | undefined;
+  "flannel-direct-routing"?: boolean | undefined;
   "sandbox-image"?: string | undefined;
   "sandbox-command"?: string | undefined;
   "docker-socket"?: string | undefined;
@@ -135,6 +140,7 @@ function workloadChoice(values: {
   const cmd = values["sandbox-command"] ?? (image === DEFAULT_SANDBOX_IMAGE ? "/pause" : "sleep 2147483647");
   return {
     ...(values["flannel-iface"] ? { flannelIface: values["flannel-iface"] } : {}),
+    ...(values["flannel-direct-routing"] === true ? { flannelDirectRouting: true } : {}),
     sandboxImage: image,
     sandboxCommand: cmd.split(/\s+/).filter((x) => x !== ""),
     ...(values["docker-socket"] ? { dockerSocket: values["docker-socket"] } : {}),

@@ -11,8 +11,9 @@
  *   and stray addresses are corrected. Both MACs are derived from the podCIDR (subnet.ts), so a
  *   recreated device keeps the VTEP MAC that the peers and the node annotation already carry.
  * - reconcilePeers() is driven by the peer list alone (flannel: "1 route, 1 ARP entry and 1 FDB
- *   entry per host"); it reads what is on flannel.1, diffs (peers.ts) and changes only what
- *   differs. Calls are serialised, so overlapping node events cannot interleave their writes.
+ *   entry per host", or one underlay route per same-segment peer with `directRouting`); it
+ *   reads what is there, diffs and changes only what differs (peer-sync.ts). Calls are
+ *   serialised, so overlapping node events cannot interleave their writes.
  * - sysctls: ip_forward on; bridge-nf-call-iptables on where br_netfilter exists (without it a
  *   pod reaching a ClusterIP backend on its own bridge gets replies that skip un-DNAT).
  * - Nothing here talks to Kubernetes: inputs are plain data, nodeAnnotations() is what the
@@ -20,9 +21,11 @@
  */
 import type { Logger } from "../lib/logger.js";
 import { silentLogger } from "../lib/logger.js";
+import { DIRECT_ROUTING_KEY } from "./direct-routing.js";
 import type { Exec } from "./exec.js";
 import { IpRoute, isNotFound } from "./iproute.js";
-import { desiredEntries, type Peer, type PeerPlan, planPeers, planSize, type RejectedPeer } from "./peers.js";
+import { type PeerReconcileResult, syncPeers } from "./peer-sync.js";
+import type { Peer } from "./peers.js";
 import {
   gatewayAddress,
   type Ipv4Subnet,
@@ -55,6 +58,11 @@ export interface OverlayConfig {
   port?: number;
   vxlanName?: string;
   bridgeName?: string;
+  /**
+   * flannel's vxlan DirectRouting: peers on the underlay's own segment that announce it too are
+   * routed over the underlay without encapsulation (direct-routing.ts). Default off.
+   */
+  directRouting?: boolean;
 }
 
 export interface NodeSetup {
@@ -65,12 +73,7 @@ export interface NodeSetup {
   bridgeMAC: string;
 }
 
-export interface PeerReconcileResult {
-  /** number of route/neigh/fdb entries written or deleted; 0 when already converged */
-  changes: number;
-  plan: PeerPlan;
-  rejected: RejectedPeer[];
-}
+export type { PeerReconcileResult } from "./peer-sync.js";
 
 export class OverlayError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -132,7 +135,11 @@ export class VxlanOverlay {
 
   nodeAnnotations(): Record<string, string> {
     return {
-      [ANNOTATION_BACKEND_DATA]: JSON.stringify({ VNI: this.vni, VtepMAC: this.vtepMAC }),
+      [ANNOTATION_BACKEND_DATA]: JSON.stringify({
+        VNI: this.vni,
+        VtepMAC: this.vtepMAC,
+        ...(this.cfg.directRouting === true ? { [DIRECT_ROUTING_KEY]: true } : {}),
+      }),
       [ANNOTATION_BACKEND_TYPE]: "vxlan",
       [ANNOTATION_KUBE_SUBNET_MANAGER]: "true",
       [ANNOTATION_PUBLIC_IP]: this.cfg.nodeIP,
@@ -260,41 +267,19 @@ export class VxlanOverlay {
     if (!(await this.ipr.getLink(dev))) {
       throw new OverlayError(`${dev} does not exist: set up the node (setupNode) before programming peers`);
     }
-    const { entries, rejected } = desiredEntries(
-      { nodeName: this.cfg.nodeName, podCIDR: this.podCIDR },
-      this.clusterCIDR,
+    const iface = this.setup?.iface ?? (await this.underlay()).iface;
+    return syncPeers(
+      this.ipr,
+      {
+        nodeName: this.cfg.nodeName,
+        podCIDR: this.podCIDR,
+        clusterCIDR: this.clusterCIDR,
+        vxlanName: dev,
+        iface,
+        directRouting: this.cfg.directRouting === true,
+      },
       peers,
+      this.log,
     );
-    for (const r of rejected) this.log.warn({ peer: r.name }, `peer skipped: ${r.reason}`);
-    const [routes, neighs, fdb] = await Promise.all([
-      this.ipr.routes(dev),
-      this.ipr.neighs(dev),
-      this.ipr.fdb(dev),
-    ]);
-    const plan = planPeers(entries, { routes, neighs, fdb });
-    // Remove before adding (a route must not outlive its neighbour), then add in flannel's
-    // order: FDB and ARP first, the route last, so no packet is routed before it can be sent.
-    const ignoreGone = (err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    };
-    for (const dst of plan.delRoutes) await this.ipr.ip(["route", "del", dst, "dev", dev]).catch(ignoreGone);
-    for (const dst of plan.delNeighs) await this.ipr.ip(["neigh", "del", dst, "dev", dev]).catch(ignoreGone);
-    for (const f of plan.delFdb) {
-      const args = ["fdb", "del", f.mac, "dev", dev];
-      if (f.dst !== undefined) args.push("dst", f.dst);
-      await this.ipr.bridge([...args, "self"]).catch(ignoreGone);
-    }
-    for (const f of plan.addFdb) {
-      await this.ipr.bridge(["fdb", "replace", f.mac, "dev", dev, "dst", f.dst, "self", "permanent"]);
-    }
-    for (const n of plan.addNeighs) {
-      await this.ipr.ip(["neigh", "replace", n.dst, "lladdr", n.lladdr, "dev", dev, "nud", "permanent"]);
-    }
-    for (const r of plan.addRoutes) {
-      await this.ipr.ip(["route", "replace", r.dst, "via", r.gateway, "dev", dev, "onlink"]);
-    }
-    const changes = planSize(plan);
-    if (changes > 0) this.log.info({ changes, peers: entries.routes.length }, "peers reconciled");
-    return { changes, plan, rejected };
   }
 }

@@ -33,6 +33,8 @@ export interface Peer {
   podCIDR: string;
   /** the peer's flannel.1 MAC (VtepMAC in flannel.alpha.coreos.com/backend-data) */
   vtepMAC: string;
+  /** the peer routes its same-segment peers directly ("DirectRouting" in backend-data) */
+  directRouting?: boolean;
 }
 
 export interface RouteEntry {
@@ -52,6 +54,8 @@ export interface PeerEntries {
   routes: RouteEntry[];
   neighs: NeighEntry[];
   fdb: FdbTarget[];
+  /** peers routed over the underlay instead (direct-routing.ts): podCIDR via the public IP */
+  direct: RouteEntry[];
 }
 
 export interface RejectedPeer {
@@ -79,13 +83,17 @@ export function planSize(p: PeerPlan): number {
   );
 }
 
-/** The entries flannel.1 must hold for `peers`, plus the peers that were skipped and why. */
+/**
+ * The entries flannel.1 must hold for `peers`, plus the peers that were skipped and why.
+ * Peers for which `direct` says yes get an underlay route in `direct` instead of the three.
+ */
 export function desiredEntries(
   self: { nodeName: string; podCIDR: Ipv4Subnet },
   clusterCIDR: Ipv4Subnet,
   peers: readonly Peer[],
+  direct: (peer: Peer) => boolean = () => false,
 ): { entries: PeerEntries; rejected: RejectedPeer[] } {
-  const entries: PeerEntries = { routes: [], neighs: [], fdb: [] };
+  const entries: PeerEntries = { routes: [], neighs: [], fdb: [], direct: [] };
   const rejected: RejectedPeer[] = [];
   const seenCidr = new Map<string, string>([[self.podCIDR.cidr, self.nodeName]]);
   const seenMac = new Map<string, string>();
@@ -122,6 +130,10 @@ export function desiredEntries(
     }
     seenCidr.set(subnet.cidr, peer.name);
     seenMac.set(mac, peer.name);
+    if (direct(peer)) {
+      entries.direct.push({ dst: subnet.cidr, gateway: peer.publicIP });
+      continue;
+    }
     const gw = vtepAddress(subnet);
     entries.routes.push({ dst: subnet.cidr, gateway: gw });
     entries.neighs.push({ dst: gw, lladdr: mac });

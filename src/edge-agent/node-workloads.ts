@@ -46,6 +46,8 @@ export interface NodeWorkloadsOptions {
   sandboxImage: string;
   /** underlay interface (`--flannel-iface`) */
   flannelIface?: string;
+  /** route same-segment peers without VXLAN (`--flannel-direct-routing`) */
+  flannelDirectRouting?: boolean;
   logger: Logger;
   /** pod manager resync period (tests shorten it) */
   resyncMs?: number;
@@ -87,6 +89,7 @@ export class NodeWorkloads {
       clusterCIDR: config.clusterCIDR,
       ...(config.podCIDR ? { podCIDR: config.podCIDR } : {}),
       ...(o.flannelIface ? { iface: o.flannelIface } : {}),
+      ...(o.flannelDirectRouting ? { directRouting: true } : {}),
       dataDir: o.dataDir,
       nodes: () => agent.cache.nodes(),
       onNodesChange: (cb) =>

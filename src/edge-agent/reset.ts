@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { type Exec, hostExec } from "../cni/exec.js";
 import { resetOverlay } from "../cni/reset.js";
 import { type Logger, silentLogger } from "../lib/logger.js";
-import { agentPaths } from "./config.js";
+import { agentPaths, loadAgentConfig } from "./config.js";
 import { unmountAll } from "./pods/volumes/empty-dir.js";
 import type { ContainerRuntime } from "./runtime/runtime.js";
 import { resetNodeServices } from "./services/index.js";
@@ -51,6 +51,15 @@ export class AgentRunningError extends Error {
   }
 }
 
+/** the joined cluster's pod network, when the data dir still has it (direct routes lie in it) */
+function clusterOf(paths: ReturnType<typeof agentPaths>): { clusterCIDR?: string } {
+  try {
+    return { clusterCIDR: loadAgentConfig(paths).clusterCIDR };
+  } catch {
+    return {};
+  }
+}
+
 export async function resetAgent(o: ResetAgentOptions): Promise<ResetAgentReport> {
   const log = (o.logger ?? silentLogger()).child({ component: "reset" });
   const paths = agentPaths(o.dataDir);
@@ -65,7 +74,12 @@ export async function resetAgent(o: ResetAgentOptions): Promise<ResetAgentReport
     }
   }
   const exec = o.exec ?? hostExec();
-  const { removedLinks } = await resetOverlay({ exec, ipamDbPath: join(o.dataDir, "ipam.db"), logger: log });
+  const { removedLinks } = await resetOverlay({
+    exec,
+    ipamDbPath: join(o.dataDir, "ipam.db"),
+    ...clusterOf(paths),
+    logger: log,
+  });
   let serviceRulesRemoved = true;
   let dnsAddressRemoved = false;
   try {

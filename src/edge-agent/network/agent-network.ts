@@ -45,6 +45,8 @@ export interface AgentNetworkOptions {
   podCIDR?: string;
   /** underlay interface (`--flannel-iface`); default: the one carrying nodeIP */
   iface?: string;
+  /** route same-segment peers without VXLAN (`--flannel-direct-routing`, cni/direct-routing.ts) */
+  directRouting?: boolean;
   dataDir: string;
   /** cached Nodes (read-only) */
   nodes: () => Node[];
@@ -203,6 +205,7 @@ export class AgentNetwork {
         podCIDR,
         clusterCIDR: this.o.clusterCIDR,
         ...(this.o.iface ? { iface: this.o.iface } : {}),
+        ...(this.o.directRouting ? { directRouting: true } : {}),
       },
       { exec: this.exec, logger: this.log },
     );

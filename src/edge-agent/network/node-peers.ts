@@ -5,13 +5,15 @@
  * Design notes
  * - A peer needs three facts, all on its Node: `spec.podCIDR` (assigned by the hub's node IPAM
  *   controller), the VTEP MAC (`flannel.alpha.coreos.com/backend-data` {"VtepMAC"}) and the
- *   underlay address (`flannel.alpha.coreos.com/public-ip`, else the InternalIP). A node that
+ *   underlay address (`flannel.alpha.coreos.com/public-ip`, else the InternalIP); whether it
+ *   routes same-segment peers directly ("DirectRouting" in the backend data). A node that
  *   has not published them yet (just joined, its agent not started) is skipped with a reason
  *   and picked up on its next Node change; it never blocks the others.
  * - Nodes being deleted are still peers until the object is gone: their pods may still run.
  * - Pure functions over read-only objects, unit tested without netlink.
  */
 import type { Node } from "kubernetes-types/core/v1";
+import { DIRECT_ROUTING_KEY } from "../../cni/direct-routing.js";
 import type { Peer } from "../../cni/peers.js";
 
 export const ANNOTATION_BACKEND_DATA = "flannel.alpha.coreos.com/backend-data";
@@ -31,19 +33,26 @@ export function podCIDRFromNodes(nodes: readonly Node[], nodeName: string): stri
   return typeof cidr === "string" && cidr !== "" ? cidr : undefined;
 }
 
-function vtepMAC(node: Node): string | undefined {
+interface BackendData {
+  vtepMAC?: string;
+  directRouting: boolean;
+}
+
+function backendData(node: Node): BackendData {
   const raw = node.metadata?.annotations?.[ANNOTATION_BACKEND_DATA];
-  if (!raw) return undefined;
+  if (!raw) return { directRouting: false };
   try {
     const data: unknown = JSON.parse(raw);
-    if (typeof data === "object" && data !== null && "VtepMAC" in data) {
-      const mac = (data as { VtepMAC: unknown }).VtepMAC;
-      return typeof mac === "string" && mac !== "" ? mac : undefined;
-    }
+    if (typeof data !== "object" || data === null) return { directRouting: false };
+    const d = data as Record<string, unknown>;
+    const mac = d.VtepMAC;
+    return {
+      ...(typeof mac === "string" && mac !== "" ? { vtepMAC: mac } : {}),
+      directRouting: d[DIRECT_ROUTING_KEY] === true,
+    };
   } catch {
-    return undefined;
+    return { directRouting: false };
   }
-  return undefined;
 }
 
 function publicIP(node: Node): string | undefined {
@@ -63,12 +72,20 @@ export function peersFromNodes(
     const name = n.metadata?.name ?? "";
     if (name === "" || name === selfName) continue;
     const podCIDR = n.spec?.podCIDR;
-    const mac = vtepMAC(n);
+    const data = backendData(n);
+    const mac = data.vtepMAC;
     const ip = publicIP(n);
     if (!podCIDR) skipped.push({ name, reason: "no spec.podCIDR assigned yet" });
     else if (!mac) skipped.push({ name, reason: `no VtepMAC in ${ANNOTATION_BACKEND_DATA} yet` });
     else if (!ip) skipped.push({ name, reason: "no public IP annotation and no InternalIP" });
-    else peers.push({ name, podCIDR, vtepMAC: mac, publicIP: ip });
+    else
+      peers.push({
+        name,
+        podCIDR,
+        vtepMAC: mac,
+        publicIP: ip,
+        ...(data.directRouting ? { directRouting: true } : {}),
+      });
   }
   peers.sort((a, b) => a.name.localeCompare(b.name));
   return { peers, skipped };

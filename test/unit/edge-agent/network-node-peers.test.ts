@@ -7,10 +7,17 @@ import {
   podCIDRFromNodes,
 } from "../../../src/edge-agent/network/node-peers.js";
 
-function node(name: string, o: { cidr?: string; mac?: string; ip?: string; internal?: string } = {}): Node {
+function node(
+  name: string,
+  o: { cidr?: string; mac?: string; ip?: string; internal?: string; direct?: unknown } = {},
+): Node {
   const annotations: Record<string, string> = {};
   if (o.mac)
-    annotations["flannel.alpha.coreos.com/backend-data"] = JSON.stringify({ VNI: 1, VtepMAC: o.mac });
+    annotations["flannel.alpha.coreos.com/backend-data"] = JSON.stringify({
+      VNI: 1,
+      VtepMAC: o.mac,
+      ...(o.direct !== undefined ? { DirectRouting: o.direct } : {}),
+    });
   if (o.ip) annotations["flannel.alpha.coreos.com/public-ip"] = o.ip;
   return {
     metadata: { name, annotations },
@@ -33,6 +40,22 @@ describe("peersFromNodes", () => {
     expect(peers).toEqual([
       { name: "n2", podCIDR: "10.42.2.0/24", vtepMAC: "0a:58:0a:2a:02:00", publicIP: "198.51.100.12" },
       { name: "n3", podCIDR: "10.42.3.0/24", vtepMAC: "0a:58:0a:2a:03:00", publicIP: "198.51.100.13" },
+    ]);
+  });
+
+  it("marks peers that announce DirectRouting: true, and only those", () => {
+    const { peers } = peersFromNodes(
+      [
+        node("n2", { cidr: "10.42.2.0/24", mac: "0a:58:0a:2a:02:00", ip: "198.51.100.12", direct: true }),
+        node("n3", { cidr: "10.42.3.0/24", mac: "0a:58:0a:2a:03:00", ip: "198.51.100.13", direct: "true" }),
+        node("n4", { cidr: "10.42.4.0/24", mac: "0a:58:0a:2a:04:00", ip: "198.51.100.14", direct: false }),
+      ],
+      "n1",
+    );
+    expect(peers.map((p) => [p.name, p.directRouting === true])).toEqual([
+      ["n2", true],
+      ["n3", false],
+      ["n4", false],
     ]);
   });
 

@@ -1,0 +1,91 @@
+/**
+ * Direct routing: flannel's vxlan `DirectRouting` — a peer on this node's own L2 segment gets a
+ * plain route over the underlay instead of VXLAN; peers behind a router keep VXLAN.
+ *
+ *   VXLAN peer:   10.42.2.0/24 via 10.42.2.0 dev flannel.1 onlink   (+ neigh, + fdb)
+ *   direct peer:  10.42.2.0/24 via 198.51.100.12 dev eth0           (nothing on flannel.1)
+ *
+ * Design notes
+ * - Why: on a LAN of devices the encapsulation is pure cost — 50 bytes a packet and a second
+ *   pass through the stack on both ends (docs/overlay.md measures the datapath). Flannel and
+ *   k3s keep it off by default because clouds' virtual networks drop packets whose source is
+ *   not the instance's own address; an edge fleet on one switch does not have that problem, but
+ *   the choice stays the operator's (`edge-agent --flannel-direct-routing`).
+ * - "On this segment" is flannel's test (`ip.DirectRouting`: the kernel's route to the peer's
+ *   public IP has no gateway), taken here from one read of the main table: the longest prefix
+ *   that holds the address must be a gateway-less route out of the underlay interface.
+ * - Both ends must agree, or the two directions take different paths and strict reverse-path
+ *   filtering drops the raw side. So a node announces the mode in its backend-data annotation
+ *   (`"DirectRouting": true`, an extra key flannel's own parser ignores) and a peer is routed
+ *   directly only when both have it on. A mixed fleet stays on VXLAN between mixed pairs.
+ * - Ownership: every route on the underlay interface whose destination lies inside the cluster
+ *   CIDR is ours (nothing else routes pod subnets there), so any such route that is not wanted
+ *   is stale — including all of them after the option is turned off.
+ * - Pure functions over iproute2's JSON; peer-sync.ts applies the plan.
+ */
+import type { Route } from "./iproute.js";
+import type { RouteEntry } from "./peers.js";
+import { contains, type Ipv4Subnet, ipToNumber, parseSubnet, SubnetError, subnetWithin } from "./subnet.js";
+
+/** The key a node sets in flannel.alpha.coreos.com/backend-data when it routes peers directly. */
+export const DIRECT_ROUTING_KEY = "DirectRouting";
+
+function routeSubnet(dst: string): Ipv4Subnet | undefined {
+  if (dst === "default") return parseSubnet("0.0.0.0/0");
+  try {
+    return parseSubnet(dst.includes("/") ? dst : `${dst}/32`);
+  } catch (err) {
+    if (err instanceof SubnetError) return undefined;
+    throw err;
+  }
+}
+
+/** The route the kernel would pick for `ip` from these (longest prefix; first of equals). */
+export function bestRoute(routes: readonly Route[], ip: string): Route | undefined {
+  ipToNumber(ip);
+  let best: Route | undefined;
+  let bestLen = -1;
+  for (const r of routes) {
+    const s = routeSubnet(r.dst);
+    if (!s || s.prefixLength <= bestLen || !contains(s, ip)) continue;
+    best = r;
+    bestLen = s.prefixLength;
+  }
+  return best;
+}
+
+/** True when `ip` is reached over `iface` without a gateway: a neighbour on the same segment. */
+export function onLink(routes: readonly Route[], iface: string, ip: string): boolean {
+  const r = bestRoute(routes, ip);
+  return r !== undefined && r.gateway === undefined && r.dev === iface;
+}
+
+/** Routes on the underlay interface that this overlay owns: pod subnets of the cluster. */
+export function ownedDirectRoutes(routes: readonly Route[], iface: string, clusterCIDR: Ipv4Subnet): Route[] {
+  return routes.filter((r) => {
+    if (r.dev !== iface) return false;
+    const s = routeSubnet(r.dst);
+    return s !== undefined && s.prefixLength > 0 && subnetWithin(s, clusterCIDR);
+  });
+}
+
+export interface DirectRoutePlan {
+  /** destinations to delete from the underlay interface */
+  del: string[];
+  /** routes to (re)write on the underlay interface */
+  add: RouteEntry[];
+}
+
+/** What to change so the underlay interface holds exactly `desired` among the owned routes. */
+export function planDirectRoutes(desired: readonly RouteEntry[], owned: readonly Route[]): DirectRoutePlan {
+  const key = (dst: string) => (dst.includes("/") ? dst : `${dst}/32`);
+  const want = new Map(desired.map((r) => [key(r.dst), r]));
+  const have = new Map(owned.map((r) => [key(r.dst), r]));
+  const plan: DirectRoutePlan = { del: [], add: [] };
+  for (const [dst, r] of have) if (!want.has(dst)) plan.del.push(r.dst);
+  for (const [dst, r] of want) {
+    const cur = have.get(dst);
+    if (!cur || cur.gateway !== r.gateway) plan.add.push(r);
+  }
+  return plan;
+}
