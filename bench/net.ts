@@ -17,6 +17,8 @@
  *      the agents' debug log; target < 150 ms.
  *   3. Time from a new node's overlay annotations reaching the hub until every peer has its
  *      route, ARP and FDB entries; target < 1 s.
+ * `--direct-routing` runs the agents with flannel's DirectRouting (both nodes share a segment, so
+ * pod traffic leaves VXLAN for a plain route over eth0); the bare datapath stays VXLAN.
  * Results: bench/results/net-<date>.json. Needs root and Docker (like the integration tests).
  */
 import { execFileSync } from "node:child_process";
@@ -42,6 +44,20 @@ function strArg(name: string, dflt: string): string {
 }
 /** --link-rate RATE: the line rate of the second throughput figure (tc syntax; default 1gbit, a Pi 4's NIC) */
 const LINK_RATE = strArg("link-rate", "1gbit");
+/**
+ * --direct-routing: the agents run with `--flannel-direct-routing` (flannel's DirectRouting), so
+ * pod traffic between the two nodes — on one segment — takes a plain route over eth0 instead of
+ * VXLAN. The result records the mode and the packets flannel.1 sent during the pod transfers.
+ */
+const DIRECT = process.argv.includes("--direct-routing");
+
+/** packets `dev` has sent in `netns` */
+function txPackets(netns: string, dev: string): number {
+  const out = execFileSync("ip", ["-n", netns, "-json", "-s", "link", "show", "dev", dev], {
+    encoding: "utf8",
+  });
+  return Number((JSON.parse(out) as Array<{ stats64: { tx: { packets: number } } }>)[0]?.stats64.tx.packets);
+}
 
 /** RPS on `dev` in `netns` (mask "0" turns it off), through a sysfs mounted in that namespace. */
 function setRps(netns: string, dev: string, mask: string): void {
@@ -91,7 +107,9 @@ function wiringTimes(f: DevClusterFixture, node: string): number[] {
 }
 
 async function main(): Promise<void> {
-  const f = new DevClusterFixture({ agentArgs: ["--log-level", "debug"] });
+  const f = new DevClusterFixture({
+    agentArgs: ["--log-level", "debug", ...(DIRECT ? ["--flannel-direct-routing"] : [])],
+  });
   try {
     await f.up(2);
     const c = f.cluster;
@@ -118,6 +136,7 @@ async function main(): Promise<void> {
     const underlay: TransferStats[] = [];
     const underlaySteered: TransferStats[] = [];
     const mask = rpsMask(availableParallelism()) ?? "0";
+    const vxlanTxBefore = txPackets(c.node("node1").netns, "flannel.1");
     for (let i = 0; i < ROUNDS; i++) {
       underlay.push(await transfer(n1, n2, c.node("node2").ip, 9100 + i, BYTES));
       overlay.push(await transfer(podFrom, podTo, rx.ip, 9200 + i, BYTES));
@@ -128,6 +147,7 @@ async function main(): Promise<void> {
         for (const ns of [n1, n2]) setRps(ns, "eth0", "0");
       }
     }
+    const vxlanTxPackets = txPackets(c.node("node1").netns, "flannel.1") - vxlanTxBefore;
     const rate = (xs: TransferStats[]) => xs.map((x) => x.mibps);
     const ratio = (over: TransferStats[], under: TransferStats[]) =>
       Number((median(rate(over)) / median(rate(under))).toFixed(3));
@@ -178,7 +198,8 @@ async function main(): Promise<void> {
         }
         for (const peer of ["node1", "node2"]) {
           if (t.programmed.has(peer)) continue;
-          const routes = f.overlay(peer).routes;
+          const o = f.overlay(peer);
+          const routes = [...o.routes, ...o.direct.map((d) => d.split(" ")[0] ?? "")];
           if (cidr ? routes.includes(cidr) : routes.length > 1) t.programmed.set(peer, performance.now());
         }
         await new Promise((r) => setTimeout(r, 10));
@@ -194,6 +215,9 @@ async function main(): Promise<void> {
       throughput: {
         bytesPerTransfer: BYTES,
         rounds: ROUNDS,
+        directRouting: DIRECT,
+        /** packets node1's flannel.1 sent during the transfers: ≈ 0 when routed directly */
+        vxlanTxPackets,
         congestionControl: { pod: congestionControl(podFrom), node: congestionControl(n1) },
         overlay: summary(overlay),
         underlay: summary(underlay),

@@ -202,7 +202,8 @@ export class DevClusterFixture {
   }
 
   /** ip/bridge JSON of flannel.1 in a node's namespace (peer routes, ARP and FDB entries). */
-  overlay(node: string): { routes: string[]; neighs: string[]; fdb: string[] } {
+  /** flannel.1's entries, and `direct`: pod-subnet routes over the underlay (direct routing) */
+  overlay(node: string): { routes: string[]; neighs: string[]; fdb: string[]; direct: string[] } {
     const ns = this.cluster.node(node).netns;
     const j = (args: string[]) =>
       JSON.parse(
@@ -212,6 +213,9 @@ export class DevClusterFixture {
       routes: j(["ip", "route", "show", "dev", "flannel.1"]).map((r) => String(r.dst)),
       neighs: j(["ip", "neigh", "show", "dev", "flannel.1"]).map((r) => `${r.dst} ${r.lladdr}`),
       fdb: j(["bridge", "fdb", "show", "dev", "flannel.1"]).map((r) => `${r.mac} ${r.dst}`),
+      direct: j(["ip", "route", "show", "dev", "eth0"])
+        .filter((r) => String(r.dst).startsWith("10.42.") && r.gateway !== undefined)
+        .map((r) => `${r.dst} via ${r.gateway}`),
     };
   }
 }
