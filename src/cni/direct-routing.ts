@@ -18,9 +18,11 @@
  *   filtering drops the raw side. So a node announces the mode in its backend-data annotation
  *   (`"DirectRouting": true`, an extra key flannel's own parser ignores) and a peer is routed
  *   directly only when both have it on. A mixed fleet stays on VXLAN between mixed pairs.
- * - Ownership: every route on the underlay interface whose destination lies inside the cluster
- *   CIDR is ours (nothing else routes pod subnets there), so any such route that is not wanted
- *   is stale — including all of them after the option is turned off.
+ * - Ownership: every route via a gateway whose destination lies inside the cluster CIDR, on any
+ *   device but the overlay's own (flannel.1, cni0), is ours: nothing else routes pod subnets to
+ *   a host. Any such route that is not wanted is stale — all of them after the option is turned
+ *   off, and those left on an old device after the underlay interface changed. reset.ts removes
+ *   the same set.
  * - Pure functions over iproute2's JSON; peer-sync.ts applies the plan.
  */
 import type { Route } from "./iproute.js";
@@ -60,32 +62,48 @@ export function onLink(routes: readonly Route[], iface: string, ip: string): boo
   return r !== undefined && r.gateway === undefined && r.dev === iface;
 }
 
-/** Routes on the underlay interface that this overlay owns: pod subnets of the cluster. */
-export function ownedDirectRoutes(routes: readonly Route[], iface: string, clusterCIDR: Ipv4Subnet): Route[] {
+/**
+ * Direct routes this overlay owns (design notes): pod subnets of the cluster via a gateway, on
+ * any device but the overlay's own.
+ */
+export function ownedDirectRoutes(
+  routes: readonly Route[],
+  clusterCIDR: Ipv4Subnet,
+  overlayDevices: readonly string[],
+): Route[] {
   return routes.filter((r) => {
-    if (r.dev !== iface) return false;
+    if (r.gateway === undefined || r.dev === undefined || overlayDevices.includes(r.dev)) return false;
     const s = routeSubnet(r.dst);
     return s !== undefined && s.prefixLength > 0 && subnetWithin(s, clusterCIDR);
   });
 }
 
 export interface DirectRoutePlan {
-  /** destinations to delete from the underlay interface */
-  del: string[];
+  /** routes to delete (destination and the device they are on) */
+  del: Array<{ dst: string; dev: string }>;
   /** routes to (re)write on the underlay interface */
   add: RouteEntry[];
 }
 
-/** What to change so the underlay interface holds exactly `desired` among the owned routes. */
-export function planDirectRoutes(desired: readonly RouteEntry[], owned: readonly Route[]): DirectRoutePlan {
+/**
+ * What to change so that the owned routes are exactly `desired`, on `iface`. A wanted
+ * destination that sits on another device or via another gateway is rewritten (`route replace`
+ * of the same destination takes its place).
+ */
+export function planDirectRoutes(
+  desired: readonly RouteEntry[],
+  owned: readonly Route[],
+  iface: string,
+): DirectRoutePlan {
   const key = (dst: string) => (dst.includes("/") ? dst : `${dst}/32`);
   const want = new Map(desired.map((r) => [key(r.dst), r]));
-  const have = new Map(owned.map((r) => [key(r.dst), r]));
   const plan: DirectRoutePlan = { del: [], add: [] };
-  for (const [dst, r] of have) if (!want.has(dst)) plan.del.push(r.dst);
-  for (const [dst, r] of want) {
-    const cur = have.get(dst);
-    if (!cur || cur.gateway !== r.gateway) plan.add.push(r);
+  const ok = new Set<string>();
+  for (const r of owned) {
+    const w = want.get(key(r.dst));
+    if (w && r.dev === iface && r.gateway === w.gateway) ok.add(key(r.dst));
+    else if (!w) plan.del.push({ dst: r.dst, dev: r.dev ?? iface });
   }
+  for (const [dst, r] of want) if (!ok.has(dst)) plan.add.push(r);
   return plan;
 }

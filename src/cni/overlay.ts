@@ -275,6 +275,7 @@ export class VxlanOverlay {
         podCIDR: this.podCIDR,
         clusterCIDR: this.clusterCIDR,
         vxlanName: dev,
+        bridgeName: this.bridgeName,
         iface,
         directRouting: this.cfg.directRouting === true,
       },

@@ -30,6 +30,8 @@ export interface PeerSyncTarget {
   clusterCIDR: Ipv4Subnet;
   /** the VXLAN device (flannel.1) */
   vxlanName: string;
+  /** the pods' bridge (cni0): its routes are never peers' */
+  bridgeName: string;
   /** the underlay device VXLAN packets and direct routes leave through */
   iface: string;
   /** this node routes same-segment peers that also announce it directly */
@@ -70,7 +72,8 @@ export async function syncPeers(
   for (const r of rejected) log.warn({ peer: r.name }, `peer skipped: ${r.reason}`);
   const routes = allRoutes.filter((r) => r.dev === dev);
   const plan = planPeers(entries, { routes, neighs, fdb });
-  const direct = planDirectRoutes(entries.direct, ownedDirectRoutes(allRoutes, t.iface, t.clusterCIDR));
+  const owned = ownedDirectRoutes(allRoutes, t.clusterCIDR, [dev, t.bridgeName]);
+  const direct = planDirectRoutes(entries.direct, owned, t.iface);
 
   const ignoreGone = (err: unknown) => {
     if (!isNotFound(err)) throw err;
@@ -94,7 +97,7 @@ export async function syncPeers(
   for (const r of plan.addRoutes) {
     await ipr.ip(["route", "replace", r.dst, "via", r.gateway, "dev", dev, "onlink"]);
   }
-  for (const dst of direct.del) await ipr.ip(["route", "del", dst, "dev", t.iface]).catch(ignoreGone);
+  for (const r of direct.del) await ipr.ip(["route", "del", r.dst, "dev", r.dev]).catch(ignoreGone);
 
   const changes = planSize(plan) + direct.add.length + direct.del.length;
   if (changes > 0) {

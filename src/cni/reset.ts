@@ -16,11 +16,12 @@
 import { rm } from "node:fs/promises";
 import type { Logger } from "../lib/logger.js";
 import { silentLogger } from "../lib/logger.js";
+import { ownedDirectRoutes } from "./direct-routing.js";
 import type { Exec } from "./exec.js";
 import { IpRoute, isNotFound } from "./iproute.js";
 import { Masquerade } from "./masquerade.js";
 import { isOurHostVeth } from "./pod-network.js";
-import { parseSubnet, subnetWithin } from "./subnet.js";
+import { parseSubnet } from "./subnet.js";
 
 export interface ResetOptions {
   exec: Exec;
@@ -53,12 +54,12 @@ export async function resetOverlay(opts: ResetOptions): Promise<ResetReport> {
   }
   const cluster = parseSubnet(opts.clusterCIDR ?? "10.42.0.0/16");
   const removedRoutes: string[] = [];
-  for (const r of await ipr.routes()) {
-    if (r.gateway === undefined || r.dev === undefined || r.dev === vxlan || r.dev === bridge) continue;
-    if (!/\/\d+$/.test(r.dst) || !subnetWithin(parseSubnet(r.dst), cluster)) continue;
-    await ipr.ip(["route", "del", r.dst, "via", r.gateway, "dev", r.dev]).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+  for (const r of ownedDirectRoutes(await ipr.routes(), cluster, [vxlan, bridge])) {
+    await ipr
+      .ip(["route", "del", r.dst, "via", r.gateway ?? "", "dev", r.dev ?? ""])
+      .catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
     removedRoutes.push(r.dst);
   }
   for (const name of [bridge, vxlan]) {

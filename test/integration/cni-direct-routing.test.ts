@@ -173,7 +173,7 @@ describe.skipIf(!need(hasRoot()))("VXLAN overlay with direct routing", () => {
     const r = await n1.overlay.reconcilePeers(withdrawn);
     // route replaced onto flannel.1, neighbour + FDB added; the eth0 route was swapped, not deleted
     expect(r.plan.addRoutes).toEqual([{ dst: "10.42.2.0/24", gateway: "10.42.2.0" }]);
-    expect(r.direct.del).toEqual(["10.42.2.0/24"]);
+    expect(r.direct.del).toEqual([{ dst: "10.42.2.0/24", dev: "eth0" }]);
     expect(r.directPeers).toEqual([]);
     expect(await clusterRoutes(n1)).toEqual([
       { dst: "10.42.2.0/24", gateway: "10.42.2.0", dev: "flannel.1" },

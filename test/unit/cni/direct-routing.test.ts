@@ -45,8 +45,17 @@ describe("onLink", () => {
 describe("ownedDirectRoutes and planDirectRoutes", () => {
   const cluster = parseSubnet("10.42.0.0/16");
 
-  it("owns only pod-subnet routes on the underlay interface", () => {
-    expect(ownedDirectRoutes(table, "eth0", cluster).map((r) => r.dst)).toEqual(["10.42.2.0/24"]);
+  it("owns pod-subnet routes via a gateway on any device but the overlay's own", () => {
+    const more: Route[] = [
+      ...table,
+      { dst: "10.42.7.0/24", gateway: "192.0.2.7", dev: "wlan0", flags: [] },
+      { dst: "10.42.8.0/24", gateway: "10.42.8.1", dev: "cni0", flags: [] },
+      { dst: "10.42.9.0/24", dev: "eth0", flags: [] },
+    ];
+    expect(ownedDirectRoutes(more, cluster, ["flannel.1", "cni0"]).map((r) => r.dst)).toEqual([
+      "10.42.2.0/24",
+      "10.42.7.0/24",
+    ]);
   });
 
   it("adds missing and changed routes, deletes unwanted ones, leaves matching ones", () => {
@@ -54,6 +63,8 @@ describe("ownedDirectRoutes and planDirectRoutes", () => {
       { dst: "10.42.2.0/24", gateway: "198.51.100.12", dev: "eth0", flags: [] },
       { dst: "10.42.4.0/24", gateway: "198.51.100.99", dev: "eth0", flags: [] },
       { dst: "10.42.5.0/24", gateway: "198.51.100.15", dev: "eth0", flags: [] },
+      { dst: "10.42.6.0/24", gateway: "198.51.100.16", dev: "wlan0", flags: [] },
+      { dst: "10.42.7.0/24", gateway: "198.51.100.17", dev: "wlan0", flags: [] },
     ];
     const plan = planDirectRoutes(
       [
@@ -62,16 +73,22 @@ describe("ownedDirectRoutes and planDirectRoutes", () => {
         { dst: "10.42.6.0/24", gateway: "198.51.100.16" },
       ],
       owned,
+      "eth0",
     );
     expect(plan).toEqual({
-      del: ["10.42.5.0/24"],
+      del: [
+        { dst: "10.42.5.0/24", dev: "eth0" },
+        { dst: "10.42.7.0/24", dev: "wlan0" },
+      ],
       add: [
         { dst: "10.42.4.0/24", gateway: "198.51.100.14" },
         { dst: "10.42.6.0/24", gateway: "198.51.100.16" },
       ],
     });
-    expect(planDirectRoutes([], owned).del).toHaveLength(3);
-    expect(planDirectRoutes([{ dst: "10.42.2.0/24", gateway: "198.51.100.12" }], owned.slice(0, 1))).toEqual({
+    expect(planDirectRoutes([], owned, "eth0").del).toHaveLength(5);
+    expect(
+      planDirectRoutes([{ dst: "10.42.2.0/24", gateway: "198.51.100.12" }], owned.slice(0, 1), "eth0"),
+    ).toEqual({
       del: [],
       add: [],
     });
