@@ -19,9 +19,7 @@
  *                     (lease + node status) and one heartbeat; after each round a heap snapshot
  *                     (a full GC) gives the live heap, so growth per round is a leak, not garbage)
  *     [--hub-env K=V]  (repeatable: set in the hub's environment, e.g.
- *                     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536, for malloc A/Bs;
- *                     `--hub-env GLIBC_TUNABLES=` runs the hub with glibc's defaults: bench/lib/hub-process.ts
- *                     otherwise gives it the project's, src/lib/hub-malloc-env.ts)
+ *                     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16384, for malloc A/Bs)
  *   npm run bench -- hub-memory --quick    (= --nodes 500)
  * The first connect and the restart's resync record their duration, the hub's CPU, and the
  * agents' counters summed over every poll (a report resets them): failed attempts (CONNACK
