@@ -18,7 +18,13 @@
  *     [--rounds R]   (after "connected": R rounds in which every node sends one status report
  *                     (lease + node status) and one heartbeat; after each round a heap snapshot
  *                     (a full GC) gives the live heap, so growth per round is a leak, not garbage)
+ *     [--hub-env K=V]  (repeatable: set in the hub's environment, e.g.
+ *                     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16384, for malloc A/Bs)
  *   npm run bench -- hub-memory --quick    (= --nodes 500)
+ * The first connect and the restart's resync record their duration, the hub's CPU, and the
+ * agents' counters summed over every poll (a report resets them): failed attempts (CONNACK
+ * timeouts and the like, each after a full TLS handshake the agent then abandoned), errors by
+ * message, and handshakes that reached CONNACK, full or resumed.
  * Result: bench/results/hub-memory-<date>.json. Target (issue 4): ≤ 400 MB connected at 5,000.
  */
 import { spawnSync } from "node:child_process";
@@ -50,6 +56,8 @@ const SNAPSHOTS = arg("heap-snapshot");
 const LINGER_S = Number(arg("linger") ?? 0);
 /** report rounds after "connected" (needs --heap-snapshot: each snapshot forces a full GC) */
 const ROUNDS = Number(arg("rounds") ?? 0);
+/** `--hub-env K=V`, repeatable */
+const HUB_ENV = process.argv.flatMap((a, i) => (a === "--hub-env" ? [process.argv[i + 1] ?? ""] : []));
 const MB = 1048576;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number) => Math.round(x * 10) / 10;
@@ -69,6 +77,33 @@ async function until(what: string, fn: () => Promise<boolean>, ms: number): Prom
   }
 }
 
+/** worker counters summed over polls (each report resets them in the worker) */
+interface ConnectTally {
+  failedAttempts: number;
+  tlsFull: number;
+  tlsResumed: number;
+  errors: Record<string, number>;
+}
+
+function addReports(t: ConnectTally, reports: WorkerReport[]): void {
+  for (const r of reports) {
+    t.failedAttempts += r.failedAttempts;
+    t.tlsFull += r.tlsFull;
+    t.tlsResumed += r.tlsResumed;
+    for (const [k, n] of Object.entries(r.errors)) t.errors[k] = (t.errors[k] ?? 0) + n;
+  }
+}
+
+function hubEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const kv of HUB_ENV) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new Error(`--hub-env takes KEY=VALUE, got "${kv}"`);
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return env;
+}
+
 async function main(): Promise<void> {
   const build = spawnSync(process.execPath, ["scripts/build-dev.mjs"], { stdio: "inherit" });
   if (build.status !== 0) throw new Error("scripts/build-dev.mjs failed");
@@ -80,6 +115,7 @@ async function main(): Promise<void> {
     mqttPort: await freePort(),
     // a /24 per node: thousands of nodes need more than the default /16
     args: ["--cluster-cidr", "10.128.0.0/9"],
+    env: hubEnv(),
     ...(SNAPSHOTS ? { snapshotDir: SNAPSHOTS } : {}),
   });
   const workers: AgentWorker[] = [];
@@ -114,6 +150,8 @@ async function main(): Promise<void> {
       mainHeapMB: round(k.mainHeap / MB),
       mallocArenas: k.arenas.count,
       mallocArenasMB: round(k.arenas.rss / MB),
+      // mappings (vm.max_map_count is 65,530 by default: a low mmap_threshold adds one per buffer)
+      mappings: readFileSync(`/proc/${hub.pid}/maps`, "utf8").split("\n").length - 1,
     };
     stages[stage] = { rssMB: round(rss / MB), v8, kernel };
     log(
@@ -170,14 +208,26 @@ async function main(): Promise<void> {
     await until("every node has a podCIDR", async () => (await nodesWithoutPodCIDR(api)) === 0, 600_000);
     await measure("nodes");
 
+    // reset the workers' counters, then tally the first connect
+    await Promise.all(workers.map((w) => w.call<WorkerReport>({ cmd: "report" })));
+    const firstConnect: ConnectTally = { failedAttempts: 0, tlsFull: 0, tlsResumed: 0, errors: {} };
+    const connectCpu0 = hubCpuMs(hub.pid);
+    const connectT0 = Date.now();
     await Promise.all(workers.map((w) => w.call({ cmd: "connect" })));
-    const synced = async () =>
-      (await Promise.all(workers.map((w) => w.call<WorkerReport>({ cmd: "report" })))).reduce(
-        (a, r) => a + r.synced,
-        0,
-      ) === NODES;
+    const synced = async () => {
+      const reports = await Promise.all(workers.map((w) => w.call<WorkerReport>({ cmd: "report" })));
+      addReports(firstConnect, reports);
+      return reports.reduce((a, r) => a + r.synced, 0) === NODES;
+    };
     await until("every agent synced", synced, 600_000);
-    log("every agent connected and synced");
+    const firstConnectResult = {
+      ...firstConnect,
+      seconds: round((Date.now() - connectT0) / 1000),
+      hubCpuMs: hubCpuMs(hub.pid) - connectCpu0,
+      hubCpuMsPerAgent: round((hubCpuMs(hub.pid) - connectCpu0) / NODES),
+      load: loadavg().map((x) => round(x)),
+    };
+    log(`every agent connected and synced: ${JSON.stringify(firstConnectResult)}`);
     await measure("connected");
     // how the first connect's leftovers evolve while the fleet idles (V8's memory reducer, or
     // the hub's own burst-end reduction): one split every 10 s
@@ -231,14 +281,26 @@ async function main(): Promise<void> {
     // the same fleet reconnecting to a restarted hub (delta hellos, resumed TLS sessions):
     // what the join and first-connect phases left behind is the difference to "connected"
     await hub.stop();
+    await Promise.all(workers.map((w) => w.call<WorkerReport>({ cmd: "report" })));
+    const restartTally: ConnectTally = { failedAttempts: 0, tlsFull: 0, tlsResumed: 0, errors: {} };
     await hub.start();
-    const resynced = async () =>
-      (await Promise.all(workers.map((w) => w.call<WorkerReport>({ cmd: "report" })))).every(
-        (r) => r.lastSyncedAt > 0 && r.synced === r.agents,
-      );
+    const restartCpu0 = hubCpuMs(hub.pid);
+    const restartT0 = Date.now();
+    const resynced = async () => {
+      const reports = await Promise.all(workers.map((w) => w.call<WorkerReport>({ cmd: "report" })));
+      addReports(restartTally, reports);
+      return reports.every((r) => r.lastSyncedAt > 0 && r.synced === r.agents);
+    };
     await sleep(2000);
     await until("every agent resynced after the restart", resynced, 600_000);
-    log("every agent resynced after a hub restart");
+    const restartResult = {
+      ...restartTally,
+      // from hub ready (the hub's failures while it was down are in failedAttempts too)
+      seconds: round((Date.now() - restartT0) / 1000),
+      hubCpuMs: hubCpuMs(hub.pid) - restartCpu0,
+      hubCpuMsPerAgent: round((hubCpuMs(hub.pid) - restartCpu0) / NODES),
+    };
+    log(`every agent resynced after a hub restart: ${JSON.stringify(restartResult)}`);
     await measure("restarted");
 
     // --pods-per-node 0 skips the pods stage (a quicker look at the connection cost)
@@ -265,8 +327,10 @@ async function main(): Promise<void> {
     const result = {
       benchmark: "hub-memory",
       date: new Date().toISOString(),
-      settings: { nodes: NODES, podsPerNode: PODS, workers: WORKERS, quick },
+      settings: { nodes: NODES, podsPerNode: PODS, workers: WORKERS, quick, hubEnv: HUB_ENV },
       stages,
+      firstConnect: firstConnectResult,
+      restartResync: restartResult,
       ...(linger.length > 0 ? { lingerAfterConnected: linger, lingerHubCpuMs: lingerCpuMs } : {}),
       ...(rounds.length > 0 ? { reportRounds: rounds } : {}),
       perConnectedNodeKB: round(((connected - nodes) * 1024) / NODES),

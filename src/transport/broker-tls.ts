@@ -23,18 +23,28 @@
  *   connection). The peer certificate is read once per connection. It is not cached by
  *   fingerprint: on a fresh socket a fingerprint costs more than the read it would save (≈200
  *   vs ≈80 µs for the first call per socket here), and the first call is what a storm pays.
+ * - At most MAX_HANDSHAKES TLS handshakes run at once (handshake-gate.ts): a TCP server with
+ *   pauseOnConnect accepts, and the gate hands sockets to the (not listening) TLS server in
+ *   arrival order as earlier handshakes finish, so a fleet's first connect completes in order
+ *   instead of all handshakes crawling together past the agents' CONNACK timeout.
+ *   handshakeTimeout (HANDSHAKE_TIMEOUT_MS) bounds how long a stalled peer holds a slot.
  */
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import type { Duplex } from "node:stream";
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import type { Logger } from "../lib/logger.js";
 import type { CertIdentity } from "./broker-auth.js";
+import { HandshakeGate } from "./handshake-gate.js";
 import { ClientCertVerifier, SingleTicketIssuer } from "./tls-lean-handshake.js";
 
 /** accept queue for connect storms (see the design notes) */
 const LISTEN_BACKLOG = 4096;
 /** TLS session ticket lifetime (see the design notes) */
 export const TICKET_LIFETIME_S = 7 * 86_400;
+/** TLS handshakes in flight at once (see the design notes) */
+export const MAX_HANDSHAKES = 32;
+/** a handshake not finished by then is dropped, freeing its slot (Node's default is 120 s) */
+const HANDSHAKE_TIMEOUT_MS = 20_000;
 
 export interface BrokerListenerOptions {
   host: string;
@@ -47,10 +57,18 @@ export interface BrokerListenerOptions {
   onConnection: (stream: Duplex, cert: CertIdentity | undefined) => void;
   /** a connection was refused here (certificate not signed by the cluster CA, or expired) */
   onRefused: (reason: string) => void;
+  /** TLS handshakes in flight at once (default MAX_HANDSHAKES) */
+  maxHandshakes?: number;
 }
 
+const remoteKey = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }) =>
+  `${s.remoteAddress}:${s.remotePort}`;
+
 export class BrokerListener {
-  private server: Server | undefined;
+  /** accepts TCP; the TLS server below gets sockets from the gate, it does not listen itself */
+  private server: TcpServer | undefined;
+  private tls: Server | undefined;
+  private gate: HandshakeGate | undefined;
   private readonly handshakes = { full: 0, resumed: 0 };
   /** the current ticket key (a restart of this listener keeps the rotated one) */
   private ticketKeys: Buffer | undefined;
@@ -69,7 +87,7 @@ export class BrokerListener {
     const { tls, log } = this.opts;
     // an empty trust store keeps the CA out of the handshake's flight; certificates are
     // checked in accept() instead (tls-lean-handshake.ts)
-    const server = createServer({
+    const tlsServer = createServer({
       ca: [],
       cert: tls.cert,
       key: tls.key,
@@ -77,16 +95,45 @@ export class BrokerListener {
       rejectUnauthorized: false,
       minVersion: "TLSv1.2",
       sessionTimeout: TICKET_LIFETIME_S,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       ...(this.ticketKeys ? { ticketKeys: this.ticketKeys } : {}),
     });
-    this.server = server;
+    this.tls = tlsServer;
     this.tickets = undefined;
     if (this.ticketKeys) {
       const issuer = new SingleTicketIssuer(this.ticketKeys);
-      if (issuer.install(server)) this.tickets = issuer;
+      if (issuer.install(tlsServer)) this.tickets = issuer;
     }
-    server.on("secureConnection", (socket) => this.accept(socket));
-    server.on("tlsClientError", (err) => log.debug({ err: err.message }, "tls handshake failed"));
+    // handshakes in flight, by the peer's address: their gate slot is released when they end
+    const inFlight = new Map<string, () => void>();
+    const ended = (socket: TLSSocket) => {
+      const key = remoteKey(socket);
+      inFlight.get(key)?.();
+      inFlight.delete(key);
+    };
+    const gate = new HandshakeGate(this.opts.maxHandshakes ?? MAX_HANDSHAKES, (socket, release) => {
+      const key = remoteKey(socket);
+      inFlight.set(key, release);
+      socket.once("close", () => {
+        if (inFlight.get(key) === release) inFlight.delete(key);
+      });
+      tlsServer.emit("connection", socket);
+    });
+    this.gate = gate;
+    tlsServer.on("secureConnection", (socket: TLSSocket) => {
+      ended(socket);
+      this.accept(socket);
+    });
+    tlsServer.on("tlsClientError", (err, socket) => {
+      ended(socket);
+      log.debug({ err: err.message }, "tls handshake failed");
+    });
+    const server = createTcpServer({ pauseOnConnect: true }, (socket) => {
+      // a reset before its turn must not become an uncaught error
+      socket.on("error", () => socket.destroy());
+      gate.offer(socket);
+    });
+    this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ host: this.opts.host, port: this.opts.port, backlog: LISTEN_BACKLOG }, () => {
@@ -101,6 +148,8 @@ export class BrokerListener {
   stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    this.tls = undefined;
+    this.gate = undefined;
     return server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
   }
 
@@ -115,8 +164,13 @@ export class BrokerListener {
   setTicketKeys(key: Buffer): void {
     if (key.length !== 48) throw new Error(`TLS ticket keys must be 48 bytes (got ${key.length})`);
     this.ticketKeys = key;
-    this.server?.setTicketKeys(key);
+    this.tls?.setTicketKeys(key);
     this.tickets?.setKey(key);
+  }
+
+  /** the handshake gate's figures: running, waiting, started and skipped since start */
+  handshakeGate(): { inFlight: number; waiting: number; admitted: number; skipped: number } {
+    return this.gate?.stats() ?? { inFlight: 0, waiting: 0, admitted: 0, skipped: 0 };
   }
 
   /** TLS handshakes completed since start, full vs resumed from a ticket. */
