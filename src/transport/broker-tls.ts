@@ -149,6 +149,7 @@ export class BrokerListener {
     const server = this.server;
     this.server = undefined;
     this.tls = undefined;
+    this.gate?.close();
     this.gate = undefined;
     return server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
   }

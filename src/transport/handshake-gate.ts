@@ -32,6 +32,7 @@ export class HandshakeGate {
   private head = 0;
   private admittedTotal = 0;
   private skippedTotal = 0;
+  private closed = false;
 
   constructor(
     private readonly max: number,
@@ -43,6 +44,10 @@ export class HandshakeGate {
 
   /** A freshly accepted TCP socket (paused): starts its handshake now or queues it. */
   offer(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
     if (this.inFlight < this.max) {
       this.admit(socket);
       return;
@@ -58,6 +63,17 @@ export class HandshakeGate {
       admitted: this.admittedTotal,
       skipped: this.skippedTotal,
     };
+  }
+
+  /**
+   * Destroys the sockets still waiting and every later offer: a paused socket never reads its
+   * peer's FIN, so without this a listener's close() would wait for them forever.
+   */
+  close(): void {
+    this.closed = true;
+    for (let i = this.head; i < this.queue.length; i++) this.queue[i]?.destroy();
+    this.queue.length = 0;
+    this.head = 0;
   }
 
   private admit(socket: Socket): void {

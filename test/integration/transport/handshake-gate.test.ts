@@ -201,4 +201,41 @@ describe("BrokerListener with a handshake bound", () => {
     await vi.waitFor(() => expect(connected).toHaveLength(1));
     expect(listener.handshakeGate()).toMatchObject({ admitted: 2, waiting: 0 });
   });
+
+  it("closes the sockets still waiting when the listener stops, so stop() does not hang on them", async () => {
+    const ca = await createCA("gate-stop-ca");
+    const leaf = await issueCert(ca, {
+      commonName: "127.0.0.1",
+      ipAddresses: ["127.0.0.1"],
+      usage: "server",
+    });
+    const listener = new BrokerListener({
+      host: "127.0.0.1",
+      port: 0,
+      tls: { ca: ca.certPem, cert: leaf.certPem, key: leaf.keyPem },
+      log: silentLogger(),
+      onConnection: (stream) => stream.destroy(),
+      onRefused: () => {},
+      maxHandshakes: 1,
+    });
+    await listener.start();
+    const { port } = listener.address();
+    const silent = await client(port);
+    const queued = await client(port);
+    let queuedClosed = false;
+    queued.once("close", () => {
+      queuedClosed = true;
+    });
+    await vi.waitFor(() => expect(listener.handshakeGate()).toMatchObject({ inFlight: 1, waiting: 1 }));
+    let stopped = false;
+    const stopping = listener.stop().then(() => {
+      stopped = true;
+    });
+    await vi.waitFor(() => expect(queuedClosed).toBe(true));
+    // the one in its handshake is the listener's to wait for: it ends when its peer leaves
+    expect(stopped).toBe(false);
+    silent.destroy();
+    await stopping;
+    expect(stopped).toBe(true);
+  });
 });
