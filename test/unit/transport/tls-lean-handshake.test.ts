@@ -3,7 +3,7 @@
  * CA left its trust store) and SingleTicketIssuer's budget, with real certificates and no TLS.
  */
 import { X509Certificate } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createCA, issueCert } from "../../../src/lib/pki.js";
 import {
   ClientCertVerifier,
@@ -47,6 +47,40 @@ describe("ClientCertVerifier", () => {
     expect(v.valid(forged)).toBe(false);
     expect(v.valid(serving)).toBe(false);
     expect(v.valid(both)).toBe(true);
+  });
+});
+
+describe("ClientCertVerifier's signature memory", () => {
+  it("checks a certificate's signature once, but its validity window on every connection", async () => {
+    const ca = await createCA("test-ca");
+    let now = Date.now();
+    const pem = (
+      await issueCert(ca, { commonName: "system:node:m", usage: "client", days: 1, now: new Date(now) })
+    ).certPem;
+    const v = new ClientCertVerifier(ca.certPem, () => now);
+    expect(v.valid(new X509Certificate(pem))).toBe(true);
+    // another connection presents the same bytes: a new object, as getPeerX509Certificate gives
+    const again = new X509Certificate(pem);
+    const verify = vi.spyOn(again, "verify");
+    expect(v.valid(again)).toBe(true);
+    expect(verify).not.toHaveBeenCalled();
+    now += 2 * DAY;
+    expect(v.valid(new X509Certificate(pem))).toBe(false);
+  });
+
+  it("never remembers a certificate that failed, and stays within its bound", async () => {
+    const ca = await createCA("test-ca");
+    const other = await createCA("test-ca");
+    const v = new ClientCertVerifier(ca.certPem, Date.now, 2);
+    const forged = (await issueCert(other, { commonName: "system:node:f", usage: "client" })).certPem;
+    expect(v.valid(new X509Certificate(forged))).toBe(false);
+    expect(v.valid(new X509Certificate(forged))).toBe(false);
+    expect(v.rememberedSignatures).toBe(0);
+    for (const n of ["a", "b", "c"]) {
+      const pem = (await issueCert(ca, { commonName: `system:node:${n}`, usage: "client" })).certPem;
+      expect(v.valid(new X509Certificate(pem))).toBe(true);
+    }
+    expect(v.rememberedSignatures).toBe(2);
   });
 });
 
