@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { beforeEach } from "vitest";
+import { beforeEach, vi } from "vitest";
 import { devBundleOptions, latin1 } from "../../scripts/lib/dev-bundle.mjs";
 import { DevCluster } from "../../scripts/lib/dev-cluster/cluster.js";
 import { ensureBusyboxImage } from "./images.js";
@@ -177,6 +177,15 @@ export class DevClusterFixture {
     const p = await this.getPod(name);
     if (p?.status?.phase !== "Running" || !p.status.podIP) return undefined;
     return { name, uid: p.metadata.uid, node: p.spec?.nodeName ?? "", ip: p.status.podIP };
+  }
+
+  /** The pod once it runs with an address, polled through vi.waitFor with `poll`. */
+  waitRunning(name: string, poll = { timeout: 60_000, interval: 300 }): Promise<PodInfo> {
+    return vi.waitFor(async () => {
+      const p = await this.runningPod(name);
+      if (!p) throw new Error(`${name} not running yet`);
+      return p;
+    }, poll);
   }
 
   /** Runs a command in the pod's app container through its node's dockerd. */

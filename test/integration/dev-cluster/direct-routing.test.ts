@@ -25,12 +25,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("direct routing on a dev cluster"
   let a1: PodInfo;
   let a2: PodInfo;
 
-  const running = async (name: string): Promise<PodInfo> =>
-    vi.waitFor(async () => {
-      const p = await f.runningPod(name);
-      if (!p) throw new Error(`${name} not running yet`);
-      return p;
-    }, poll);
+  const running = (name: string): Promise<PodInfo> => f.waitRunning(name, poll);
   const vxlanTx = (node: string): number => {
     const ns = f.cluster.node(node).netns;
     const out = execFileSync("ip", ["-n", ns, "-json", "-s", "link", "show", "dev", "flannel.1"], {

@@ -49,12 +49,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("local-path volumes on a dev clus
         volumes: [{ name: "data", persistentVolumeClaim: { claimName: pvc } }],
       },
     });
-  const running = (name: string): Promise<PodInfo> =>
-    vi.waitFor(async () => {
-      const p = await f.runningPod(name);
-      if (!p) throw new Error(`${name} not running yet`);
-      return p;
-    }, poll);
+  const running = (name: string): Promise<PodInfo> => f.waitRunning(name, poll);
   const volumeDir = (node: string) =>
     join(defaultStorageDir(join(f.cluster.node(node).dir, "agent")), volumeDirName(pvName, "default", pvc));
 

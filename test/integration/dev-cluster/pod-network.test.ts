@@ -44,12 +44,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("pod network on a dev cluster", (
   let b1: PodInfo; // node1
   let a2: PodInfo; // node2
 
-  const running = async (name: string): Promise<PodInfo> =>
-    vi.waitFor(async () => {
-      const p = await f.runningPod(name);
-      if (!p) throw new Error(`${name} not running yet`);
-      return p;
-    }, poll);
+  const running = (name: string): Promise<PodInfo> => f.waitRunning(name, poll);
   const fetchText = (from: PodInfo, to: PodInfo, port: number) =>
     f.exec(from, ["nc", "-w", "3", to.ip, String(port)]).trim();
 

@@ -42,12 +42,7 @@ describe.skipIf(!need(hasRoot(), hasDocker()))("services on a dev cluster", () =
   let nodeIPs: string[] = [];
 
   const api = () => f.cluster.client();
-  const running = (name: string): Promise<PodInfo> =>
-    vi.waitFor(async () => {
-      const p = await f.runningPod(name);
-      if (!p) throw new Error(`${name} not running yet`);
-      return p;
-    }, poll);
+  const running = (name: string): Promise<PodInfo> => f.waitRunning(name, poll);
   /** the web pods' image: a per-test tag of the busybox image, so one node can lose it alone */
   const webImage = `edgekube/busybox:web-${f.tag}`;
   const createPod = (name: string, node: string, script: string, labels: Record<string, string>) =>
