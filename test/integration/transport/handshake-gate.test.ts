@@ -49,6 +49,33 @@ async function client(port: number): Promise<Socket> {
   return c;
 }
 
+/** a CA and a loopback server certificate it signed */
+async function serverPki(name: string) {
+  const ca = await createCA(name);
+  const leaf = await issueCert(ca, { commonName: "127.0.0.1", ipAddresses: ["127.0.0.1"], usage: "server" });
+  return { ca, leaf };
+}
+
+/** a started BrokerListener on 127.0.0.1 allowing `max` handshakes at once */
+async function boundedListener(
+  name: string,
+  max: number,
+  onConnection: (stream: Duplex) => void,
+): Promise<{ listener: BrokerListener; ca: string }> {
+  const { ca, leaf } = await serverPki(name);
+  const listener = new BrokerListener({
+    host: "127.0.0.1",
+    port: 0,
+    tls: { ca: ca.certPem, cert: leaf.certPem, key: leaf.keyPem },
+    log: silentLogger(),
+    onConnection,
+    onRefused: () => {},
+    maxHandshakes: max,
+  });
+  await listener.start();
+  return { listener, ca: ca.certPem };
+}
+
 describe("HandshakeGate", () => {
   it("refuses a bound that is not a whole number ≥ 1", () => {
     expect(() => new HandshakeGate(0, () => {})).toThrow(/whole number ≥ 1/);
@@ -103,12 +130,7 @@ describe("HandshakeGate", () => {
   });
 
   it("lets every TLS client through a gate of one, one handshake at a time", async () => {
-    const ca = await createCA("gate-ca");
-    const leaf = await issueCert(ca, {
-      commonName: "127.0.0.1",
-      ipAddresses: ["127.0.0.1"],
-      usage: "server",
-    });
+    const { ca, leaf } = await serverPki("gate-ca");
     const tls = createTlsServer({ cert: leaf.certPem, key: leaf.keyPem });
     const pending = new Map<string, () => void>();
     const key = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }) =>
@@ -158,23 +180,8 @@ describe("HandshakeGate", () => {
 
 describe("BrokerListener with a handshake bound", () => {
   it("starts a TLS handshake only when one in flight ends", async () => {
-    const ca = await createCA("gate-broker-ca");
-    const leaf = await issueCert(ca, {
-      commonName: "127.0.0.1",
-      ipAddresses: ["127.0.0.1"],
-      usage: "server",
-    });
     const connected: Duplex[] = [];
-    const listener = new BrokerListener({
-      host: "127.0.0.1",
-      port: 0,
-      tls: { ca: ca.certPem, cert: leaf.certPem, key: leaf.keyPem },
-      log: silentLogger(),
-      onConnection: (stream) => connected.push(stream),
-      onRefused: () => {},
-      maxHandshakes: 1,
-    });
-    await listener.start();
+    const { listener, ca } = await boundedListener("gate-broker-ca", 1, (stream) => connected.push(stream));
     cleanups.push(async () => {
       for (const s of connected) s.destroy();
       await listener.stop();
@@ -184,12 +191,9 @@ describe("BrokerListener with a handshake bound", () => {
     const silent = await client(port);
     await vi.waitFor(() => expect(listener.handshakeGate()).toMatchObject({ inFlight: 1, waiting: 0 }));
     let secure = false;
-    const tls = tlsConnect(
-      { host: "127.0.0.1", port, ca: ca.certPem, checkServerIdentity: () => undefined },
-      () => {
-        secure = true;
-      },
-    );
+    const tls = tlsConnect({ host: "127.0.0.1", port, ca, checkServerIdentity: () => undefined }, () => {
+      secure = true;
+    });
     tls.on("error", () => {});
     cleanups.push(() => {
       tls.destroy();
@@ -203,22 +207,7 @@ describe("BrokerListener with a handshake bound", () => {
   });
 
   it("closes the sockets still waiting when the listener stops, so stop() does not hang on them", async () => {
-    const ca = await createCA("gate-stop-ca");
-    const leaf = await issueCert(ca, {
-      commonName: "127.0.0.1",
-      ipAddresses: ["127.0.0.1"],
-      usage: "server",
-    });
-    const listener = new BrokerListener({
-      host: "127.0.0.1",
-      port: 0,
-      tls: { ca: ca.certPem, cert: leaf.certPem, key: leaf.keyPem },
-      log: silentLogger(),
-      onConnection: (stream) => stream.destroy(),
-      onRefused: () => {},
-      maxHandshakes: 1,
-    });
-    await listener.start();
+    const { listener } = await boundedListener("gate-stop-ca", 1, (stream) => stream.destroy());
     const { port } = listener.address();
     const silent = await client(port);
     const queued = await client(port);
