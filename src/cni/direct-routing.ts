@@ -42,24 +42,54 @@ function routeSubnet(dst: string): Ipv4Subnet | undefined {
   }
 }
 
-/** The route the kernel would pick for `ip` from these (longest prefix; first of equals). */
-export function bestRoute(routes: readonly Route[], ip: string): Route | undefined {
+interface ParsedRoute {
+  route: Route;
+  subnet: Ipv4Subnet;
+}
+
+/** Each route's destination parsed once; unparseable ones (not IPv4 CIDRs) are left out. */
+function parseRoutes(routes: readonly Route[]): ParsedRoute[] {
+  const out: ParsedRoute[] = [];
+  for (const route of routes) {
+    const subnet = routeSubnet(route.dst);
+    if (subnet) out.push({ route, subnet });
+  }
+  return out;
+}
+
+function longestMatch(routes: readonly ParsedRoute[], ip: string): Route | undefined {
   ipToNumber(ip);
   let best: Route | undefined;
   let bestLen = -1;
-  for (const r of routes) {
-    const s = routeSubnet(r.dst);
-    if (!s || s.prefixLength <= bestLen || !contains(s, ip)) continue;
-    best = r;
-    bestLen = s.prefixLength;
+  for (const { route, subnet } of routes) {
+    if (subnet.prefixLength <= bestLen || !contains(subnet, ip)) continue;
+    best = route;
+    bestLen = subnet.prefixLength;
   }
   return best;
 }
 
+/** The route the kernel would pick for `ip` from these (longest prefix; first of equals). */
+export function bestRoute(routes: readonly Route[], ip: string): Route | undefined {
+  return longestMatch(parseRoutes(routes), ip);
+}
+
+/**
+ * A test for "reached over `iface` without a gateway" (a neighbour on the same segment) over one
+ * routing table: the table is parsed once, however many peers are asked about — the main table
+ * holds a route per VXLAN peer, so parsing it per peer would grow with the square of the fleet.
+ */
+export function onLinkTester(routes: readonly Route[], iface: string): (ip: string) => boolean {
+  const parsed = parseRoutes(routes);
+  return (ip) => {
+    const r = longestMatch(parsed, ip);
+    return r !== undefined && r.gateway === undefined && r.dev === iface;
+  };
+}
+
 /** True when `ip` is reached over `iface` without a gateway: a neighbour on the same segment. */
 export function onLink(routes: readonly Route[], iface: string, ip: string): boolean {
-  const r = bestRoute(routes, ip);
-  return r !== undefined && r.gateway === undefined && r.dev === iface;
+  return onLinkTester(routes, iface)(ip);
 }
 
 /**

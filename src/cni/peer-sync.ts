@@ -19,7 +19,7 @@
  *   this node's underlay segment (direct-routing.ts).
  */
 import type { Logger } from "../lib/logger.js";
-import { type DirectRoutePlan, onLink, ownedDirectRoutes, planDirectRoutes } from "./direct-routing.js";
+import { type DirectRoutePlan, onLinkTester, ownedDirectRoutes, planDirectRoutes } from "./direct-routing.js";
 import { type IpRoute, isNotFound } from "./iproute.js";
 import { desiredEntries, type Peer, type PeerPlan, planPeers, planSize, type RejectedPeer } from "./peers.js";
 import type { Ipv4Subnet } from "./subnet.js";
@@ -58,8 +58,9 @@ export async function syncPeers(
   const dev = t.vxlanName;
   const [allRoutes, neighs, fdb] = await Promise.all([ipr.routes(), ipr.neighs(dev), ipr.fdb(dev)]);
   const directPeers: string[] = [];
+  const onLink = t.directRouting ? onLinkTester(allRoutes, t.iface) : () => false;
   const isDirect = (p: Peer): boolean => {
-    const yes = t.directRouting && p.directRouting === true && onLink(allRoutes, t.iface, p.publicIP);
+    const yes = p.directRouting === true && onLink(p.publicIP);
     if (yes) directPeers.push(p.name);
     return yes;
   };
