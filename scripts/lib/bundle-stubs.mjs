@@ -145,8 +145,14 @@ module.exports = new Proxy({}, {
 `;
 }
 
-/** Packages the dev bundle compiles in (so their requires go through the stubs above). */
-export const BUNDLED_IN_DEV = ["dockerode", "docker-modem", "mqtt", "mqtt-packet", "bl", "dns2"];
+/**
+ * Packages the dev bundle compiles in (so their requires go through the stubs above). aedes is
+ * here because mqtt-packet is: an external aedes loaded its own mqtt-packet (and bl and
+ * readable-stream 4) from node_modules beside the bundled copy, so the hub held two encoders and
+ * broker-aedes.ts' `cacheNumbers = false` reached only the copy aedes did not use (≈6.4 MB of
+ * number cache in every dev-bundle hub, seen in a heap snapshot of bench/hub-memory).
+ */
+export const BUNDLED_IN_DEV = ["dockerode", "docker-modem", "mqtt", "mqtt-packet", "bl", "dns2", "aedes"];
 
 /**
  * CommonJS packages that both roles load at start and that the dev bundle loads with the

@@ -13,6 +13,9 @@
  *   lengths on its first write unless told not to: ≈11 MB that the hub's first connection,
  *   even a refused one, used to add. The agent's client already turns it off (writeCache:
  *   false); aedes has no option, so the module-wide switch is set before aedes writes anything.
+ *   It only reaches aedes if both load the same mqtt-packet: the dev bundle therefore compiles
+ *   aedes in beside it (BUNDLED_IN_DEV, scripts/lib/bundle-stubs.mjs; until 2026-11-26 it did
+ *   not, and every dev-bundle hub carried the cache).
  *   The cost is one 2-byte allocation per number written.
  * - The hub's own in-process subscriptions (node uplinks and presence) are in place before the
  *   promise resolves, so no message of the first connection is missed.

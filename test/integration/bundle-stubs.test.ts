@@ -23,6 +23,7 @@ interface Entry {
   docker(opts: Record<string, unknown>): DockerLike;
   dnsRoundTrip(): Promise<string[]>;
   mqttPacketRoundTrip(): Promise<string>;
+  aedesServes(): Promise<{ suback: string; numberCache: number; externalMqttPacket: string[] }>;
   requireStub(id: string): Record<string, unknown>;
 }
 
@@ -41,6 +42,11 @@ beforeAll(async () => {
       "export const docker = (o: Record<string, unknown>) => new Docker(o);",
       'import dns2 from "dns2";',
       'import mqttPacket from "mqtt-packet";',
+      'import mqttNumbers from "mqtt-packet/numbers.js";',
+      'import { Aedes } from "aedes";',
+      'import { createServer as tcpServer, connect as tcpConnect } from "node:net";',
+      // as broker-aedes.ts and the agent's client do, before anything is encoded
+      "mqttPacket.writeToStream.cacheNumbers = false;",
       // a UDP server and client on loopback, through dns2 as src/dns uses it
       "export async function dnsRoundTrip() {",
       '  const server = dns2.createServer({ udp: true, handle: (req: any, send: any) => { const res = dns2.Packet.createResponseFromRequest(req); res.answers.push({ name: req.questions[0].name, type: dns2.Packet.TYPE.A, class: dns2.Packet.CLASS.IN, ttl: 5, address: "10.43.0.7" }); send(res); } });',
@@ -54,6 +60,23 @@ beforeAll(async () => {
       "export function mqttPacketRoundTrip() {",
       "  const parser = mqttPacket.parser({ protocolVersion: 4 });",
       "  return new Promise<string>((done) => { parser.on('packet', (p: any) => done(p.topic)); parser.parse(mqttPacket.generate({ cmd: 'publish', topic: 'edgekube/t', payload: Buffer.from('x'), qos: 0, dup: false, retain: false } as any)); });",
+      "}",
+      // aedes as the hub loads it: one mqtt-packet for aedes and for broker-aedes.ts' switch, so
+      // the switch reaches aedes' encoder (no 65,536-entry number cache after a SUBACK with an id)
+      "export async function aedesServes() {",
+      "  const aedes: any = await Aedes.createBroker({});",
+      "  const srv = tcpServer(aedes.handle);",
+      "  await new Promise<void>((done) => srv.listen(0, '127.0.0.1', done));",
+      "  const sock = tcpConnect((srv.address() as any).port, '127.0.0.1');",
+      "  const parser = mqttPacket.parser({ protocolVersion: 4 });",
+      "  sock.on('data', (d) => parser.parse(d));",
+      "  const suback = new Promise<string>((done) => parser.on('packet', (p: any) => { if (p.cmd === 'suback') done(p.messageId + ':' + p.granted); }));",
+      "  sock.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'c1', clean: true, keepalive: 30 } as any));",
+      "  sock.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 4242, subscriptions: [{ topic: 'edgekube/#', qos: 1 }] } as any));",
+      "  try {",
+      "    return { suback: await suback, numberCache: Object.keys(mqttNumbers.cache).length,",
+      "      externalMqttPacket: Object.keys(require.cache).filter((k) => /node_modules[\\\\/]mqtt-packet[\\\\/]/.test(k)) };",
+      "  } finally { sock.destroy(); await new Promise((done) => aedes.close(done)); srv.close(); }",
       "}",
       // a literal require per id, as docker-modem and dockerode do, so esbuild resolves it
       "export const requireStub = (id: string) =>",
@@ -107,6 +130,13 @@ describe("dev bundle stubs", () => {
     expect(text).toContain("docker-modem/lib/http_duplex.js");
     expect(text).not.toMatch(/require\("readable-stream"\)/);
     await expect(entry.mqttPacketRoundTrip()).resolves.toBe("edgekube/t");
+  });
+
+  it("bundles aedes with the mqtt-packet the hub switches: no second copy, no number cache", async () => {
+    const r = await entry.aedesServes();
+    expect(r.suback).toBe("4242:1");
+    expect(r.externalMqttPacket).toEqual([]);
+    expect(r.numberCache).toBe(0);
   });
 
   it("leaves tar-fs out: packing a build context fails with a message that says what to use instead", () => {
