@@ -59,6 +59,7 @@ beforeAll(async () => {
       // mqtt-packet and bl on node's stream module: parse what was generated
       "export function mqttPacketRoundTrip() {",
       "  const parser = mqttPacket.parser({ protocolVersion: 4 });",
+      "  if (typeof (parser as any)._list.pipe === 'function') throw new Error('mqtt-packet parser buffers in a stream (bl BufferListStream)');",
       "  return new Promise<string>((done) => { parser.on('packet', (p: any) => done(p.topic)); parser.parse(mqttPacket.generate({ cmd: 'publish', topic: 'edgekube/t', payload: Buffer.from('x'), qos: 0, dup: false, retain: false } as any)); });",
       "}",
       // aedes as the hub loads it: one mqtt-packet for aedes and for broker-aedes.ts' switch, so
