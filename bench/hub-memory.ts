@@ -19,7 +19,9 @@
  *                     (lease + node status) and one heartbeat; after each round a heap snapshot
  *                     (a full GC) gives the live heap, so growth per round is a leak, not garbage)
  *     [--hub-env K=V]  (repeatable: set in the hub's environment, e.g.
- *                     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16384, for malloc A/Bs)
+ *                     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16384, for malloc A/Bs; the hub
+ *                     otherwise gets its shipped unit's GLIBC_TUNABLES, and `--hub-env GLIBC_TUNABLES=`
+ *                     runs it without: bench/lib/hub-unit-env.ts)
  *   npm run bench -- hub-memory --quick    (= --nodes 500)
  * The first connect and the restart's resync record their duration, the hub's CPU, and the
  * agents' counters summed over every poll (a report resets them): failed attempts (CONNACK
@@ -38,6 +40,7 @@ import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { summarise } from "./lib/heap-summary.js";
 import { runLoad, type Target } from "./lib/https-load.js";
 import { freePort, type HubMemorySplit, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
+import { shippedHubEnvironment } from "./lib/hub-unit-env.js";
 import { smapsSplit } from "./lib/smaps.js";
 import { writeResult } from "./lib/stats.js";
 import type { WorkerReport } from "./lib/sync-agents.js";
@@ -327,7 +330,14 @@ async function main(): Promise<void> {
     const result = {
       benchmark: "hub-memory",
       date: new Date().toISOString(),
-      settings: { nodes: NODES, podsPerNode: PODS, workers: WORKERS, quick, hubEnv: HUB_ENV },
+      settings: {
+        nodes: NODES,
+        podsPerNode: PODS,
+        workers: WORKERS,
+        quick,
+        hubEnv: HUB_ENV,
+        hubUnitEnv: shippedHubEnvironment(),
+      },
       stages,
       firstConnect: firstConnectResult,
       restartResync: restartResult,

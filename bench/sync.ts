@@ -63,6 +63,7 @@ import { AgentWorker, stopWorkers } from "./lib/agent-workers.js";
 import { runLoad, type Target } from "./lib/https-load.js";
 import { freePort, type HubMemorySplit, HubProcess, nodesWithoutPodCIDR } from "./lib/hub-process.js";
 import { waitHubSettled } from "./lib/hub-settle.js";
+import { shippedHubEnvironment } from "./lib/hub-unit-env.js";
 import { cpuMs, writeResult } from "./lib/stats.js";
 import { measureIdleWire, settleFleet } from "./lib/sync-idle-wire.js";
 import { pollUntil, sumOf } from "./lib/sync-poll.js";
@@ -326,6 +327,8 @@ async function main(): Promise<void> {
         hubCpuProfileDir: CPU_PROF ?? null,
         hubNodeFlags: HUB_NODE_FLAGS,
         hubArgs: HUB_ARGS,
+        /** what the shipped unit adds to the hub's environment (bench/lib/hub-unit-env.ts) */
+        hubUnitEnv: shippedHubEnvironment(),
         workerCpuProfileDir: WORKER_CPU_PROF ?? null,
         /** the agent workers ran as the agent-like bundle (agent-worker-bundle.ts) or from source */
         workerCode: WORKERS_FROM_SOURCE ? "source (tsx)" : "bundle",

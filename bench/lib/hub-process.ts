@@ -17,6 +17,8 @@
  * - restart() is stop + start on the same data dir and ports (agents reconnect to the same
  *   address), returning when the hub went down and when it answered /readyz again, so a
  *   connect-storm measurement can start its clock at either.
+ * - The hub gets the environment of its shipped systemd unit (glibc's malloc tunables,
+ *   bench/lib/hub-unit-env.ts) unless the caller's env sets the same variable.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -25,6 +27,7 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { Target } from "./https-load.js";
+import { withUnitEnvironment } from "./hub-unit-env.js";
 import { smapsSplit } from "./smaps.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -183,7 +186,7 @@ export class HubProcess {
       {
         stdio: ["ignore", "ignore", "inherit"],
         cwd: o.snapshotDir ?? process.cwd(),
-        env: o.env ?? process.env,
+        env: withUnitEnvironment(o.env ?? process.env),
       },
     );
     const end = Date.now() + timeoutMs;
