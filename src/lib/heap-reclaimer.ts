@@ -177,10 +177,7 @@ export class HeapReclaimer {
     const now = this.now();
     const step = reclaimStep(this.state, probe.sample(), probe.loopUtilisation(), now, this.t);
     this.state = step.state;
-    if (step.releaseYoung) {
-      this.releaseYoung();
-      return;
-    }
+    if (step.releaseYoung) return this.releaseYoung();
     if (!step.reclaim) return;
     const before = probe.sample();
     const started = performance.now();
