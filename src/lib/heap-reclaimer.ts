@@ -29,14 +29,6 @@
  *   1 MiB semi-spaces 20 s after the GC, with light allocation going on), instead of after
  *   its ≈100 s watchdog. It blocks the loop for a few hundred ms on a heap of a few hundred
  *   MB, which is why it runs only when nothing is going on.
- * - The young generation needs no burst to be worth returning: V8 resizes new space after every
- *   GC and shrinks it when its recent allocation rate is below ≈ 1 MB/s, but with the rate that
- *   low scavenges are rare, so a 2 × 16 MiB young generation can sit there for minutes (bench/
- *   hub-memory, N = 5,000 idle agents: still 30.5 MB 140 s after the connect). So when the loop
- *   is quiet and the young generation holds at least `youngReleaseBytes`, one scavenge (`gc({
- *   type: "minor" })`, a millisecond or two) gives V8 that chance; if the process is still
- *   allocating fast, V8 keeps the space and nothing is lost but the scavenge. At most once per
- *   `minIntervalMs`, like the full reclaim.
  * - Everything it reads and does is injected (heap sample, loop utilisation, the GC, timers),
  *   so the decision is unit-tested with fakes; `nodeHeapProbe()` supplies the real ones.
  */
@@ -58,8 +50,6 @@ export interface HeapProbe {
   loopUtilisation(): number;
   /** a full GC, synchronous */
   collect(): void;
-  /** a young-generation GC (scavenge), synchronous */
-  collectYoung(): void;
 }
 
 export interface HeapReclaimerOptions {
@@ -77,8 +67,6 @@ export interface HeapReclaimerOptions {
   minGrowthRatio?: number;
   /** at least this long between two reclaims (default 30 s) */
   minIntervalMs?: number;
-  /** a quiet loop with at least this much young generation scavenges once (default 8 MiB) */
-  youngReleaseBytes?: number;
   now?: () => number;
 }
 
@@ -87,8 +75,6 @@ export interface ReclaimState {
   baseline: number;
   quietSamples: number;
   lastReclaimAt: number;
-  /** when the last young-generation release ran */
-  lastYoungAt: number;
 }
 
 type Tunables = Required<Omit<HeapReclaimerOptions, "probe" | "logger" | "now">>;
@@ -100,14 +86,11 @@ const DEFAULTS: Tunables = {
   minGrowthBytes: 16 * 1024 * 1024,
   minGrowthRatio: 0.2,
   minIntervalMs: 30_000,
-  youngReleaseBytes: 8 * 1024 * 1024,
 };
 
 /**
- * One sampling step: whether to reclaim now (a full, compacting GC), release the young
- * generation (a scavenge), or neither, and the state to keep. Pure, for tests. A busy sample
- * resets the quiet count; growth below the threshold never reclaims; a reclaim wins over a
- * young release in the same step.
+ * One sampling step: whether to reclaim now, and the state to keep. Pure, for tests.
+ * A busy sample resets the quiet count; growth below the threshold never reclaims.
  */
 export function reclaimStep(
   state: ReclaimState,
@@ -115,21 +98,14 @@ export function reclaimStep(
   elu: number,
   now: number,
   t: Tunables,
-): { reclaim: boolean; releaseYoung: boolean; state: ReclaimState } {
+): { reclaim: boolean; state: ReclaimState } {
   const quietSamples = elu < t.quietElu ? state.quietSamples + 1 : 0;
-  const quiet = quietSamples >= t.quietChecks;
   const growth = sample.committed - state.baseline;
   const grown = growth >= t.minGrowthBytes && growth >= state.baseline * t.minGrowthRatio;
-  const reclaim = grown && quiet && now - state.lastReclaimAt >= t.minIntervalMs;
-  const releaseYoung =
-    !reclaim &&
-    quiet &&
-    sample.youngCommitted >= t.youngReleaseBytes &&
-    now - Math.max(state.lastYoungAt, state.lastReclaimAt) >= t.minIntervalMs;
+  const reclaim = grown && quietSamples >= t.quietChecks && now - state.lastReclaimAt >= t.minIntervalMs;
   // a heap that shrank by itself (V8's reducer ran) lowers the baseline: growth counts from there
   const baseline = Math.min(state.baseline, sample.committed);
-  const lastYoungAt = releaseYoung ? now : state.lastYoungAt;
-  return { reclaim, releaseYoung, state: { ...state, baseline, quietSamples, lastYoungAt } };
+  return { reclaim, state: { ...state, baseline, quietSamples } };
 }
 
 export class HeapReclaimer {
@@ -138,17 +114,12 @@ export class HeapReclaimer {
   private state: ReclaimState;
   private timer: NodeJS.Timeout | undefined;
   /** reclaims done and bytes they returned (committed before − after), for tests and logs */
-  readonly stats = { reclaims: 0, returnedBytes: 0, youngReleases: 0, youngReturnedBytes: 0 };
+  readonly stats = { reclaims: 0, returnedBytes: 0 };
 
   constructor(private readonly opts: HeapReclaimerOptions) {
     this.t = { ...DEFAULTS, ...stripUndefined(opts) };
     this.now = opts.now ?? Date.now;
-    this.state = {
-      baseline: 0,
-      quietSamples: 0,
-      lastReclaimAt: Number.NEGATIVE_INFINITY,
-      lastYoungAt: Number.NEGATIVE_INFINITY,
-    };
+    this.state = { baseline: 0, quietSamples: 0, lastReclaimAt: Number.NEGATIVE_INFINITY };
   }
 
   start(signal?: AbortSignal): void {
@@ -157,7 +128,6 @@ export class HeapReclaimer {
       baseline: this.opts.probe.sample().committed,
       quietSamples: 0,
       lastReclaimAt: Number.NEGATIVE_INFINITY,
-      lastYoungAt: Number.NEGATIVE_INFINITY,
     };
     this.opts.probe.loopUtilisation();
     this.timer = setInterval(() => this.tick(), this.t.intervalMs);
@@ -177,17 +147,17 @@ export class HeapReclaimer {
     const now = this.now();
     const step = reclaimStep(this.state, probe.sample(), probe.loopUtilisation(), now, this.t);
     this.state = step.state;
-    if (step.releaseYoung) return this.releaseYoung();
     if (!step.reclaim) return;
     const before = probe.sample();
     const started = performance.now();
     probe.collect();
     const after = probe.sample();
-    this.state = { ...this.state, baseline: after.committed, quietSamples: 0, lastReclaimAt: now };
+    this.state = { baseline: after.committed, quietSamples: 0, lastReclaimAt: now };
     this.stats.reclaims++;
     this.stats.returnedBytes += Math.max(0, before.committed - after.committed);
     // the loop was busy with the GC itself: measure utilisation from here
     probe.loopUtilisation();
+    const mb = (x: number) => Math.round(x / 104857.6) / 10;
     this.opts.logger.info(
       {
         committedMB: mb(before.committed),
@@ -199,29 +169,6 @@ export class HeapReclaimer {
       "heap reclaimed after a burst",
     );
   }
-
-  private releaseYoung(): void {
-    const probe = this.opts.probe;
-    const before = probe.sample();
-    const started = performance.now();
-    probe.collectYoung();
-    const after = probe.sample();
-    this.stats.youngReleases++;
-    this.stats.youngReturnedBytes += Math.max(0, before.youngCommitted - after.youngCommitted);
-    probe.loopUtilisation();
-    this.opts.logger.debug(
-      {
-        youngMB: mb(before.youngCommitted),
-        youngAfterMB: mb(after.youngCommitted),
-        gcMs: Math.round(performance.now() - started),
-      },
-      "young generation scavenged while quiet",
-    );
-  }
-}
-
-function mb(x: number): number {
-  return Math.round(x / 104857.6) / 10;
 }
 
 function stripUndefined(o: HeapReclaimerOptions): Partial<Tunables> {
@@ -240,9 +187,9 @@ function stripUndefined(o: HeapReclaimerOptions): Partial<Tunables> {
  */
 export function nodeHeapProbe(): HeapProbe {
   setFlagsFromString("--expose-gc");
-  let gc: (options?: { type: "major" | "minor" }) => void;
+  let gc: () => void;
   try {
-    gc = runInNewContext("gc") as typeof gc;
+    gc = runInNewContext("gc") as () => void;
   } finally {
     setFlagsFromString("--no-expose-gc");
   }
@@ -272,9 +219,6 @@ export function nodeHeapProbe(): HeapProbe {
       } finally {
         setFlagsFromString("--no-compact-on-every-full-gc");
       }
-    },
-    collectYoung() {
-      gc({ type: "minor" });
     },
   };
 }
