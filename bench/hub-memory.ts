@@ -18,6 +18,7 @@
  *     [--rounds R]   (after "connected": R rounds in which every node sends one status report
  *                     (lease + node status) and one heartbeat; after each round a heap snapshot
  *                     (a full GC) gives the live heap, so growth per round is a leak, not garbage)
+ *     [--hub-node-flags "--cpu-prof --cpu-prof-dir=D"]  (node/V8 flags for the hub process)
  *     [--hub-env K=V]  (repeatable: set in the hub's environment, e.g.
  *                     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16384, for malloc A/Bs; the hub
  *                     otherwise gets its shipped unit's GLIBC_TUNABLES, and `--hub-env GLIBC_TUNABLES=`
@@ -59,6 +60,8 @@ const SNAPSHOTS = arg("heap-snapshot");
 const LINGER_S = Number(arg("linger") ?? 0);
 /** report rounds after "connected" (needs --heap-snapshot: each snapshot forces a full GC) */
 const ROUNDS = Number(arg("rounds") ?? 0);
+/** `--hub-node-flags "--cpu-prof --cpu-prof-dir=D"`: node/V8 flags for the hub process */
+const HUB_NODE_FLAGS = (arg("hub-node-flags") ?? "").split(/\s+/).filter((f) => f.startsWith("--"));
 /** `--hub-env K=V`, repeatable */
 const HUB_ENV = process.argv.flatMap((a, i) => (a === "--hub-env" ? [process.argv[i + 1] ?? ""] : []));
 const MB = 1048576;
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
     args: ["--cluster-cidr", "10.128.0.0/9"],
     env: hubEnv(),
     ...(SNAPSHOTS ? { snapshotDir: SNAPSHOTS } : {}),
+    nodeArgs: HUB_NODE_FLAGS,
   });
   const workers: AgentWorker[] = [];
   const t0 = Date.now();
