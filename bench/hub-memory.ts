@@ -75,6 +75,12 @@ function hubCpuMs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
+/** bytes the process caused to be written to storage (page-dirtying time), /proc/PID/io */
+function hubWriteBytes(pid: number): number {
+  const m = readFileSync(`/proc/${pid}/io`, "utf8").match(/^write_bytes: (\d+)$/m);
+  return Number(m?.[1] ?? Number.NaN);
+}
+
 async function until(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!(await fn())) {
@@ -241,13 +247,19 @@ async function main(): Promise<void> {
     const linger: { afterSeconds: number; split: HubMemorySplit }[] = [];
     // the hub's CPU while the fleet idles: lease flushes every 15 s for every connected node
     const lingerCpu0 = hubCpuMs(hub.pid);
+    // and what it writes to disk meanwhile (the SQLite WAL and database: an SD card's wear)
+    const lingerWrite0 = hubWriteBytes(hub.pid);
     for (let t = 10; t <= LINGER_S; t += 10) {
       await sleep(10_000);
       linger.push({ afterSeconds: t, split: await hub.memorySplit() });
       log(`connected +${t} s: ${JSON.stringify(linger.at(-1)?.split)}`);
     }
     const lingerCpuMs = hubCpuMs(hub.pid) - lingerCpu0;
-    if (LINGER_S > 0) log(`hub CPU while idle ${LINGER_S} s: ${lingerCpuMs} ms (load ${loadavg()[0]})`);
+    const lingerWriteMB = Math.round((hubWriteBytes(hub.pid) - lingerWrite0) / 104857.6) / 10;
+    if (LINGER_S > 0)
+      log(
+        `hub CPU while idle ${LINGER_S} s: ${lingerCpuMs} ms, written to disk ${lingerWriteMB} MB (load ${loadavg()[0]})`,
+      );
 
     // report rounds: does the live heap (after the full GC a snapshot makes) grow per round?
     const rounds: {
@@ -345,7 +357,9 @@ async function main(): Promise<void> {
       stages,
       firstConnect: firstConnectResult,
       restartResync: restartResult,
-      ...(linger.length > 0 ? { lingerAfterConnected: linger, lingerHubCpuMs: lingerCpuMs } : {}),
+      ...(linger.length > 0
+        ? { lingerAfterConnected: linger, lingerHubCpuMs: lingerCpuMs, lingerHubWriteMB: lingerWriteMB }
+        : {}),
       ...(rounds.length > 0 ? { reportRounds: rounds } : {}),
       perConnectedNodeKB: round(((connected - nodes) * 1024) / NODES),
       connectedRssPerNodeKB: round((connected * 1024) / NODES),
