@@ -32,6 +32,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { get as httpsGet } from "node:https";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BOOTSTRAP_NAMESPACE, bootstrapTokenSecret } from "../src/hub/edge/bootstrap-token.js";
@@ -79,6 +80,29 @@ function hubCpuMs(pid: number): number {
 function hubWriteBytes(pid: number): number {
   const m = readFileSync(`/proc/${pid}/io`, "utf8").match(/^write_bytes: (\d+)$/m);
   return Number(m?.[1] ?? Number.NaN);
+}
+
+/** the store's current revision: a list's resourceVersion (one object asked for) */
+function storeRevision(hub: HubProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpsGet(
+      `${hub.url}/api/v1/namespaces?limit=1`,
+      { ca: hub.ca, headers: { Authorization: `Bearer ${hub.token}` } },
+      (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on("end", () => {
+          const rv = Number(
+            (JSON.parse(body) as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion,
+          );
+          if (Number.isFinite(rv)) resolve(rv);
+          else reject(new Error(`no resourceVersion in ${body.slice(0, 200)}`));
+        });
+      },
+    ).on("error", reject);
+  });
 }
 
 async function until(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
@@ -249,16 +273,22 @@ async function main(): Promise<void> {
     const lingerCpu0 = hubCpuMs(hub.pid);
     // and what it writes to disk meanwhile (the SQLite WAL and database: an SD card's wear)
     const lingerWrite0 = hubWriteBytes(hub.pid);
+    const lingerRevision0 = LINGER_S > 0 ? await storeRevision(hub) : 0;
     for (let t = 10; t <= LINGER_S; t += 10) {
       await sleep(10_000);
       linger.push({ afterSeconds: t, split: await hub.memorySplit() });
       log(`connected +${t} s: ${JSON.stringify(linger.at(-1)?.split)}`);
     }
     const lingerCpuMs = hubCpuMs(hub.pid) - lingerCpu0;
-    const lingerWriteMB = Math.round((hubWriteBytes(hub.pid) - lingerWrite0) / 104857.6) / 10;
+    const lingerWritten = hubWriteBytes(hub.pid) - lingerWrite0;
+    const lingerWriteMB = Math.round(lingerWritten / 104857.6) / 10;
+    const lingerRevisions = LINGER_S > 0 ? (await storeRevision(hub)) - lingerRevision0 : 0;
+    const lingerWriteBytesPerRevision =
+      lingerRevisions > 0 ? Math.round(lingerWritten / lingerRevisions) : null;
     if (LINGER_S > 0)
       log(
-        `hub CPU while idle ${LINGER_S} s: ${lingerCpuMs} ms, written to disk ${lingerWriteMB} MB (load ${loadavg()[0]})`,
+        `hub CPU while idle ${LINGER_S} s: ${lingerCpuMs} ms, written to disk ${lingerWriteMB} MB for ` +
+          `${lingerRevisions} store revisions (${lingerWriteBytesPerRevision} B each) (load ${loadavg()[0]})`,
       );
 
     // report rounds: does the live heap (after the full GC a snapshot makes) grow per round?
@@ -358,7 +388,13 @@ async function main(): Promise<void> {
       firstConnect: firstConnectResult,
       restartResync: restartResult,
       ...(linger.length > 0
-        ? { lingerAfterConnected: linger, lingerHubCpuMs: lingerCpuMs, lingerHubWriteMB: lingerWriteMB }
+        ? {
+            lingerAfterConnected: linger,
+            lingerHubCpuMs: lingerCpuMs,
+            lingerHubWriteMB: lingerWriteMB,
+            lingerRevisions,
+            lingerWriteBytesPerRevision,
+          }
         : {}),
       ...(rounds.length > 0 ? { reportRounds: rounds } : {}),
       perConnectedNodeKB: round(((connected - nodes) * 1024) / NODES),

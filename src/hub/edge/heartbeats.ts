@@ -20,6 +20,12 @@
  *   rewritten once `nodeStatusRefreshMs` passed (refreshing lastHeartbeatTime), so agents need
  *   not spend bytes on periodic lease and status reports (keepalive + last-will already tell
  *   the broker within 1.5× the keepalive when a link dies, and linkLost stops this at once).
+ * - A flush writes its renewals and refreshes concurrently, FLUSH_BATCH at a time: the store
+ *   commits the writes of one event-loop turn in one SQLite transaction (group commit), so a
+ *   flush of 5,000 connected nodes is a handful of transactions instead of 5,000 (each of which
+ *   rewrote the log's last pages into the WAL: on an SD card, most of an idle hub's writes).
+ *   The writes are independent (one object each), and `serial` still keeps a flush from racing
+ *   a node's own change.
  * - Renewal times come from the hub's clock (a Pi without RTC may not know the date).
  * - State per node is bounded by the fleet: a node whose Node object is gone (a write or the
  *   link-lost mark answers NotFound) is forgotten, so device turnover does not accumulate.
@@ -43,6 +49,8 @@ export interface NodeHeartbeatsOptions {
 export const LEASE_NAMESPACE = "kube-node-lease";
 export const LINK_LOST_MESSAGE = "edgekube-agent stopped posting node status (link lost)";
 const KUBELET_CONDITIONS = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
+/** writes of one flush in flight together (one group-committed transaction, roughly) */
+export const FLUSH_BATCH = 500;
 
 interface NodeState {
   /** renewal not yet written */
@@ -192,10 +200,14 @@ export class NodeHeartbeats {
         s.renewed = this.now();
         if (!s.pending && s.reported && s.writtenAt <= due) s.pending = s.reported;
       }
+      const leases: string[] = [];
+      const statuses: string[] = [];
       for (const [node, s] of this.nodes) {
-        if (s.renewed) await this.writeLease(node);
-        if (s.pending && s.writtenAt <= due) await this.writeStatus(node);
+        if (s.renewed) leases.push(node);
+        if (s.pending && s.writtenAt <= due) statuses.push(node);
       }
+      await inBatches(leases, (node) => this.writeLease(node));
+      await inBatches(statuses, (node) => this.writeStatus(node));
     });
   }
 
@@ -274,6 +286,19 @@ export class NodeHeartbeats {
       s.pending ??= status;
       throw err;
     }
+  }
+}
+
+/**
+ * Runs `write` for every node, FLUSH_BATCH in flight at a time. A failed write keeps its own
+ * state for the next flush (writeLease/writeStatus); the first failure of a batch ends this
+ * flush (a stopped store would fail every other write the same way) and is what `serial` logs.
+ */
+async function inBatches(nodes: string[], write: (node: string) => Promise<void>): Promise<void> {
+  for (let i = 0; i < nodes.length; i += FLUSH_BATCH) {
+    const results = await Promise.allSettled(nodes.slice(i, i + FLUSH_BATCH).map(write));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 }
 

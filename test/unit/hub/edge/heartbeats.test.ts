@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import type { Client, ResourceRef } from "../../../../src/client/client.js";
-import { LEASE_NAMESPACE, NodeHeartbeats } from "../../../../src/hub/edge/heartbeats.js";
+import { FLUSH_BATCH, LEASE_NAMESPACE, NodeHeartbeats } from "../../../../src/hub/edge/heartbeats.js";
 import { silentLogger } from "../../../../src/lib/logger.js";
 
 const notFound = (what: string) => Object.assign(new Error(`${what} not found`), { code: 404 });
@@ -90,5 +90,50 @@ describe("NodeHeartbeats", () => {
     await hb.flush();
     const conditions = (f.objects.get("nodes/kept")?.status as typeof ready | undefined)?.conditions ?? [];
     expect(conditions.find((c) => c.type === "Ready")?.status).toBe("True");
+  });
+
+  it("writes one flush's renewals together, FLUSH_BATCH in flight, and keeps a failed one for the next flush", async () => {
+    const names = Array.from({ length: 1_200 }, (_, i) => `n${i}`);
+    const f = fakeStore(names.map(node));
+    const base = f.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let failOnce = "";
+    const mutate = base.mutate!;
+    base.mutate = async (...a: unknown[]) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      // a store write completes in a later turn (group commit flushes on setImmediate)
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      if (a[2] === failOnce) {
+        failOnce = "";
+        throw new Error("database is locked");
+      }
+      return mutate(...a);
+    };
+    let t = Date.parse("2026-11-26T10:00:00Z");
+    const hb = new NodeHeartbeats({
+      client: f.client,
+      logger: silentLogger(),
+      now: () => new Date(t),
+      connected: () => names,
+    });
+    // first renewals create the Leases (one by one, as each node connects)
+    for (const n of names) hb.renew(n);
+    await hb.flush();
+    expect(f.calls.create).toBe(1_200);
+    maxInFlight = 0;
+    failOnce = "n7";
+    t += 15_000;
+    await hb.flush();
+    expect(maxInFlight).toBe(FLUSH_BATCH);
+    // n7's renewal failed and ended that flush after its batch: the rest of the fleet is renewed
+    // at the next one, n7 included
+    const renewed = () =>
+      names.filter((n) => renewTime(f.objects.get(`leases/${n}`)) === "2026-11-26T10:00:15.000000Z");
+    expect(renewed().length).toBe(FLUSH_BATCH - 1);
+    await hb.flush();
+    expect(renewed().length).toBe(1_200);
   });
 });
