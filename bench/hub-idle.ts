@@ -13,6 +13,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { readyz } from "./lib/hub-probe.js";
+import { withUnitEnvironment } from "./lib/hub-unit-env.js";
 
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "3" }, "idle-ms": { type: "string", default: "5000" } },
@@ -42,7 +43,11 @@ async function hubOnce(dataDir: string): Promise<{ atReadyMB: number; idleMB: nu
   const args = ["bin/edge-hub.mjs", "server", "--data-dir", dataDir, "--bind-address", "127.0.0.1"];
   args.push("--https-port", String(https), "--mqtt-port", String(mqtt));
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  // with the environment of the shipped unit (glibc's malloc tunables), as bench/lib/hub-process.ts
+  const child = spawn(process.execPath, args, {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: withUnitEnvironment(process.env),
+  });
   let stderr = "";
   child.stderr.on("data", (b: Buffer) => {
     stderr += b.toString();
