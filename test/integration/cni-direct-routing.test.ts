@@ -1,30 +1,13 @@
-/**
- * Direct routing (flannel's vxlan DirectRouting) on real kernels: three namespace nodes on one
- * underlay segment, two with the option on, one without. Between the two, pod traffic takes a
- * plain route over eth0 (flannel.1 carries nothing); with the third it stays on VXLAN both ways;
- * a peer that stops announcing it, or a node restarted without it, goes back to VXLAN.
- */
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Exec } from "../../src/cni/exec.js";
-import { HostLocalIpam } from "../../src/cni/ipam.js";
-import { IpRoute } from "../../src/cni/iproute.js";
 import { VxlanOverlay } from "../../src/cni/overlay.js";
 import type { Peer } from "../../src/cni/peers.js";
-import { PodNetwork, type WiredPod } from "../../src/cni/pod-network.js";
+import type { WiredPod } from "../../src/cni/pod-network.js";
 import { resetOverlay } from "../../src/cni/reset.js";
 import { NetnsLab } from "../helpers/netns-lab.js";
+import { addOverlayNode, type OverlayNode } from "../helpers/overlay-node.js";
 import { hasRoot, need } from "../helpers/prereq.js";
 
-interface TestNode {
-  name: string;
-  ip: string;
-  exec: Exec;
-  ipr: IpRoute;
-  overlay: VxlanOverlay;
-  ipam: HostLocalIpam;
-  pods: PodNetwork;
-}
+type TestNode = OverlayNode;
 
 const CLUSTER = "10.42.0.0/16";
 
@@ -34,19 +17,7 @@ describe.skipIf(!need(hasRoot()))("VXLAN overlay with direct routing", () => {
   const pod: Record<string, WiredPod> = {};
 
   async function addNode(i: number, directRouting: boolean): Promise<TestNode> {
-    const { ns, ip } = await lab.addHost(`d${i}`, i + 1);
-    const exec = lab.exec(ns);
-    const overlay = new VxlanOverlay(
-      { nodeName: `node${i}`, nodeIP: ip, podCIDR: `10.42.${i}.0/24`, clusterCIDR: CLUSTER, directRouting },
-      { exec },
-    );
-    const setup = await overlay.setupNode();
-    const ipam = new HostLocalIpam({
-      dbPath: join(await lab.tempDir(), "ipam.db"),
-      podCIDR: `10.42.${i}.0/24`,
-    });
-    const pods = new PodNetwork({ exec, ipam, mtu: setup.mtu });
-    const node = { name: `node${i}`, ip, exec, ipr: new IpRoute(exec), overlay, ipam, pods };
+    const node = await addOverlayNode(lab, i, { clusterCIDR: CLUSTER, prefix: "d", directRouting });
     nodes.push(node);
     return node;
   }

@@ -12,23 +12,15 @@ import { FlowSteering, inFreshSysfs, rpsMask } from "../../src/cni/flow-steering
 import { HostLocalIpam } from "../../src/cni/ipam.js";
 import { IpRoute } from "../../src/cni/iproute.js";
 import { Masquerade } from "../../src/cni/masquerade.js";
-import { VxlanOverlay } from "../../src/cni/overlay.js";
 import type { Peer } from "../../src/cni/peers.js";
-import { hostVethName, PodNetwork, type WiredPod } from "../../src/cni/pod-network.js";
+import { hostVethName, type WiredPod } from "../../src/cni/pod-network.js";
 import { resetOverlay } from "../../src/cni/reset.js";
 import { macFromIp } from "../../src/cni/subnet.js";
 import { NetnsLab } from "../helpers/netns-lab.js";
+import { addOverlayNode, type OverlayNode } from "../helpers/overlay-node.js";
 import { hasRoot, need } from "../helpers/prereq.js";
 
-interface TestNode {
-  name: string;
-  ns: string;
-  ip: string;
-  exec: Exec;
-  ipr: IpRoute;
-  overlay: VxlanOverlay;
-  ipam: HostLocalIpam;
-  pods: PodNetwork;
+interface TestNode extends OverlayNode {
   masq: Masquerade;
 }
 
@@ -41,22 +33,17 @@ describe.skipIf(!need(hasRoot()))("VXLAN overlay between namespace nodes", () =>
   let outsideIp = "";
 
   async function addNode(i: number): Promise<TestNode> {
-    const { ns, ip } = await lab.addHost(`n${i}`, i + 1);
-    const exec = lab.exec(ns);
-    const overlay = new VxlanOverlay(
-      { nodeName: `node${i}`, nodeIP: ip, podCIDR: `10.42.${i}.0/24`, clusterCIDR: CLUSTER },
-      { exec },
-    );
-    const setup = await overlay.setupNode();
-    const ipam = new HostLocalIpam({
-      dbPath: join(await lab.tempDir(), "ipam.db"),
-      podCIDR: `10.42.${i}.0/24`,
+    const base = await addOverlayNode(lab, i, {
+      clusterCIDR: CLUSTER,
+      prefix: "n",
+      steering: (exec) => new FlowSteering({ exec, cpus: availableParallelism() }),
     });
-    const steering = new FlowSteering({ exec, cpus: availableParallelism() });
-    const pods = new PodNetwork({ exec, ipam, mtu: setup.mtu, steering });
-    const masq = new Masquerade({ clusterCIDR: CLUSTER, vxlan: { nodeIP: ip, port: 8472 } }, { exec });
+    const masq = new Masquerade(
+      { clusterCIDR: CLUSTER, vxlan: { nodeIP: base.ip, port: 8472 } },
+      { exec: base.exec },
+    );
     await masq.install();
-    const node = { name: `node${i}`, ns, ip, exec, ipr: new IpRoute(exec), overlay, ipam, pods, masq };
+    const node = { ...base, masq };
     nodes.push(node);
     return node;
   }
