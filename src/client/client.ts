@@ -48,15 +48,25 @@ export interface Client {
   /** optimistic: obj.metadata.resourceVersion must be current (409 otherwise) */
   update(ref: ResourceRef, namespace: string | undefined, obj: KubeObject): Promise<KubeObject>;
   updateStatus(ref: ResourceRef, namespace: string | undefined, obj: KubeObject): Promise<KubeObject>;
-  /** read-modify-write with conflict retries */
+  /**
+   * read-modify-write with conflict retries. `ownedFields`: `fn` changes only values the
+   * caller builds and knows valid, never metadata (the hub's lease renewals); an in-process
+   * store may then skip defaults, validation and admission (src/hub/apiserver/owned-update.ts)
+   */
   mutate(
     ref: ResourceRef,
     namespace: string | undefined,
     name: string,
     fn: (cur: KubeObject) => KubeObject,
-    opts?: { status?: boolean },
+    opts?: MutateOptions,
   ): Promise<KubeObject>;
   delete(ref: ResourceRef, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<void>;
+}
+
+export interface MutateOptions {
+  /** write the status subresource */
+  status?: boolean;
+  ownedFields?: boolean;
 }
 
 export const refs = {

@@ -15,10 +15,12 @@ import type {
   ClientWatchEvent,
   DeleteOptions,
   ListResult,
+  MutateOptions,
   ResourceRef,
 } from "../client/client.js";
 import { decodeStored } from "./apiserver/codec.js";
 import type { ObjectStore } from "./apiserver/object-store.js";
+import { ownedUpdate } from "./apiserver/owned-update.js";
 import type { ResourceRegistry } from "./apiserver/registry.js";
 import type { ResourceInfo } from "./apiserver/resource-info.js";
 import { CompactedError, type KeyValue } from "./store/backend.js";
@@ -95,8 +97,9 @@ export class LocalClient implements Client {
     namespace: string | undefined,
     name: string,
     fn: (cur: KubeObject) => KubeObject,
-    opts: { status?: boolean } = {},
+    opts: MutateOptions = {},
   ): Promise<KubeObject> {
+    if (opts.ownedFields && !opts.status) return ownedUpdate(this.store, this.info(ref), namespace, name, fn);
     return this.store.guaranteedUpdate(
       this.info(ref),
       namespace,

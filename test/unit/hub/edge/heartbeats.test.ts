@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import type { Client, ResourceRef } from "../../../../src/client/client.js";
-import { FLUSH_BATCH, LEASE_NAMESPACE, NodeHeartbeats } from "../../../../src/hub/edge/heartbeats.js";
+import {
+  FLUSH_BATCH,
+  LEASE_NAMESPACE,
+  LINK_LOST_MESSAGE,
+  NodeHeartbeats,
+} from "../../../../src/hub/edge/heartbeats.js";
 import { silentLogger } from "../../../../src/lib/logger.js";
 
 const notFound = (what: string) => Object.assign(new Error(`${what} not found`), { code: 404 });
@@ -12,13 +17,22 @@ function fakeStore(initial: KubeObject[]) {
   const key = (ref: ResourceRef, name: string) => `${ref.resource}/${name}`;
   for (const o of initial) objects.set(`${o.kind === "Node" ? "nodes" : "leases"}/${o.metadata.name}`, o);
   const calls = { get: 0, mutate: 0, create: 0 };
+  /** the options of every Lease mutate */
+  const leaseOpts: unknown[] = [];
   const client = {
     get: async (ref: ResourceRef, _ns: unknown, name: string) => {
       calls.get++;
       return structuredClone(objects.get(key(ref, name)));
     },
-    mutate: async (ref: ResourceRef, _ns: unknown, name: string, fn: (cur: KubeObject) => KubeObject) => {
+    mutate: async (
+      ref: ResourceRef,
+      _ns: unknown,
+      name: string,
+      fn: (cur: KubeObject) => KubeObject,
+      opts?: unknown,
+    ) => {
       calls.mutate++;
+      if (ref.resource === "leases") leaseOpts.push(opts);
       const cur = objects.get(key(ref, name));
       if (!cur) throw notFound(key(ref, name));
       const next = fn(structuredClone(cur));
@@ -33,7 +47,7 @@ function fakeStore(initial: KubeObject[]) {
       return obj;
     },
   } as unknown as Client;
-  return { client, objects, calls };
+  return { client, objects, calls, leaseOpts };
 }
 
 const node = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Node", metadata: { name } });
@@ -55,6 +69,8 @@ describe("NodeHeartbeats", () => {
     await hb.flush();
     expect(renewTime(f.objects.get("leases/n1"))).toBe("2026-11-26T10:00:15.000000Z");
     expect(f.calls).toEqual({ get: 0, mutate: 2, create: 1 });
+    // the hub builds every value of a renewal: the store's owned-fields path (no validation pass)
+    expect(f.leaseOpts).toEqual([{ ownedFields: true }, { ownedFields: true }]);
   });
 
   it("renews a Lease that already exists (hub restarted) without creating it", async () => {
@@ -92,8 +108,11 @@ describe("NodeHeartbeats", () => {
     expect(conditions.find((c) => c.type === "Ready")?.status).toBe("True");
   });
 
-  it("writes one flush's renewals together, FLUSH_BATCH in flight, and keeps a failed one for the next flush", async () => {
-    const names = Array.from({ length: 1_200 }, (_, i) => `n${i}`);
+  it("writes one flush's renewals together in name order, FLUSH_BATCH in flight, and keeps a failed one for the next flush", async () => {
+    // joined in an order unlike the names' (as a real fleet joins)
+    const names = Array.from({ length: 1_200 }, (_, i) => `n${(i * 7919) % 1_200}`);
+    const sorted = [...names].sort();
+    const order: string[] = [];
     const f = fakeStore(names.map(node));
     const base = f.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
     let inFlight = 0;
@@ -101,6 +120,7 @@ describe("NodeHeartbeats", () => {
     let failOnce = "";
     const mutate = base.mutate!;
     base.mutate = async (...a: unknown[]) => {
+      order.push(a[2] as string);
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       // a store write completes in a later turn (group commit flushes on setImmediate)
@@ -124,12 +144,15 @@ describe("NodeHeartbeats", () => {
     await hb.flush();
     expect(f.calls.create).toBe(1_200);
     maxInFlight = 0;
-    failOnce = "n7";
+    order.length = 0;
+    failOnce = sorted[7]!;
     t += 15_000;
     await hb.flush();
     expect(maxInFlight).toBe(FLUSH_BATCH);
-    // n7's renewal failed and ended that flush after its batch: the rest of the fleet is renewed
-    // at the next one, n7 included
+    // by name: a batch of neighbours dirties few pages of the store's name index
+    expect(order).toEqual(sorted.slice(0, FLUSH_BATCH));
+    // the 8th name's renewal failed and ended that flush after its batch: the rest of the fleet is renewed
+    // at the next one, that one included
     const renewed = () =>
       names.filter((n) => renewTime(f.objects.get(`leases/${n}`)) === "2026-11-26T10:00:15.000000Z");
     expect(renewed().length).toBe(FLUSH_BATCH - 1);
