@@ -38,6 +38,9 @@ import type { KubeObject } from "../../api/object.js";
 import { type Client, isNotFound, refs } from "../../client/client.js";
 import type { Logger } from "../../lib/logger.js";
 import { conditionsOf, mergeConditions, readyStatus, statusFingerprint } from "./conditions.js";
+import { beforeLoss, healthyAgain, linkLostConditions } from "./link-conditions.js";
+
+export { LINK_LOST_MESSAGE } from "./link-conditions.js";
 
 export interface NodeHeartbeatsOptions {
   client: Client;
@@ -51,8 +54,6 @@ export interface NodeHeartbeatsOptions {
 }
 
 export const LEASE_NAMESPACE = "kube-node-lease";
-export const LINK_LOST_MESSAGE = "edgekube-agent stopped posting node status (link lost)";
-const KUBELET_CONDITIONS = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
 /** writes of one flush in flight together (one group-committed transaction, roughly) */
 export const FLUSH_BATCH = 500;
 
@@ -149,23 +150,13 @@ export class NodeHeartbeats {
           node,
           (cur) => {
             const stored = conditionsOf(cur.status);
-            const lost = stored
-              .filter((c) => KUBELET_CONDITIONS.includes(c.type))
-              .map((c) => ({
-                ...c,
-                status: "Unknown",
-                reason: "NodeStatusUnknown",
-                message: LINK_LOST_MESSAGE,
-              }));
-            if (!lost.some((c) => c.type === "Ready")) {
-              lost.push({
-                type: "Ready",
-                status: "Unknown",
-                reason: "NodeStatusUnknown",
-                message: LINK_LOST_MESSAGE,
-              });
+            // a hub restarted since the node's last report has nothing to restore on reconnect
+            // but what this write hides
+            if (!s.reported) {
+              const before = beforeLoss(stored);
+              if (before) s.reported = { conditions: before };
             }
-            const conditions = mergeConditions(stored, lost, at, { heartbeat: false });
+            const conditions = mergeConditions(stored, linkLostConditions(stored), at, { heartbeat: false });
             return { ...cur, status: { ...((cur.status as object | undefined) ?? {}), conditions } };
           },
           { status: true },
@@ -181,17 +172,46 @@ export class NodeHeartbeats {
   }
 
   /**
-   * The node's link is back: its last reported status (Ready=True) is restored at once rather
-   * than at its next report, and its lease renewed.
+   * The node's link is back: its lease is renewed again from now on, and its last reported
+   * status (Ready=True) restored at once rather than at its next report (link-conditions.ts says
+   * what is restored when this hub has no report of it).
    */
   async linkRestored(node: string): Promise<void> {
     const s = this.state(node);
-    this.renew(node);
-    if (!s.lost || !s.reported) return;
+    const wasLost = s.lost;
+    // cleared even with nothing to restore: a lost node's lease is not renewed at flush
     s.lost = false;
-    s.pending = s.reported;
-    s.written = undefined;
-    await this.serial(() => this.writeStatus(node));
+    this.renew(node);
+    if (wasLost && s.reported) {
+      s.pending = s.reported;
+      s.written = undefined;
+      await this.serial(() => this.writeStatus(node));
+    } else if (!s.reported) {
+      await this.serial(() => this.undoEarlierLoss(node));
+    }
+  }
+
+  /** A node marked lost by an earlier hub process reconnected: its Unknown marks undone. */
+  private async undoEarlierLoss(node: string): Promise<void> {
+    const cur = await this.opts.client.get(refs.nodes, undefined, node);
+    if (!cur || !healthyAgain(conditionsOf(cur.status))) return;
+    const at = this.now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, "Z");
+    await this.opts.client.mutate(
+      refs.nodes,
+      undefined,
+      node,
+      (latest) => {
+        const stored = conditionsOf(latest.status);
+        const healthy = healthyAgain(stored);
+        if (!healthy) return latest;
+        const conditions = mergeConditions(stored, healthy, at, { heartbeat: true });
+        return { ...latest, status: { ...((latest.status as object | undefined) ?? {}), conditions } };
+      },
+      { status: true },
+    );
+    this.log.info({ node }, "node reconnected after a link loss an earlier hub recorded: Ready=True");
   }
 
   /** Writes renewed leases and node statuses due for a refresh. */

@@ -18,6 +18,7 @@
  *   so the controller holds no pod cache.
  */
 import type { Node, NodeCondition, Pod, Taint } from "kubernetes-types/core/v1";
+import { HEALTHY_NODE_CONDITIONS } from "../../../api/node-conditions.js";
 import type { KubeObject } from "../../../api/object.js";
 import { isNotFound, refs } from "../../../client/client.js";
 import type { InformerCache } from "../../../client/informer.js";
@@ -42,24 +43,7 @@ const COMPONENT = "node-controller";
 const LEASE_NS = "kube-node-lease";
 
 /** conditions restored on renewal: what the kubelet reports for a healthy node */
-const HEALTHY: Record<string, { status: string; reason: string; message: string }> = {
-  Ready: { status: "True", reason: "KubeletReady", message: "kubelet is posting ready status" },
-  MemoryPressure: {
-    status: "False",
-    reason: "KubeletHasSufficientMemory",
-    message: "kubelet has sufficient memory available",
-  },
-  DiskPressure: {
-    status: "False",
-    reason: "KubeletHasNoDiskPressure",
-    message: "kubelet has no disk pressure",
-  },
-  PIDPressure: {
-    status: "False",
-    reason: "KubeletHasSufficientPID",
-    message: "kubelet has sufficient PID available",
-  },
-};
+const HEALTHY = HEALTHY_NODE_CONDITIONS;
 
 export interface NodeLifecycleOptions {
   gracePeriodSeconds?: number;

@@ -160,3 +160,95 @@ describe("NodeHeartbeats", () => {
     expect(renewed().length).toBe(1_200);
   });
 });
+
+describe("NodeHeartbeats after a hub restart", () => {
+  it("renews a reconnected node's Lease at every flush even when this hub never had its status", async () => {
+    // a restarted hub: the node's status was reported to the previous process, so this one
+    // has none in memory when the link drops and comes back
+    const f = fakeStore([node("n1")]);
+    let t = Date.parse("2026-11-26T10:00:00Z");
+    let connected: string[] = ["n1"];
+    const hb = new NodeHeartbeats({
+      client: f.client,
+      logger: silentLogger(),
+      now: () => new Date(t),
+      connected: () => connected,
+    });
+    await hb.flush();
+    expect(renewTime(f.objects.get("leases/n1"))).toBe("2026-11-26T10:00:00.000000Z");
+    connected = [];
+    await hb.linkLost("n1");
+    t += 60_000;
+    connected = ["n1"];
+    await hb.linkRestored("n1");
+    await hb.flush();
+    expect(renewTime(f.objects.get("leases/n1"))).toBe("2026-11-26T10:01:00.000000Z");
+    for (let i = 1; i <= 3; i++) {
+      t += 15_000;
+      await hb.flush();
+      expect(renewTime(f.objects.get("leases/n1"))).toBe(new Date(t).toISOString().replace("Z", "000Z"));
+    }
+  });
+
+  it("restores the conditions its link-loss mark hid, for a node it has no report of", async () => {
+    const readyNode: KubeObject = {
+      ...node("n1"),
+      status: {
+        conditions: [
+          {
+            type: "Ready",
+            status: "True",
+            reason: "KubeletReady",
+            message: "kubelet is posting ready status",
+          },
+          { type: "DiskPressure", status: "True", reason: "KubeletHasDiskPressure", message: "disk full" },
+        ],
+      },
+    };
+    const f = fakeStore([readyNode]);
+    const hb = new NodeHeartbeats({ client: f.client, logger: silentLogger(), connected: () => [] });
+    const conditions = () => (f.objects.get("nodes/n1")!.status as typeof ready).conditions;
+    await hb.linkLost("n1");
+    expect(conditions().map((c) => [c.type, c.status, c.reason])).toEqual([
+      ["Ready", "Unknown", "NodeStatusUnknown"],
+      ["DiskPressure", "Unknown", "NodeStatusUnknown"],
+    ]);
+    await hb.linkRestored("n1");
+    // what the node said before, pressure included: not a guess
+    expect(conditions().map((c) => [c.type, c.status, c.reason])).toEqual([
+      ["Ready", "True", "KubeletReady"],
+      ["DiskPressure", "True", "KubeletHasDiskPressure"],
+    ]);
+  });
+
+  it("undoes a link-loss mark an earlier hub process wrote when the node reconnects", async () => {
+    const marked: KubeObject = {
+      ...node("n1"),
+      status: {
+        conditions: [
+          { type: "Ready", status: "Unknown", reason: "NodeStatusUnknown", message: LINK_LOST_MESSAGE },
+          {
+            type: "MemoryPressure",
+            status: "Unknown",
+            reason: "NodeStatusUnknown",
+            message: LINK_LOST_MESSAGE,
+          },
+          { type: "NetworkUnavailable", status: "False", reason: "RouteCreated" },
+        ],
+      },
+    };
+    const f = fakeStore([marked]);
+    const hb = new NodeHeartbeats({ client: f.client, logger: silentLogger(), connected: () => ["n1"] });
+    await hb.linkRestored("n1");
+    const conditions = (f.objects.get("nodes/n1")!.status as typeof ready).conditions;
+    expect(conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ["Ready", "True", "KubeletReady"],
+      ["MemoryPressure", "False", "KubeletHasSufficientMemory"],
+      ["NetworkUnavailable", "False", "RouteCreated"],
+    ]);
+    // a node without our mark is left alone (one read, no write)
+    const writes = f.calls.mutate;
+    await hb.linkRestored("n1");
+    expect(f.calls.mutate).toBe(writes);
+  });
+});
