@@ -4,7 +4,7 @@
  * NotReady nodes, address pools with MetalLB sharing, type changes, foreign classes, and the
  * `--lb-pool` parser.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import {
@@ -244,3 +244,18 @@ describe("parseAddressPool (--lb-pool)", () => {
     expect(() => parseAddressPool(text)).toThrow(why);
   });
 });
+
+describe("LoadBalancerController without LoadBalancer services", () => {
+  it("does not list the fleet's Nodes on a Node write", async () => {
+    const plain = { ...lbService("plain", 80), spec: { type: "ClusterIP", ports: [{ port: 80 }] } } as KubeObject;
+    const { c, client } = await setup({ nodes: [node("n1", "192.0.2.11")], services: [plain] });
+    const list = vi.spyOn(c.nodes, "list");
+    await client.updateStatus(refs.nodes, undefined, { ...node("n1", "192.0.2.11", { ready: false }) });
+    await c.reconcile();
+    await c.idle();
+    expect(list).not.toHaveBeenCalled();
+    await client.create(refs.services, "ns1", lbService("web", 80));
+    await vi.waitFor(() => expect(list).toHaveBeenCalled());
+  });
+});
+
