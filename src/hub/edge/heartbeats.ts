@@ -69,6 +69,8 @@ interface NodeState {
   /** newest status the node reported (restored when its link comes back) */
   reported?: Record<string, unknown>;
   lost: boolean;
+  /** whether a mark left by an earlier hub process was looked for (once per process) */
+  marksChecked?: boolean;
 }
 
 /** MicroTime as upstream serializes it (Lease renewTime). */
@@ -151,7 +153,8 @@ export class NodeHeartbeats {
           (cur) => {
             const stored = conditionsOf(cur.status);
             // a hub restarted since the node's last report has nothing to restore on reconnect
-            // but what this write hides
+            // but what this write hides (and a node that was not Ready gets no healthy guess)
+            s.marksChecked = true;
             if (!s.reported) {
               const before = beforeLoss(stored);
               if (before) s.reported = { conditions: before };
@@ -186,7 +189,8 @@ export class NodeHeartbeats {
       s.pending = s.reported;
       s.written = undefined;
       await this.serial(() => this.writeStatus(node));
-    } else if (!s.reported) {
+    } else if (!s.reported && !s.marksChecked) {
+      s.marksChecked = true;
       await this.serial(() => this.undoEarlierLoss(node));
     }
   }

@@ -165,7 +165,7 @@ describe("NodeHeartbeats after a hub restart", () => {
   it("renews a reconnected node's Lease at every flush even when this hub never had its status", async () => {
     // a restarted hub: the node's status was reported to the previous process, so this one
     // has none in memory when the link drops and comes back
-    const f = fakeStore([node("n1")]);
+    const f = fakeStore([{ ...node("n1"), status: ready }]);
     let t = Date.parse("2026-11-26T10:00:00Z");
     let connected: string[] = ["n1"];
     const hb = new NodeHeartbeats({
@@ -246,9 +246,24 @@ describe("NodeHeartbeats after a hub restart", () => {
       ["MemoryPressure", "False", "KubeletHasSufficientMemory"],
       ["NetworkUnavailable", "False", "RouteCreated"],
     ]);
-    // a node without our mark is left alone (one read, no write)
-    const writes = f.calls.mutate;
+    // looked for once per hub process: a later reconnect does not read the Node again
+    const calls = { ...f.calls };
     await hb.linkRestored("n1");
-    expect(f.calls.mutate).toBe(writes);
+    expect(f.calls).toEqual(calls);
+  });
+
+  it("leaves a node that was not Ready before its link dropped Unknown until it reports", async () => {
+    const notReady: KubeObject = {
+      ...node("n1"),
+      status: {
+        conditions: [{ type: "Ready", status: "False", reason: "KubeletNotReady", message: "runtime down" }],
+      },
+    };
+    const f = fakeStore([notReady]);
+    const hb = new NodeHeartbeats({ client: f.client, logger: silentLogger(), connected: () => ["n1"] });
+    await hb.linkLost("n1");
+    await hb.linkRestored("n1");
+    const conditions = (f.objects.get("nodes/n1")!.status as typeof ready).conditions;
+    expect(conditions.map((c) => [c.type, c.status])).toEqual([["Ready", "Unknown"]]);
   });
 });
