@@ -247,7 +247,10 @@ describe("parseAddressPool (--lb-pool)", () => {
 
 describe("LoadBalancerController without LoadBalancer services", () => {
   it("does not list the fleet's Nodes on a Node write", async () => {
-    const plain = { ...lbService("plain", 80), spec: { type: "ClusterIP", ports: [{ port: 80 }] } } as KubeObject;
+    const plain = {
+      ...lbService("plain", 80),
+      spec: { type: "ClusterIP", ports: [{ port: 80 }] },
+    } as KubeObject;
     const { c, client } = await setup({ nodes: [node("n1", "192.0.2.11")], services: [plain] });
     const list = vi.spyOn(c.nodes, "list");
     await client.updateStatus(refs.nodes, undefined, { ...node("n1", "192.0.2.11", { ready: false }) });
@@ -258,4 +261,3 @@ describe("LoadBalancerController without LoadBalancer services", () => {
     await vi.waitFor(() => expect(list).toHaveBeenCalled());
   });
 });
-
