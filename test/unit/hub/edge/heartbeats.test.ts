@@ -54,6 +54,8 @@ const node = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Node", me
 const renewTime = (lease: KubeObject | undefined) =>
   (lease?.spec as { renewTime?: string } | undefined)?.renewTime;
 const ready = { conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }] };
+const readyStatusOf = (o: KubeObject | undefined) =>
+  ((o?.status as typeof ready | undefined)?.conditions ?? []).find((c) => c.type === "Ready")?.status;
 
 describe("NodeHeartbeats", () => {
   it("creates a node's Lease at its first renewal and renews it by mutate alone, without a read first", async () => {
@@ -265,5 +267,35 @@ describe("NodeHeartbeats after a hub restart", () => {
     await hb.linkRestored("n1");
     const conditions = (f.objects.get("nodes/n1")!.status as typeof ready).conditions;
     expect(conditions.map((c) => [c.type, c.status])).toEqual([["Ready", "Unknown"]]);
+  });
+
+  it("writes reconnected nodes' statuses back once the reconnects pause", async () => {
+    const names = ["a", "b", "c"];
+    const f = fakeStore(names.map((n) => ({ ...node(n), status: ready })));
+    const hb = new NodeHeartbeats({
+      client: f.client,
+      logger: silentLogger(),
+      connected: () => [],
+      restoreQuietMs: 200,
+    });
+    for (const n of names) await hb.linkLost(n);
+    const readyOf = (n: string) => readyStatusOf(f.objects.get(`nodes/${n}`));
+    expect(names.map(readyOf)).toEqual(["Unknown", "Unknown", "Unknown"]);
+    const back = names.map((n) => hb.linkRestored(n));
+    // inside the quiet window nothing is written: the reconnect burst goes first
+    await new Promise((r) => setTimeout(r, 50));
+    expect(names.map(readyOf)).toEqual(["Unknown", "Unknown", "Unknown"]);
+    await Promise.all(back);
+    expect(names.map(readyOf)).toEqual(["True", "True", "True"]);
+  });
+
+  it("writes a pending restore when stopped", async () => {
+    const f = fakeStore([{ ...node("a"), status: ready }]);
+    const hb = new NodeHeartbeats({ client: f.client, logger: silentLogger(), restoreQuietMs: 60_000 });
+    await hb.linkLost("a");
+    const back = hb.linkRestored("a");
+    await hb.stop();
+    await back;
+    expect(readyStatusOf(f.objects.get("nodes/a"))).toBe("True");
   });
 });
