@@ -12,24 +12,19 @@
  * - Node status is written at once when it changed (ignoring heartbeat/transition times; a Ready
  *   flip is a change), otherwise refreshed every `nodeStatusRefreshMs` (default 5 min, upstream's
  *   nodeStatusReportFrequency) so lastHeartbeatTime does not freeze.
- * - Link lost (the broker saw the node's last connection close, or its last-will): the node's
- *   kubelet-owned conditions go Unknown/NodeStatusUnknown at once, without waiting for the lease
- *   to expire. Tainting stays with the node lifecycle controller.
- * - A connected node is alive: at every flush the Lease of each node with a live MQTT
- *   connection (`connected()`, from the broker) is renewed, and its last reported status is
- *   rewritten once `nodeStatusRefreshMs` passed (refreshing lastHeartbeatTime), so agents need
- *   not spend bytes on periodic lease and status reports (keepalive + last-will already tell
- *   the broker within 1.5× the keepalive when a link dies, and linkLost stops this at once).
- * - A flush writes its renewals and refreshes concurrently, FLUSH_BATCH at a time: the store
- *   commits the writes of one event-loop turn in one SQLite transaction (group commit), so a
- *   flush of 5,000 connected nodes is a handful of transactions instead of 5,000 (each of which
- *   rewrote the log's last pages into the WAL: on an SD card, most of an idle hub's writes).
- *   The writes are independent (one object each), and `serial` still keeps a flush from racing
- *   a node's own change. They go in name order: the store's index is by name, so a batch of
- *   neighbouring names dirties a few index pages where one of names in join order dirties most.
- * - Renewals take the store's owned-fields path (apiserver/owned-update.ts): the hub builds every
- *   value it writes there, so defaults, validation and admission are skipped, ≈ 17 → 10 KB of
- *   garbage per renewal (docs/hub-memory.md §7).
+ * - Link lost (last connection closed, or the last-will): the kubelet conditions go Unknown at
+ *   once; link back: they are restored, after the reconnect burst (restore-queue.ts), from the
+ *   node's last report or what link-conditions.ts says. Tainting stays with the node lifecycle
+ *   controller.
+ * - A connected node is alive: every flush renews the Lease of each node with a live MQTT
+ *   connection (`connected()`) and rewrites its last reported status once `nodeStatusRefreshMs`
+ *   passed, so agents spend no bytes on periodic reports (keepalive + last-will tell the broker
+ *   within 1.5× the keepalive when a link dies, and linkLost stops this at once).
+ * - A flush writes in name order, FLUSH_BATCH in flight (inBatches: one group-committed SQLite
+ *   transaction each instead of one per node, the SD card's main load at 5,000 idle nodes);
+ *   `serial` keeps a flush from racing a node's own change. Renewals take the store's
+ *   owned-fields path (apiserver/owned-update.ts: no defaults, validation or admission for values
+ *   the hub builds; ≈ 17 → 10 KB of garbage per renewal, docs/hub-memory.md §7).
  * - Renewal times come from the hub's clock (a Pi without RTC may not know the date).
  * - State per node is bounded by the fleet: a node whose Node object is gone (a write or the
  *   link-lost mark answers NotFound) is forgotten, so device turnover does not accumulate.
@@ -39,8 +34,10 @@ import { type Client, isNotFound, refs } from "../../client/client.js";
 import type { Logger } from "../../lib/logger.js";
 import { conditionsOf, mergeConditions, readyStatus, statusFingerprint } from "./conditions.js";
 import { beforeLoss, healthyAgain, linkLostConditions } from "./link-conditions.js";
+import { inBatches, RestoreQueue } from "./restore-queue.js";
 
 export { LINK_LOST_MESSAGE } from "./link-conditions.js";
+export { FLUSH_BATCH } from "./restore-queue.js";
 
 export interface NodeHeartbeatsOptions {
   client: Client;
@@ -56,8 +53,6 @@ export interface NodeHeartbeatsOptions {
 }
 
 export const LEASE_NAMESPACE = "kube-node-lease";
-/** writes of one flush in flight together (one group-committed transaction, roughly) */
-export const FLUSH_BATCH = 500;
 /** restores wait for a quiet moment of this long, but never more than RESTORE_MAX_DELAY_MS */
 const RESTORE_QUIET_MS = 300;
 const RESTORE_MAX_DELAY_MS = 3_000;
@@ -89,13 +84,16 @@ export class NodeHeartbeats {
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
-  /** reconnected nodes whose status is to be written back, with who waits for it */
-  private readonly restores = new Map<string, (() => void)[]>();
-  private restoreTimer: NodeJS.Timeout | undefined;
-  private restoreSince = 0;
+  /** reconnected nodes whose status is to be written back */
+  private readonly restores: RestoreQueue;
 
   constructor(private readonly opts: NodeHeartbeatsOptions) {
     this.now = opts.now ?? (() => new Date());
+    this.restores = new RestoreQueue({
+      quietMs: opts.restoreQuietMs ?? RESTORE_QUIET_MS,
+      maxDelayMs: RESTORE_MAX_DELAY_MS,
+      write: (nodes) => this.serial(() => inBatches(nodes, (node) => this.writeStatus(node))),
+    });
     this.log = opts.logger.child({ component: "node-heartbeats" });
   }
 
@@ -110,7 +108,7 @@ export class NodeHeartbeats {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.writeRestores();
+    await this.restores.flush();
     await this.flush();
   }
 
@@ -198,50 +196,11 @@ export class NodeHeartbeats {
     if (wasLost && s.reported) {
       s.pending = s.reported;
       s.written = undefined;
-      await this.restoreSoon(node);
+      await this.restores.add(node);
     } else if (!s.reported && !s.marksChecked) {
       s.marksChecked = true;
       await this.serial(() => this.undoEarlierLoss(node));
     }
-  }
-
-  /**
-   * Writes a reconnected node's status back once reconnects pause (restoreQuietMs, at most
-   * RESTORE_MAX_DELAY_MS after the first): after a site's outage hundreds of agents reconnect at
-   * once, and each restore is a Node write every informer and controller then handles (≈ 1.2 ms
-   * of hub CPU per node at 5,000, bench/sync profile). Written inside the burst, they delayed
-   * the other agents' handshakes; after it, they go in FLUSH_BATCH group commits.
-   */
-  private restoreSoon(node: string): Promise<void> {
-    return new Promise((resolve) => {
-      const waiting = this.restores.get(node);
-      if (waiting) waiting.push(resolve);
-      else this.restores.set(node, [resolve]);
-      const now = Date.now();
-      if (!this.restoreTimer) this.restoreSince = now;
-      clearTimeout(this.restoreTimer);
-      const quiet = this.opts.restoreQuietMs ?? RESTORE_QUIET_MS;
-      const wait = Math.min(quiet, Math.max(0, this.restoreSince + RESTORE_MAX_DELAY_MS - now));
-      this.restoreTimer = setTimeout(() => void this.writeRestores(), wait);
-    });
-  }
-
-  private writeRestores(): Promise<void> {
-    clearTimeout(this.restoreTimer);
-    this.restoreTimer = undefined;
-    const due = [...this.restores].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    this.restores.clear();
-    if (due.length === 0) return Promise.resolve();
-    return this.serial(async () => {
-      try {
-        await inBatches(
-          due.map(([node]) => node),
-          (node) => this.writeStatus(node),
-        );
-      } finally {
-        for (const [, waiting] of due) for (const resolve of waiting) resolve();
-      }
-    });
   }
 
   /** A node marked lost by an earlier hub process reconnected: its Unknown marks undone. */
@@ -369,19 +328,6 @@ export class NodeHeartbeats {
       s.pending ??= status;
       throw err;
     }
-  }
-}
-
-/**
- * Runs `write` for every node, FLUSH_BATCH in flight at a time. A failed write keeps its own
- * state for the next flush (writeLease/writeStatus); the first failure of a batch ends this
- * flush (a stopped store would fail every other write the same way) and is what `serial` logs.
- */
-async function inBatches(nodes: string[], write: (node: string) => Promise<void>): Promise<void> {
-  for (let i = 0; i < nodes.length; i += FLUSH_BATCH) {
-    const results = await Promise.allSettled(nodes.slice(i, i + FLUSH_BATCH).map(write));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) throw failed.reason;
   }
 }
 
