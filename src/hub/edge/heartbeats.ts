@@ -54,8 +54,8 @@ export interface NodeHeartbeatsOptions {
 
 export const LEASE_NAMESPACE = "kube-node-lease";
 /** restores wait for a quiet moment of this long, but never more than RESTORE_MAX_DELAY_MS */
-const RESTORE_QUIET_MS = 300;
-const RESTORE_MAX_DELAY_MS = 3_000;
+const RESTORE_QUIET_MS = 1_000;
+const RESTORE_MAX_DELAY_MS = 5_000;
 
 interface NodeState {
   /** renewal not yet written */

@@ -8,7 +8,10 @@
  *   write that every informer and controller then handles (≈ 1.2 ms of hub CPU per node at 5,000
  *   nodes, bench/sync's hub profile). Written inside the burst, the restores delayed the other
  *   agents' handshakes; so they wait for `quietMs` without another reconnect (never more than
- *   `maxDelayMs` after the first) and then go FLUSH_BATCH at a time, in name order.
+ *   `maxDelayMs` after the first) and then go FLUSH_BATCH at a time, in name order. NodeHeartbeats
+ *   uses 1 s and 5 s: a node reads Ready again about a second after its site's burst, where a
+ *   kubelet would take up to its 10 s status period (bench/sync N = 5,000, whole fleet: 20.4 s to
+ *   reconverge with the restores inline, 19.4 s after a 300 ms pause, 15.8 s after a 1 s pause).
  * - `add` resolves once the node's restore was written (or failed: the heartbeats log it and
  *   keep the status pending for the next flush); `flush` writes what waits now (hub shutdown).
  * - Batches: the store commits the writes of one event-loop turn in one SQLite transaction

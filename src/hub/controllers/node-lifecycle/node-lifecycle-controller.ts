@@ -18,7 +18,7 @@
  *   so the controller holds no pod cache.
  */
 import type { Node, NodeCondition, Pod, Taint } from "kubernetes-types/core/v1";
-import { HEALTHY_NODE_CONDITIONS } from "../../../api/node-conditions.js";
+import { HEALTHY_NODE_CONDITIONS as HEALTHY } from "../../../api/node-conditions.js";
 import type { KubeObject } from "../../../api/object.js";
 import { isNotFound, refs } from "../../../client/client.js";
 import type { InformerCache } from "../../../client/informer.js";
@@ -41,9 +41,6 @@ function markedByUs(c: NodeCondition): boolean {
 }
 const COMPONENT = "node-controller";
 const LEASE_NS = "kube-node-lease";
-
-/** conditions restored on renewal: what the kubelet reports for a healthy node */
-const HEALTHY = HEALTHY_NODE_CONDITIONS;
 
 export interface NodeLifecycleOptions {
   gracePeriodSeconds?: number;
