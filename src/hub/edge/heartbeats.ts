@@ -32,7 +32,13 @@
 import type { KubeObject } from "../../api/object.js";
 import { type Client, isNotFound, refs } from "../../client/client.js";
 import type { Logger } from "../../lib/logger.js";
-import { conditionsOf, mergeConditions, readyStatus, statusFingerprint } from "./conditions.js";
+import {
+  type Condition,
+  conditionsOf,
+  mergeConditions,
+  readyStatus,
+  statusFingerprint,
+} from "./conditions.js";
 import { beforeLoss, healthyAgain, linkLostConditions } from "./link-conditions.js";
 import { inBatches, RestoreQueue } from "./restore-queue.js";
 
@@ -150,16 +156,10 @@ export class NodeHeartbeats {
     s.pending = undefined;
     s.lost = true;
     await this.serial(async () => {
-      const at = this.now()
-        .toISOString()
-        .replace(/\.\d{3}Z$/, "Z");
       try {
-        await this.opts.client.mutate(
-          refs.nodes,
-          undefined,
+        await this.mutateConditions(
           node,
-          (cur) => {
-            const stored = conditionsOf(cur.status);
+          (stored) => {
             // a hub restarted since the node's last report has nothing to restore on reconnect
             // but what this write hides (and a node that was not Ready gets no healthy guess)
             s.marksChecked = true;
@@ -167,10 +167,9 @@ export class NodeHeartbeats {
               const before = beforeLoss(stored);
               if (before) s.reported = { conditions: before };
             }
-            const conditions = mergeConditions(stored, linkLostConditions(stored), at, { heartbeat: false });
-            return { ...cur, status: { ...((cur.status as object | undefined) ?? {}), conditions } };
+            return linkLostConditions(stored);
           },
-          { status: true },
+          { heartbeat: false },
         );
         s.written = undefined;
         this.log.info({ node }, "node link lost: Ready=Unknown");
@@ -207,23 +206,37 @@ export class NodeHeartbeats {
   private async undoEarlierLoss(node: string): Promise<void> {
     const cur = await this.opts.client.get(refs.nodes, undefined, node);
     if (!cur || !healthyAgain(conditionsOf(cur.status))) return;
-    const at = this.now()
-      .toISOString()
-      .replace(/\.\d{3}Z$/, "Z");
-    await this.opts.client.mutate(
+    await this.mutateConditions(node, healthyAgain, { heartbeat: true });
+    this.log.info({ node }, "node reconnected after a link loss an earlier hub recorded: Ready=True");
+  }
+
+  /** Merges `change(stored)` into the Node's conditions (undefined: nothing to change). */
+  private mutateConditions(
+    node: string,
+    change: (stored: Condition[]) => Condition[] | undefined,
+    opts: { heartbeat: boolean },
+  ): Promise<KubeObject> {
+    const at = this.stamp();
+    return this.opts.client.mutate(
       refs.nodes,
       undefined,
       node,
-      (latest) => {
-        const stored = conditionsOf(latest.status);
-        const healthy = healthyAgain(stored);
-        if (!healthy) return latest;
-        const conditions = mergeConditions(stored, healthy, at, { heartbeat: true });
-        return { ...latest, status: { ...((latest.status as object | undefined) ?? {}), conditions } };
+      (cur) => {
+        const stored = conditionsOf(cur.status);
+        const changed = change(stored);
+        if (!changed) return cur;
+        const conditions = mergeConditions(stored, changed, at, opts);
+        return { ...cur, status: { ...((cur.status as object | undefined) ?? {}), conditions } };
       },
       { status: true },
     );
-    this.log.info({ node }, "node reconnected after a link loss an earlier hub recorded: Ready=True");
+  }
+
+  /** condition times: the hub's clock, to the second (upstream's metav1.Time) */
+  private stamp(): string {
+    return this.now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, "Z");
   }
 
   /** Writes renewed leases and node statuses due for a refresh. */
@@ -297,9 +310,7 @@ export class NodeHeartbeats {
     const status = s.pending;
     if (!status) return;
     s.pending = undefined;
-    const at = this.now()
-      .toISOString()
-      .replace(/\.\d{3}Z$/, "Z");
+    const at = this.stamp();
     try {
       const updated = await this.opts.client.mutate(
         refs.nodes,
