@@ -129,6 +129,52 @@ describe.skipIf(!need(hasKubectl()))("hub restart", () => {
     expect(new Set(puts).size).toBe(puts.length);
   });
 
+  it("after a hub restart, a node whose link drops and returns is Ready again and its Lease keeps being renewed", async () => {
+    // the restarted hub has no status report of the node (agents report on change and hourly):
+    // the link-lost mark and the reconnect must still leave a live node Ready with a fresh Lease
+    const flush = { leaseFlushIntervalMs: 300 };
+    let h: TestHub = await startHub(flush);
+    const dataDir = h.dataDir;
+    cleanup.push(() => h.stop());
+    const httpsPort = Number(new URL(h.hub.url).port);
+    const mqttPort = h.hub.mqttAddress.port;
+    const node = uniqueNode("rl");
+    const a = new SimAgent(
+      node,
+      await joinHub(h.hub.url, await mintToken(h.hub, dataDir), { nodeName: node }),
+    );
+    cleanup.push(() => a.stop());
+    await a.start();
+    await vi.waitFor(() => expect(a.link.connected).toBe(true), WAIT);
+
+    await h.stop({ keepData: true });
+    h = await startHub({ dataDir, httpsPort, mqttPort, ...flush });
+    const c = () => h.hub.client!;
+    const onHub = () => h.hub.edgeService.broker.connectedNodes().includes(node);
+    await vi.waitFor(() => expect(onHub()).toBe(true), WAIT);
+    const ready = async () => {
+      const n = await c().get(refs.nodes, undefined, node);
+      return ((n?.status as { conditions?: { type: string; status: string }[] }).conditions ?? []).find(
+        (x) => x.type === "Ready",
+      )?.status;
+    };
+    const renewTime = async () =>
+      ((await c().get(refs.leases, "kube-node-lease", node))?.spec as { renewTime?: string } | undefined)
+        ?.renewTime;
+
+    await a.link.stop();
+    await vi.waitFor(async () => expect(await ready()).toBe("Unknown"), WAIT);
+    await a.link.start();
+    await vi.waitFor(() => expect(onHub()).toBe(true), WAIT);
+    await vi.waitFor(async () => expect(await ready()).toBe("True"), WAIT);
+    // renewed at flush after flush, not once at the reconnect and then never again
+    const seen = new Set<string>();
+    await vi.waitFor(async () => {
+      seen.add((await renewTime()) ?? "");
+      expect(seen.size).toBeGreaterThanOrEqual(4);
+    }, WAIT);
+  });
+
   it("an agent offline while its set changed gets a delta on reconnect (no snapshot)", async () => {
     const h = await startHub();
     cleanup.push(() => h.stop());
