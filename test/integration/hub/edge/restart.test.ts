@@ -154,9 +154,9 @@ describe.skipIf(!need(hasKubectl()))("hub restart", () => {
     await vi.waitFor(() => expect(onHub()).toBe(true), WAIT);
     const ready = async () => {
       const n = await c().get(refs.nodes, undefined, node);
-      return ((n?.status as { conditions?: { type: string; status: string }[] }).conditions ?? []).find(
-        (x) => x.type === "Ready",
-      )?.status;
+      return (
+        (n?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []
+      ).find((x) => x.type === "Ready")?.status;
     };
     const renewTime = async () =>
       ((await c().get(refs.leases, "kube-node-lease", node))?.spec as { renewTime?: string } | undefined)
