@@ -40,9 +40,11 @@ import {
   statusFingerprint,
 } from "./conditions.js";
 import { beforeLoss, healthyAgain, linkLostConditions } from "./link-conditions.js";
+import { writeNodeLease } from "./node-lease.js";
 import { inBatches, RestoreQueue } from "./restore-queue.js";
 
 export { LINK_LOST_MESSAGE } from "./link-conditions.js";
+export { LEASE_NAMESPACE, microTime } from "./node-lease.js";
 export { FLUSH_BATCH } from "./restore-queue.js";
 
 export interface NodeHeartbeatsOptions {
@@ -58,7 +60,6 @@ export interface NodeHeartbeatsOptions {
   restoreQuietMs?: number;
 }
 
-export const LEASE_NAMESPACE = "kube-node-lease";
 /** restores wait for a quiet moment of this long, but never more than RESTORE_MAX_DELAY_MS */
 const RESTORE_QUIET_MS = 1_000;
 const RESTORE_MAX_DELAY_MS = 5_000;
@@ -77,11 +78,6 @@ interface NodeState {
   lost: boolean;
   /** whether a mark left by an earlier hub process was looked for (once per process) */
   marksChecked?: boolean;
-}
-
-/** MicroTime as upstream serializes it (Lease renewTime). */
-export function microTime(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
 export class NodeHeartbeats {
@@ -274,30 +270,8 @@ export class NodeHeartbeats {
     const renewed = s.renewed;
     if (!renewed) return;
     s.renewed = undefined;
-    const spec = {
-      holderIdentity: node,
-      leaseDurationSeconds: this.opts.leaseDurationSeconds ?? 40,
-      renewTime: microTime(renewed),
-    };
     try {
-      // mutate reads the Lease itself: no separate get first (that read, parsed and dropped
-      // once per connected node per flush, was a third of a renewal's cost and garbage);
-      // only a node's very first renewal finds no Lease and creates it
-      try {
-        await this.opts.client.mutate(
-          refs.leases,
-          LEASE_NAMESPACE,
-          node,
-          (cur) => {
-            cur.spec = Object.assign((cur.spec as object | undefined) ?? {}, spec);
-            return cur;
-          },
-          { ownedFields: true },
-        );
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        await this.opts.client.create(refs.leases, LEASE_NAMESPACE, leaseObject(node, spec));
-      }
+      await writeNodeLease(this.opts.client, node, renewed, this.opts.leaseDurationSeconds ?? 40);
       s.leaseWritten = true;
     } catch (err) {
       if (!s.renewed) s.renewed = renewed; // retried at the next flush
@@ -340,13 +314,4 @@ export class NodeHeartbeats {
       throw err;
     }
   }
-}
-
-function leaseObject(node: string, spec: Record<string, unknown>): KubeObject {
-  return {
-    apiVersion: "coordination.k8s.io/v1",
-    kind: "Lease",
-    metadata: { name: node, namespace: LEASE_NAMESPACE },
-    spec,
-  };
 }
