@@ -23,7 +23,7 @@ import type { Logger } from "../lib/logger.js";
 import { silentLogger } from "../lib/logger.js";
 import { DIRECT_ROUTING_KEY } from "./direct-routing.js";
 import type { Exec } from "./exec.js";
-import { IpRoute, isNotFound } from "./iproute.js";
+import { IpRoute } from "./iproute.js";
 import { type PeerReconcileResult, syncPeers } from "./peer-sync.js";
 import type { Peer } from "./peers.js";
 import {
