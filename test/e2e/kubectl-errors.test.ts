@@ -111,13 +111,17 @@ ${image}
 
   it("a wrong token is 401", async () => {
     const bad = readFileSync(t.kubeconfig, "utf8").replace(/token: .*/, "token: not-the-token");
-    const { writeFileSync, mkdtempSync } = await import("node:fs");
+    const { writeFileSync, mkdtempSync, rmSync } = await import("node:fs");
     const { join } = await import("node:path");
     const { tmpdir } = await import("node:os");
     const dir = mkdtempSync(join(tmpdir(), "ek-badtoken-"));
-    writeFileSync(join(dir, "kc"), bad);
-    const r = await runKubectl(join(dir, "kc"), dir, ["get", "ns"], { allowFail: true });
-    expect(r.stderr).toContain("error: You must be logged in to the server");
+    try {
+      writeFileSync(join(dir, "kc"), bad);
+      const r = await runKubectl(join(dir, "kc"), dir, ["get", "ns"], { allowFail: true });
+      expect(r.stderr).toContain("error: You must be logged in to the server");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("undecodable bodies are 400, oversized ones 413, wrong media types 415; never a stack trace", async () => {

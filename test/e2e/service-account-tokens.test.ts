@@ -3,7 +3,7 @@
  * the hub accepts as a bearer token for that service account; expired or tampered tokens are
  * refused; durations under 10 minutes are invalid, as upstream.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,12 +15,16 @@ describe.skipIf(!need(hasKubectl()))("service account tokens", () => {
   beforeAll(async () => {
     t = await startHub();
   });
+  /** kubeconfig homes made by kubeconfigWith, removed at the end */
+  const homes: string[] = [];
   afterAll(async () => {
     await t?.stop();
+    for (const h of homes) rmSync(h, { recursive: true, force: true });
   });
 
   function kubeconfigWith(token: string): { kc: string; home: string } {
     const home = mkdtempSync(join(tmpdir(), "ek-sa-"));
+    homes.push(home);
     const kc = join(home, "kc");
     writeFileSync(kc, readFileSync(t.kubeconfig, "utf8").replace(/token: .*/, `token: ${token}`));
     return { kc, home };
