@@ -44,7 +44,7 @@ import { writeNodeLease } from "./node-lease.js";
 import { inBatches, RestoreQueue } from "./restore-queue.js";
 
 export { LINK_LOST_MESSAGE } from "./link-conditions.js";
-export { LEASE_NAMESPACE, microTime } from "./node-lease.js";
+export { LEASE_NAMESPACE } from "./node-lease.js";
 export { FLUSH_BATCH } from "./restore-queue.js";
 
 export interface NodeHeartbeatsOptions {

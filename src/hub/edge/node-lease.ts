@@ -16,7 +16,7 @@ import { type Client, isNotFound, refs } from "../../client/client.js";
 export const LEASE_NAMESPACE = "kube-node-lease";
 
 /** MicroTime as upstream serializes it (Lease renewTime). */
-export function microTime(d: Date): string {
+function microTime(d: Date): string {
   return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
