@@ -117,7 +117,9 @@ export class Hub {
       compactIntervalMs: cfg.compactionIntervalMs ?? 30_000,
       checkpointIntervalMs: cfg.compactionIntervalMs ?? 30_000,
     });
-    await this.backend.start(this.abort.signal);
+    // not on the abort signal: stop() closes the store last, after the edge link has written
+    // what it coalesced in memory (renewals, pending status) and the API server has drained
+    await this.backend.start();
 
     const { store, registry, crds, getServiceAccount, setEscalation } = createHubStore({
       backend: this.backend,
