@@ -3,13 +3,13 @@
  * the admin kubeconfig in its data dir (kube-system/bootstrap-token-<id> Secrets).
  */
 import { join, resolve } from "node:path";
+import { metaTime } from "../api/time.js";
 import { HttpClient, HttpError } from "../client/http-client.js";
 import {
   BOOTSTRAP_NAMESPACE,
   bootstrapSecretName,
   bootstrapTokenSecret,
   readBootstrapSecret,
-  rfc3339,
 } from "../hub/edge/bootstrap-token.js";
 import { parseFlags, UsageError } from "../lib/args.js";
 import { caHash } from "../lib/ca-hash.js";
@@ -95,7 +95,7 @@ export async function tokenMain(
         rows.push([
           t.id,
           left === undefined ? "<forever>" : left <= 0 ? "<expired>" : humanDuration(left),
-          t.expiration ? rfc3339(t.expiration) : "<never>",
+          t.expiration ? metaTime(t.expiration) : "<never>",
           t.description ?? "<none>",
         ]);
       }

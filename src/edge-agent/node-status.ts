@@ -4,6 +4,7 @@
  * what it sent last and stay quiet while nothing changed (SD cards and cellular data plans).
  */
 import type { NodeAddress, NodeCondition, NodeSystemInfo } from "kubernetes-types/core/v1";
+import { metaTime, microTime } from "../api/time.js";
 import { KUBE_VERSION } from "../lib/version.js";
 import type { NodeFacts } from "./node-facts.js";
 
@@ -80,8 +81,8 @@ export function nodeStatus(
         status: "True",
         reason: "KubeletReady",
         message: "edge agent is posting ready status",
-        lastHeartbeatTime: rfc3339(o.now),
-        lastTransitionTime: rfc3339(o.readySince),
+        lastHeartbeatTime: metaTime(o.now),
+        lastTransitionTime: metaTime(o.readySince),
       },
     ],
   };
@@ -97,12 +98,4 @@ export function statusFingerprint(s: NodeStatusReport): string {
 
 export function leaseReport(nodeName: string, now: Date, durationSeconds = 40): LeaseReport {
   return { holderIdentity: nodeName, leaseDurationSeconds: durationSeconds, renewTime: microTime(now) };
-}
-
-function rfc3339(d: Date): string {
-  return `${d.toISOString().slice(0, 19)}Z`;
-}
-
-function microTime(d: Date): string {
-  return `${d.toISOString().slice(0, 23)}000Z`;
 }

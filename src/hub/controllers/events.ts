@@ -5,14 +5,11 @@
  */
 import { randomBytes } from "node:crypto";
 import type { KubeObject } from "../../api/object.js";
+import { metaTime } from "../../api/time.js";
 import { type Client, refs } from "../../client/client.js";
 import type { Logger } from "../../lib/logger.js";
 
 export type EventType = "Normal" | "Warning";
-
-function ts(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 export class EventRecorder {
   /** aggregation key → event name, for count bumps (bounded) */
@@ -34,7 +31,7 @@ export class EventRecorder {
   ): Promise<void> {
     const ns = obj.metadata.namespace || "default";
     const key = `${obj.metadata.uid}/${type}/${reason}/${message}/${component}`;
-    const at = ts(this.now());
+    const at = metaTime(this.now());
     try {
       const prev = this.recent.get(key);
       if (prev) {

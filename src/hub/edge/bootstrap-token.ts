@@ -14,6 +14,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { KubeObject } from "../../api/object.js";
+import { metaTime } from "../../api/time.js";
 
 export const BOOTSTRAP_TOKEN_TYPE = "bootstrap.kubernetes.io/token";
 export const BOOTSTRAP_NAMESPACE = "kube-system";
@@ -38,18 +39,13 @@ function unb64(v: unknown): string | undefined {
   return typeof v === "string" ? Buffer.from(v, "base64").toString("utf8") : undefined;
 }
 
-/** RFC3339 without fractional seconds, as upstream writes `expiration`. */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 export function bootstrapTokenSecret(t: BootstrapToken): KubeObject {
   const data: Record<string, string> = {
     "token-id": b64(t.id),
     "token-secret": b64(t.secret),
     "usage-bootstrap-authentication": b64("true"),
   };
-  if (t.expiration) data.expiration = b64(rfc3339(t.expiration));
+  if (t.expiration) data.expiration = b64(metaTime(t.expiration));
   if (t.description) data.description = b64(t.description);
   return {
     apiVersion: "v1",

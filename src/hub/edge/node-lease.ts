@@ -11,14 +11,10 @@
  * - renewTime is a MicroTime, as upstream serializes it (microseconds, "Z").
  */
 import type { KubeObject } from "../../api/object.js";
+import { microTime } from "../../api/time.js";
 import { type Client, isNotFound, refs } from "../../client/client.js";
 
 export const LEASE_NAMESPACE = "kube-node-lease";
-
-/** MicroTime as upstream serializes it (Lease renewTime). */
-function microTime(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
-}
 
 /** Writes the node's Lease renewed at `renewed`, creating it if it does not exist yet. */
 export async function writeNodeLease(

@@ -14,6 +14,7 @@
  */
 import type { JoinRequest, NodeFacts } from "../../api/join.js";
 import type { KubeObject } from "../../api/object.js";
+import { metaTime } from "../../api/time.js";
 import { type Client, refs } from "../../client/client.js";
 import { KUBE_VERSION } from "../../lib/version.js";
 
@@ -32,10 +33,6 @@ export function goArch(arch: string): string {
 function goOs(os: string): string {
   const o = os.toLowerCase();
   return o === "" ? "linux" : o;
-}
-
-export function timestamp(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 export function nodeLabels(req: JoinRequest): Record<string, string> {
@@ -73,7 +70,7 @@ function condition(type: string, status: string, reason: string, message: string
 
 /** The Node status a join reports: capacity, nodeInfo, addresses, Ready=True. */
 export function joinNodeStatus(req: JoinRequest, now: Date): Record<string, unknown> {
-  const at = timestamp(now);
+  const at = metaTime(now);
   const f = req.facts;
   return {
     ...resources(f),

@@ -23,6 +23,7 @@
  * - Parsing is pure (src/cmd reads FILE and passes the result in); the reconcile takes a client.
  */
 import type { KubeObject } from "../../api/object.js";
+import { metaTime } from "../../api/time.js";
 import { type Client, refs } from "../../client/client.js";
 import type { Logger } from "../../lib/logger.js";
 import {
@@ -30,7 +31,6 @@ import {
   bootstrapSecretName,
   bootstrapTokenSecret,
   readBootstrapSecret,
-  rfc3339,
 } from "./bootstrap-token.js";
 
 export const PRESET_LABEL = "edgekube.io/preset-join-token";
@@ -133,7 +133,7 @@ export async function ensurePresetToken(
   const expired = presetIn?.expiration !== undefined && presetIn.expiration.getTime() <= now.getTime();
   if (expired && presetIn) {
     log.warn(
-      { tokenId: presetIn.id, file: presetIn.source, expiration: rfc3339(presetIn.expiration!) },
+      { tokenId: presetIn.id, file: presetIn.source, expiration: metaTime(presetIn.expiration!) },
       "the preset join token has expired and is not valid: write a new token into the file (or drop its expiration line) and restart the hub",
     );
   }

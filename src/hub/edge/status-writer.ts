@@ -27,6 +27,7 @@
 import { createHash } from "node:crypto";
 import { isObject, type KubeObject } from "../../api/object.js";
 import { quantityError } from "../../api/quantity.js";
+import { metaTime } from "../../api/time.js";
 import { type Client, isNotFound, refs } from "../../client/client.js";
 import type { Logger } from "../../lib/logger.js";
 import {
@@ -53,10 +54,6 @@ export interface StatusWriterOptions {
   podCreateRevision: (namespace: string, name: string) => Promise<number | undefined>;
   logger: Logger;
   now?: () => Date;
-}
-
-function ts(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 export class StatusWriter implements StatusSink {
@@ -155,7 +152,7 @@ export class StatusWriter implements StatusSink {
         return;
       }
     }
-    const at = ts(this.now());
+    const at = metaTime(this.now());
     const uid = pod.metadata.uid;
     let updated: KubeObject;
     try {
@@ -270,7 +267,7 @@ export class StatusWriter implements StatusSink {
     const name =
       str(meta.name) ??
       `${str(involved.name) ?? node}.${createHash("sha256").update(`${node}/${uid}`).digest("hex").slice(0, 16)}`;
-    const at = ts(this.now());
+    const at = metaTime(this.now());
     const body: KubeObject = {
       ...ev,
       apiVersion: "v1",

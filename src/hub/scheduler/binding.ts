@@ -13,6 +13,7 @@
  */
 import { ApiError, fieldErr } from "../../api/errors.js";
 import { isObject, type KubeObject } from "../../api/object.js";
+import { metaTime } from "../../api/time.js";
 import { decodeBody, decodeStored, encodeForStorage } from "../apiserver/codec.js";
 import { readBody, sendJson } from "../apiserver/http.js";
 import type { ObjectStore } from "../apiserver/object-store.js";
@@ -32,10 +33,6 @@ export interface BindRequest {
 /** what the scheduler needs: bind a pod to a node (throws ApiError 404/409) */
 export interface PodBinder {
   bind(req: BindRequest): Promise<void>;
-}
-
-function ts(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 interface Condition {
@@ -104,7 +101,7 @@ export function applyBinding(pod: KubeObject, req: BindRequest, now: Date): Kube
     status: "True",
     lastProbeTime: null,
     lastTransitionTime:
-      prev?.status === "True" && prev.lastTransitionTime ? prev.lastTransitionTime : ts(now),
+      prev?.status === "True" && prev.lastTransitionTime ? prev.lastTransitionTime : metaTime(now),
   });
   const annotations = { ...(pod.metadata.annotations ?? {}), ...(req.annotations ?? {}) };
   return {

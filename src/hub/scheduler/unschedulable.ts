@@ -17,6 +17,7 @@
  */
 import type { Pod, PodCondition } from "kubernetes-types/core/v1";
 import type { KubeObject } from "../../api/object.js";
+import { metaTime } from "../../api/time.js";
 import { type Client, isNotFound, refs } from "../../client/client.js";
 import type { EventRecorder } from "../controllers/events.js";
 
@@ -26,10 +27,6 @@ export interface UnschedulableDeps {
   now: () => Date;
   /** the event's reporting component (the scheduler's name) */
   component: string;
-}
-
-function ts(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /** upstream's FitError text for a pod a pre-filter rejected: no node was tried */
@@ -50,7 +47,7 @@ export class UnschedulableReporter {
   private async markUnschedulable(pod: Pod, message: string): Promise<void> {
     const cur = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
     if (cur?.status === "False" && cur.reason === "Unschedulable" && cur.message === message) return;
-    const at = ts(this.deps.now());
+    const at = metaTime(this.deps.now());
     try {
       await this.deps.client.mutate(
         refs.pods,

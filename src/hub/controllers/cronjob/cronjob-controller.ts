@@ -15,6 +15,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../../api/object.js";
+import { metaTime } from "../../../api/time.js";
 import { isConflict, isNotFound, refs } from "../../../client/client.js";
 import type { InformerCache } from "../../../client/informer.js";
 import type { ReconcileResult } from "../../../lib/workqueue.js";
@@ -22,7 +23,7 @@ import type { ControllerDeps } from "../controller.js";
 import { isJobFinished } from "../job/job-plan.js";
 import { keyOf, type SharedInformers, splitKey } from "../shared-informers.js";
 import { OwnerController } from "../workload-common/owner-controller.js";
-import { isControlledBy, rfc3339 } from "../workload-common/pods.js";
+import { isControlledBy } from "../workload-common/pods.js";
 import {
   type CronJobSpec,
   type CronJobStatus,
@@ -109,7 +110,7 @@ export class CronJobController extends OwnerController {
     }
     const requeue = { requeueAfterMs: Math.max(0, schedule.next(now).getTime() - now.getTime()) + 100 };
 
-    let earliest = Date.parse(prev.lastScheduleTime ?? cj.metadata.creationTimestamp ?? rfc3339(now));
+    let earliest = Date.parse(prev.lastScheduleTime ?? cj.metadata.creationTimestamp ?? metaTime(now));
     const sds = spec.startingDeadlineSeconds;
     if (sds !== undefined && sds !== null) earliest = Math.max(earliest, now.getTime() - sds * 1000);
     const { time, missed } = schedule.mostRecent(new Date(earliest), now);
@@ -139,7 +140,7 @@ export class CronJobController extends OwnerController {
       const created = await this.createJob(cj, time, formatInZone(time, schedule.timeZone));
       if (created && !active.some((r) => r.uid === created.metadata.uid)) active.push(jobRef(created));
     }
-    status.lastScheduleTime = rfc3339(time);
+    status.lastScheduleTime = metaTime(time);
     await this.finish(cj, prev, status);
     return requeue;
   }

@@ -5,6 +5,7 @@
  * the fields `kubectl rollout status` and `kubectl wait --for=condition=…` read.
  */
 import type { KubeObject } from "../../../api/object.js";
+import { metaTime } from "../../../api/time.js";
 import type { DeploymentView } from "./rollout-math.js";
 import { maxUnavailable } from "./rollout-math.js";
 
@@ -40,10 +41,6 @@ export const Reasons = {
   minUnavailable: "MinimumReplicasUnavailable",
 } as const;
 
-export function ts(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 export function getCondition(s: DeploymentStatus, type: string): DeploymentCondition | undefined {
   return s.conditions?.find((c) => c.type === type);
 }
@@ -55,7 +52,7 @@ export function newCondition(
   message: string,
   now: Date,
 ): DeploymentCondition {
-  const t = ts(now);
+  const t = metaTime(now);
   return { type, status, lastUpdateTime: t, lastTransitionTime: t, reason, message };
 }
 

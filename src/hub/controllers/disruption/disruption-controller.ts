@@ -18,6 +18,7 @@ import type { Pod } from "kubernetes-types/core/v1";
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from "kubernetes-types/policy/v1";
 import type { KubeObject } from "../../../api/object.js";
 import { labelSelectorMatcher } from "../../../api/selectors.js";
+import { metaTime } from "../../../api/time.js";
 import { isNotFound, refs } from "../../../client/client.js";
 import { type InformerCache, objectKey } from "../../../client/informer.js";
 import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
@@ -29,10 +30,6 @@ import {
   type PdbCounts,
   type ScaleLookup,
 } from "./pdb-status.js";
-
-function ts(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 type Condition = NonNullable<PodDisruptionBudgetStatus["conditions"]>[number];
 
@@ -141,7 +138,7 @@ export class DisruptionController implements Controller {
       reason,
       message: failure ?? "",
       observedGeneration: obj.metadata.generation ?? 0,
-      lastTransitionTime: prevCond?.status === status ? prevCond.lastTransitionTime : ts(now),
+      lastTransitionTime: prevCond?.status === status ? prevCond.lastTransitionTime : metaTime(now),
     };
     const next: PodDisruptionBudgetStatus = {
       ...(Object.keys(disruptedPods).length > 0 ? { disruptedPods } : {}),

@@ -18,6 +18,7 @@ import type { Pod } from "kubernetes-types/core/v1";
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from "kubernetes-types/policy/v1";
 import { ApiError } from "../../../api/errors.js";
 import { isObject, type KubeObject } from "../../../api/object.js";
+import { metaTime } from "../../../api/time.js";
 import { type Client, type DeleteOptions, isConflict, isNotFound, refs } from "../../../client/client.js";
 import { decodeBody } from "../../apiserver/codec.js";
 import { readBody, sendJson } from "../../apiserver/http.js";
@@ -26,10 +27,6 @@ import { pdbSelectsPod } from "./disruption-controller.js";
 import { isPodReady } from "./pdb-status.js";
 
 export const EVICTION_REFUSED = "Cannot evict pod as it would violate the pod's disruption budget.";
-
-function ts(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 function tooManyRequests(causeMessage: string): ApiError {
   return new ApiError(429, "TooManyRequests", EVICTION_REFUSED, {
@@ -113,7 +110,7 @@ export class Evictor {
             status: "False",
             reason: "InsufficientPods",
             message: "",
-            lastTransitionTime: ts(this.now()),
+            lastTransitionTime: metaTime(this.now()),
           }
         : c,
     );
@@ -122,7 +119,7 @@ export class Evictor {
       status: {
         ...st,
         disruptionsAllowed: left,
-        disruptedPods: { ...(st.disruptedPods ?? {}), [podObj.metadata.name ?? ""]: ts(this.now()) },
+        disruptedPods: { ...(st.disruptedPods ?? {}), [podObj.metadata.name ?? ""]: metaTime(this.now()) },
         conditions,
       },
     };

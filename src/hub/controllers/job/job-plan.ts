@@ -19,7 +19,8 @@
  * - NonIndexed only: pods are generateName `<job>-`; Indexed jobs are run the same way.
  */
 import type { KubeObject } from "../../../api/object.js";
-import { isFinished, isPodReady, isTerminating, podPhase, rfc3339 } from "../workload-common/pods.js";
+import { metaTime } from "../../../api/time.js";
+import { isFinished, isPodReady, isTerminating, podPhase } from "../workload-common/pods.js";
 import { backoffRecord, remainingBackoffMs } from "./job-backoff.js";
 import { failJobMessage, failureCounts, type PodFailurePolicy } from "./pod-failure-policy.js";
 
@@ -106,7 +107,7 @@ function withCondition(conds: JobCondition[], c: JobCondition): JobCondition[] {
 export function planJob(job: KubeObject, pods: KubeObject[], now: Date): JobPlan {
   const spec = (job.spec ?? {}) as JobSpec;
   const prev = (job.status ?? {}) as JobStatus;
-  const t = rfc3339(now);
+  const t = metaTime(now);
   const active = pods.filter((p) => !isFinished(p) && !isTerminating(p));
   const terminating = pods.filter((p) => !isFinished(p) && isTerminating(p));
   const succeeded = Math.max(prev.succeeded ?? 0, pods.filter((p) => podPhase(p) === "Succeeded").length);

@@ -20,6 +20,7 @@
 import type { Node, NodeCondition, Pod, Taint } from "kubernetes-types/core/v1";
 import { HEALTHY_NODE_CONDITIONS as HEALTHY } from "../../../api/node-conditions.js";
 import type { KubeObject } from "../../../api/object.js";
+import { metaTime } from "../../../api/time.js";
 import { isNotFound, refs } from "../../../client/client.js";
 import type { InformerCache } from "../../../client/informer.js";
 import { type ReconcileResult, WorkQueue } from "../../../lib/workqueue.js";
@@ -45,10 +46,6 @@ const LEASE_NS = "kube-node-lease";
 export interface NodeLifecycleOptions {
   gracePeriodSeconds?: number;
   podEvictionTimeoutSeconds?: number;
-}
-
-function ts(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 export class NodeLifecycleController implements Controller {
@@ -147,7 +144,7 @@ export class NodeLifecycleController implements Controller {
   }
 
   private async setConditions(name: string, now: Date, to: "unknown" | "healthy"): Promise<void> {
-    const at = ts(now);
+    const at = metaTime(now);
     await this.mutate(name, true, (cur) => {
       const status = (cur.status ?? {}) as { conditions?: NodeCondition[] };
       let conditions = (status.conditions ?? []).map((c): NodeCondition => {
@@ -192,12 +189,12 @@ export class NodeLifecycleController implements Controller {
             keep.find((t) => t.effect === "NoSchedule") ?? {
               key: UNREACHABLE,
               effect: "NoSchedule",
-              timeAdded: ts(now),
+              timeAdded: metaTime(now),
             },
             keep.find((t) => t.effect === "NoExecute") ?? {
               key: UNREACHABLE,
               effect: "NoExecute",
-              timeAdded: ts(now),
+              timeAdded: metaTime(now),
             },
           ]
         : others;

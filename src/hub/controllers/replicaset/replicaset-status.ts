@@ -5,6 +5,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../../api/object.js";
+import { metaTime } from "../../../api/time.js";
 import { isPodAvailable, isPodReady } from "./pod-state.js";
 
 export interface RsCondition {
@@ -27,10 +28,6 @@ export interface ReplicaSetStatus {
 export interface ManageFailure {
   reason: "FailedCreate" | "FailedDelete";
   message: string;
-}
-
-function ts(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 function templateLabels(rs: KubeObject): Record<string, string> {
@@ -72,7 +69,7 @@ export function computeReplicaSetStatus(
         : {
             type: "ReplicaFailure",
             status: "True",
-            lastTransitionTime: old?.lastTransitionTime ?? ts(now),
+            lastTransitionTime: old?.lastTransitionTime ?? metaTime(now),
             reason: failure.reason,
             message: failure.message,
           },

@@ -90,11 +90,6 @@ export function msUntilAvailable(pod: KubeObject, minReadySeconds: number, now: 
   return left > 0 ? left : undefined;
 }
 
-/** RFC 3339 with second precision, as metav1.Time serializes */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 export interface PodTemplate {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: Record<string, unknown>;
