@@ -26,6 +26,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import Docker from "dockerode";
 import type { KubeObject } from "../api/object.js";
+import { metaTime } from "../api/time.js";
 import type { Logger } from "../lib/logger.js";
 import { type StreamHandler, type StreamKind, StreamServer } from "../transport/streams/index.js";
 import type { EdgeAgent } from "./agent.js";
@@ -262,7 +263,7 @@ function statusReporter(agent: EdgeAgent, local: LocalPods): StatusReporter {
       );
     },
     recordEvent(pod, type, reason, message) {
-      const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+      const now = metaTime(new Date());
       agent.recordEvent({
         apiVersion: "v1",
         kind: "Event",

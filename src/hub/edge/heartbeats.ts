@@ -30,6 +30,7 @@
  *   link-lost mark answers NotFound) is forgotten, so device turnover does not accumulate.
  */
 import type { KubeObject } from "../../api/object.js";
+import { metaTime } from "../../api/time.js";
 import { type Client, isNotFound, refs } from "../../client/client.js";
 import type { Logger } from "../../lib/logger.js";
 import {
@@ -230,9 +231,7 @@ export class NodeHeartbeats {
 
   /** condition times: the hub's clock, to the second (upstream's metav1.Time) */
   private stamp(): string {
-    return this.now()
-      .toISOString()
-      .replace(/\.\d{3}Z$/, "Z");
+    return metaTime(this.now());
   }
 
   /** Writes renewed leases and node statuses due for a refresh. */
