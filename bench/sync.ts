@@ -41,7 +41,7 @@
  *   npm run bench -- sync [--nodes 5000] [--workers 4] [--partition-seconds 60] [--idle-seconds 60]
  *                         [--subset-fraction 0.1] [--skip-idle] [--skip-floor] [--hub-cpu-prof DIR]
  *                         [--hub-node-flags "--max-semi-space-size=2"] [--hub-args "--max-semi-space 0"]
- *                         [--worker-cpu-prof DIR] [--workers-from-source]
+ *                         [--worker-cpu-prof DIR] [--workers-from-source] [--skip-whole-fleet]
  *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
  *   --label X / --tag X writes bench/results/sync-DATE-X.json (--quick: -quick) instead of
  *   sync-DATE.json; --hub-cpu-prof DIR runs the hub with --cpu-prof (one profile per hub
@@ -86,6 +86,8 @@ const PODS = arg("pods-per-node", 10);
 const SUBSET_FRACTION = arg("subset-fraction", 0.1);
 const SKIP_IDLE = process.argv.includes("--skip-idle");
 const SKIP_FLOOR = process.argv.includes("--skip-floor");
+/** --skip-whole-fleet: only the subset partition round (A/B runs of the subset figure) */
+const SKIP_WHOLE_FLEET = process.argv.includes("--skip-whole-fleet");
 const strArg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
@@ -277,11 +279,13 @@ async function main(): Promise<void> {
         partitionSeconds: PARTITION_S,
         log,
       });
-    const convResult = await round(
-      "all",
-      names.map((n) => n.name),
-      0,
-    );
+    const convResult = SKIP_WHOLE_FLEET
+      ? null
+      : await round(
+          "all",
+          names.map((n) => n.name),
+          0,
+        );
     log(`reconvergence (whole fleet): ${JSON.stringify(convResult)}`);
     const subsetConv = subset.length > 0 ? await round("subset", subset, PODS) : null;
     log(`reconvergence (subset of ${subset.length}): ${JSON.stringify(subsetConv)}`);
@@ -291,11 +295,11 @@ async function main(): Promise<void> {
       /** the restart storm (from hub ready) over N resumed connects to a bare TLS server */
       stormToFloor: ratio(stormResult.secondsFromHubReady),
       /** whole-fleet reconvergence (heal → all converged) over the same floor */
-      reconvergenceToFloor: ratio(convResult.secondsUntilAllConverged),
+      reconvergenceToFloor: ratio(convResult?.secondsUntilAllConverged),
       /** the same over the resumed round without the workers' relays (the integrator's floor) */
       stormToDirectFloor: floor ? (stormResult.secondsFromHubReady ?? 0) / floor.resumedDirect.seconds : null,
       reconvergenceToDirectFloor: floor
-        ? (convResult.secondsUntilAllConverged ?? 0) / floor.resumedDirect.seconds
+        ? (convResult?.secondsUntilAllConverged ?? 0) / floor.resumedDirect.seconds
         : null,
       /** the hub's CPU per reconnect over the bare server's per resumed handshake */
       stormHubCpuToFloor:
@@ -303,7 +307,7 @@ async function main(): Promise<void> {
           ? stormResult.hubCpuMsPerReconnect / floor.resumed.serverCpuMsPerHandshake
           : null,
       reconvergenceHubCpuToFloor:
-        floor && convResult.hubCpuMsPerReconnect !== null
+        floor && convResult && convResult.hubCpuMsPerReconnect !== null
           ? convResult.hubCpuMsPerReconnect / floor.resumed.serverCpuMsPerHandshake
           : null,
     };
