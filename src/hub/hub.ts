@@ -175,7 +175,7 @@ export class Hub {
       objects,
       podCreateRevision: async (ns, name) =>
         (await backend.get(store.key(podsInfo, ns, name)))?.createRevision,
-      logger: log.child({ component: "edge" }),
+      logger: log,
       ...(cfg.leaseFlushIntervalMs ? { leaseFlushMs: cfg.leaseFlushIntervalMs } : {}),
       ...(cfg.nodeStatusRefreshMs ? { nodeStatusRefreshMs: cfg.nodeStatusRefreshMs } : {}),
     });
@@ -187,7 +187,7 @@ export class Hub {
       getPod: (ns, name) => store.tryGet(podsInfo, ns, name),
       getServiceAccount,
       now,
-      logger: log.child({ component: "edge" }),
+      logger: log,
     });
     this.tokenIssuer = tokenIssuer;
     // logs/exec/attach/port-forward and metrics ride the same MQTT link as the sync protocol

@@ -69,6 +69,7 @@ export class AgentNetwork {
   private readonly podHook: OverlayPodHook;
   private readonly exec: Exec;
   private readonly log: Logger;
+  private readonly base: Logger;
   private overlay: VxlanOverlay | undefined;
   private wired: WiredNetwork | undefined;
   private notReady = "this node has no podCIDR yet (the hub assigns one after the join)";
@@ -80,11 +81,13 @@ export class AgentNetwork {
 
   constructor(private readonly o: AgentNetworkOptions) {
     this.exec = o.exec ?? hostExec();
-    this.log = (o.logger ?? silentLogger()).child({ component: "network", node: o.nodeName });
+    // the parts get the logger as it came: each names its own component (one key per line)
+    this.base = o.logger ?? silentLogger();
+    this.log = this.base.child({ component: "network", node: o.nodeName });
     this.podHook = new OverlayPodHook({
       exec: this.exec,
       current: () => this.wired ?? this.notReady,
-      logger: this.log,
+      logger: this.base,
       ...(o.onWired ? { onWired: o.onWired } : {}),
     });
     this.hook = this.podHook;
@@ -207,7 +210,7 @@ export class AgentNetwork {
         ...(this.o.iface ? { iface: this.o.iface } : {}),
         ...(this.o.directRouting ? { directRouting: true } : {}),
       },
-      { exec: this.exec, logger: this.log },
+      { exec: this.exec, logger: this.base },
     );
     const setup = await overlay.setupNode();
     const backend = await new Masquerade(
@@ -216,9 +219,9 @@ export class AgentNetwork {
         mode: this.o.masquerade ?? "auto",
         vxlan: { nodeIP: this.o.nodeIP, port: overlay.port },
       },
-      { exec: this.exec, logger: this.log },
+      { exec: this.exec, logger: this.base },
     ).install();
-    const ipam = new HostLocalIpam({ dbPath: join(this.o.dataDir, "ipam.db"), podCIDR, logger: this.log });
+    const ipam = new HostLocalIpam({ dbPath: join(this.o.dataDir, "ipam.db"), podCIDR, logger: this.base });
     try {
       const live = await this.o.liveSandboxes();
       const released = ipam.reconcile(live);
@@ -233,7 +236,7 @@ export class AgentNetwork {
       mtu: setup.mtu,
       bridgeName: overlay.bridgeName,
       steering: new FlowSteering({ exec: this.exec, cpus: availableParallelism() }),
-      logger: this.log,
+      logger: this.base,
     });
     this.overlay = overlay;
     this.wired = { pods, ipam, bridgeName: overlay.bridgeName };

@@ -69,9 +69,11 @@ export class NodeServices {
 
   constructor(private readonly o: NodeServicesOptions) {
     this.exec = o.exec ?? hostExec();
-    this.log = (o.logger ?? silentLogger()).child({ component: "services", node: o.nodeName });
-    this.proxier = new NftProxier({ exec: this.exec, logger: this.log });
-    this.health = new ServiceHealthServer({ addresses: o.nodeIPs, logger: this.log });
+    // the parts get the logger as it came: each names its own component (one key per line)
+    const base = o.logger ?? silentLogger();
+    this.log = base.child({ component: "services", node: o.nodeName });
+    this.proxier = new NftProxier({ exec: this.exec, logger: base });
+    this.health = new ServiceHealthServer({ addresses: o.nodeIPs, logger: base });
     this.source = dnsSourceOf(o.cache, o.localPods);
     const liveIPs = () => o.localPods.ips();
     this.dns = new ClusterDns(
@@ -82,7 +84,7 @@ export class NodeServices {
         upstreams: upstreamsFromResolvConf(readResolvConf(o.resolvConfPath), o.clusterDNS),
         reverseCIDRs: [o.clusterCIDR, o.serviceCIDR],
       },
-      { source: this.source, isEndpointLive: endpointLiveness(o.nodeName, liveIPs), logger: this.log },
+      { source: this.source, isEndpointLive: endpointLiveness(o.nodeName, liveIPs), logger: base },
     );
   }
 

@@ -68,9 +68,12 @@ export class EdgeService {
   private readonly join: JoinHandler;
   private offs: Array<() => void> = [];
   private ticketRotation: TicketKeyRotation | undefined;
+  /** this service's own lines; its parts get opts.logger and name their own component */
+  private readonly log: Logger;
 
   constructor(private readonly opts: EdgeServiceOptions) {
     const logger = opts.logger;
+    this.log = logger.child({ component: "edge" });
     this.broker = new MqttBroker({
       host: opts.mqttHost,
       port: opts.mqttPort,
@@ -159,7 +162,7 @@ export class EdgeService {
     );
     await this.sync.start();
     signal?.addEventListener("abort", () => void this.stop(), { once: true });
-    this.opts.logger.info({ mqtt: this.broker.address() }, "edge link ready");
+    this.log.info({ mqtt: this.broker.address() }, "edge link ready");
   }
 
   /** The broker's bound TLS address. */
