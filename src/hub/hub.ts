@@ -94,6 +94,11 @@ export class Hub {
     return this.edge;
   }
 
+  /** API requests being answered now, watches and followed logs excluded: what a stop waits for. */
+  get apiRequestsInFlight(): number {
+    return this.server?.inFlight ?? 0;
+  }
+
   /** The MQTT listener's bound address (its port is random when configured as 0). */
   get mqttAddress(): { host: string; port: number } {
     if (!this.edge) throw new Error("the hub is not started");

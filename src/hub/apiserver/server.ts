@@ -10,7 +10,9 @@
  *   credentials: probes (the Pi image's, load balancers', the benchmarks') send none and must
  *   work with `--anonymous-auth=false` too. Upstream reaches the same answer for anonymous
  *   callers through the system:public-info-viewer binding.
- * - stop() closes idle and watch connections so a restart never hangs on long-lived watches.
+ * - stop() stops accepting, lets the requests being answered finish (at most DRAIN_MS,
+ *   request-drain.ts), then closes every connection left, watches included, so a restart
+ *   neither cuts a write half-way nor hangs on long-lived watches.
  */
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import { createServer, type Server } from "node:https";
@@ -27,6 +29,7 @@ import type { Call, ServerParts } from "./handlers/context.js";
 import { TOKEN_REVIEW_HANDLER_KEY, tokenReviewHandler } from "./handlers/token-review.js";
 import { Query, sendError, sendRaw } from "./http.js";
 import { loadBuiltInSchemas, type OpenApiCache, serveOpenApiV2, serveOpenApiV3 } from "./openapi/index.js";
+import { DRAIN_MS, RequestDrain } from "./request-drain.js";
 import { parseResourcePath, type ResourceRequest } from "./request-info.js";
 import { parseRequestUrl } from "./request-url.js";
 import { type RouterExtensions, routeResource } from "./router.js";
@@ -79,6 +82,8 @@ export interface ApiServerOptions {
 
 export class ApiServer {
   private server: Server | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly requests = new RequestDrain();
   private readonly discovery: Discovery;
   private readonly ext: RouterExtensions;
 
@@ -114,6 +119,7 @@ export class ApiServer {
         keepAliveTimeout: 65_000,
       },
       (req, res) => {
+        this.requests.track(req, res);
         this.handle(req, res).catch((e: unknown) => {
           const shutdown = shutdownError(e);
           if (shutdown) {
@@ -175,14 +181,27 @@ export class ApiServer {
     writeUpgradeError(socket, ApiError.badRequest(`upgrade requests to ${req.url} are not supported`));
   }
 
-  async stop(): Promise<void> {
+  /** Stops accepting, lets requests being answered finish (DRAIN_MS at most), closes the rest. */
+  stop(): Promise<void> {
+    // the hub's abort signal and its stop() both call this: both wait for the same drain
+    this.stopping ??= this.close();
+    return this.stopping;
+  }
+
+  /** requests being answered now, watches and followed logs excluded */
+  get inFlight(): number {
+    return this.requests.size;
+  }
+
+  private async close(): Promise<void> {
     const s = this.server;
     if (!s) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
+    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+    s.closeIdleConnections();
+    await this.requests.drain(DRAIN_MS);
+    s.closeAllConnections();
+    await closed;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
