@@ -22,7 +22,9 @@ export const DRAIN_MS = 5_000;
 
 /** whether a request stays open by design (watch, followed log): see the design notes */
 export function isLongRunning(url: string | undefined): boolean {
-  const u = new URL(url ?? "/", "https://hub");
+  // every request passes here: most name neither, and need no URL parse
+  if (url === undefined || (!url.includes("watch") && !url.includes("follow"))) return false;
+  const u = new URL(url, "https://hub");
   const watch = u.searchParams.get("watch");
   if (watch === "true" || watch === "1") return true;
   if (/^\/(api\/v1|apis\/[^/]+\/[^/]+)\/watch\//.test(u.pathname)) return true;
