@@ -2,6 +2,13 @@
  * The hub's composition root: a straight-line start-up script in the k3s manner —
  * credentials, store, registry, edge link (MQTT broker, node sync, join endpoints), API
  * server, bootstrap objects, controllers — and the reverse on stop. Owns the AbortController and readiness.
+ *
+ * Design notes
+ * - Stop order: the abort signal stops what serves or reacts (API server intake, controllers,
+ *   informers, streams) at once; the API server then drains the requests it is answering and
+ *   the edge link writes what it coalesced; the store closes last, after both. The store is
+ *   therefore not on the abort signal: a store closed first made every one of those writes
+ *   fail (docs/apiserver.md, "Stopping").
  */
 import { createHash, X509Certificate } from "node:crypto";
 import { mkdirSync } from "node:fs";
