@@ -78,7 +78,8 @@ export async function resetAgent(o: ResetAgentOptions): Promise<ResetAgentReport
     exec,
     ipamDbPath: join(o.dataDir, "ipam.db"),
     ...clusterOf(paths),
-    logger: log,
+    // as it came: resetOverlay names its own component (one key per log line)
+    ...(o.logger ? { logger: o.logger } : {}),
   });
   let serviceRulesRemoved = true;
   let dnsAddressRemoved = false;
