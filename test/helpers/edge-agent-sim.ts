@@ -18,6 +18,7 @@ import { EdgeLink } from "../../src/transport/client.js";
 import { Outbox } from "../../src/transport/outbox.js";
 import { SyncAgent } from "../../src/transport/sync-agent.js";
 import { MemoryDesiredSink } from "./desired-memory.js";
+import { uniqueNode } from "./transport-fixture.js";
 
 export const FACTS: NodeFacts = {
   architecture: "x64",
@@ -189,4 +190,18 @@ export class SimAgent {
   keys(): string[] {
     return [...this.sink.objects.keys()].sort();
   }
+}
+
+/**
+ * A SimAgent for a fresh node named `<prefix>-…`, joined to `hub` with a new token (not
+ * started: the caller registers its cleanup, then starts it).
+ */
+export async function joinSimAgent(
+  hub: Hub,
+  dataDir: string,
+  prefix: string,
+  opts: ConstructorParameters<typeof SimAgent>[2] = {},
+): Promise<SimAgent> {
+  const node = uniqueNode(prefix);
+  return new SimAgent(node, await joinHub(hub.url, await mintToken(hub, dataDir), { nodeName: node }), opts);
 }

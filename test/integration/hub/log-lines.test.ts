@@ -8,9 +8,8 @@
 import { pino } from "pino";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { refs } from "../../../src/client/client.js";
-import { joinHub, mintToken, SimAgent } from "../../helpers/edge-agent-sim.js";
+import { joinSimAgent } from "../../helpers/edge-agent-sim.js";
 import { startHub } from "../../helpers/hub.js";
-import { uniqueNode } from "../../helpers/transport-fixture.js";
 
 const WAIT = { timeout: 20_000, interval: 50 };
 
@@ -25,11 +24,8 @@ describe("hub log lines", () => {
     const logger = pino({ level: "debug" }, { write: (line: string) => void lines.push(line) });
     const h = await startHub({ logger, leaseFlushIntervalMs: 200 });
     cleanup.push(() => h.stop());
-    const node = uniqueNode("log");
-    const a = new SimAgent(
-      node,
-      await joinHub(h.hub.url, await mintToken(h.hub, h.dataDir), { nodeName: node }),
-    );
+    const a = await joinSimAgent(h.hub, h.dataDir, "log");
+    const node = a.node;
     cleanup.push(() => a.stop());
     await a.start();
     const c = h.hub.client!;

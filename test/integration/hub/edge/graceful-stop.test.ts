@@ -14,9 +14,8 @@ import { ObjectStore } from "../../../../src/hub/apiserver/object-store.js";
 import { ResourceRegistry } from "../../../../src/hub/apiserver/registry.js";
 import { LEASE_NAMESPACE } from "../../../../src/hub/edge/heartbeats.js";
 import { SqliteBackend } from "../../../../src/hub/store/index.js";
-import { joinHub, mintToken, SimAgent } from "../../../helpers/edge-agent-sim.js";
+import { joinSimAgent } from "../../../helpers/edge-agent-sim.js";
 import { startHub } from "../../../helpers/hub.js";
-import { uniqueNode } from "../../../helpers/transport-fixture.js";
 
 const WAIT = { timeout: 20_000, interval: 50 };
 
@@ -45,14 +44,8 @@ describe("hub stop", () => {
     const h = await startHub({ leaseFlushIntervalMs: 3_600_000, logger });
     let stopped = false;
     cleanup.push(() => (stopped ? Promise.resolve() : h.stop()));
-    const node = uniqueNode("gs");
-    const a = new SimAgent(
-      node,
-      await joinHub(h.hub.url, await mintToken(h.hub, h.dataDir), { nodeName: node }),
-      {
-        heartbeatMs: 100,
-      },
-    );
+    const a = await joinSimAgent(h.hub, h.dataDir, "gs", { heartbeatMs: 100 });
+    const node = a.node;
     cleanup.push(() => a.stop());
     const renew = vi.spyOn(h.hub.edgeService.heartbeats, "renew");
     await a.start();

@@ -12,7 +12,7 @@ import { builtinResources } from "../../../../src/hub/apiserver/builtin-resource
 import { ObjectStore } from "../../../../src/hub/apiserver/object-store.js";
 import { ResourceRegistry } from "../../../../src/hub/apiserver/registry.js";
 import { SqliteBackend } from "../../../../src/hub/store/index.js";
-import { joinHub, mintToken, SimAgent } from "../../../helpers/edge-agent-sim.js";
+import { joinSimAgent } from "../../../helpers/edge-agent-sim.js";
 import { startHub, type TestHub } from "../../../helpers/hub.js";
 import { hasKubectl, need } from "../../../helpers/prereq.js";
 import { uniqueNode } from "../../../helpers/transport-fixture.js";
@@ -42,11 +42,8 @@ describe.skipIf(!need(hasKubectl()))("hub restart", () => {
     let h: TestHub = await startHub();
     const dataDir = h.dataDir;
     cleanup.push(() => h.stop());
-    const node = uniqueNode("rs");
-    const a = new SimAgent(
-      node,
-      await joinHub(h.hub.url, await mintToken(h.hub, dataDir), { nodeName: node }),
-    );
+    const a = await joinSimAgent(h.hub, dataDir, "rs");
+    const node = a.node;
     cleanup.push(() => a.stop());
     await a.start();
 
@@ -138,11 +135,8 @@ describe.skipIf(!need(hasKubectl()))("hub restart", () => {
     cleanup.push(() => h.stop());
     const httpsPort = Number(new URL(h.hub.url).port);
     const mqttPort = h.hub.mqttAddress.port;
-    const node = uniqueNode("rl");
-    const a = new SimAgent(
-      node,
-      await joinHub(h.hub.url, await mintToken(h.hub, dataDir), { nodeName: node }),
-    );
+    const a = await joinSimAgent(h.hub, dataDir, "rl");
+    const node = a.node;
     cleanup.push(() => a.stop());
     await a.start();
     await vi.waitFor(() => expect(a.link.connected).toBe(true), WAIT);
@@ -178,11 +172,8 @@ describe.skipIf(!need(hasKubectl()))("hub restart", () => {
   it("an agent offline while its set changed gets a delta on reconnect (no snapshot)", async () => {
     const h = await startHub();
     cleanup.push(() => h.stop());
-    const node = uniqueNode("dl");
-    const a = new SimAgent(
-      node,
-      await joinHub(h.hub.url, await mintToken(h.hub, h.dataDir), { nodeName: node }),
-    );
+    const a = await joinSimAgent(h.hub, h.dataDir, "dl");
+    const node = a.node;
     cleanup.push(() => a.stop());
     await a.start();
     const c = h.hub.client!;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { LINK_LOST_MESSAGE } from "../../../../src/hub/edge/heartbeats.js";
-import { joinHub, mintToken, SimAgent } from "../../../helpers/edge-agent-sim.js";
+import { joinSimAgent, type SimAgent } from "../../../helpers/edge-agent-sim.js";
 import { startHub, type TestHub } from "../../../helpers/hub.js";
 import { hasKubectl, need } from "../../../helpers/prereq.js";
 import { uniqueNode } from "../../../helpers/transport-fixture.js";
@@ -27,9 +27,7 @@ describe.skipIf(!need(hasKubectl()))("hub node sync", () => {
   });
 
   async function agent(opts: { websocket?: boolean; heartbeatMs?: number } = {}): Promise<SimAgent> {
-    const node = uniqueNode("sync");
-    const joined = await joinHub(h.hub.url, await mintToken(h.hub, h.dataDir), { nodeName: node });
-    const a = new SimAgent(node, joined, opts);
+    const a = await joinSimAgent(h.hub, h.dataDir, "sync", opts);
     agents.push(a);
     await a.start();
     await vi.waitFor(() => expect(a.sink.watermark()).toBeGreaterThan(0), WAIT);
