@@ -28,7 +28,7 @@ describe("hub stop with API requests in flight", () => {
     const h = await startHub();
     let stopped = false;
     cleanup.push(() => {
-      if (!stopped) void h.hub.stop();
+      if (!stopped) void h.stop({ keepData: true });
       rmSync(h.dataDir, { recursive: true, force: true });
     });
     const { port } = new URL(h.hub.url);
@@ -58,7 +58,7 @@ describe("hub stop with API requests in flight", () => {
     await vi.waitFor(() => expect(h.hub.apiRequestsInFlight).toBe(1), WAIT);
 
     // stop first, then the rest of the body: the request must still be answered
-    const stopping = h.hub.stop().then(() => {
+    const stopping = h.stop({ keepData: true }).then(() => {
       stopped = true;
     });
     socket.write(body.slice(half));
