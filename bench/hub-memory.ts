@@ -49,6 +49,8 @@ import type { WorkerReport } from "./lib/sync-agents.js";
 import { pollUntil, sumOf } from "./lib/sync-poll.js";
 
 const quick = process.argv.includes("--quick");
+/** agents join with CSRs and authenticate with client certificates (default: per-node passwords) */
+const CLIENT_CERT = process.argv.includes("--client-cert");
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
@@ -238,6 +240,7 @@ async function main(): Promise<void> {
           token,
           ca: ca.toString("utf8"),
           nodes: names.filter((_, i) => i % WORKERS === k),
+          clientCert: CLIENT_CERT,
         }),
       ),
     );
@@ -378,6 +381,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       settings: {
         nodes: NODES,
+        credential: CLIENT_CERT ? "client certificate" : "password",
         podsPerNode: PODS,
         workers: WORKERS,
         quick,

@@ -71,6 +71,8 @@ import { reconverge } from "./lib/sync-reconverge.js";
 import { measureTlsFloor, type TlsFloor } from "./lib/tls-floor.js";
 
 const quick = process.argv.includes("--quick");
+/** agents join with CSRs and authenticate with client certificates (default: per-node passwords) */
+const CLIENT_CERT = process.argv.includes("--client-cert");
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : d;
@@ -163,6 +165,7 @@ async function main(): Promise<void> {
           token,
           ca: ca.toString("utf8"),
           nodes: names.filter((_, i) => i % WORKERS === k),
+          clientCert: CLIENT_CERT,
         }),
       ),
     );
@@ -325,6 +328,7 @@ async function main(): Promise<void> {
       settings: {
         nodes: NODES,
         workers: WORKERS,
+        credential: CLIENT_CERT ? "client certificate" : "password",
         podsPerNode: PODS,
         idleSeconds: SKIP_IDLE ? 0 : IDLE_S,
         subsetNodes: subset.length,

@@ -1,11 +1,13 @@
 /**
  * bench/sync worker: many simulated edge agents in one process, each speaking the real protocol
- * (EdgeLink over mqtts with its own client certificate, SyncAgent, the production NodeHeartbeat)
+ * (EdgeLink over mqtts with its own per-node password or client certificate, SyncAgent, the
+ * production NodeHeartbeat)
  * from its own 127.0.0.x source address. Driven by bench/sync.ts over the fork IPC channel.
  *
  * Design notes
  * - Credentials come from the hub's real join endpoint (/edgekube/v1/join with a bootstrap
- *   token): a CSR per node, the Node registered by the hub, the client certificate signed by it.
+ *   token): the Node registered by the hub and the password it issued, as `edge-agent join`
+ *   does; with `clientCert` (the benches' --client-cert) a CSR per node and the certificate.
  * - Light in-memory parts instead of the agent's SQLite cache and outbox (thousands of SQLite
  *   files per process would measure the disk, not the link): SharedSink keeps a copy-on-write
  *   overlay over one shared base set and a SetDigest like the real cache; MemoryOutbox has the
@@ -49,7 +51,15 @@ import { PartitionRelay } from "./partition-relay.js";
 import { type FloorRound, floorRound } from "./tls-floor-client.js";
 
 export type WorkerCommand =
-  | { cmd: "join"; hubUrl: string; token: string; ca: string; nodes: { name: string; ip: string }[] }
+  | {
+      cmd: "join";
+      hubUrl: string;
+      token: string;
+      ca: string;
+      nodes: { name: string; ip: string }[];
+      /** join with a CSR and authenticate with the certificate (default: a password) */
+      clientCert?: boolean;
+    }
   /** subset: nodes that go through the second relay (partitioned alone with scope "subset") */
   | { cmd: "connect"; subset?: string[] }
   /** one storm of TLS connects to the bare floor server (tls-floor.ts); direct: no relay */
@@ -253,7 +263,8 @@ interface Sim {
   name: string;
   ip: string;
   joined: JoinResponse;
-  keyPem: string;
+  /** the client certificate's key (joined with clientCert) */
+  keyPem?: string;
   /** made once from the CA, certificate and key (see the design notes) */
   context: SecureContext;
   /** behind the subset relay (see the design notes) */
@@ -359,23 +370,24 @@ async function join(m: Extract<WorkerCommand, { cmd: "join" }>): Promise<void> {
   const one = async () => {
     while (next < m.nodes.length) {
       const n = m.nodes[next++]!;
-      const csr = await createCSR(`system:node:${n.name}`, ["system:nodes"]);
+      const csr = m.clientCert ? await createCSR(`system:node:${n.name}`, ["system:nodes"]) : undefined;
       const body: JoinRequest = {
         nodeName: n.name,
         nodeIP: n.ip,
         labels: {},
         taints: [],
         facts: { ...FACTS, hostname: n.name },
-        csr: csr.csrPem,
+        ...(csr ? { csr: csr.csrPem } : {}),
       };
       const res = await post(`${m.hubUrl}/edgekube/v1/join`, m.ca, bearer, body);
       if (res.status !== 200) throw new Error(`join of ${n.name} failed: ${res.status} ${res.text}`);
       const joined = JSON.parse(res.text) as JoinResponse;
+      const cert = csr && joined.clientCert ? { cert: joined.clientCert, key: csr.keyPem } : {};
       sims.push({
         ...n,
         joined,
-        keyPem: csr.keyPem,
-        context: createSecureContext({ ca: joined.ca, cert: joined.clientCert, key: csr.keyPem }),
+        ...(csr ? { keyPem: csr.keyPem } : {}),
+        context: createSecureContext({ ca: joined.ca, ...cert }),
         subset: false,
         synced: false,
         connectedAt: 0,
@@ -435,8 +447,9 @@ function start(s: Sim, seed: ReturnType<SharedSink["shareable"]> | undefined): v
     secureContext: s.context,
     node: s.name,
     ca: s.joined.ca,
-    cert: s.joined.clientCert,
-    key: s.keyPem,
+    ...(s.joined.clientCert && s.keyPem
+      ? { cert: s.joined.clientCert, key: s.keyPem }
+      : { username: s.name, password: s.joined.password ?? "" }),
     localAddress: s.ip,
     ...(dial ? { dial: timedDial(dial, s) } : {}),
     onPacket: count,

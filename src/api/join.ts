@@ -7,6 +7,9 @@
  *   that sends a bad name or taint hears exactly which field to fix.
  * - The node name must be a DNS-1123 subdomain: it becomes the Node's name, the certificate's CN
  *   and part of MQTT topic names (where `+ # /` would widen an ACL).
+ * - Two credentials: a request with a `csr` gets a client certificate (`edge-agent join
+ *   --client-cert`); one without gets a per-node MQTT password (the default; the hub stores only
+ *   its hash: src/hub/edge/node-passwords.ts). An answer carries exactly one of the two.
  */
 import type { StatusCause } from "./errors.js";
 import { isDNS1123Subdomain, isQualifiedName, isValidIP, isValidLabelValue } from "./names.js";
@@ -43,15 +46,17 @@ export interface JoinRequest {
   nodeIP: string;
   labels: Record<string, string>;
   taints: JoinTaint[];
-  /** PEM PKCS#10, CN system:node:<nodeName>, O system:nodes */
-  csr: string;
+  /** PEM PKCS#10, CN system:node:<nodeName>, O system:nodes; absent = ask for a password */
+  csr?: string;
   facts: NodeFacts;
 }
 
 export interface JoinResponse {
   nodeName: string;
-  /** PEM, signed by the cluster CA */
-  clientCert: string;
+  /** PEM, signed by the cluster CA (the request carried a CSR) */
+  clientCert?: string;
+  /** the node's MQTT password, given out once (the request carried no CSR) */
+  password?: string;
   /** cluster CA, PEM */
   ca: string;
   mqtt: { url: string; wsUrl: string };
@@ -97,7 +102,11 @@ export function validateJoinRequest(body: unknown): { request: JoinRequest } | {
   const nodeIP = str("nodeIP");
   if (nodeIP)
     for (const m of isValidIP(nodeIP)) causes.push(cause("nodeIP", `Invalid value: "${nodeIP}": ${m}`));
-  const csr = str("csr");
+  let csr: string | undefined;
+  if (body.csr !== undefined) {
+    if (typeof body.csr === "string" && body.csr !== "") csr = body.csr;
+    else causes.push(cause("csr", "must be a PEM certificate request; leave it out to be given a password"));
+  }
 
   const labels: Record<string, string> = {};
   const rawLabels = body.labels ?? {};
@@ -166,6 +175,13 @@ export function validateJoinRequest(body: unknown): { request: JoinRequest } | {
   }
   if (causes.length > 0) return { causes };
   return {
-    request: { nodeName, nodeIP, labels, taints, csr, facts: facts as unknown as NodeFacts },
+    request: {
+      nodeName,
+      nodeIP,
+      labels,
+      taints,
+      ...(csr ? { csr } : {}),
+      facts: facts as unknown as NodeFacts,
+    },
   };
 }

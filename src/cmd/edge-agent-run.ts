@@ -46,7 +46,7 @@ export async function runAgent(dataDir: string, logger: Logger, choice: Workload
   const paths = agentPaths(dataDir);
   const stored = loadAgentConfig(paths);
   const config = choice.nodeIP ? { ...stored, nodeIP: choice.nodeIP } : stored;
-  const credentials = loadCredentials(paths);
+  const credentials = loadCredentials(paths, stored);
   const facts = await gatherNodeFacts(
     dataDir,
     choice.dockerSocket ? { docker: new Docker({ socketPath: choice.dockerSocket }) } : {},

@@ -49,6 +49,8 @@ join flags:
   --labels k=v,...       extra node labels
   --taints k=v:Effect,.. node taints (NoSchedule, PreferNoSchedule, NoExecute)
   --mqtt-websocket       reach the hub's MQTT over wss://HUB:6443/mqtt instead of mqtts://HUB:8883
+  --client-cert          authenticate to the hub's MQTT with a client certificate (mTLS) instead of
+                         the per-node password the hub issues by default
 join and run flags:
   --flannel-iface IF     underlay interface for the VXLAN overlay (default: the one carrying the node IP)
   --flannel-direct-routing  route pods to nodes on this node's own underlay segment without VXLAN
@@ -163,6 +165,7 @@ async function join(argv: string[]): Promise<number> {
       labels: { type: "string" },
       taints: { type: "string" },
       "mqtt-websocket": { type: "boolean" },
+      "client-cert": { type: "boolean" },
       ...workloadFlags,
     },
     "edge-agent join",
@@ -206,7 +209,7 @@ async function join(argv: string[]): Promise<number> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const sock = values["docker-socket"];
   const facts = await gatherNodeFacts(dataDir, sock ? { docker: new Docker({ socketPath: sock }) } : {});
-  // loaded only to join: its X.509 library (@peculiar/x509) stays out of `edge-agent run`
+  // loaded only to join (and @peculiar/x509 only for --client-cert): neither stays in `edge-agent run`
   const { joinHub } = await import("../edge-agent/join/join.js");
   await joinHub({
     hubUrl,
@@ -223,6 +226,7 @@ async function join(argv: string[]): Promise<number> {
     labels,
     taints,
     useWebSocket: values["mqtt-websocket"] === true,
+    clientCert: values["client-cert"] === true,
     facts,
     logger,
   });

@@ -98,8 +98,9 @@ export class EdgeAgent {
       url,
       node: this.node,
       ca: credentials.ca,
-      cert: credentials.cert,
-      key: credentials.key,
+      ...(credentials.password !== undefined
+        ? { username: this.node, password: credentials.password }
+        : { cert: credentials.cert, key: credentials.key }),
       logger: this.log,
       ...opts.link,
     });

@@ -3,18 +3,22 @@
  *
  *   <data-dir>/agent.json     hub URL, node name/IP, MQTT URLs, pod CIDR, cluster settings
  *   <data-dir>/tls/ca.crt     cluster CA (pinned by the join token's hash)
- *   <data-dir>/tls/node.crt   node client certificate (CN system:node:<name>, O system:nodes)
- *   <data-dir>/tls/node.key   its private key (0600, generated on the device, never sent)
+ *   <data-dir>/tls/node.password  the node's MQTT password (0600; the default credential)
+ *   <data-dir>/tls/node.crt   or: node client certificate (CN system:node:<name>, O system:nodes)
+ *   <data-dir>/tls/node.key   and its private key (0600, generated on the device, never sent)
  *   <data-dir>/cache.db       desired-state cache (SQLite)      <data-dir>/outbox.db  status outbox
  *   <data-dir>/status.json    the running agent's connection state for `edge-agent status`
  *
  * Design notes
  * - agent.json is written last and atomically: its presence means the join completed, so a join
  *   interrupted half-way is simply repeated.
+ * - agent.json names the credential kind ("password" or "certificate"; absent = certificate, as
+ *   data dirs written before passwords existed), so leftovers of the other kind never count. A
+ *   re-join that changes the kind removes the old files after agent.json is committed.
  * - Loading validates every field and says how to repair (re-join), because a systemd unit
  *   restarting `edge-agent run` forever on a corrupt file helps nobody.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isObject } from "../api/object.js";
 import { writeFileAtomic } from "../lib/fsutil.js";
@@ -35,7 +39,11 @@ export interface AgentConfig {
   clusterDNS: string;
   clusterDomain: string;
   joinedAt: string;
+  /** how the node authenticates to the broker (absent in data dirs from before passwords) */
+  credential?: CredentialKind;
 }
+
+export type CredentialKind = "password" | "certificate";
 
 export interface AgentPaths {
   dataDir: string;
@@ -43,6 +51,7 @@ export interface AgentPaths {
   ca: string;
   cert: string;
   key: string;
+  password: string;
   cache: string;
   outbox: string;
   status: string;
@@ -55,6 +64,7 @@ export function agentPaths(dataDir: string): AgentPaths {
     ca: join(dataDir, "tls", "ca.crt"),
     cert: join(dataDir, "tls", "node.crt"),
     key: join(dataDir, "tls", "node.key"),
+    password: join(dataDir, "tls", "node.password"),
     cache: join(dataDir, "cache.db"),
     outbox: join(dataDir, "outbox.db"),
     status: join(dataDir, "status.json"),
@@ -68,18 +78,30 @@ export class AgentConfigError extends Error {
   }
 }
 
-export interface Credentials {
-  ca: string;
-  cert: string;
-  key: string;
-}
+/** The cluster CA plus the node's credential: a password, or a certificate and its key. */
+export type Credentials = { ca: string } & (
+  | { password: string; cert?: undefined; key?: undefined }
+  | { cert: string; key: string; password?: undefined }
+);
 
-/** Writes credentials first, then agent.json (the commit point of a join). */
+/**
+ * Writes credentials first, then agent.json (the commit point of a join), then removes the
+ * other kind's files (see the design notes).
+ */
 export function saveAgentState(paths: AgentPaths, config: AgentConfig, creds: Credentials): void {
   writeFileAtomic(paths.ca, creds.ca);
-  writeFileAtomic(paths.key, creds.key, 0o600);
-  writeFileAtomic(paths.cert, creds.cert);
-  writeFileAtomic(paths.config, `${JSON.stringify(config, null, 2)}\n`);
+  let kind: CredentialKind;
+  if (creds.password !== undefined) {
+    writeFileAtomic(paths.password, `${creds.password}\n`, 0o600);
+    kind = "password";
+  } else {
+    writeFileAtomic(paths.key, creds.key, 0o600);
+    writeFileAtomic(paths.cert, creds.cert);
+    kind = "certificate";
+  }
+  writeFileAtomic(paths.config, `${JSON.stringify({ ...config, credential: kind }, null, 2)}\n`);
+  const stale = kind === "password" ? [paths.cert, paths.key] : [paths.password];
+  for (const f of stale) rmSync(f, { force: true });
 }
 
 export function loadAgentConfig(paths: AgentPaths): AgentConfig {
@@ -126,10 +148,16 @@ export function loadAgentConfig(paths: AgentPaths): AgentConfig {
     joinedAt: str("joinedAt"),
   };
   if (typeof raw.podCIDR === "string" && raw.podCIDR !== "") cfg.podCIDR = raw.podCIDR;
+  if (raw.credential !== undefined) {
+    if (raw.credential !== "password" && raw.credential !== "certificate") throw bad("credential");
+    cfg.credential = raw.credential;
+  }
   return cfg;
 }
 
-export function loadCredentials(paths: AgentPaths): Credentials {
+/** The credentials agent.json's `credential` names (a certificate when it names none). */
+export function loadCredentials(paths: AgentPaths, config: Pick<AgentConfig, "credential">): Credentials {
+  const kind = config.credential ?? "certificate";
   const read = (file: string): string => {
     try {
       return readFileSync(file, "utf8");
@@ -140,5 +168,12 @@ export function loadCredentials(paths: AgentPaths): Credentials {
       );
     }
   };
-  return { ca: read(paths.ca), cert: read(paths.cert), key: read(paths.key) };
+  if (kind === "certificate") return { ca: read(paths.ca), cert: read(paths.cert), key: read(paths.key) };
+  const password = read(paths.password).trim();
+  if (password === "") {
+    throw new AgentConfigError(
+      `${paths.password} is empty: the node's password is lost; join the node again with "edge-agent join"`,
+    );
+  }
+  return { ca: read(paths.ca), password };
 }

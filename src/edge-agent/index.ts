@@ -1,7 +1,7 @@
 /**
  * The edge agent: join (src/edge-agent/join/), desired-state cache (cache/), heartbeats and the
  * composition root (agent.ts). Runtime wiring (src/cmd/edge-agent-run.ts):
- *   const config = loadAgentConfig(paths); const creds = loadCredentials(paths);
+ *   const config = loadAgentConfig(paths); const creds = loadCredentials(paths, config);
  *   const agent = new EdgeAgent({ dataDir, config, credentials: creds, facts, agentVersion, logger });
  *   await agent.start(signal);   // the pod manager reads agent.cache.pods() / onPodChange
  */

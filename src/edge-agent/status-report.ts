@@ -59,6 +59,9 @@ export function formatStatus(r: StatusReport): string {
   lines.push(`node:        ${r.config.nodeName} (${r.config.nodeIP})`);
   lines.push(`hub:         ${r.config.hubUrl}`);
   lines.push(`mqtt:        ${r.config.useWebSocket ? r.config.mqtt.wsUrl : r.config.mqtt.url}`);
+  lines.push(
+    `credential:  ${r.config.credential === "password" ? "per-node password (tls/node.password)" : "client certificate (tls/node.crt)"}`,
+  );
   if (!r.running) {
     const last = s ? `; last seen ${s.updatedAt}` : "";
     lines.push(

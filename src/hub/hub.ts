@@ -185,6 +185,7 @@ export class Hub {
       serviceCIDR: cfg.serviceCIDR,
       clusterDNS: wellKnownServiceIPs(cfg.serviceCIDR).dns,
       objects,
+      informers,
       podCreateRevision: async (ns, name) =>
         (await backend.get(store.key(podsInfo, ns, name)))?.createRevision,
       logger: log,

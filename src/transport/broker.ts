@@ -162,6 +162,18 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
     return [...this.live.keys()];
   }
 
+  /**
+   * Closes every live connection of `node` (its credentials were revoked); the node's next
+   * CONNECT is authenticated afresh. Returns how many connections were closed.
+   */
+  disconnect(node: string): number {
+    const clients = [...(this.live.get(node) ?? [])];
+    for (const c of clients) c.close();
+    if (clients.length > 0)
+      this.log.info({ node, connections: clients.length }, "node disconnected by the hub");
+    return clients.length;
+  }
+
   /** Publishes an envelope to one node (QoS 1). Resolves once handed to the node's connection. */
   send(node: string, env: Envelope, stream: string = SYNC_STREAM): Promise<void> {
     if (!this.running) return Promise.reject(new Error("MqttBroker is not running: cannot send to a node"));

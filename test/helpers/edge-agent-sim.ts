@@ -104,27 +104,35 @@ export async function fetchPinnedCA(hubUrl: string, token: string): Promise<stri
 
 export interface Joined {
   response: JoinResponse;
-  keyPem: string;
+  /** the key of the client certificate, when one was asked for */
+  keyPem?: string;
 }
 
+/**
+ * POSTs a join. By default the node asks for a password (what `edge-agent join` does);
+ * `certificate` sends a CSR (`--client-cert`), optionally with another subject.
+ */
 export async function joinHub(
   hubUrl: string,
   token: string,
   req: Partial<JoinRequest> & { nodeName: string },
-  csrSubject?: { cn: string; orgs: string[] },
+  opts: { credential?: "password" | "certificate"; csrSubject?: { cn: string; orgs: string[] } } = {},
 ): Promise<Joined> {
   const ca = await fetchPinnedCA(hubUrl, token);
   const t = parseJoinToken(token);
-  const csr = await createCSR(
-    csrSubject?.cn ?? `system:node:${req.nodeName}`,
-    csrSubject?.orgs ?? ["system:nodes"],
-  );
+  const csr =
+    opts.credential === "certificate" || opts.csrSubject
+      ? await createCSR(
+          opts.csrSubject?.cn ?? `system:node:${req.nodeName}`,
+          opts.csrSubject?.orgs ?? ["system:nodes"],
+        )
+      : undefined;
   const body: JoinRequest = {
     nodeIP: "198.51.100.7",
     labels: {},
     taints: [],
     facts: FACTS,
-    csr: csr.csrPem,
+    ...(csr ? { csr: csr.csrPem } : {}),
     ...req,
   };
   const res = await httpsCall(`${hubUrl}/edgekube/v1/join`, {
@@ -137,7 +145,20 @@ export async function joinHub(
     const msg = (JSON.parse(res.body) as { message?: string }).message ?? res.body;
     throw new JoinRefused(res.status, msg);
   }
-  return { response: JSON.parse(res.body) as JoinResponse, keyPem: csr.keyPem };
+  return { response: JSON.parse(res.body) as JoinResponse, ...(csr ? { keyPem: csr.keyPem } : {}) };
+}
+
+/** EdgeLink credentials for what a join returned. */
+export function linkCredentials(
+  node: string,
+  joined: Joined,
+): { cert: string; key: string } | { username: string; password: string } {
+  const { clientCert, password } = joined.response;
+  if (clientCert !== undefined && joined.keyPem !== undefined)
+    return { cert: clientCert, key: joined.keyPem };
+  if (password === undefined)
+    throw new Error(`the join of ${node} returned neither a certificate nor a password`);
+  return { username: node, password };
 }
 
 /** A joined node's link and sync engine, with an in-memory desired set. */
@@ -159,8 +180,7 @@ export class SimAgent {
       url: opts.websocket ? joined.response.mqtt.wsUrl : joined.response.mqtt.url,
       node,
       ca: joined.response.ca,
-      cert: joined.response.clientCert,
-      key: joined.keyPem,
+      ...linkCredentials(node, joined),
       keepaliveSeconds: 5,
       backoff: { baseMs: 50, maxMs: 500 },
     });

@@ -71,7 +71,11 @@ export async function joinThrough(
   });
   const paths = agentPaths(dataDir);
   const config = loadAgentConfig(paths);
-  saveAgentState(paths, { ...config, mqtt: { ...config.mqtt, url: mqttUrl } }, loadCredentials(paths));
+  saveAgentState(
+    paths,
+    { ...config, mqtt: { ...config.mqtt, url: mqttUrl } },
+    loadCredentials(paths, config),
+  );
 }
 
 /** The agent's cache within the test namespace (plus its Node): key → object resourceVersion. */
@@ -124,10 +128,11 @@ export class FaultAgent {
   async start(): Promise<EdgeAgent> {
     if (this.agent) throw new Error("FaultAgent.start: already running");
     const paths = agentPaths(this.dataDir);
+    const config = loadAgentConfig(paths);
     const agent = new EdgeAgent({
       dataDir: this.dataDir,
-      config: loadAgentConfig(paths),
-      credentials: loadCredentials(paths),
+      config,
+      credentials: loadCredentials(paths, config),
       facts: FACTS,
       agentVersion: "fault-test",
       link: {

@@ -120,10 +120,11 @@ export class StorageRig {
   async startAgent(): Promise<void> {
     const paths = agentPaths(this.agentDir);
     const runtime = this.image ? this.runtime() : undefined;
+    const config = loadAgentConfig(paths);
     this.agent = new EdgeAgent({
       dataDir: this.agentDir,
-      config: loadAgentConfig(paths),
-      credentials: loadCredentials(paths),
+      config,
+      credentials: loadCredentials(paths, config),
       facts: FACTS,
       agentVersion: "test",
       link: { keepaliveSeconds: 2, backoff: { baseMs: 50, maxMs: 500 }, connectTimeoutMs: 2000 },

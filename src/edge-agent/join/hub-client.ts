@@ -177,16 +177,18 @@ export async function requestJoin(
         ? `; create a new token on the hub with "edge-hub token create"`
         : reply.status === 404
           ? "; the hub does not offer joins: upgrade the hub"
-          : "";
+          : reply.status === 422 && body.csr === undefined && /\bcsr\b/.test(msg)
+            ? "; this hub predates per-node passwords: join with --client-cert, or upgrade the hub"
+            : "";
     throw new JoinError(
       `the hub at ${hub.origin} refused the join (HTTP ${reply.status}): ${msg}${hint}`,
       reply.status,
     );
   }
-  return checkJoinResponse(hub.origin, parsed);
+  return checkJoinResponse(hub.origin, parsed, body.csr ? "certificate" : "password");
 }
 
-function checkJoinResponse(hub: string, v: unknown): JoinResponse {
+function checkJoinResponse(hub: string, v: unknown, wanted: "password" | "certificate"): JoinResponse {
   const bad = (field: string) =>
     new JoinError(
       `the join answer from ${hub} has no valid "${field}": the hub and agent versions disagree; upgrade the older one`,
@@ -200,9 +202,12 @@ function checkJoinResponse(hub: string, v: unknown): JoinResponse {
   };
   const mqtt = v.mqtt;
   if (!isObject(mqtt) || typeof mqtt.url !== "string" || typeof mqtt.wsUrl !== "string") throw bad("mqtt");
+  // exactly one credential, the one asked for (a CSR in the request asks for a certificate)
+  const credential =
+    wanted === "certificate" ? { clientCert: str("clientCert") } : { password: str("password") };
   const out: JoinResponse = {
     nodeName: str("nodeName"),
-    clientCert: str("clientCert"),
+    ...credential,
     ca: str("ca"),
     mqtt: { url: mqtt.url, wsUrl: mqtt.wsUrl },
     clusterCIDR: str("clusterCIDR"),

@@ -3,13 +3,17 @@
  *
  *   token ──► GET /cacerts (unverified) ──► sha256 == token pin? ──no──► CAMismatchError
  *             (no pin + trustFirstCA: the hash is reported via onTrustFirstCA)  │yes
- *   key + CSR (CN system:node:<name>, O system:nodes) generated here; the key never leaves
+ *   --client-cert only: key + CSR (CN system:node:<name>, O system:nodes); the key never leaves
  *                                                  ▼
- *   POST /edgekube/v1/join (TLS pinned to that CA, Bearer id.secret) ──► signed cert, MQTT URLs,
- *   pod CIDR ──► checks ──► tls/ca.crt, tls/node.key (0600), tls/node.crt, agent.json (last)
+ *   POST /edgekube/v1/join (TLS pinned to that CA, Bearer id.secret) ──► MQTT password (or signed
+ *   cert), MQTT URLs, pod CIDR ──► checks ──► tls/ca.crt, tls/node.password (0600) or
+ *   tls/node.key (0600) + tls/node.crt, agent.json (last)
  *
  * Design notes
- * - The answer is checked before anything is stored: the certificate must chain to the pinned CA
+ * - The default credential is a per-node MQTT password the hub issues (src/hub/edge/
+ *   node-passwords.ts says why); `--client-cert` asks for a certificate instead, and only then is
+ *   @peculiar/x509 loaded.
+ * - The answer is checked before anything is stored: a certificate must chain to the pinned CA
  *   and name this node, so a confused hub cannot leave a device with credentials that will never
  *   authenticate.
  * - Without a pin (a short preset token) the join runs only when the caller opted into trust on
@@ -21,10 +25,16 @@
  */
 import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync, rmSync } from "node:fs";
+import { caHash } from "../../lib/ca-hash.js";
 import { type Logger, silentLogger } from "../../lib/logger.js";
-import { caHash, certIdentity, createCSR } from "../../lib/pki.js";
 import { NODE_CN_PREFIX, NODES_GROUP } from "../../transport/broker-auth.js";
-import { type AgentConfig, type AgentPaths, agentPaths, saveAgentState } from "../config.js";
+import {
+  type AgentConfig,
+  type AgentPaths,
+  agentPaths,
+  type Credentials,
+  saveAgentState,
+} from "../config.js";
 import type { NodeFacts } from "../node-facts.js";
 import { wellKnownLabels } from "../node-status.js";
 import type { JoinCredential } from "./credential.js";
@@ -47,6 +57,8 @@ export interface JoinOptions {
   labels: Record<string, string>;
   taints: Taint[];
   useWebSocket: boolean;
+  /** authenticate with a client certificate instead of a password (`--client-cert`) */
+  clientCert?: boolean;
   facts: NodeFacts;
   logger?: Logger;
   now?: () => Date;
@@ -59,16 +71,23 @@ export async function joinHub(o: JoinOptions): Promise<AgentConfig> {
   const nodeIP = o.nodeIP ?? localAddress;
   if (!nodeIP) throw new JoinError(`cannot tell this device's address towards ${hub}: pass --node-ip`);
   const cn = `${NODE_CN_PREFIX}${o.nodeName}`;
-  const { csrPem, keyPem } = await createCSR(cn, [NODES_GROUP]);
+  // @peculiar/x509 loads only for a certificate: an agent on a password never needs it
+  const pki = o.clientCert ? await import("../../lib/pki.js") : undefined;
+  const csr = pki ? await pki.createCSR(cn, [NODES_GROUP]) : undefined;
   const answer = await requestJoin(o.hubUrl, caPem, `${o.token.id}.${o.token.secret}`, {
     nodeName: o.nodeName,
     nodeIP,
     labels: { ...wellKnownLabels(o.facts, o.nodeName), ...o.labels },
     taints: o.taints,
-    csr: csrPem,
+    ...(csr ? { csr: csr.csrPem } : {}),
     facts: o.facts,
   });
-  checkAnswer(hub, o, pin, caPem, cn, answer.ca, answer.clientCert, answer.nodeName);
+  checkAnswer(hub, o, pin, answer.ca, answer.nodeName);
+  let credentials: Credentials;
+  if (pki && csr) {
+    checkCertificate(hub, caPem, cn, answer.clientCert ?? "", pki.certIdentity);
+    credentials = { ca: caPem, cert: answer.clientCert ?? "", key: csr.keyPem };
+  } else credentials = { ca: caPem, password: answer.password ?? "" };
   const paths = agentPaths(o.dataDir);
   forgetOtherHub(paths, pin, log);
   const config: AgentConfig = {
@@ -85,7 +104,7 @@ export async function joinHub(o: JoinOptions): Promise<AgentConfig> {
     clusterDomain: answer.clusterDomain,
     joinedAt: (o.now?.() ?? new Date()).toISOString(),
   };
-  saveAgentState(paths, config, { ca: caPem, cert: answer.clientCert, key: keyPem });
+  saveAgentState(paths, config, credentials);
   log.info(
     { hub, podCIDR: answer.podCIDR, mqtt: o.useWebSocket ? answer.mqtt.wsUrl : answer.mqtt.url },
     "joined",
@@ -112,35 +131,39 @@ async function trustedCA(
   return { caPem, localAddress, pin: hash };
 }
 
-function checkAnswer(
+const wrongAnswer = (hub: string, what: string) =>
+  new JoinError(
+    `the hub at ${hub} answered the join with ${what}: nothing was stored; report this to the hub's operator`,
+  );
+
+function checkAnswer(hub: string, o: JoinOptions, pin: string, answerCa: string, nodeName: string): void {
+  if (nodeName !== o.nodeName) throw wrongAnswer(hub, `node name "${nodeName}" instead of "${o.nodeName}"`);
+  if (caHash(answerCa) !== pin) {
+    throw wrongAnswer(
+      hub,
+      `a CA other than the one ${o.token.caHash ? "the token pins" : "it presented on /cacerts"}`,
+    );
+  }
+}
+
+function checkCertificate(
   hub: string,
-  o: JoinOptions,
-  pin: string,
   caPem: string,
   cn: string,
-  answerCa: string,
   certPem: string,
-  nodeName: string,
+  certIdentity: (pem: string) => { commonName: string; organizations: string[] },
 ): void {
-  const wrong = (what: string) =>
-    new JoinError(
-      `the hub at ${hub} answered the join with ${what}: nothing was stored; report this to the hub's operator`,
-    );
-  if (nodeName !== o.nodeName) throw wrong(`node name "${nodeName}" instead of "${o.nodeName}"`);
-  if (caHash(answerCa) !== pin) {
-    throw wrong(`a CA other than the one ${o.token.caHash ? "the token pins" : "it presented on /cacerts"}`);
-  }
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
   } catch {
-    throw wrong("a client certificate that cannot be parsed");
+    throw wrongAnswer(hub, "a client certificate that cannot be parsed");
   }
   if (!cert.verify(new X509Certificate(caPem).publicKey))
-    throw wrong("a client certificate not signed by its CA");
+    throw wrongAnswer(hub, "a client certificate not signed by its CA");
   const id = certIdentity(certPem);
   if (id.commonName !== cn || !id.organizations.includes(NODES_GROUP)) {
-    throw wrong(`a client certificate for "${id.commonName}" instead of "${cn}"`);
+    throw wrongAnswer(hub, `a client certificate for "${id.commonName}" instead of "${cn}"`);
   }
 }
 

@@ -4,9 +4,11 @@
  *   SyncHub    (per-node sessions) ← DesiredIndex (desired sets) / → StatusWriter (reports)
  *   NodeHeartbeats (leases and node status coalesced in memory; link-lost presence)
  *   JoinHandler (/cacerts, /edgekube/v1/join on the API port)
+ *   NodePasswords (the per-node MQTT passwords joins issue and the broker checks)
  *
  * Design notes
- * - Start order: desired index (so the first hello finds sets), broker, sync; the API server
+ * - Start order: desired index (so the first hello finds sets), node passwords (their Secret
+ *   cache, so the first CONNECT is judged on synced data), broker, sync; the API server
  *   is started after this by the hub, so a join never finds the broker down. Stop is the
  *   reverse, and presence handlers are detached before the broker closes, because a stopping
  *   broker reports every node as disconnected and a hub restart must not mark the fleet
@@ -15,17 +17,19 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Client } from "../../client/client.js";
+import { type Client, refs } from "../../client/client.js";
 import type { Logger } from "../../lib/logger.js";
 import type { KeyPairPem } from "../../lib/pki.js";
 import { MqttBroker } from "../../transport/broker.js";
 import { SyncHub } from "../../transport/sync-hub.js";
 import type { RouteHandler, UpgradeHandler } from "../apiserver/server.js";
+import type { SharedInformers } from "../controllers/shared-informers.js";
 import type { SharedObjects } from "../shared-objects.js";
 import type { Backend } from "../store/backend.js";
 import { DesiredIndex } from "./desired-index.js";
 import { NodeHeartbeats } from "./heartbeats.js";
 import { JoinHandler } from "./join-handler.js";
+import { NodePasswords } from "./node-passwords.js";
 import { StatusWriter } from "./status-writer.js";
 import { TicketKeyRotation } from "./ticket-key-rotation.js";
 
@@ -58,6 +62,8 @@ export interface EdgeServiceOptions {
   now?: () => Date;
   /** the decoder the hub's shared informers use, so the desired index shares their objects */
   objects?: SharedObjects;
+  /** the hub's informers: node passwords are checked against its Secret cache */
+  informers: SharedInformers;
 }
 
 export class EdgeService {
@@ -65,6 +71,7 @@ export class EdgeService {
   readonly index: DesiredIndex;
   readonly heartbeats: NodeHeartbeats;
   readonly sync: SyncHub;
+  readonly passwords: NodePasswords;
   private readonly join: JoinHandler;
   private offs: Array<() => void> = [];
   private ticketRotation: TicketKeyRotation | undefined;
@@ -74,6 +81,13 @@ export class EdgeService {
   constructor(private readonly opts: EdgeServiceOptions) {
     const logger = opts.logger;
     this.log = logger.child({ component: "edge" });
+    this.passwords = new NodePasswords({
+      client: opts.client,
+      secrets: opts.informers.informer(refs.secrets),
+      awaitCached: (s) => opts.informers.awaitWrite(refs.secrets, s),
+      disconnect: (node) => this.broker.disconnect(node),
+      logger: this.log,
+    });
     this.broker = new MqttBroker({
       host: opts.mqttHost,
       port: opts.mqttPort,
@@ -83,6 +97,7 @@ export class EdgeService {
         key: opts.serving.keyPem,
         ...(opts.ticketKeys ? { ticketKeys: opts.ticketKeys } : {}),
       },
+      authenticate: this.passwords.verify,
       logger,
     });
     this.index = new DesiredIndex({
@@ -120,6 +135,7 @@ export class EdgeService {
       clusterDNS: opts.clusterDNS ?? CLUSTER_DNS,
       clusterDomain: CLUSTER_DOMAIN,
       mqttPort: () => this.broker.address().port,
+      passwords: this.passwords,
       logger: logger.child({ component: "join" }),
       ...(opts.now ? { now: opts.now } : {}),
     });
@@ -143,6 +159,7 @@ export class EdgeService {
 
   async start(signal?: AbortSignal): Promise<void> {
     await this.index.start();
+    await this.passwords.start();
     await this.broker.start();
     if (this.opts.ticketKeyFile) {
       this.ticketRotation = new TicketKeyRotation({
@@ -175,6 +192,7 @@ export class EdgeService {
     this.ticketRotation?.stop();
     this.sync.stop();
     await this.broker.stop();
+    this.passwords.stop();
     this.index.stop();
     await this.heartbeats.stop();
   }

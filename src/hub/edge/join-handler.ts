@@ -1,14 +1,17 @@
 /**
  * The hub's two join endpoints on its HTTPS port (see docs/sync-protocol.md, "Join"):
  *   GET  /cacerts           no auth → the cluster CA (PEM, text/plain)
- *   POST /edgekube/v1/join  Bearer <id>.<secret> → Node registered, client certificate issued
+ *   POST /edgekube/v1/join  Bearer <id>.<secret> → Node registered, MQTT password (or, for a
+ *                           request with a CSR, a client certificate) issued
  *
  * Design notes
  * - /cacerts is public on purpose: the CA is not secret, and the agent pins it by the hash in
  *   its token before it trusts (or sends) anything else.
  * - Join authenticates with the bootstrap token alone (not the API's authenticator): a token
- *   grants exactly one thing, turning a CSR for `system:node:<name>` into a certificate. Wrong
- *   and expired tokens get the same 401 (expired ones are deleted on the way).
+ *   grants exactly one thing, credentials for `system:node:<name>`. Wrong and expired tokens get
+ *   the same 401 (expired ones are deleted on the way).
+ * - By default the node gets a password (node-passwords.ts says why); with a CSR, a certificate,
+ *   and any password the name had is removed, so a node holds one kind of credential.
  * - The hub signs only the CSR's public key with the subject it verified; the device's private
  *   key never travels. Re-joining a name re-issues a certificate (a re-imaged device).
  * - The MQTT URLs name the host the agent used to reach us (its Host header): that address is
@@ -31,6 +34,7 @@ import { NODE_CN_PREFIX, NODES_GROUP } from "../../transport/broker-auth.js";
 import { readBody, sendJson, sendRaw } from "../apiserver/http.js";
 import type { RouteHandler } from "../apiserver/server.js";
 import { BOOTSTRAP_NAMESPACE, bootstrapSecretName, checkBootstrapToken } from "./bootstrap-token.js";
+import { MAX_PASSWORD_NODE_NAME, type NodePasswords, nodePasswordSecretName } from "./node-passwords.js";
 import { registerNode } from "./node-registration.js";
 
 export interface JoinHandlerDeps {
@@ -42,6 +46,8 @@ export interface JoinHandlerDeps {
   clusterDomain: string;
   /** the broker's TLS port (known only after it started when configured as 0) */
   mqttPort: () => number;
+  /** issues and removes per-node MQTT passwords (node-passwords.ts) */
+  passwords: Pick<NodePasswords, "issue" | "forget">;
   /** client certificate lifetime */
   certDays?: number;
   now?: () => Date;
@@ -83,13 +89,17 @@ export class JoinHandler {
     const checked = validateJoinRequest(body);
     if ("causes" in checked) throw ApiError.invalid("JoinRequest", nameOf(body), checked.causes);
     const request = checked.request;
-    const certPem = await this.sign(request);
+    let credential: Pick<JoinResponse, "clientCert" | "password">;
+    if (request.csr) {
+      credential = { clientCert: await this.sign(request, request.csr) };
+      await this.deps.passwords.forget(request.nodeName);
+    } else credential = { password: await this.issuePassword(request.nodeName) };
     const node = await registerNode(this.deps.client, request, this.now());
     const { host, port: httpsPort } = requestHost(req);
     const podCIDR = (node.spec as { podCIDR?: string } | undefined)?.podCIDR;
     const reply: JoinResponse = {
       nodeName: request.nodeName,
-      clientCert: certPem,
+      ...credential,
       ca: this.deps.ca.certPem,
       mqtt: {
         url: `mqtts://${host}:${this.deps.mqttPort()}`,
@@ -101,7 +111,10 @@ export class JoinHandler {
       clusterDNS: this.deps.clusterDNS,
       clusterDomain: this.deps.clusterDomain,
     };
-    this.deps.logger.info({ node: request.nodeName, ip: request.nodeIP }, "node joined");
+    this.deps.logger.info(
+      { node: request.nodeName, ip: request.nodeIP, credential: request.csr ? "certificate" : "password" },
+      "node joined",
+    );
     sendJson(res, 200, reply);
   }
 
@@ -124,14 +137,27 @@ export class JoinHandler {
     throw ApiError.unauthorized(`the join token is not valid or has expired: ${TOKEN_HELP}`);
   }
 
-  private async sign(request: JoinRequest): Promise<string> {
+  private async issuePassword(node: string): Promise<string> {
+    if (node.length > MAX_PASSWORD_NODE_NAME) {
+      throw ApiError.invalid("JoinRequest", node, [
+        {
+          reason: "FieldValueInvalid",
+          field: "nodeName",
+          message: `a node name of ${node.length} characters leaves no room for its password Secret "${nodePasswordSecretName("…")}": use at most ${MAX_PASSWORD_NODE_NAME} characters, or join with --client-cert`,
+        },
+      ]);
+    }
+    return this.deps.passwords.issue(node);
+  }
+
+  private async sign(request: JoinRequest, csr: string): Promise<string> {
     const want = `${NODE_CN_PREFIX}${request.nodeName}`;
     // @peculiar/x509 (≈19 MB resident) loads on the first join, not with every hub
     const { verifyCSR, signVerifiedCSR } = await import("../../lib/pki.js");
     let subject: VerifiedCSR;
     try {
       // parsed and verified once, then signed as is (no second parse for signing)
-      subject = await verifyCSR(request.csr);
+      subject = await verifyCSR(csr);
     } catch (err) {
       throw ApiError.invalid("JoinRequest", request.nodeName, [
         { reason: "FieldValueInvalid", field: "csr", message: (err as CsrError).message },

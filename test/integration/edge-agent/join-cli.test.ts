@@ -4,7 +4,7 @@
  * bound to it, and `edge-agent status` reports it; a token for another hub is refused.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -117,6 +117,12 @@ describe("edge-agent join (CLI)", () => {
       },
       { timeout: 20_000, interval: 300 },
     );
+    // the default credential: a password readable by the agent's user alone, nothing else
+    const tls = join(dataDir, "tls");
+    expect(readdirSync(tls).sort()).toEqual(["ca.crt", "node.password"]);
+    expect(statSync(join(tls, "node.password")).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(join(dataDir, "agent.json"), "utf8")).credential).toBe("password");
+    expect((await cli(["status", "--data-dir", dataDir])).stdout).toContain("credential:  per-node password");
     // stopped: SIGTERM stops the agent cleanly (exit 0, not killed by the signal), and status
     // still works from the files
     const exited = new Promise<[number | null, string | null]>((r) =>
@@ -127,6 +133,50 @@ describe("edge-agent join (CLI)", () => {
     const st = await cli(["status", "--data-dir", dataDir]);
     expect(st.stdout).toContain("agent not running");
     expect(st.stdout).toMatch(/core\/pods=1/);
+  });
+
+  it("--client-cert joins with a certificate; a re-join without it moves the node to a password", async () => {
+    const node = uniqueNode("cert");
+    const dataDir = tempDir();
+    const tls = join(dataDir, "tls");
+    const token = await mintToken(h.hub, h.dataDir);
+    const joinArgs = [BIN, "join", h.hub.url, "--token", token, "--node-name", node, "--data-dir", dataDir];
+    const runUntilConnected = async (extra: string[]) => {
+      const child = spawn(process.execPath, [...joinArgs, ...extra, "--no-pods", "--log-level", "warn"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      children.push(child);
+      let stderr = "";
+      child.stderr?.on("data", (c: Buffer) => {
+        stderr += c.toString();
+      });
+      await vi.waitFor(
+        async () => {
+          expect(child.exitCode, stderr).toBeNull();
+          const st = await cli(["status", "--data-dir", dataDir]);
+          expect(st.stdout).toMatch(/connection: +connected since/);
+        },
+        { timeout: 20_000, interval: 300 },
+      );
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    };
+    await runUntilConnected(["--client-cert"]);
+    expect(readdirSync(tls).sort()).toEqual(["ca.crt", "node.crt", "node.key"]);
+    expect(statSync(join(tls, "node.key")).mode & 0o777).toBe(0o600);
+    expect((await cli(["status", "--data-dir", dataDir])).stdout).toContain(
+      "credential:  client certificate",
+    );
+    expect(
+      await h.hub.client?.get(refs.secrets, "kube-system", `${node}.node-password.edgekube`),
+    ).toBeUndefined();
+
+    await runUntilConnected([]);
+    expect(readdirSync(tls).sort()).toEqual(["ca.crt", "node.password"]);
+    expect(
+      await h.hub.client?.get(refs.secrets, "kube-system", `${node}.node-password.edgekube`),
+    ).toBeDefined();
   });
 
   it("refuses a token for another hub with the exact message, storing nothing", async () => {

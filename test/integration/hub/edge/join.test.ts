@@ -33,19 +33,25 @@ describe.skipIf(!need(hasKubectl()))("join", () => {
   it("registers the node with its facts and issues a node certificate", async () => {
     const node = uniqueNode("join");
     const token = await mintToken(h.hub, h.dataDir);
-    const { response } = await joinHub(url, token, {
-      nodeName: node,
-      labels: { "site.example.com/room": "lab" },
-      taints: [{ key: "edge", value: "true", effect: "NoSchedule" }],
-    });
+    const { response } = await joinHub(
+      url,
+      token,
+      {
+        nodeName: node,
+        labels: { "site.example.com/room": "lab" },
+        taints: [{ key: "edge", value: "true", effect: "NoSchedule" }],
+      },
+      { credential: "certificate" },
+    );
     expect(response.nodeName).toBe(node);
-    expect(certIdentity(response.clientCert)).toEqual({
+    expect(response.password).toBeUndefined();
+    expect(certIdentity(response.clientCert ?? "")).toEqual({
       commonName: `system:node:${node}`,
       organizations: ["system:nodes"],
     });
-    expect(new X509Certificate(response.clientCert).verify(new X509Certificate(response.ca).publicKey)).toBe(
-      true,
-    );
+    expect(
+      new X509Certificate(response.clientCert ?? "").verify(new X509Certificate(response.ca).publicKey),
+    ).toBe(true);
     expect(response.mqtt.url).toBe(`mqtts://127.0.0.1:${h.hub.mqttAddress.port}`);
     expect(response.mqtt.wsUrl).toBe(`${url.replace("https:", "wss:")}/mqtt`);
     expect(response).toMatchObject({
@@ -86,7 +92,7 @@ describe.skipIf(!need(hasKubectl()))("join", () => {
     expect(out.stdout).toContain("198.51.100.7");
 
     // re-joining the same name is allowed and issues a fresh certificate
-    const again = await joinHub(url, token, { nodeName: node });
+    const again = await joinHub(url, token, { nodeName: node }, { credential: "certificate" });
     expect(again.response.clientCert).not.toBe(response.clientCert);
   });
 
@@ -121,7 +127,7 @@ describe.skipIf(!need(hasKubectl()))("join", () => {
       url,
       token,
       { nodeName: "Bad_Name" },
-      { cn: "system:node:Bad_Name", orgs: ["system:nodes"] },
+      { csrSubject: { cn: "system:node:Bad_Name", orgs: ["system:nodes"] } },
     ).catch((e: unknown) => e)) as JoinRefused;
     expect(e1.status).toBe(422);
     expect(e1.message).toContain("nodeName");
@@ -129,7 +135,7 @@ describe.skipIf(!need(hasKubectl()))("join", () => {
       url,
       token,
       { nodeName: uniqueNode("csr") },
-      { cn: "system:node:someone-else", orgs: ["system:nodes"] },
+      { csrSubject: { cn: "system:node:someone-else", orgs: ["system:nodes"] } },
     ).catch((e: unknown) => e)) as JoinRefused;
     expect(e2.status).toBe(422);
     expect(e2.message).toMatch(/csr: the CSR asks for CN "system:node:someone-else"/);
@@ -148,7 +154,7 @@ describe.skipIf(!need(hasKubectl()))("join", () => {
     const token = out.join("").trim();
     const { id } = parseJoinToken(token);
     const { response } = await joinHub(url, token, { nodeName: uniqueNode("cli") });
-    expect(response.clientCert).toContain("BEGIN CERTIFICATE");
+    expect(response.password).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     out.length = 0;
     await tokenMain(["list", "--data-dir", h.dataDir], write, "/nonexistent");

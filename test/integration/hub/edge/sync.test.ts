@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { KubeObject } from "../../../../src/api/object.js";
 import { refs } from "../../../../src/client/client.js";
 import { LINK_LOST_MESSAGE } from "../../../../src/hub/edge/heartbeats.js";
-import { joinSimAgent, type SimAgent } from "../../../helpers/edge-agent-sim.js";
+import { joinSimAgent, linkCredentials, type SimAgent } from "../../../helpers/edge-agent-sim.js";
 import { startHub, type TestHub } from "../../../helpers/hub.js";
 import { hasKubectl, need } from "../../../helpers/prereq.js";
 import { uniqueNode } from "../../../helpers/transport-fixture.js";
@@ -188,8 +188,7 @@ describe.skipIf(!need(hasKubectl()))("hub node sync", () => {
     const client = connect(`mqtts://127.0.0.1:${h.hub.mqttAddress.port}`, {
       clientId: a.node,
       ca: a.joined.response.ca,
-      cert: a.joined.response.clientCert,
-      key: a.joined.keyPem,
+      ...linkCredentials(a.node, a.joined),
       reconnectPeriod: 0,
     });
     try {

@@ -87,9 +87,14 @@ describe("join request validation", () => {
       taints: [{ key: "k", effect: "NoSchedule" }],
     });
     expect("request" in ok && ok.request.taints).toEqual([{ key: "k", effect: "NoSchedule" }]);
+    expect("request" in ok && ok.request.csr).toBe("x");
+    // no CSR: the node asks for a password
+    const pw = validateJoinRequest({ nodeName: "pi-1", nodeIP: "198.51.100.3", facts });
+    expect("request" in pw && "csr" in pw.request).toBe(false);
     const bad = validateJoinRequest({
       nodeName: "Pi_1",
       nodeIP: "nope",
+      csr: "",
       facts: { ...facts, cpu: -1 },
       taints: [{ key: "k", effect: "Sometimes" }],
     });
