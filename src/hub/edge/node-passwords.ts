@@ -63,7 +63,8 @@ export function nodePasswordSecret(node: string, password: string): KubeObject {
     metadata: {
       name: nodePasswordSecretName(node),
       namespace: NODE_PASSWORD_NAMESPACE,
-      labels: { "edgekube.io/node": node },
+      // an annotation, not a label: a node name may be longer than a label value's 63 characters
+      annotations: { "edgekube.io/node": node },
     },
     type: NODE_PASSWORD_TYPE,
     data: { hash: Buffer.from(passwordHash(password)).toString("base64") },
@@ -130,7 +131,10 @@ export class NodePasswords {
         written = cur
           ? await client.update(refs.secrets, NODE_PASSWORD_NAMESPACE, {
               ...cur,
-              metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, ...want.metadata.labels } },
+              metadata: {
+                ...cur.metadata,
+                annotations: { ...cur.metadata.annotations, ...want.metadata.annotations },
+              },
               type: NODE_PASSWORD_TYPE,
               data: want.data,
             } as KubeObject)
