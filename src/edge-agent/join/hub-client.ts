@@ -172,20 +172,26 @@ export async function requestJoin(
   if (reply.status !== 200) {
     const msg =
       isObject(parsed) && typeof parsed.message === "string" ? parsed.message : reply.body.slice(0, 200);
-    const hint =
-      reply.status === 401
-        ? `; create a new token on the hub with "edge-hub token create"`
-        : reply.status === 404
-          ? "; the hub does not offer joins: upgrade the hub"
-          : reply.status === 422 && body.csr === undefined && /\bcsr\b/.test(msg)
-            ? "; this hub predates per-node passwords: join with --client-cert, or upgrade the hub"
-            : "";
+    const hint = refusalHint(reply.status, msg, body.csr === undefined ? "password" : "certificate");
     throw new JoinError(
       `the hub at ${hub.origin} refused the join (HTTP ${reply.status}): ${msg}${hint}`,
       reply.status,
     );
   }
   return checkJoinResponse(hub.origin, parsed, body.csr ? "certificate" : "password");
+}
+
+/**
+ * What to do about a refused join, appended to the hub's message. A hub from before per-node
+ * passwords requires a CSR: it answers a password request with 422 naming the `csr` field.
+ */
+export function refusalHint(status: number, message: string, asked: "password" | "certificate"): string {
+  if (status === 401) return `; create a new token on the hub with "edge-hub token create"`;
+  if (status === 404) return "; the hub does not offer joins: upgrade the hub";
+  if (status === 422 && asked === "password" && /\bcsr\b/.test(message)) {
+    return "; this hub predates per-node passwords: join with --client-cert, or upgrade the hub";
+  }
+  return "";
 }
 
 function checkJoinResponse(hub: string, v: unknown, wanted: "password" | "certificate"): JoinResponse {
