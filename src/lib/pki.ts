@@ -1,7 +1,8 @@
 /**
  * Cluster PKI: one self-signed CA (ECDSA P-256, ten years) that signs the hub's serving
- * certificate, the admin client certificate and each node's MQTT client certificate (from the
- * CSR the node sends at join: createCSR on the device, readCSR + signCSR on the hub).
+ * certificate, the admin client certificate and the MQTT client certificate of each node that
+ * joins with `--client-cert` (from the CSR it sends at join: createCSR on the device, readCSR +
+ * signCSR on the hub; by default nodes get a password instead, src/hub/edge/node-passwords.ts).
  *
  * Design notes
  * - ECDSA P-256 through WebCrypto: key generation is ~1 ms (RSA-2048 in JS is seconds on a Pi).

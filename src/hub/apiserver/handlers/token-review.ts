@@ -9,8 +9,9 @@
  *   not an error of the request but `status.authenticated` false with `status.error`;
  *   spec.audiences default to the API's own and `status.audiences` says which of them the token
  *   is good for. The review is echoed back (spec included) with 201.
- * - Client certificates cannot be reviewed (a token is all a TokenReview carries); node
- *   credentials are certificates, so they are never "authenticated" here.
+ * - Client certificates cannot be reviewed (a token is all a TokenReview carries). Node
+ *   credentials (MQTT passwords or certificates) authenticate at the broker only, so they are
+ *   never "authenticated" here.
  * - Anonymous never applies: a token is always presented.
  */
 import { ApiError } from "../../../api/errors.js";
