@@ -147,7 +147,11 @@ export class PodsFixture {
   }
 
   async cleanup(): Promise<void> {
-    for (const m of this.managers.splice(0)) m.stop();
+    // stop() ends the loop but not a sync already talking to dockerd: wait for those, or a
+    // container they create after the removal below outlives the test (seen once: "Created")
+    const managers = this.managers.splice(0);
+    for (const m of managers) m.stop();
+    await Promise.all(managers.map((m) => m.idle()));
     for (const uid of this.uids.splice(0)) {
       await removePodContainers(this.docker, uid);
     }
