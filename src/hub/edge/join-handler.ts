@@ -152,7 +152,7 @@ export class JoinHandler {
 
   private async sign(request: JoinRequest, csr: string): Promise<string> {
     const want = `${NODE_CN_PREFIX}${request.nodeName}`;
-    // @peculiar/x509 (≈19 MB resident) loads on the first join, not with every hub
+    // @peculiar/x509 (≈19 MB resident) loads on the first join with a CSR, not with every hub
     const { verifyCSR, signVerifiedCSR } = await import("../../lib/pki.js");
     let subject: VerifiedCSR;
     try {
