@@ -103,6 +103,7 @@ export async function joinHub(o: JoinOptions): Promise<AgentConfig> {
     clusterDNS: answer.clusterDNS,
     clusterDomain: answer.clusterDomain,
     joinedAt: (o.now?.() ?? new Date()).toISOString(),
+    credential: credentials.password === undefined ? "certificate" : "password",
   };
   saveAgentState(paths, config, credentials);
   log.info(
