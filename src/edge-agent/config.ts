@@ -86,9 +86,10 @@ export type Credentials = { ca: string } & (
 
 /**
  * Writes credentials first, then agent.json (the commit point of a join), then removes the
- * other kind's files (see the design notes).
+ * other kind's files (see the design notes). Returns the config as written: `credential`
+ * names the kind of `creds`.
  */
-export function saveAgentState(paths: AgentPaths, config: AgentConfig, creds: Credentials): void {
+export function saveAgentState(paths: AgentPaths, config: AgentConfig, creds: Credentials): AgentConfig {
   writeFileAtomic(paths.ca, creds.ca);
   let kind: CredentialKind;
   if (creds.password !== undefined) {
@@ -99,9 +100,11 @@ export function saveAgentState(paths: AgentPaths, config: AgentConfig, creds: Cr
     writeFileAtomic(paths.cert, creds.cert);
     kind = "certificate";
   }
-  writeFileAtomic(paths.config, `${JSON.stringify({ ...config, credential: kind }, null, 2)}\n`);
+  const written: AgentConfig = { ...config, credential: kind };
+  writeFileAtomic(paths.config, `${JSON.stringify(written, null, 2)}\n`);
   const stale = kind === "password" ? [paths.cert, paths.key] : [paths.password];
   for (const f of stale) rmSync(f, { force: true });
+  return written;
 }
 
 export function loadAgentConfig(paths: AgentPaths): AgentConfig {

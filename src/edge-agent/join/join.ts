@@ -103,14 +103,13 @@ export async function joinHub(o: JoinOptions): Promise<AgentConfig> {
     clusterDNS: answer.clusterDNS,
     clusterDomain: answer.clusterDomain,
     joinedAt: (o.now?.() ?? new Date()).toISOString(),
-    credential: credentials.password === undefined ? "certificate" : "password",
   };
-  saveAgentState(paths, config, credentials);
+  const saved = saveAgentState(paths, config, credentials);
   log.info(
     { hub, podCIDR: answer.podCIDR, mqtt: o.useWebSocket ? answer.mqtt.wsUrl : answer.mqtt.url },
     "joined",
   );
-  return config;
+  return saved;
 }
 
 /** The hub's CA, pinned by the token or (explicitly) trusted on first use. */
