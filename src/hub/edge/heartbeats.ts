@@ -76,6 +76,8 @@ interface NodeState {
   writtenAt: number;
   /** newest status the node reported (restored when its link comes back) */
   reported?: Record<string, unknown>;
+  /** statusFingerprint of `reported` (undefined: not computed, e.g. a guess made at link loss) */
+  reportedFp?: string;
   lost: boolean;
   /** whether a mark left by an earlier hub process was looked for (once per process) */
   marksChecked?: boolean;
@@ -139,11 +141,17 @@ export class NodeHeartbeats {
   /** The node reported its status; written now if it changed, else coalesced. */
   async reportStatus(node: string, status: Record<string, unknown>): Promise<void> {
     const s = this.state(node);
-    s.pending = status;
-    s.reported = status;
+    const fp = statusFingerprint(status);
+    // an unchanged report keeps the object already held: the times it differs in are not
+    // written (the hub stamps its own), and replacing a long-lived object with an equal one
+    // turns the old one into old-space garbage, ≈ 40 MB per hourly round at 5,000 nodes
+    if (fp !== s.reportedFp || !s.reported) {
+      s.reported = status;
+      s.reportedFp = fp;
+    }
+    s.pending = s.reported;
     s.lost = false;
-    const changed = s.written !== statusFingerprint(status);
-    if (changed) await this.serial(() => this.writeStatus(node));
+    if (s.written !== fp) await this.serial(() => this.writeStatus(node));
   }
 
   /** The node's link is gone: conditions Unknown now, no more lease renewals from memory. */
@@ -162,7 +170,10 @@ export class NodeHeartbeats {
             s.marksChecked = true;
             if (!s.reported) {
               const before = beforeLoss(stored);
-              if (before) s.reported = { conditions: before };
+              if (before) {
+                s.reported = { conditions: before };
+                s.reportedFp = undefined;
+              }
             }
             return linkLostConditions(stored);
           },
@@ -298,7 +309,7 @@ export class NodeHeartbeats {
         },
         { status: true },
       );
-      s.written = statusFingerprint(status);
+      s.written = status === s.reported && s.reportedFp ? s.reportedFp : statusFingerprint(status);
       s.writtenAt = this.now().getTime();
       this.log.debug({ node, ready: readyStatus(updated.status) }, "node status written");
     } catch (err) {

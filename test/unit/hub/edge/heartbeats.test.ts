@@ -298,4 +298,33 @@ describe("NodeHeartbeats after a hub restart", () => {
     await back;
     expect(readyStatusOf(f.objects.get("nodes/a"))).toBe("True");
   });
+
+  it("keeps the status it holds when a report differs only in times, and takes a changed one", async () => {
+    const f = fakeStore([node("a")]);
+    const hb = new NodeHeartbeats({ client: f.client, logger: silentLogger(), restoreQuietMs: 0 });
+    const report = (reason: string, heartbeat: string) => ({
+      capacity: { cpu: "4" },
+      conditions: [{ type: "Ready", status: "True", reason, lastHeartbeatTime: heartbeat }],
+    });
+    await hb.reportStatus("a", report("KubeletReady", "2026-01-01T00:00:00Z"));
+    expect(f.calls.mutate).toBe(1);
+    const same = report("KubeletReady", "2026-01-01T01:00:00Z");
+    await hb.reportStatus("a", same);
+    expect(f.calls.mutate).toBe(1);
+    // what the hub holds (and writes back after a link loss) is the first object, not this one:
+    // a change made to the second report after the fact does not reach the Node
+    same.capacity.cpu = "64";
+    await hb.linkLost("a");
+    await hb.linkRestored("a");
+    await hb.stop();
+    const statusOf = () =>
+      (f.objects.get("nodes/a")?.status ?? {}) as { capacity?: { cpu?: string } } & typeof ready;
+    const capacityOf = () => statusOf().capacity?.cpu;
+    expect(readyStatusOf(f.objects.get("nodes/a"))).toBe("True");
+    expect(capacityOf()).toBe("4");
+    const mutatesBefore = f.calls.mutate;
+    await hb.reportStatus("a", report("KubeletHasSufficientMemory", "2026-01-01T02:00:00Z"));
+    expect(f.calls.mutate).toBe(mutatesBefore + 1);
+    expect(statusOf().conditions.find((c) => c.type === "Ready")?.reason).toBe("KubeletHasSufficientMemory");
+  });
 });
