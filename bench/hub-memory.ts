@@ -19,6 +19,7 @@
  *                     (lease + node status) and one heartbeat; after each round a heap snapshot
  *                     (a full GC) gives the live heap, so growth per round is a leak, not garbage)
  *     [--hub-node-flags "--cpu-prof --cpu-prof-dir=D"]  (node/V8 flags for the hub process)
+ *     [--hub-log FILE]  (the hub's stdout, with its log at level info, appended to FILE)
  *     [--hub-env K=V]  (repeatable: set in the hub's environment, e.g.
  *                     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16384, for malloc A/Bs; the hub
  *                     otherwise gets its shipped unit's GLIBC_TUNABLES, and `--hub-env GLIBC_TUNABLES=`
@@ -59,6 +60,8 @@ const NODES = Number(arg("nodes") ?? (quick ? 500 : 5000));
 const PODS = Number(arg("pods-per-node") ?? 10);
 const WORKERS = Number(arg("workers") ?? 4);
 const SNAPSHOTS = arg("heap-snapshot");
+/** --hub-log FILE: the hub's log at level info (and what V8 tracing flags print), appended to FILE */
+const HUB_LOG = arg("hub-log");
 /** seconds to keep sampling the hub's memory split after the first connect (V8's memory reducer) */
 const LINGER_S = Number(arg("linger") ?? 0);
 /** report rounds after "connected" (needs --heap-snapshot: each snapshot forces a full GC) */
@@ -156,6 +159,7 @@ async function main(): Promise<void> {
     env: hubEnv(),
     ...(SNAPSHOTS ? { snapshotDir: SNAPSHOTS } : {}),
     nodeArgs: HUB_NODE_FLAGS,
+    ...(HUB_LOG ? { logFile: HUB_LOG } : {}),
   });
   const workers: AgentWorker[] = [];
   const t0 = Date.now();

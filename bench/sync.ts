@@ -42,6 +42,7 @@
  *                         [--subset-fraction 0.1] [--skip-idle] [--skip-floor] [--hub-cpu-prof DIR]
  *                         [--hub-node-flags "--max-semi-space-size=2"] [--hub-args "--max-semi-space 0"]
  *                         [--worker-cpu-prof DIR] [--workers-from-source] [--skip-whole-fleet]
+ *                         [--hub-log FILE]
  *   npm run bench -- sync --quick      (= --nodes 200 --partition-seconds 5 --idle-seconds 30)
  *   --label X / --tag X writes bench/results/sync-DATE-X.json (--quick: -quick) instead of
  *   sync-DATE.json; --hub-cpu-prof DIR runs the hub with --cpu-prof (one profile per hub
@@ -103,6 +104,8 @@ const HUB_NODE_FLAGS = (strArg("hub-node-flags") ?? "").split(/\s+/).filter((f) 
 /** --worker-cpu-prof DIR: the agent workers run with --cpu-prof (one profile each, plus marks-PID.json) */
 const WORKER_CPU_PROF = strArg("worker-cpu-prof");
 /** --workers-from-source: run the agent workers under tsx instead of the agent-like bundle */
+/** --hub-log FILE: the hub's log at level info, appended to FILE (diagnosis runs) */
+const HUB_LOG = strArg("hub-log");
 const WORKERS_FROM_SOURCE = process.argv.includes("--workers-from-source");
 const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -119,6 +122,7 @@ async function main(): Promise<void> {
     // a /24 per node: 5,000 nodes need more than the default /16 (256 nodes)
     args: ["--cluster-cidr", "10.128.0.0/9", ...HUB_ARGS],
     nodeArgs: [...(CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${CPU_PROF}`] : []), ...HUB_NODE_FLAGS],
+    ...(HUB_LOG ? { logFile: HUB_LOG } : {}),
   });
   const workers: AgentWorker[] = [];
   const t0 = Date.now();

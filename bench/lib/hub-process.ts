@@ -21,7 +21,7 @@
  *   bench/lib/hub-unit-env.ts) unless the caller's env sets the same variable.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { request } from "node:https";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
@@ -104,6 +104,8 @@ export interface HubProcessOptions {
   /** directory for heap snapshots: enables SIGUSR2 snapshots */
   snapshotDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** append the hub's stdout and stderr, its log at level info, to this file (diagnosis runs) */
+  logFile?: string;
 }
 
 export class HubProcess {
@@ -164,6 +166,7 @@ export class HubProcess {
       mkdirSync(o.snapshotDir, { recursive: true });
       nodeArgs.push("--heapsnapshot-signal=SIGPWR");
     }
+    const logFd = o.logFile ? openSync(o.logFile, "a") : undefined;
     this.proc = spawn(
       process.execPath,
       [
@@ -179,16 +182,18 @@ export class HubProcess {
         "--bind-address",
         "127.0.0.1",
         "--log-level",
-        "warn",
+        o.logFile ? "info" : "warn",
         ...(o.args ?? []),
       ],
       // snapshots land in the working directory
       {
-        stdio: ["ignore", "ignore", "inherit"],
+        stdio: logFd === undefined ? ["ignore", "ignore", "inherit"] : ["ignore", logFd, logFd],
         cwd: o.snapshotDir ?? process.cwd(),
         env: withUnitEnvironment(o.env ?? process.env),
       },
     );
+    // the child holds its own copy of the descriptor
+    if (logFd !== undefined) closeSync(logFd);
     const end = Date.now() + timeoutMs;
     for (;;) {
       let ca: Buffer | undefined;
