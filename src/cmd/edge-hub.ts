@@ -12,11 +12,8 @@ import { parseFlags, parsePort, UsageError } from "../lib/args.js";
 import { HeapReclaimer, nodeHeapProbe } from "../lib/heap-reclaimer.js";
 import { tuneAfterStart } from "../lib/heap-tuning.js";
 import { createLogger } from "../lib/logger.js";
-import {
-  DEFAULT_MAX_SEMI_SPACE_MIB,
-  parseSemiSpaceMiB,
-  YoungGenerationCap,
-} from "../lib/young-generation-cap.js";
+import { loopUtilisationProbe } from "../lib/loop-utilisation.js";
+import { AUTO_SEMI_SPACE_MIB, parseSemiSpace, YoungGenerationCap } from "../lib/young-generation-cap.js";
 import { createCredentialsInChild, initCredentials } from "./hub-credentials.js";
 
 const DEFAULT_DATA_DIR = "/var/lib/edgekube/hub";
@@ -49,11 +46,13 @@ server flags:
   --anonymous-auth=BOOL  requests without credentials act as system:anonymous, allowed only what
                          RBAC grants system:unauthenticated (health and version); false = 401
                          (default true, as kube-apiserver)
-  --max-semi-space MIB   largest V8 young-generation semi-space once the hub serves: 1, 2, 4,
-                         8 or 16 MiB, or 0 for V8's own (16 on node 20); smaller keeps ≈ 2×(16−MIB)
-                         MB less resident after bursts for more frequent scavenges (4 at 5,000
-                         nodes: 25–40 MB less, the scheduler a quarter slower)
-                         (default ${DEFAULT_MAX_SEMI_SPACE_MIB}; ignored when EDGEKUBE_V8_FLAGS is set)
+  --max-semi-space MIB   largest V8 young-generation semi-space once the hub serves: auto,
+                         1, 2, 4, 8 or 16 MiB, or 0 for V8's own (16 on node 20). auto is
+                         ${AUTO_SEMI_SPACE_MIB} MiB, lifted while the hub stays busy for 3 s (a pod wave, an API
+                         load), so an idle fleet's hub keeps ≈ 24 MB less resident without
+                         slowing long bursts; a fixed cap holds under load too (more
+                         frequent scavenges: at 4 the scheduler is a quarter slower)
+                         (default auto; ignored when EDGEKUBE_V8_FLAGS is set)
   --log-level LEVEL      trace|debug|info|warn|error (default info)
 `;
 
@@ -129,11 +128,7 @@ async function server(argv: string[]): Promise<number> {
   const presetFile = values["join-token-file"];
   const presetJoinToken = presetFile === undefined ? undefined : readPresetToken(resolve(presetFile));
   const anonymousAuth = parseBool(values["anonymous-auth"], "--anonymous-auth", true);
-  const maxSemiSpaceMiB = parseSemiSpaceMiB(
-    values["max-semi-space"],
-    "--max-semi-space",
-    DEFAULT_MAX_SEMI_SPACE_MIB,
-  );
+  const semiSpace = parseSemiSpace(values["max-semi-space"], "--max-semi-space");
   const logger = createLogger({ level: values["log-level"] ?? "info" });
   const dataDir = resolve(values["data-dir"] ?? DEFAULT_DATA_DIR);
   // first start: certificates are made in a child, so the X.509 library never loads in the hub
@@ -170,17 +165,27 @@ async function server(argv: string[]): Promise<number> {
   }
   // start-up is over: young generation growth and TurboFan back on (src/lib/heap-tuning.ts)
   tuneAfterStart(process.env);
-  // …with the young generation held at --max-semi-space (src/lib/young-generation-cap.ts);
+  // …with the young generation held at --max-semi-space, lifted under load unless fixed
+  // (src/lib/young-generation-cap.ts);
   // flags chosen through EDGEKUBE_V8_FLAGS are left as they are
   const youngCap =
-    process.env.EDGEKUBE_V8_FLAGS === undefined ? new YoungGenerationCap({ maxSemiSpaceMiB }) : undefined;
+    process.env.EDGEKUBE_V8_FLAGS === undefined
+      ? new YoungGenerationCap({
+          maxSemiSpaceMiB: semiSpace.maxSemiSpaceMiB,
+          ...(semiSpace.liftUnderLoad ? { liftUnderLoad: { loopUtilisation: loopUtilisationProbe() } } : {}),
+        })
+      : undefined;
   youngCap?.start();
   // V8 heap given back once a burst (joins, connect storms) is over; EDGEKUBE_HEAP_RECLAIM=off
   // turns it off for measurements (src/lib/heap-reclaimer.ts)
   const reclaimer =
     process.env.EDGEKUBE_HEAP_RECLAIM === "off"
       ? undefined
-      : new HeapReclaimer({ probe: nodeHeapProbe(), logger: logger.child({ component: "heap-reclaimer" }) });
+      : new HeapReclaimer({
+          probe: nodeHeapProbe(),
+          logger: logger.child({ component: "heap-reclaimer" }),
+          ...(youngCap ? { youngLimit: () => youngCap.limitBytes } : {}),
+        });
   reclaimer?.start();
   process.stdout.write(`edge-hub: ready at ${hub.url}; kubeconfig: ${hub.kubeconfigPath}\n`);
   process.stdout.write(`edge-hub: CA ${hub.caHash} (agents with a short token: --ca-hash ${hub.caHash})\n`);

@@ -29,6 +29,12 @@
  *   1 MiB semi-spaces 20 s after the GC, with light allocation going on), instead of after
  *   its ≈100 s watchdog. It blocks the loop for a few hundred ms on a heap of a few hundred
  *   MB, which is why it runs only when nothing is going on.
+ * - A second trigger: a young generation above `youngLimit()` (YoungGenerationCap's limit: the
+ *   cap, while no load lifts it). A burst long enough to lift the cap (a connect storm, a pod
+ *   wave) leaves the semi-spaces at 16 MiB, and the cap cannot shrink them; the committed heap
+ *   may not have grown enough since the last reclaim to trigger one (bench/sync after the first
+ *   connect: 28.6 MB of young generation still there 20 s later). Quiet and above the limit by
+ *   `minGrowthBytes`, the same GC gives it back (the log's youngAfterMB: 32 → 1).
  * - Everything it reads and does is injected (heap sample, loop utilisation, the GC, timers),
  *   so the decision is unit-tested with fakes; `nodeHeapProbe()` supplies the real ones.
  */
@@ -36,6 +42,7 @@ import { performance } from "node:perf_hooks";
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Logger } from "./logger.js";
+import { loopUtilisationProbe } from "./loop-utilisation.js";
 
 export interface HeapSample {
   /** bytes V8 has committed for its heap (process.memoryUsage().heapTotal) */
@@ -67,17 +74,21 @@ export interface HeapReclaimerOptions {
   minGrowthRatio?: number;
   /** at least this long between two reclaims (default 30 s) */
   minIntervalMs?: number;
+  /** young-generation bytes above which (by minGrowthBytes) a quiet loop reclaims; undefined: none */
+  youngLimit?: () => number | undefined;
   now?: () => number;
 }
 
 export interface ReclaimState {
   /** committed bytes after the last reclaim (or at start) */
   baseline: number;
+  /** young-generation bytes after the last reclaim (or at start), lowered as V8 shrinks it */
+  youngBaseline: number;
   quietSamples: number;
   lastReclaimAt: number;
 }
 
-type Tunables = Required<Omit<HeapReclaimerOptions, "probe" | "logger" | "now">>;
+type Tunables = Required<Omit<HeapReclaimerOptions, "probe" | "logger" | "now" | "youngLimit">>;
 
 const DEFAULTS: Tunables = {
   intervalMs: 2000,
@@ -98,14 +109,22 @@ export function reclaimStep(
   elu: number,
   now: number,
   t: Tunables,
+  youngLimit?: number,
 ): { reclaim: boolean; state: ReclaimState } {
   const quietSamples = elu < t.quietElu ? state.quietSamples + 1 : 0;
   const growth = sample.committed - state.baseline;
   const grown = growth >= t.minGrowthBytes && growth >= state.baseline * t.minGrowthRatio;
-  const reclaim = grown && quietSamples >= t.quietChecks && now - state.lastReclaimAt >= t.minIntervalMs;
+  // …and larger than a reclaim left it: a GC after which V8 kept the space is not repeated
+  const youngOver =
+    youngLimit !== undefined &&
+    sample.youngCommitted - youngLimit >= t.minGrowthBytes &&
+    sample.youngCommitted > state.youngBaseline;
+  const reclaim =
+    (grown || youngOver) && quietSamples >= t.quietChecks && now - state.lastReclaimAt >= t.minIntervalMs;
   // a heap that shrank by itself (V8's reducer ran) lowers the baseline: growth counts from there
   const baseline = Math.min(state.baseline, sample.committed);
-  return { reclaim, state: { ...state, baseline, quietSamples } };
+  const youngBaseline = Math.min(state.youngBaseline, sample.youngCommitted);
+  return { reclaim, state: { ...state, baseline, youngBaseline, quietSamples } };
 }
 
 export class HeapReclaimer {
@@ -119,13 +138,15 @@ export class HeapReclaimer {
   constructor(private readonly opts: HeapReclaimerOptions) {
     this.t = { ...DEFAULTS, ...stripUndefined(opts) };
     this.now = opts.now ?? Date.now;
-    this.state = { baseline: 0, quietSamples: 0, lastReclaimAt: Number.NEGATIVE_INFINITY };
+    this.state = { baseline: 0, youngBaseline: 0, quietSamples: 0, lastReclaimAt: Number.NEGATIVE_INFINITY };
   }
 
   start(signal?: AbortSignal): void {
     if (this.timer) return;
+    const start = this.opts.probe.sample();
     this.state = {
-      baseline: this.opts.probe.sample().committed,
+      baseline: start.committed,
+      youngBaseline: start.youngCommitted,
       quietSamples: 0,
       lastReclaimAt: Number.NEGATIVE_INFINITY,
     };
@@ -145,14 +166,26 @@ export class HeapReclaimer {
   tick(): void {
     const probe = this.opts.probe;
     const now = this.now();
-    const step = reclaimStep(this.state, probe.sample(), probe.loopUtilisation(), now, this.t);
+    const step = reclaimStep(
+      this.state,
+      probe.sample(),
+      probe.loopUtilisation(),
+      now,
+      this.t,
+      this.opts.youngLimit?.(),
+    );
     this.state = step.state;
     if (!step.reclaim) return;
     const before = probe.sample();
     const started = performance.now();
     probe.collect();
     const after = probe.sample();
-    this.state = { baseline: after.committed, quietSamples: 0, lastReclaimAt: now };
+    this.state = {
+      baseline: after.committed,
+      youngBaseline: after.youngCommitted,
+      quietSamples: 0,
+      lastReclaimAt: now,
+    };
     this.stats.reclaims++;
     this.stats.returnedBytes += Math.max(0, before.committed - after.committed);
     // the loop was busy with the GC itself: measure utilisation from here
@@ -193,7 +226,7 @@ export function nodeHeapProbe(): HeapProbe {
   } finally {
     setFlagsFromString("--no-expose-gc");
   }
-  let last = performance.eventLoopUtilization();
+  const loopUtilisation = loopUtilisationProbe();
   return {
     sample() {
       let committed = 0;
@@ -204,12 +237,7 @@ export function nodeHeapProbe(): HeapProbe {
       }
       return { committed, youngCommitted: young };
     },
-    loopUtilisation() {
-      const now = performance.eventLoopUtilization();
-      const u = performance.eventLoopUtilization(now, last).utilization;
-      last = now;
-      return u;
-    },
+    loopUtilisation,
     collect() {
       // compacting: a plain full GC frees the garbage but keeps every page that still holds
       // one live object (see the design notes)

@@ -28,6 +28,14 @@
  *   bench/api figures are in docs/hub-memory.md). bench/scheduler pays most: hub CPU for its
  *   10,000-pod wave 15–19 s uncapped, 23–27 s at 4 MiB. So the default is 0, which leaves V8
  *   alone; a hub short of memory sets --max-semi-space 4.
+ * - Lifted under sustained load (`liftUnderLoad`, the hub's default): while the event loop has
+ *   been busy (utilisation ≥ `busyElu`, 0.5) for `busySamples` (3) one-second samples in a row, the
+ *   cap is off and V8 grows the young generation as it likes; once a sample is quiet again the
+ *   cap is back. A long burst (a 10,000-pod wave, an API load) then runs at V8's own speed, while
+ *   what an idle fleet does (lease flushes every 15 s, hourly status rounds, a site reconnecting)
+ *   stays in a small young generation. What a lifted burst grew is shrunk by HeapReclaimer's GC
+ *   when the hub goes quiet (V8 shrinks the space then), and the cap keeps it small from there.
+ *   Without the lift a 4 MiB cap cost bench/scheduler a quarter of its throughput (above).
  */
 import { PerformanceObserver } from "node:perf_hooks";
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
@@ -36,12 +44,24 @@ import { UsageError } from "./args.js";
 const MiB = 1024 * 1024;
 
 /**
- * edge-hub server's --max-semi-space default (MiB): 0, V8's own young generation. A 4 MiB cap
- * kept 25–40 MB less resident at 5,000 nodes but cost the scheduler a quarter of its throughput
- * (bench/scheduler, side by side: 439–510 pods/s capped at 4, 509–575 at 8, 586–734 uncapped;
- * the target is 500), so it is a choice for memory-tight hubs, not the default (docs/hub-memory.md).
+ * edge-hub server's --max-semi-space default: 4 MiB, lifted under sustained load ("auto"). A
+ * fixed 4 MiB cap kept 25–40 MB less resident at 5,000 nodes but cost the scheduler a quarter of
+ * its throughput (bench/scheduler, side by side: 439–510 pods/s capped at 4, 509–575 at 8,
+ * 586–734 uncapped; the target is 500); lifting it under load keeps the scheduler's (see the
+ * design notes and docs/hub-memory.md).
  */
-export const DEFAULT_MAX_SEMI_SPACE_MIB = 0;
+export const AUTO_SEMI_SPACE_MIB = 4;
+
+/** a parsed --max-semi-space: the cap in MiB (0 = none) and whether sustained load lifts it */
+export interface SemiSpaceSetting {
+  maxSemiSpaceMiB: number;
+  liftUnderLoad: boolean;
+}
+
+export const DEFAULT_SEMI_SPACE: SemiSpaceSetting = {
+  maxSemiSpaceMiB: AUTO_SEMI_SPACE_MIB,
+  liftUnderLoad: true,
+};
 
 /**
  * The growth factor to run with, given the current new space (both semi-spaces, as
@@ -54,27 +74,48 @@ export function growthFactorFor(newSpaceBytes: number, capSemiSpaceMiB: number):
   return semiSpace * 4 <= capSemiSpaceMiB * MiB ? 2 : 1;
 }
 
+export interface LoadLift {
+  /** event-loop utilisation (0..1) since the previous call */
+  loopUtilisation: () => number;
+  /** sampling interval (default 1 s) */
+  sampleMs?: number;
+  /** utilisation at or above which a sample counts as busy (default 0.5) */
+  busyElu?: number;
+  /** busy samples in a row that lift the cap (default 3) */
+  busySamples?: number;
+}
+
 export interface YoungGenerationCapOptions {
   /** the largest semi-space, in MiB (V8's own maximum on node 20 is 16); 0 = no cap */
   maxSemiSpaceMiB: number;
+  /** lift the cap while the loop stays busy (see the design notes); absent: the cap always holds */
+  liftUnderLoad?: LoadLift;
   /** the new space's size now (injected for tests; default: v8.getHeapSpaceStatistics) */
   newSpaceBytes?: () => number;
   /** applies a V8 flag (default v8.setFlagsFromString) */
   setFlag?: (flag: string) => void;
 }
 
-/** Validates a --max-semi-space value (MiB): 0 (off) or a power of two from 1 to 16. */
-export function parseSemiSpaceMiB(v: string | undefined, flag: string, dflt: number): number {
-  if (v === undefined) return dflt;
+/**
+ * Validates a --max-semi-space value: "auto" (4 MiB, lifted under sustained load), 0 (V8's own
+ * young generation) or a fixed cap of 1, 2, 4, 8 or 16 MiB.
+ */
+export function parseSemiSpace(v: string | undefined, flag: string): SemiSpaceSetting {
+  if (v === undefined || v.trim() === "auto") return DEFAULT_SEMI_SPACE;
   const n = v.trim() === "" ? Number.NaN : Number(v);
   if (!Number.isInteger(n) || !(n === 0 || (n >= 1 && n <= 16 && (n & (n - 1)) === 0)))
-    throw new UsageError(`${flag} must be 0 (V8's own young generation) or 1, 2, 4, 8 or 16 MiB, got "${v}"`);
-  return n;
+    throw new UsageError(
+      `${flag} must be auto, 0 (V8's own young generation) or 1, 2, 4, 8 or 16 MiB, got "${v}"`,
+    );
+  return { maxSemiSpaceMiB: n, liftUnderLoad: false };
 }
 
 export class YoungGenerationCap {
   private observer: PerformanceObserver | undefined;
+  private sampler: NodeJS.Timeout | undefined;
   private factor: 1 | 2 | undefined;
+  /** busy samples in a row so far */
+  private busyRun = 0;
   private readonly newSpaceBytes: () => number;
   private readonly setFlag: (flag: string) => void;
 
@@ -89,18 +130,50 @@ export class YoungGenerationCap {
     this.check();
     this.observer = new PerformanceObserver(() => this.check());
     this.observer.observe({ entryTypes: ["gc"] });
+    const lift = this.opts.liftUnderLoad;
+    if (lift) {
+      lift.loopUtilisation();
+      this.sampler = setInterval(() => this.sample(), lift.sampleMs ?? 1000);
+      // never what keeps the process alive
+      this.sampler.unref();
+    }
     signal?.addEventListener("abort", () => this.stop(), { once: true });
+  }
+
+  /**
+   * The young generation's size the cap allows right now (both semi-spaces at the cap), or
+   * undefined while there is no cap or load lifts it: HeapReclaimer's second trigger.
+   */
+  get limitBytes(): number | undefined {
+    if (this.opts.maxSemiSpaceMiB <= 0 || this.lifted) return undefined;
+    return 2 * this.opts.maxSemiSpaceMiB * MiB;
+  }
+
+  /** whether sustained load lifts the cap right now */
+  get lifted(): boolean {
+    return this.busyRun >= (this.opts.liftUnderLoad?.busySamples ?? 3);
+  }
+
+  /** One load sample (the sampler's; exposed for tests with an injected utilisation). */
+  sample(): void {
+    const lift = this.opts.liftUnderLoad;
+    if (!lift) return;
+    const was = this.lifted;
+    this.busyRun = lift.loopUtilisation() >= (lift.busyElu ?? 0.5) ? this.busyRun + 1 : 0;
+    if (this.lifted !== was) this.check();
   }
 
   /** Stops following GCs; the factor stays as it was last set. */
   stop(): void {
     this.observer?.disconnect();
     this.observer = undefined;
+    clearInterval(this.sampler);
+    this.sampler = undefined;
   }
 
   /** One check (the observer's; exposed for tests with injected size and flag setter). */
   check(): void {
-    const f = growthFactorFor(this.newSpaceBytes(), this.opts.maxSemiSpaceMiB);
+    const f = this.lifted ? 2 : growthFactorFor(this.newSpaceBytes(), this.opts.maxSemiSpaceMiB);
     if (f === this.factor) return;
     this.factor = f;
     this.setFlag(`--semi-space-growth-factor=${f}`);

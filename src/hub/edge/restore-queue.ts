@@ -17,10 +17,16 @@
  * - Batches: the store commits the writes of one event-loop turn in one SQLite transaction
  *   (group commit), so FLUSH_BATCH writes in flight together are one transaction instead of as
  *   many; in name order a batch of neighbours dirties few pages of the store's name index.
+ * - 100 in flight, not 500 as before: every write in flight holds ≈ 10 KB of short-lived objects
+ *   until its commit and watch events are through, and with the young generation at 2–4 MiB
+ *   semi-spaces (young-generation-cap.ts) 500 of them (≈ 5 MB) outlived two scavenges and were
+ *   promoted: old space grew ≈ 20 MB per 10 s at 5,000 idle nodes, ≈ 7 MB with 100 (bench/
+ *   hub-memory --linger, docs/hub-memory.md §10). Disk written per revision did not change
+ *   (4.67 vs 4.62 KB): the transactions are still a few dozen per flush.
  */
 
 /** writes of one batch in flight together (one group-committed transaction, roughly) */
-export const FLUSH_BATCH = 500;
+export const FLUSH_BATCH = 100;
 
 export interface RestoreQueueOptions {
   /** how long no other node may come back before the batch is written (ms) */

@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { hubMain } from "../../../src/cmd/edge-hub.js";
-import { DEFAULT_MAX_SEMI_SPACE_MIB } from "../../../src/lib/young-generation-cap.js";
 import { captureCliOutput } from "../../helpers/cli-output.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ek-hub-args-"));
@@ -23,7 +22,7 @@ describe("edge-hub server --max-semi-space", () => {
       io.err = "";
       expect(await hubMain(["server", "--data-dir", dataDir, "--max-semi-space", v])).toBe(2);
       expect(io.err).toContain(
-        `--max-semi-space must be 0 (V8's own young generation) or 1, 2, 4, 8 or 16 MiB, got "${v}"`,
+        `--max-semi-space must be auto, 0 (V8's own young generation) or 1, 2, 4, 8 or 16 MiB, got "${v}"`,
       );
     }
     expect(existsSync(dataDir)).toBe(false);
@@ -32,7 +31,8 @@ describe("edge-hub server --max-semi-space", () => {
   it("is in the help with its default and the off switch", async () => {
     expect(await hubMain(["server", "--help"])).toBe(0);
     expect(io.out).toContain("--max-semi-space MIB");
-    expect(io.out).toContain(`(default ${DEFAULT_MAX_SEMI_SPACE_MIB};`);
+    expect(io.out).toContain("(default auto;");
+    expect(io.out).toContain("auto is\n                         4 MiB, lifted while the hub stays busy");
     expect(io.out).toContain("or 0 for V8's own");
   });
 });

@@ -9,16 +9,25 @@ import { silentLogger } from "../../../src/lib/logger.js";
 
 const MB = 1024 * 1024;
 
-function fakeProbe(): HeapProbe & { committed: number; elu: number; collects: number } {
+function fakeProbe(): HeapProbe & {
+  committed: number;
+  young: number;
+  youngAfterCollect: number;
+  elu: number;
+  collects: number;
+} {
   const p = {
     committed: 100 * MB,
+    young: 0,
+    youngAfterCollect: 0,
     elu: 0.9,
     collects: 0,
-    sample: () => ({ committed: p.committed, youngCommitted: 0 }),
+    sample: () => ({ committed: p.committed, youngCommitted: p.young }),
     loopUtilisation: () => p.elu,
     collect: () => {
       p.collects++;
       p.committed = 110 * MB;
+      p.young = p.youngAfterCollect;
     },
   };
   return p;
@@ -59,6 +68,58 @@ describe("HeapReclaimer decision", () => {
     for (let i = 0; i < 20; i++, now += 2000) r.tick();
     probe.committed = 300 * MB;
     probe.elu = 0.8;
+    for (let i = 0; i < 20; i++, now += 2000) r.tick();
+    expect(probe.collects).toBe(0);
+  });
+});
+
+describe("HeapReclaimer and the young-generation limit", () => {
+  it("reclaims a young generation a lifted burst left above the cap, once, even without committed growth", () => {
+    const probe = fakeProbe();
+    probe.committed = 140 * MB;
+    probe.young = 1 * MB;
+    let now = 0;
+    let limit: number | undefined = 8 * MB;
+    const r = new HeapReclaimer({
+      probe,
+      logger: silentLogger(),
+      now: () => now,
+      youngLimit: () => limit,
+    });
+    r.start();
+    r.stop();
+    // under load the cap is lifted (no limit) and V8 grows the space to 2 × 16 MiB; the heap as
+    // a whole grows by less than the committed-growth trigger asks (16 MiB and 20 %)
+    limit = undefined;
+    probe.young = 32 * MB;
+    probe.committed = 160 * MB;
+    for (let i = 0; i < 5; i++, now += 2000) r.tick();
+    expect(probe.collects).toBe(0);
+    // quiet: the cap is back, the space is 24 MB over it, and the third quiet sample reclaims
+    limit = 8 * MB;
+    probe.elu = 0.05;
+    probe.youngAfterCollect = 32 * MB; // this time V8 keeps the space after the GC
+    for (let i = 0; i < 3; i++, now += 2000) r.tick();
+    expect(probe.collects).toBe(1);
+    // V8 kept it: no GC every 30 s for a space the GC cannot shrink
+    for (let i = 0; i < 50; i++, now += 2000) r.tick();
+    expect(probe.collects).toBe(1);
+    // once it shrank by itself and a later burst grew it again, the trigger is armed again
+    probe.young = 1 * MB;
+    r.tick();
+    probe.young = 32 * MB;
+    for (let i = 0; i < 3; i++, now += 2000) r.tick();
+    expect(probe.collects).toBe(2);
+  });
+
+  it("leaves a young generation within the limit alone", () => {
+    const probe = fakeProbe();
+    probe.elu = 0.01;
+    let now = 0;
+    const r = new HeapReclaimer({ probe, logger: silentLogger(), now: () => now, youngLimit: () => 8 * MB });
+    r.start();
+    r.stop();
+    probe.young = 8 * MB + 15 * MB; // over the limit, but by less than minGrowthBytes
     for (let i = 0; i < 20; i++, now += 2000) r.tick();
     expect(probe.collects).toBe(0);
   });

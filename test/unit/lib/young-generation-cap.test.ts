@@ -11,8 +11,9 @@ import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { UsageError } from "../../../src/lib/args.js";
 import {
+  DEFAULT_SEMI_SPACE,
   growthFactorFor,
-  parseSemiSpaceMiB,
+  parseSemiSpace,
   YoungGenerationCap,
 } from "../../../src/lib/young-generation-cap.js";
 
@@ -29,17 +30,24 @@ describe("growthFactorFor", () => {
   });
 });
 
-describe("parseSemiSpaceMiB", () => {
-  it("takes 0 and powers of two up to 16, defaults when absent", () => {
-    expect(parseSemiSpaceMiB(undefined, "--max-semi-space", 4)).toBe(4);
+describe("parseSemiSpace", () => {
+  it("takes auto (the default: 4 MiB lifted under load), 0 and fixed powers of two up to 16", () => {
+    expect(parseSemiSpace(undefined, "--max-semi-space")).toEqual({
+      maxSemiSpaceMiB: 4,
+      liftUnderLoad: true,
+    });
+    expect(parseSemiSpace("auto", "--max-semi-space")).toEqual(DEFAULT_SEMI_SPACE);
     for (const v of ["0", "1", "2", "4", "8", "16"])
-      expect(parseSemiSpaceMiB(v, "--max-semi-space", 4)).toBe(Number(v));
+      expect(parseSemiSpace(v, "--max-semi-space")).toEqual({
+        maxSemiSpaceMiB: Number(v),
+        liftUnderLoad: false,
+      });
   });
   it("refuses anything else with a message that lists the values", () => {
-    for (const v of ["3", "32", "-1", "2.5", "x", ""]) {
-      expect(() => parseSemiSpaceMiB(v, "--max-semi-space", 4)).toThrow(UsageError);
-      expect(() => parseSemiSpaceMiB(v, "--max-semi-space", 4)).toThrow(
-        /--max-semi-space must be 0 .* or 1, 2, 4, 8 or 16 MiB/,
+    for (const v of ["3", "32", "-1", "2.5", "x", "", "Auto"]) {
+      expect(() => parseSemiSpace(v, "--max-semi-space")).toThrow(UsageError);
+      expect(() => parseSemiSpace(v, "--max-semi-space")).toThrow(
+        /--max-semi-space must be auto, 0 .* or 1, 2, 4, 8 or 16 MiB/,
       );
     }
   });
@@ -82,21 +90,73 @@ describe("YoungGenerationCap with a fake heap", () => {
   });
 });
 
+describe("YoungGenerationCap lifted under load, with a fake loop", () => {
+  it("lifts the cap after three busy samples in a row and puts it back at the first quiet one", () => {
+    const flags: string[] = [];
+    const elu: number[] = [];
+    const cap = new YoungGenerationCap({
+      maxSemiSpaceMiB: 4,
+      newSpaceBytes: () => 2 * 4 * MiB,
+      setFlag: (f) => flags.push(f),
+      liftUnderLoad: { loopUtilisation: () => elu.shift() ?? 0 },
+    });
+    cap.check();
+    expect(flags).toEqual(["--semi-space-growth-factor=1"]);
+    // busy, busy, quiet: a short burst keeps the cap
+    elu.push(0.9, 0.8, 0.1);
+    for (let i = 0; i < 3; i++) cap.sample();
+    expect(cap.lifted).toBe(false);
+    expect(flags).toHaveLength(1);
+    // three in a row lift it: V8 may grow the space again
+    elu.push(0.6, 0.5, 0.7);
+    for (let i = 0; i < 3; i++) cap.sample();
+    expect(cap.lifted).toBe(true);
+    expect(flags).toEqual(["--semi-space-growth-factor=1", "--semi-space-growth-factor=2"]);
+    // every GC while lifted leaves growth on, whatever the size
+    cap.check();
+    expect(flags).toHaveLength(2);
+    // one quiet sample: capped again
+    elu.push(0.2);
+    cap.sample();
+    expect(cap.lifted).toBe(false);
+    expect(flags).toEqual([
+      "--semi-space-growth-factor=1",
+      "--semi-space-growth-factor=2",
+      "--semi-space-growth-factor=1",
+    ]);
+    cap.stop();
+  });
+  it("never lifts a fixed cap", () => {
+    const flags: string[] = [];
+    const cap = new YoungGenerationCap({
+      maxSemiSpaceMiB: 4,
+      newSpaceBytes: () => 2 * 4 * MiB,
+      setFlag: (f) => flags.push(f),
+    });
+    for (let i = 0; i < 5; i++) cap.sample();
+    cap.check();
+    expect(cap.lifted).toBe(false);
+    expect(flags).toEqual(["--semi-space-growth-factor=1"]);
+  });
+});
+
 describe("YoungGenerationCap in a real V8", () => {
   const dir = mkdtempSync(join(tmpdir(), "ek-young-cap-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** the largest semi-space (MiB) a burst of short-lived objects with some survivors reached */
-  function maxSemiSpaceMiB(cap: number): number {
+  function maxSemiSpaceMiB(cap: number, busyLoop = false): number {
     const mod = pathToFileURL(resolve("src/lib/young-generation-cap.ts")).href;
-    const script = join(dir, `burst-${cap}.mjs`);
+    const script = join(dir, `burst-${cap}-${busyLoop}.mjs`);
+    // a loop that reads as busy at every sample lifts the cap after three of them
+    const lift = busyLoop ? ", liftUnderLoad: { loopUtilisation: () => 1, sampleMs: 5 }" : "";
     writeFileSync(
       script,
       `import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 import { YoungGenerationCap } from ${JSON.stringify(mod)};
 // as the hub after start-up: growth factor 2 (relaxYoungGeneration), then the cap
 setFlagsFromString("--semi-space-growth-factor=2");
-const cap = new YoungGenerationCap({ maxSemiSpaceMiB: ${cap} });
+const cap = new YoungGenerationCap({ maxSemiSpaceMiB: ${cap}${lift} });
 cap.start();
 const keep = [];
 let max = 0;
@@ -120,5 +180,9 @@ process.stdout.write(String(max / 2 / ${MiB}));
     expect(maxSemiSpaceMiB(0)).toBe(16);
     expect(maxSemiSpaceMiB(2)).toBeLessThanOrEqual(2);
     expect(maxSemiSpaceMiB(4)).toBeLessThanOrEqual(4);
+  });
+
+  it("lets V8 grow them again while sustained load lifts the cap", () => {
+    expect(maxSemiSpaceMiB(4, true)).toBe(16);
   });
 });
