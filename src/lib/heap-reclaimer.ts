@@ -34,7 +34,11 @@
  *   wave) leaves the semi-spaces at 16 MiB, and the cap cannot shrink them; the committed heap
  *   may not have grown enough since the last reclaim to trigger one (bench/sync after the first
  *   connect: 28.6 MB of young generation still there 20 s later). Quiet and above the limit by
- *   `minGrowthBytes`, the same GC gives it back (the log's youngAfterMB: 32 → 1).
+ *   `minGrowthBytes`, the same GC gives it back (the log's youngAfterMB: 32 → 1), but only when
+ *   V8 finds the allocation rate low at that moment (it shrinks new space after a full GC when
+ *   the current allocation throughput is under 1 KB/ms, heap.cc ReduceNewSpaceSize); otherwise
+ *   the space stays and the trigger holds, so the reclaim is tried again `minIntervalMs` later
+ *   while the loop stays quiet (bench/sync: 32 → 32 twice, then 32 → 1).
  * - Everything it reads and does is injected (heap sample, loop utilisation, the GC, timers),
  *   so the decision is unit-tested with fakes; `nodeHeapProbe()` supplies the real ones.
  */
@@ -82,8 +86,6 @@ export interface HeapReclaimerOptions {
 export interface ReclaimState {
   /** committed bytes after the last reclaim (or at start) */
   baseline: number;
-  /** young-generation bytes after the last reclaim (or at start), lowered as V8 shrinks it */
-  youngBaseline: number;
   quietSamples: number;
   lastReclaimAt: number;
 }
@@ -114,17 +116,12 @@ export function reclaimStep(
   const quietSamples = elu < t.quietElu ? state.quietSamples + 1 : 0;
   const growth = sample.committed - state.baseline;
   const grown = growth >= t.minGrowthBytes && growth >= state.baseline * t.minGrowthRatio;
-  // …and larger than a reclaim left it: a GC after which V8 kept the space is not repeated
-  const youngOver =
-    youngLimit !== undefined &&
-    sample.youngCommitted - youngLimit >= t.minGrowthBytes &&
-    sample.youngCommitted > state.youngBaseline;
+  const youngOver = youngLimit !== undefined && sample.youngCommitted - youngLimit >= t.minGrowthBytes;
   const reclaim =
     (grown || youngOver) && quietSamples >= t.quietChecks && now - state.lastReclaimAt >= t.minIntervalMs;
   // a heap that shrank by itself (V8's reducer ran) lowers the baseline: growth counts from there
   const baseline = Math.min(state.baseline, sample.committed);
-  const youngBaseline = Math.min(state.youngBaseline, sample.youngCommitted);
-  return { reclaim, state: { ...state, baseline, youngBaseline, quietSamples } };
+  return { reclaim, state: { ...state, baseline, quietSamples } };
 }
 
 export class HeapReclaimer {
@@ -138,15 +135,13 @@ export class HeapReclaimer {
   constructor(private readonly opts: HeapReclaimerOptions) {
     this.t = { ...DEFAULTS, ...stripUndefined(opts) };
     this.now = opts.now ?? Date.now;
-    this.state = { baseline: 0, youngBaseline: 0, quietSamples: 0, lastReclaimAt: Number.NEGATIVE_INFINITY };
+    this.state = { baseline: 0, quietSamples: 0, lastReclaimAt: Number.NEGATIVE_INFINITY };
   }
 
   start(signal?: AbortSignal): void {
     if (this.timer) return;
-    const start = this.opts.probe.sample();
     this.state = {
-      baseline: start.committed,
-      youngBaseline: start.youngCommitted,
+      baseline: this.opts.probe.sample().committed,
       quietSamples: 0,
       lastReclaimAt: Number.NEGATIVE_INFINITY,
     };
@@ -180,12 +175,7 @@ export class HeapReclaimer {
     const started = performance.now();
     probe.collect();
     const after = probe.sample();
-    this.state = {
-      baseline: after.committed,
-      youngBaseline: after.youngCommitted,
-      quietSamples: 0,
-      lastReclaimAt: now,
-    };
+    this.state = { baseline: after.committed, quietSamples: 0, lastReclaimAt: now };
     this.stats.reclaims++;
     this.stats.returnedBytes += Math.max(0, before.committed - after.committed);
     // the loop was busy with the GC itself: measure utilisation from here

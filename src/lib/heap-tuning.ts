@@ -41,12 +41,18 @@
  *   tier-up decision, so request handling is compiled as before once load arrives (bench/api).
  * - `--max-old-space-size` does not lower idle RSS (old space is committed as it is used), so
  *   it is not set here: a cap only turns a large cluster into an out-of-memory crash.
- * - The hub's old space grows by a fixed 1.5× after each full GC (`--heap-growing-percent=50`)
+ * - The hub's old space grows by a fixed 1.35× after each full GC (`--heap-growing-percent=35`)
  *   instead of V8's dynamic factor (up to 4× when GC is cheap relative to allocation): during a
  *   burst (10,000 pods created, bound and started) V8 otherwise lets garbage pile up to twice the
  *   live heap before collecting. bench/scheduler (hub in its own process, 1,000 nodes, 10,000
  *   pods; load 13–23 on the shared cores): hub peak RSS 401 → 247 MB, hub CPU 43 → 36 s (noise:
  *   the CPU did not rise). 20% gave 234 MB but 65 s of CPU (full GCs too often), so 50%.
+ *   35% since the young generation is capped by default (young-generation-cap.ts): a small
+ *   young generation promotes more of what an idle fleet's lease flushes and status rounds
+ *   leave, and old space then held up to 48 MB of it between two full GCs. bench/sync N = 5,000
+ *   (2026-11-27), RSS right after the idle window's status round: 408.3 MB at 50%, 397.9 at
+ *   35%; bench/scheduler 1,000–1,038 → 959–965 pods/s (hub CPU 11.1–11.5 → 12.2 s; the target
+ *   is 500). docs/hub-memory.md §10.
  *   The agent keeps V8's default: its heap is small and its bursts are short.
  * - The cost is more frequent scavenges; each one is short because little survives them.
  *   EDGEKUBE_V8_FLAGS replaces the defaults ("" turns tuning off) for measurements.
@@ -57,7 +63,7 @@ export type Role = "hub" | "agent" | "other";
 
 /** The flags a role runs with unless EDGEKUBE_V8_FLAGS says otherwise. */
 export const DEFAULT_V8_FLAGS: Record<Role, string> = {
-  hub: "--semi-space-growth-factor=1 --interrupt-budget=1320000 --heap-growing-percent=50 --no-opt --no-sparkplug",
+  hub: "--semi-space-growth-factor=1 --interrupt-budget=1320000 --heap-growing-percent=35 --no-opt --no-sparkplug",
   agent: "--semi-space-growth-factor=1 --no-opt --optimize-for-size --no-sparkplug",
   other: "",
 };
