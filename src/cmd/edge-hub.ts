@@ -49,8 +49,8 @@ server flags:
   --max-semi-space MIB   largest V8 young-generation semi-space once the hub serves: auto,
                          1, 2, 4, 8 or 16 MiB, or 0 for V8's own (16 on node 20). auto is
                          ${AUTO_SEMI_SPACE_MIB} MiB, lifted while the hub stays busy for 3 s (a pod wave, an API
-                         load), so an idle fleet's hub keeps ≈ 24 MB less resident without
-                         slowing long bursts; a fixed cap holds under load too (more
+                         load), so an idle fleet's hub keeps ≤ 8 MB of young generation, not
+                         32, without slowing long bursts; a fixed cap holds under load too (more
                          frequent scavenges: at 4 the scheduler is a quarter slower)
                          (default auto; ignored when EDGEKUBE_V8_FLAGS is set)
   --log-level LEVEL      trace|debug|info|warn|error (default info)

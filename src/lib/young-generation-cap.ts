@@ -26,8 +26,8 @@
  * - The cost is a scavenge every semi-space worth of allocation instead of every 16 MiB, and
  *   more promotion to old space when bursts outlive a small semi-space (bench/sync and
  *   bench/api figures are in docs/hub-memory.md). bench/scheduler pays most: hub CPU for its
- *   10,000-pod wave 15–19 s uncapped, 23–27 s at 4 MiB. So the default is 0, which leaves V8
- *   alone; a hub short of memory sets --max-semi-space 4.
+ *   10,000-pod wave 15–19 s uncapped, 23–27 s at 4 MiB. So a fixed cap is not the default
+ *   (`--max-semi-space 4` still sets one); the default lifts it under load (next note).
  * - Lifted under sustained load (`liftUnderLoad`, the hub's default): while the event loop has
  *   been busy (utilisation ≥ `busyElu`, 0.5) for `busySamples` (3) one-second samples in a row, the
  *   cap is off and V8 grows the young generation as it likes; once a sample is quiet again the
