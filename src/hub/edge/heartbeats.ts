@@ -145,7 +145,7 @@ export class NodeHeartbeats {
     // an unchanged report keeps the object already held: the times it differs in are not
     // written (the hub stamps its own), and replacing a long-lived object with an equal one
     // turns the old one into old-space garbage: a whole fleet's status objects every hour
-    if (fp !== s.reportedFp || !s.reported) {
+    if (fp !== s.reportedFp) {
       s.reported = status;
       s.reportedFp = fp;
     }
