@@ -15,9 +15,19 @@ import {
   growthFactorFor,
   parseSemiSpace,
   YoungGenerationCap,
+  type YoungGenerationCapOptions,
 } from "../../../src/lib/young-generation-cap.js";
 
 const MiB = 1024 * 1024;
+
+/** a cap whose flag settings are recorded instead of applied */
+function recordingCap(opts: Omit<YoungGenerationCapOptions, "setFlag">): {
+  cap: YoungGenerationCap;
+  flags: string[];
+} {
+  const flags: string[] = [];
+  return { cap: new YoungGenerationCap({ ...opts, setFlag: (f) => flags.push(f) }), flags };
+}
 
 describe("growthFactorFor", () => {
   it("doubles while two more doublings stay within the cap, then stops growth", () => {
@@ -56,11 +66,9 @@ describe("parseSemiSpace", () => {
 describe("YoungGenerationCap with a fake heap", () => {
   it("sets the factor only when it changes, and back to 2 after V8 shrank the space", () => {
     let size = 2 * MiB;
-    const flags: string[] = [];
-    const cap = new YoungGenerationCap({
+    const { cap, flags } = recordingCap({
       maxSemiSpaceMiB: 4,
       newSpaceBytes: () => size,
-      setFlag: (f) => flags.push(f),
     });
     cap.check();
     size = 4 * MiB;
@@ -78,11 +86,9 @@ describe("YoungGenerationCap with a fake heap", () => {
     cap.stop();
   });
   it("does nothing with a cap of 0", () => {
-    const flags: string[] = [];
-    const cap = new YoungGenerationCap({
+    const { cap, flags } = recordingCap({
       maxSemiSpaceMiB: 0,
       newSpaceBytes: () => 2 * MiB,
-      setFlag: (f) => flags.push(f),
     });
     cap.start();
     cap.stop();
@@ -92,12 +98,10 @@ describe("YoungGenerationCap with a fake heap", () => {
 
 describe("YoungGenerationCap lifted under load, with a fake loop", () => {
   it("lifts the cap after three busy samples in a row and puts it back at the first quiet one", () => {
-    const flags: string[] = [];
     const elu: number[] = [];
-    const cap = new YoungGenerationCap({
+    const { cap, flags } = recordingCap({
       maxSemiSpaceMiB: 4,
       newSpaceBytes: () => 2 * 4 * MiB,
-      setFlag: (f) => flags.push(f),
       liftUnderLoad: { loopUtilisation: () => elu.shift() ?? 0 },
     });
     cap.check();
@@ -127,11 +131,9 @@ describe("YoungGenerationCap lifted under load, with a fake loop", () => {
     cap.stop();
   });
   it("never lifts a fixed cap", () => {
-    const flags: string[] = [];
-    const cap = new YoungGenerationCap({
+    const { cap, flags } = recordingCap({
       maxSemiSpaceMiB: 4,
       newSpaceBytes: () => 2 * 4 * MiB,
-      setFlag: (f) => flags.push(f),
     });
     for (let i = 0; i < 5; i++) cap.sample();
     cap.check();
